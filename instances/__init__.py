@@ -1,0 +1,1 @@
+"""mipguide instances package."""

@@ -1,0 +1,1 @@
+"""mipguide models package."""

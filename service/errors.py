@@ -1,0 +1,77 @@
+"""The exception hierarchy of mipguide.
+
+::
+
+    MipguideError                 base of everything we raise on purpose
+    ├── InputError                the caller's input is wrong (CLI exit 2, HTTP 4xx)
+    │   ├── ParseError            a model file is malformed: names file, line, reason (HTTP 422)
+    │   ├── UnsupportedFormatError   a file type we do not read (HTTP 415)
+    │   ├── UnsupportedFeatureError  a valid model using a feature we refuse (semi-continuous)
+    │   └── InvalidOptionError    unknown or out-of-range option/parameter (HTTP 422)
+    ├── BackendUnavailableError   a solver backend is not installed or cannot take this problem
+    └── SolverError               a backend failed while solving (CLI exit 1, HTTP 500 on the job)
+
+Anything else escaping is a bug (CLI exit 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class MipguideError(Exception):
+    """Base class of all errors mipguide raises on purpose."""
+
+
+class InputError(MipguideError):
+    """The caller's input is wrong; the message says what and where."""
+
+
+class ParseError(InputError):
+    """A model file could not be read.
+
+    Attributes:
+        file: the file name (or ``<bytes>``) as given by the caller.
+        line: 1-based line number of the offending line, or None when the error is not on one line.
+        reason: what is wrong, in words.
+    """
+
+    def __init__(self, file: str, line: int | None, reason: str) -> None:
+        self.file = file
+        self.line = line
+        self.reason = reason
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {reason}")
+
+
+class UnsupportedFormatError(InputError):
+    """The file type is not one we read."""
+
+
+class UnsupportedFeatureError(ParseError):
+    """The model is well formed but uses a feature we refuse (e.g. semi-continuous variables)."""
+
+
+class InvalidOptionError(InputError):
+    """An option or backend parameter is unknown or invalid.
+
+    Attributes:
+        option: the offending option name.
+        valid: the accepted names (or values), sorted, for the error message.
+    """
+
+    def __init__(self, option: str, reason: str, valid: Iterable[str] = ()) -> None:
+        self.option = option
+        self.valid = sorted(valid)
+        msg = f"{option}: {reason}"
+        if self.valid:
+            msg += f" (valid: {', '.join(self.valid)})"
+        super().__init__(msg)
+
+
+class BackendUnavailableError(MipguideError):
+    """A solver backend is missing, or cannot take this kind of problem."""
+
+
+class SolverError(MipguideError):
+    """A solver backend failed while solving."""

@@ -1,0 +1,113 @@
+"""The SolverBackend protocol and the registry that imports backends lazily by name."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from service.errors import BackendUnavailableError, InvalidOptionError
+from service.problem.model import Problem
+from service.solvers.types import IncumbentCallback, Interrupt, SolveOptions, SolveOutput
+
+
+@runtime_checkable
+class SolverBackend(Protocol):
+    """One solver behind one interface.
+
+    Implementations live in ``service/solvers/<name>.py`` and are the only modules that call
+    their solver's API.
+    """
+
+    name: str
+
+    def version(self) -> str:
+        """The solver's version string."""
+        ...
+
+    def supports(self, problem: Problem) -> str | None:
+        """None when the backend can solve this problem, else the reason it cannot."""
+        ...
+
+    def param_names(self) -> Mapping[str, type]:
+        """Backend-specific parameter names accepted in ``SolveOptions.params`` and their types."""
+        ...
+
+    def solve(
+        self,
+        problem: Problem,
+        options: SolveOptions,
+        on_incumbent: IncumbentCallback | None = None,
+        interrupt: Interrupt | None = None,
+    ) -> SolveOutput:
+        """Solve ``problem``; report improving incumbents; stop soon after ``interrupt`` is set.
+
+        Raises:
+            InvalidOptionError: an unknown or ill-typed backend parameter.
+            BackendUnavailableError: the backend cannot take this problem.
+            SolverError: the backend failed.
+        """
+        ...
+
+
+# name -> (module, class). Modules are imported only when the backend is asked for, so a
+# missing optional solver cannot break the others.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "scip": ("service.solvers.scip", "ScipBackend"),
+    "cpsat": ("service.solvers.cpsat", "CpSatBackend"),
+    "highs": ("service.solvers.mathopt", "HighsBackend"),
+    "glop": ("service.solvers.mathopt", "GlopBackend"),
+    "pdlp": ("service.solvers.mathopt", "PdlpBackend"),
+    "ortools-scip": ("service.solvers.mathopt", "OrtoolsScipBackend"),
+    "fake": ("service.solvers.fake", "FakeBackend"),
+}
+
+
+def backend_names() -> list[str]:
+    """All registered backend names (installed or not)."""
+    return list(_REGISTRY)
+
+
+def get_backend(name: str) -> SolverBackend:
+    """Return a fresh backend instance by name.
+
+    Raises:
+        InvalidOptionError: the name is not registered.
+        BackendUnavailableError: its solver package cannot be imported.
+    """
+    if name not in _REGISTRY:
+        raise InvalidOptionError("solver", f"unknown solver {name!r}", _REGISTRY)
+    module_name, cls_name = _REGISTRY[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BackendUnavailableError(f"solver {name!r} is not available: {exc}") from exc
+    backend: SolverBackend = getattr(module, cls_name)()
+    return backend
+
+
+def check_params(
+    backend: str, params: Mapping[str, Any], valid: Mapping[str, type]
+) -> dict[str, Any]:
+    """Validate pass-through parameters against a backend's table; coerce to the declared types.
+
+    Raises:
+        InvalidOptionError: unknown name (listing the valid ones) or a value of the wrong type.
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in valid:
+            raise InvalidOptionError(f"params.{key}", f"unknown {backend} parameter", valid)
+        typ = valid[key]
+        try:
+            if typ is bool and isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(value)
+                out[key] = value.lower() in ("true", "1")
+            else:
+                out[key] = typ(value)
+        except (TypeError, ValueError) as exc:
+            raise InvalidOptionError(
+                f"params.{key}", f"expected {typ.__name__}, got {value!r}"
+            ) from exc
+    return out
