@@ -1,0 +1,128 @@
+"""Solve stage (exact mode): (Problem, solver name, SolveOptions) -> verified SolveResult.
+
+Every result passes through ``finish``: the values are checked against the original Problem in
+float64 and the objective is recomputed; a solution that fails verification is never reported
+as feasible or optimal.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from service.errors import BackendUnavailableError
+from service.pipeline.result import SolveResult, relative_gap
+from service.problem.model import Problem
+from service.problem.verify import verify
+from service.solvers.base import get_backend
+from service.solvers.types import (
+    IncumbentCallback,
+    Interrupt,
+    SolveOptions,
+    SolveOutput,
+    Status,
+    TerminationReason,
+)
+
+
+def solve_problem(
+    problem: Problem,
+    solver: str,
+    options: SolveOptions,
+    *,
+    on_incumbent: IncumbentCallback | None = None,
+    interrupt: Interrupt | None = None,
+    read_seconds: float = 0.0,
+) -> SolveResult:
+    """Solve with one backend and return the verified result.
+
+    Args:
+        problem: the model.
+        solver: backend name (see ``service.solvers.base.backend_names``).
+        options: common solve options.
+        on_incumbent: called with each improving incumbent.
+        interrupt: set it from another thread to stop the solve cooperatively.
+        read_seconds: time spent reading the model, reported in ``seconds["read"]``.
+
+    Raises:
+        InvalidOptionError: unknown solver or backend parameter.
+        BackendUnavailableError: the backend is missing or cannot take this problem.
+        SolverError: the backend failed.
+    """
+    t0 = time.perf_counter()
+    backend = get_backend(solver)
+    reason = backend.supports(problem)
+    if reason is not None:
+        raise BackendUnavailableError(f"solver {solver!r} cannot solve {problem.name!r}: {reason}")
+    out = backend.solve(problem, options, on_incumbent=on_incumbent, interrupt=interrupt)
+    solve_wall = time.perf_counter() - t0
+    return finish(problem, out, seed=options.seed, read_seconds=read_seconds, wall=solve_wall)
+
+
+def finish(
+    problem: Problem,
+    out: SolveOutput,
+    *,
+    seed: int = 0,
+    read_seconds: float = 0.0,
+    wall: float | None = None,
+    mode: str = "exact",
+) -> SolveResult:
+    """Verify a backend's output against the original problem and build the result."""
+    t0 = time.perf_counter()
+    warnings = list(problem.warnings) + list(out.warnings)
+    status, termination = out.status, out.termination.reason
+    objective = max_violation = None
+    values: dict[str, float] = {}
+    if out.x is not None:
+        x = np.asarray(out.x, dtype=np.float64)
+        check = verify(problem, x)
+        objective, max_violation = check.objective, check.max_violation
+        values = dict(zip(problem.var_names, x.tolist(), strict=True))
+        if not check.feasible:
+            warnings.append(
+                f"{out.solver} returned a solution that fails verification "
+                f"(max violation {check.max_violation:.3g}); it is not reported as feasible"
+            )
+            status = Status.NO_SOLUTION if status in (Status.OPTIMAL, Status.FEASIBLE) else status
+        elif status == Status.NO_SOLUTION:
+            status = Status.FEASIBLE
+    elif status in (Status.OPTIMAL, Status.FEASIBLE):
+        warnings.append(f"{out.solver} reported {status.value} without values")
+        status = Status.NO_SOLUTION
+    if status == Status.ERROR:
+        termination = TerminationReason.ERROR
+    bound = out.bound
+    gap = relative_gap(objective, bound) if status in (Status.OPTIMAL, Status.FEASIBLE) else None
+    verify_seconds = time.perf_counter() - t0
+    seconds = {
+        "read": read_seconds,
+        "build": out.build_seconds,
+        "solve": out.solve_seconds,
+        "verify": verify_seconds,
+    }
+    seconds["total"] = read_seconds + (wall if wall is not None else sum(seconds.values()))
+    seconds["total"] += verify_seconds
+    return SolveResult(
+        status=status,
+        termination=termination,
+        termination_detail=out.termination.detail,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        max_violation=max_violation,
+        solver=out.solver,
+        solver_version=out.solver_version,
+        seconds=seconds,
+        incumbents=out.incumbents,
+        values=values,
+        warnings=tuple(warnings),
+        mode=mode,
+        problem_name=problem.name,
+        num_vars=problem.num_vars,
+        num_rows=problem.num_rows,
+        nnz=problem.nnz,
+        seed=seed,
+        nodes=out.nodes,
+    )
