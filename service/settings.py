@@ -23,6 +23,46 @@ class Settings(BaseSettings):
     threads: int = 1
     device: str = Field(default="auto", description="torch device for tensor work: auto|cpu|cuda")
 
+    # --- service (api/ and jobs/) ---
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; None: SQLite at <data_dir>/mipguide.db"
+    )
+    workers: int = Field(default=2, ge=1, description="local solver worker processes")
+    api_keys: str = Field(
+        default="", description="comma-separated API keys; empty: open local mode"
+    )
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, description="per request (413)")
+    max_batch_jobs: int = 1000
+    max_running_per_key: int = Field(default=8, ge=1, description="running jobs per API key")
+    max_queued_per_key: int = Field(default=10_000, ge=1, description="queued jobs per key (429)")
+    max_threads: int = Field(default=8, ge=1, description="largest threads option accepted")
+    max_wait: float = Field(default=600.0, description="largest ?wait= in seconds")
+    cancel_grace: float = Field(default=0.5, description="interrupt -> SIGTERM, seconds")
+    kill_grace: float = Field(default=0.5, description="SIGTERM -> SIGKILL, seconds")
+    watchdog_grace: float = Field(default=15.0, description="seconds past time_limit before kill")
+    job_ttl: float = Field(default=7 * 86400.0, description="finished jobs are purged after")
+    retention_interval: float = Field(default=600.0, description="seconds between purges")
+
+    # --- client side (client.py and the CLI) ---
+    server_url: str = "http://127.0.0.1:8000"
+    api_key: str | None = Field(default=None, description="key the client sends")
+
+    @property
+    def api_key_list(self) -> list[str]:
+        """The configured API keys (empty list: open local mode)."""
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def database_url(self) -> str:
+        """The store's URL, defaulting to SQLite under the data directory."""
+        if self.db_url:
+            if "://" not in self.db_url:
+                return f"sqlite:///{Path(self.db_url).resolve()}"
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / 'mipguide.db').resolve()}"
+
 
 def get_settings() -> Settings:
     """A fresh Settings read from the environment."""

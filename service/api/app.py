@@ -1,0 +1,53 @@
+"""The FastAPI app: ``create_app(settings)`` wires the job manager, routes, errors and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from service.api.errors import install_error_handlers
+from service.api.metrics import Metrics
+from service.api.routes import batches, health, jobs
+from service.jobs.manager import JobManager
+from service.settings import Settings
+
+
+def _version() -> str:
+    try:
+        return version("mipguide")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A ready-to-serve app; workers start with the app's lifespan and stop with it."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = Metrics()
+        mgr = JobManager(settings, on_finish=metrics.on_finish)
+        metrics.bind(mgr)
+        app.state.manager, app.state.metrics = mgr, metrics
+        await run_in_threadpool(mgr.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(mgr.stop)
+
+    app = FastAPI(
+        title="mipguide",
+        version=_version(),
+        summary="MILP solving as a service: jobs, batches, live incumbents, results.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(jobs.router)
+    app.include_router(batches.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,152 @@
+"""Wire schemas of the REST API (``XCreate`` in, ``XPublic`` out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from service.jobs.manager import JobManager
+from service.jobs.records import BatchRecord, IncumbentRecord, JobRecord
+
+
+class ErrorPublic(BaseModel):
+    """What went wrong and where."""
+
+    code: str = Field(description="machine-readable: parse_error, invalid_option, not_found, ...")
+    message: str
+    file: str | None = None
+    line: int | None = None
+    option: str | None = None
+    valid: list[str] | None = None
+    state: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorPublic
+
+
+class ProblemPublic(BaseModel):
+    name: str
+    filename: str
+    num_vars: int
+    num_rows: int
+    nnz: int
+
+
+class JobPublic(BaseModel):
+    """A job: its state, timestamps, options and (when ended) a summary of the outcome."""
+
+    id: str
+    state: str
+    batch_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    queue_position: int | None = Field(description="jobs ahead of it while queued")
+    priority: int
+    tags: list[str]
+    options: dict[str, Any]
+    problem: ProblemPublic
+    status: str | None = Field(description="optimal, feasible, infeasible, ... once solved")
+    termination: str | None
+    objective: float | None
+    solve_seconds: float | None
+    error: str | None
+    attempts: int
+    result: dict[str, Any] | None = Field(
+        default=None, description="the full result, only in answers to ?wait"
+    )
+
+    @classmethod
+    def of(cls, job: JobRecord, queue_position: int | None = None) -> JobPublic:
+        return cls(
+            id=job.id,
+            state=job.state.value,
+            batch_id=job.batch_id,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            queue_position=queue_position,
+            priority=job.priority,
+            tags=list(job.tags),
+            options=job.options,
+            problem=ProblemPublic(
+                name=job.problem_name,
+                filename=job.filename,
+                num_vars=job.num_vars,
+                num_rows=job.num_rows,
+                nnz=job.nnz,
+            ),
+            status=job.status,
+            termination=job.termination,
+            objective=job.objective,
+            solve_seconds=job.solve_seconds,
+            error=job.error,
+            attempts=job.attempts,
+        )
+
+
+class JobListPublic(BaseModel):
+    items: list[JobPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class IncumbentPublic(BaseModel):
+    seq: int = Field(description="1, 2, ... in the order found")
+    t: float = Field(description="seconds since the solve started")
+    objective: float
+    bound: float | None
+    source: str
+
+    @classmethod
+    def of(cls, inc: IncumbentRecord) -> IncumbentPublic:
+        return cls(seq=inc.seq, t=inc.t, objective=inc.objective, bound=inc.bound, source=inc.source)
+
+
+class IncumbentListPublic(BaseModel):
+    items: list[IncumbentPublic]
+    next: int = Field(description="pass as ?since= to get only newer incumbents")
+    state: str
+
+
+class BatchPublic(BaseModel):
+    id: str
+    created_at: datetime
+    options: dict[str, Any]
+    job_ids: list[str]
+    counts: dict[str, int] = Field(description="jobs per state")
+    total: int
+    done: bool = Field(description="every job has ended")
+
+    @classmethod
+    def of(cls, batch: BatchRecord, manager: JobManager) -> BatchPublic:
+        ids = manager.store.batch_job_ids(batch.id)
+        counts = manager.store.counts(batch_id=batch.id)
+        active = counts.get("queued", 0) + counts.get("running", 0)
+        return cls(
+            id=batch.id,
+            created_at=batch.created_at,
+            options=batch.options,
+            job_ids=ids,
+            counts=counts,
+            total=len(ids),
+            done=active == 0,
+        )
+
+
+class JobCreate(BaseModel):
+    """JSON submission: a model in the JSON model format, and options."""
+
+    model: dict[str, Any] = Field(description="the model, in mipguide's JSON model format")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchCreate(BaseModel):
+    """JSON batch submission: several models sharing options."""
+
+    models: list[dict[str, Any]]
+    options: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,360 @@
+"""Local executor: N long-lived solver worker processes (spawn) fed from a priority queue.
+
+A supervisor thread per worker reads its pipe and writes the store; a scheduler thread hands
+queued jobs to idle workers (priority high first, FIFO within a priority, a per-owner cap on
+running jobs) and enforces cancellation (interrupt, then SIGTERM, then SIGKILL) and the
+watchdog (time_limit + grace). A worker that dies fails its job with the reason and is replaced.
+"""
+
+from __future__ import annotations
+
+import heapq
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from service.jobs.events import EventBus, JobEvent
+from service.jobs.files import JobFiles
+from service.jobs.logs import JobLogs
+from service.jobs.models import JobState
+from service.jobs.records import IncumbentRecord, JobRecord, Outcome
+from service.jobs.store import JobStore
+from service.jobs.worker import worker_main
+from service.settings import Settings
+
+OnFinish = Callable[[JobRecord, Outcome], None]
+
+
+@dataclass
+class _Worker:
+    """The supervisor's view of one worker process."""
+
+    index: int
+    process: Any  # multiprocessing.context.SpawnProcess
+    conn: Connection
+    ready: bool = False
+    job: JobRecord | None = None
+    started: float = 0.0
+    incumbents: int = 0
+    stop_reason: str | None = None  # "cancel" or "watchdog" once a stop was asked for
+    term_at: float | None = None  # when to SIGTERM
+    kill_at: float | None = None  # when to SIGKILL (set once SIGTERM was sent)
+    killed: bool = False
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        with self.send_lock:
+            try:
+                self.conn.send(msg)
+            except (OSError, ValueError):  # it died; its reader thread reports that
+                pass
+
+
+class LocalExecutor:
+    """Runs queued jobs on local worker processes."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        files: JobFiles,
+        logs: JobLogs,
+        bus: EventBus,
+        settings: Settings,
+        on_finish: OnFinish | None = None,
+    ) -> None:
+        self.store, self.files, self.logs, self.bus = store, files, logs, bus
+        self.settings = settings
+        self.on_finish = on_finish
+        self._ctx = mp.get_context("spawn")
+        self._cv = threading.Condition()
+        self._heap: list[tuple[int, int, str]] = []
+        self._queued: dict[str, JobRecord] = {}
+        self._running_by_owner: dict[str, int] = {}
+        self._workers: list[_Worker] = []
+        self._stopping = False
+        self._scheduler: threading.Thread | None = None
+        self._early_deaths = 0
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        for job in self.store.queued():
+            self._push(job)
+        self._workers = [self._spawn(i) for i in range(self.settings.workers)]
+        self._scheduler = threading.Thread(target=self._schedule_loop, name="scheduler", daemon=True)
+        self._scheduler.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop all workers; jobs still running stay 'running' and are re-queued on restart."""
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        for w in self._workers:
+            w.send(("stop",))
+        deadline = time.monotonic() + timeout
+        for w in self._workers:
+            w.process.join(max(0.0, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(1.0)
+        if self._scheduler is not None:
+            self._scheduler.join(timeout)
+
+    def _spawn(self, index: int) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=worker_main,
+            args=(child, self.settings.default_solver),
+            name=f"mipguide-worker-{index}",
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        worker = _Worker(index, proc, parent)
+        threading.Thread(
+            target=self._read_loop, args=(worker,), name=f"worker-{index}-reader", daemon=True
+        ).start()
+        return worker
+
+    # --- public API -----------------------------------------------------------------------
+    def submit(self, jobs: list[JobRecord]) -> None:
+        with self._cv:
+            for job in jobs:
+                self._push(job)
+            self._cv.notify_all()
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued or running job; True if it was ours to cancel."""
+        with self._cv:
+            job = self._queued.pop(job_id, None)
+            if job is None:
+                for w in self._workers:
+                    if w.job is not None and w.job.id == job_id:
+                        self._ask_stop(w, "cancel")
+                        return True
+        if job is None:
+            return False
+        self._finish(job, Outcome(JobState.CANCELLED, error="cancelled while queued"))
+        return True
+
+    def queue_depth(self) -> int:
+        with self._cv:
+            return len(self._queued)
+
+    def busy_workers(self) -> int:
+        with self._cv:
+            return sum(1 for w in self._workers if w.job is not None)
+
+    def alive_workers(self) -> int:
+        with self._cv:
+            return sum(1 for w in self._workers if w.ready and w.process.is_alive())
+
+    def worker_pids(self) -> list[int]:
+        with self._cv:
+            return [w.process.pid for w in self._workers if w.process.pid]
+
+    # --- queue ------------------------------------------------------------------------------
+    def _push(self, job: JobRecord) -> None:
+        self._queued[job.id] = job
+        heapq.heappush(self._heap, (-job.priority, job.seq, job.id))
+
+    def _pop_runnable(self) -> JobRecord | None:
+        """Best queued job whose owner is under the running cap (caller holds the lock)."""
+        skipped: list[tuple[int, int, str]] = []
+        found: JobRecord | None = None
+        while self._heap:
+            entry = heapq.heappop(self._heap)
+            job = self._queued.get(entry[2])
+            if job is None:
+                continue  # cancelled while queued
+            if self._running_by_owner.get(job.owner, 0) >= self.settings.max_running_per_key:
+                skipped.append(entry)
+                continue
+            found = self._queued.pop(job.id)
+            break
+        for entry in skipped:
+            heapq.heappush(self._heap, entry)
+        return found
+
+    # --- scheduler thread -----------------------------------------------------------------
+    def _schedule_loop(self) -> None:
+        while True:
+            with self._cv:
+                if self._stopping:
+                    return
+                assignments = self._assign()
+                if not assignments:
+                    self._cv.wait(0.05)
+            for worker, job in assignments:
+                self._start_job(worker, job)
+            self._enforce_stops()
+
+    def _assign(self) -> list[tuple[_Worker, JobRecord]]:
+        out = []
+        for w in self._workers:
+            if w.ready and w.job is None and not w.killed:
+                job = self._pop_runnable()
+                if job is None:
+                    break
+                w.job, w.started, w.incumbents = job, time.monotonic(), 0
+                w.stop_reason, w.term_at, w.kill_at = None, None, None
+                self._running_by_owner[job.owner] = self._running_by_owner.get(job.owner, 0) + 1
+                out.append((w, job))
+        return out
+
+    def _start_job(self, w: _Worker, job: JobRecord) -> None:
+        if not self.store.mark_running(job.id):  # cancelled or purged meanwhile
+            self._release(w, job)
+            return
+        self.bus.publish(JobEvent(job.id, "state", {"state": JobState.RUNNING.value}))
+        self.logs.append(job.id, f"[mipguide] running (attempt {job.attempts + 1})")
+        w.send(
+            (
+                "solve",
+                job.id,
+                job.input_path,
+                str(self.files.result(job.id)),
+                job.options.get("solver", self.settings.default_solver),
+                job.options,
+            )
+        )
+
+    def _release(self, w: _Worker, job: JobRecord) -> None:
+        with self._cv:
+            if w.job is not None and w.job.id == job.id:
+                w.job = None
+            n = self._running_by_owner.get(job.owner, 1) - 1
+            self._running_by_owner[job.owner] = max(0, n)
+            self._cv.notify_all()
+
+    def _ask_stop(self, w: _Worker, reason: str) -> None:
+        """Interrupt the worker's job; escalate to signals if it does not stop in time."""
+        if w.stop_reason is not None or w.job is None:
+            return
+        w.stop_reason = reason
+        w.term_at = time.monotonic() + self.settings.cancel_grace
+        w.send(("interrupt", w.job.id))
+
+    def _enforce_stops(self) -> None:
+        now = time.monotonic()
+        with self._cv:
+            workers = list(self._workers)
+        for w in workers:
+            job = w.job
+            if job is None or w.killed:
+                continue
+            limit = float(job.options.get("time_limit") or self.settings.max_time_limit)
+            if w.stop_reason is None and now > w.started + limit + self.settings.watchdog_grace:
+                with self._cv:
+                    self._ask_stop(w, "watchdog")
+            elif w.term_at is not None and now >= w.term_at:
+                self._signal(w)
+
+    def _signal(self, w: _Worker) -> None:
+        pid, now = w.process.pid, time.monotonic()
+        if pid is None or not w.process.is_alive():
+            return
+        if w.kill_at is None:
+            w.kill_at = now + self.settings.kill_grace
+            os.kill(pid, signal.SIGTERM)
+        elif now >= w.kill_at and not w.killed:
+            w.killed = True
+            os.kill(pid, signal.SIGKILL)
+
+    # --- reader threads -------------------------------------------------------------------
+    def _read_loop(self, w: _Worker) -> None:
+        while True:
+            try:
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                self._on_death(w)
+                return
+            try:
+                self._handle(w, msg)
+            except Exception as exc:  # never lose the supervisor to one bad message
+                if w.job is not None:
+                    self.logs.append(w.job.id, f"supervisor error: {exc!r}")
+
+    def _handle(self, w: _Worker, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        if kind == "ready":
+            with self._cv:
+                w.ready = True
+                self._cv.notify_all()
+            return
+        job = w.job
+        if job is None or msg[1] != job.id:
+            return  # a late message for a job we already ended
+        if kind == "log":
+            self.logs.append(job.id, msg[2])
+            self.bus.publish(JobEvent(job.id, "log", {"line": msg[2]}))
+        elif kind == "incumbent":
+            w.incumbents += 1
+            inc = IncumbentRecord(w.incumbents, **msg[2])
+            self.store.add_incumbent(job.id, inc)
+            self.bus.publish(JobEvent(job.id, "incumbent", {"seq": inc.seq, **msg[2]}))
+        elif kind == "result":
+            self._release(w, job)
+            self._finish(job, self._result_outcome(w, job, msg[2]))
+        elif kind == "error":
+            self._release(w, job)
+            state = JobState.CANCELLED if w.stop_reason == "cancel" else JobState.FAILED
+            self._finish(job, Outcome(state, error=f"{msg[2]}: {msg[3]}"))
+
+    def _result_outcome(self, w: _Worker, job: JobRecord, summary: dict[str, Any]) -> Outcome:
+        state = JobState.CANCELLED if w.stop_reason == "cancel" else JobState.COMPLETED
+        termination = summary.get("termination")
+        if w.stop_reason == "watchdog":
+            termination = "time_limit"
+        return Outcome(
+            state,
+            error="cancelled on request" if state == JobState.CANCELLED else None,
+            result_path=str(self.files.result(job.id)),
+            status=summary.get("status"),
+            termination=termination,
+            objective=summary.get("objective"),
+            solve_seconds=summary.get("seconds"),
+        )
+
+    def _on_death(self, w: _Worker) -> None:
+        w.process.join(5.0)
+        code = w.process.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        job = w.job
+        if job is not None:
+            self._release(w, job)
+            if w.stop_reason == "cancel":
+                outcome = Outcome(JobState.CANCELLED, error=f"cancelled (worker stopped by {how})")
+            elif w.stop_reason == "watchdog":
+                reason = f"watchdog: still running past time_limit + grace, worker stopped by {how}"
+                outcome = Outcome(JobState.FAILED, error=reason)
+            else:
+                outcome = Outcome(JobState.FAILED, error=f"worker died ({how})")
+            self._finish(job, outcome)
+        # a worker that dies before it is ready points at a broken environment: back off
+        self._early_deaths = 0 if w.ready else self._early_deaths + 1
+        if self._early_deaths:
+            time.sleep(min(10.0, 0.2 * 2**self._early_deaths))
+        with self._cv:
+            if self._stopping:
+                return
+            replacement = self._spawn(w.index)
+            self._workers[self._workers.index(w)] = replacement
+            self._cv.notify_all()
+
+    # --- endings ----------------------------------------------------------------------------
+    def _finish(self, job: JobRecord, outcome: Outcome) -> None:
+        if not self.store.finish(job.id, outcome):
+            return
+        line = f"[mipguide] {outcome.state.value}" + (f": {outcome.error}" if outcome.error else "")
+        self.logs.append(job.id, line)
+        self.logs.close(job.id)
+        data = {"state": outcome.state.value, "error": outcome.error}
+        self.bus.publish(JobEvent(job.id, "state", data))
+        if self.on_finish is not None:
+            self.on_finish(job, outcome)

@@ -1,0 +1,100 @@
+"""On-disk layout of a job's data: <data_dir>/jobs/<id>/{problem.npz,result.json,log.txt}.
+
+Also the normalized problem format stored with each job (npz, no pickles), so any result can
+be reproduced from exactly what was solved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from service.problem.model import Problem, Sense
+
+
+class JobFiles:
+    """Paths of a job's input, result and log under the data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir).resolve() / "jobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def dir(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    def problem(self, job_id: str) -> Path:
+        return self.dir(job_id) / "problem.npz"
+
+    def result(self, job_id: str) -> Path:
+        return self.dir(job_id) / "result.json"
+
+    def log(self, job_id: str) -> Path:
+        return self.dir(job_id) / "log.txt"
+
+    def remove(self, job_id: str) -> None:
+        shutil.rmtree(self.dir(job_id), ignore_errors=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text so a reader never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def save_problem(problem: Problem, path: Path) -> None:
+    """Write the normalized problem (arrays + names) as an npz file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "name": problem.name,
+        "offset": problem.offset,
+        "sense": int(problem.sense),
+        "objective_name": problem.objective_name,
+        "warnings": list(problem.warnings),
+        "shape": list(problem.A.shape),
+    }
+    with open(path, "wb") as fh:
+        np.savez(
+            fh,
+            meta=np.array(json.dumps(meta)),
+            data=problem.A.data,
+            indices=problem.A.indices,
+            indptr=problem.A.indptr,
+            row_lower=problem.row_lower,
+            row_upper=problem.row_upper,
+            c=problem.c,
+            col_lower=problem.col_lower,
+            col_upper=problem.col_upper,
+            integrality=problem.integrality,
+            var_names=np.array(problem.var_names, dtype=str),
+            row_names=np.array(problem.row_names, dtype=str),
+        )
+
+
+def load_problem(path: Path) -> Problem:
+    """Read a problem written by ``save_problem``."""
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        shape = tuple(meta["shape"])
+        A = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+        return Problem(
+            name=meta["name"],
+            A=A,
+            row_lower=z["row_lower"],
+            row_upper=z["row_upper"],
+            c=z["c"],
+            offset=float(meta["offset"]),
+            sense=Sense(meta["sense"]),
+            col_lower=z["col_lower"],
+            col_upper=z["col_upper"],
+            integrality=z["integrality"].astype(bool),
+            var_names=tuple(str(v) for v in z["var_names"].tolist()),
+            row_names=tuple(str(v) for v in z["row_names"].tolist()),
+            objective_name=meta["objective_name"],
+            warnings=tuple(meta["warnings"]),
+        )

@@ -1,0 +1,240 @@
+"""The job layer's facade: uploads + options -> stored, queued jobs; queries; cancel; purge.
+
+The API calls only this. Everything here is synchronous (routes run it in a threadpool).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from service.errors import InputError, ParseError
+from service.jobs.errors import JobNotFoundError, JobNotReadyError, QuotaExceededError
+from service.jobs.events import EventBus
+from service.jobs.executor import LocalExecutor, OnFinish
+from service.jobs.files import JobFiles, save_problem
+from service.jobs.logs import JobLogs
+from service.jobs.models import JobState, utcnow
+from service.jobs.options import JobOptions, parse_options
+from service.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
+from service.jobs.store import JobStore
+from service.problem.model import Problem
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One model as sent by the caller (file contents and its name, which gives the format)."""
+
+    filename: str
+    data: bytes
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _read(upload: Upload) -> Problem:
+    from service.problem.io import read_problem  # the reader is imported on first use
+
+    try:
+        return read_problem(upload.data, filename=upload.filename)
+    except InputError:
+        raise
+    except Exception as exc:  # a corrupt archive or a reader bug: still the caller's file
+        raise ParseError(upload.filename, None, f"cannot read: {exc}") from exc
+
+
+class JobManager:
+    """Owns the store, the files, the event bus and the executor of one server."""
+
+    def __init__(self, settings: Settings, on_finish: OnFinish | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = JobStore(settings.database_url)
+        self.files = JobFiles(settings.data_dir)
+        self.logs = JobLogs(self.files)
+        self.bus = EventBus()
+        self.executor = LocalExecutor(
+            self.store, self.files, self.logs, self.bus, settings, on_finish=on_finish
+        )
+        self._stop = threading.Event()
+        self._retention: threading.Thread | None = None
+        self.param_table: Callable[[str], Mapping[str, type]] | None = None
+
+    def start(self) -> None:
+        """Recover from a previous run, start the workers and the retention loop."""
+        requeued, failed = self.store.recover()
+        for job_id in requeued:
+            self.logs.append(job_id, "[mipguide] re-queued after a server restart")
+        for job_id in failed:
+            self.logs.append(job_id, "[mipguide] failed: interrupted by a restart twice")
+        self.logs.close_all()
+        self.executor.start()
+        self._retention = threading.Thread(target=self._retention_loop, daemon=True)
+        self._retention.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.executor.stop()
+        self.logs.close_all()
+        self.store.close()
+
+    # --- submit ---------------------------------------------------------------------------
+    def submit(
+        self,
+        uploads: list[Upload],
+        raw_options: Mapping[str, Any],
+        owner: str,
+        *,
+        batch: bool = False,
+    ) -> tuple[list[JobRecord], BatchRecord | None]:
+        """Parse, store and queue one job per upload (all or none).
+
+        Raises:
+            InvalidOptionError: bad options (422).
+            ParseError / UnsupportedFormatError: a model cannot be read (422 / 415).
+            QuotaExceededError: the owner has too many active jobs (429).
+        """
+        opts = parse_options(raw_options, self.settings, self.param_table)
+        if not uploads:
+            raise InputError("file: no model given (send a 'file' field or a JSON 'model')")
+        active = self.store.count_active(owner)
+        if active + len(uploads) > self.settings.max_queued_per_key:
+            raise QuotaExceededError(
+                f"{active} active jobs; at most {self.settings.max_queued_per_key} per key"
+            )
+        batch_id = _new_id() if batch else None
+        specs: list[JobSpec] = []
+        try:
+            for upload in uploads:
+                specs.append(self._prepare(upload, opts, owner, batch_id))
+        except Exception:
+            for spec in specs:
+                self.files.remove(spec.id)
+            raise
+        batch_rec = None
+        if batch_id is not None:
+            batch_rec = self.store.create_batch(batch_id, owner, opts.model_dump())
+        jobs = self.store.create_jobs(specs)
+        for job in jobs:
+            self.logs.append(job.id, f"[mipguide] queued {job.filename} ({job.problem_name})")
+            self.logs.close(job.id)
+        self.executor.submit(jobs)
+        return jobs, batch_rec
+
+    def _prepare(
+        self, upload: Upload, opts: JobOptions, owner: str, batch_id: str | None
+    ) -> JobSpec:
+        problem = _read(upload)
+        job_id = _new_id()
+        path = self.files.problem(job_id)
+        save_problem(problem, path)
+        return JobSpec(
+            id=job_id,
+            owner=owner,
+            options=opts.model_dump(exclude={"priority", "tags"}),
+            priority=opts.priority,
+            tags=tuple(opts.tags),
+            filename=upload.filename,
+            problem_name=problem.name,
+            num_vars=problem.num_vars,
+            num_rows=problem.num_rows,
+            nnz=problem.nnz,
+            input_path=str(path),
+            batch_id=batch_id,
+        )
+
+    # --- queries --------------------------------------------------------------------------
+    def get(self, job_id: str, owner: str | None) -> JobRecord:
+        """The job, if it exists and ``owner`` (None: any) may see it."""
+        job = self.store.get(job_id)
+        if job is None or (owner is not None and job.owner != owner):
+            raise JobNotFoundError(f"no job {job_id}")
+        return job
+
+    def queue_position(self, job: JobRecord) -> int | None:
+        return self.store.queue_position(job) if job.state == JobState.QUEUED else None
+
+    def result(self, job: JobRecord) -> dict[str, Any]:
+        """The stored result (``SolveResult.to_dict()`` form).
+
+        Raises:
+            JobNotReadyError: still queued/running, or it ended without a result.
+        """
+        if job.result_path is None:
+            raise JobNotReadyError(job.id, job.state.value, job.error)
+        with open(job.result_path, encoding="utf-8") as fh:
+            result: dict[str, Any] = json.load(fh)
+        return result
+
+    def incumbents(self, job: JobRecord, since: int = 0) -> list[IncumbentRecord]:
+        return self.store.incumbents(job.id, since)
+
+    def log(self, job: JobRecord, offset: int = 0) -> tuple[str, int]:
+        return self.logs.read(job.id, offset)
+
+    def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
+        batch = self.store.get_batch(batch_id)
+        if batch is None or (owner is not None and batch.owner != owner):
+            raise JobNotFoundError(f"no batch {batch_id}")
+        return batch
+
+    # --- cancel and delete ------------------------------------------------------------------
+    def cancel(self, job: JobRecord) -> None:
+        """Ask for a queued or running job to stop (no-op once it has ended)."""
+        if job.state.terminal:
+            return
+        self.executor.cancel(job.id)
+
+    def purge(self, job_id: str) -> None:
+        """Delete an ended job's rows and files."""
+        self.files.remove(job_id)
+        self.store.delete_jobs([job_id])
+
+    def purge_expired(self) -> int:
+        """Delete jobs that ended more than ``job_ttl`` seconds ago; returns how many."""
+        ids = self.store.expired(utcnow() - timedelta(seconds=self.settings.job_ttl))
+        for job_id in ids:
+            self.files.remove(job_id)
+        self.store.delete_jobs(ids)
+        return len(ids)
+
+    def _retention_loop(self) -> None:
+        while not self._stop.wait(self.settings.retention_interval):
+            try:
+                self.purge_expired()
+            except Exception:  # a failed purge is retried at the next interval
+                continue
+
+    def cancel_batch(self, batch_id: str, purge: bool = False, timeout: float = 10.0) -> bool:
+        """Cancel a batch's jobs; with ``purge`` delete jobs and batch once all have ended.
+
+        Returns:
+            True when purged (or nothing left to purge).
+        """
+        ids = self.store.batch_job_ids(batch_id)
+        for job_id in ids:
+            job = self.store.get(job_id)
+            if job is not None:
+                self.cancel(job)
+        if not purge:
+            return False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.store.count_active_in(ids) == 0:
+                break
+            time.sleep(0.05)
+        else:
+            return False
+        for job_id in ids:
+            self.files.remove(job_id)
+        self.store.delete_jobs(ids)
+        self.store.delete_batch(batch_id)
+        return True

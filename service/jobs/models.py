@@ -1,0 +1,99 @@
+"""Job store tables (SQLAlchemy 2 ORM): jobs, batches, incumbents; and the job states.
+
+The schema is created with ``create_all`` on startup (no migrations yet): adding a nullable
+column is safe, anything else needs a fresh database or a migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class JobState(StrEnum):
+    """queued -> running -> completed | failed | cancelled."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
+
+
+TERMINAL_STATES = tuple(s for s in JobState if s.terminal)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobRow(Base):
+    """One solve request. ``seq`` orders submissions (FIFO within a priority)."""
+
+    __tablename__ = "jobs"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    owner: Mapped[str] = mapped_column(String(64), default="", index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # ",a,b," so that a tag filter is a portable LIKE '%,a,%' on SQLite and PostgreSQL
+    tags_text: Mapped[str] = mapped_column(Text, default=",")
+    filename: Mapped[str] = mapped_column(String(512), default="")
+    problem_name: Mapped[str] = mapped_column(String(512), default="")
+    num_vars: Mapped[int] = mapped_column(Integer, default=0)
+    num_rows: Mapped[int] = mapped_column(Integer, default=0)
+    nnz: Mapped[int] = mapped_column(Integer, default=0)
+    input_path: Mapped[str] = mapped_column(Text, default="")
+    result_path: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str | None] = mapped_column(String(32), default=None)
+    termination: Mapped[str | None] = mapped_column(String(32), default=None)
+    objective: Mapped[float | None] = mapped_column(Float, default=None)
+    solve_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requeues: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_jobs_state_priority_seq", "state", "priority", "seq"),)
+
+
+class BatchRow(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class IncumbentRow(Base):
+    """An improving solution reported during a solve (values live in the result file)."""
+
+    __tablename__ = "incumbents"
+
+    job_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    t: Mapped[float] = mapped_column(Float)
+    objective: Mapped[float] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float, default=None)
+    source: Mapped[str] = mapped_column(String(16), default="solver")

@@ -1,0 +1,121 @@
+"""Job options: raw form/JSON fields -> validated ``JobOptions`` -> ``SolveOptions`` in a worker.
+
+Unknown names and bad values raise ``InvalidOptionError`` naming the option and the valid ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.errors import InvalidOptionError
+from service.settings import Settings
+from service.solvers.base import backend_names, check_params, get_backend
+from service.solvers.types import SolveOptions
+
+MODES = ("exact",)
+
+
+class JobOptions(BaseModel):
+    """Options of one job, after validation and capping (what is stored with the job)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    solver: str = "scip"
+    mode: str = "exact"
+    time_limit: float = Field(default=60.0, gt=0)
+    gap: float | None = Field(default=None, ge=0)
+    threads: int = Field(default=1, ge=1)
+    seed: int = Field(default=0, ge=0)
+    priority: int = Field(default=0, ge=-100, le=100)
+    tags: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+OPTION_NAMES = tuple(JobOptions.model_fields)
+
+
+def _split_tags(value: Any) -> list[str]:
+    items = value if isinstance(value, list | tuple) else [value]
+    tags: list[str] = []
+    for item in items:
+        tags.extend(t.strip() for t in str(item).split(",") if t.strip())
+    for t in tags:
+        if len(t) > 64 or not t.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise InvalidOptionError("tags", f"bad tag {t!r}: use letters, digits, - _ . (<= 64)")
+    return tags
+
+
+def _params(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    try:
+        parsed = json.loads(value) if value not in (None, "") else {}
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("params", "expected a JSON object of backend parameters") from exc
+    if not isinstance(parsed, dict):
+        raise InvalidOptionError("params", "expected a JSON object of backend parameters")
+    return parsed
+
+
+def parse_options(
+    raw: Mapping[str, Any],
+    settings: Settings,
+    param_table: Callable[[str], Mapping[str, type]] | None = None,
+) -> JobOptions:
+    """Validate raw options (strings from a form or values from JSON).
+
+    Args:
+        raw: option name -> value; ``tags`` may be a list or comma-separated, ``params`` a dict
+            or a JSON object string.
+        settings: defaults (solver, time limit) and caps (max time limit, threads).
+        param_table: solver name -> its parameter table; default imports the backend.
+
+    Raises:
+        InvalidOptionError: unknown option, bad value, unknown solver/mode/parameter.
+    """
+    data = {k: v for k, v in raw.items() if v is not None and v != ""}
+    for key in data:
+        if key not in OPTION_NAMES:
+            raise InvalidOptionError(key, "unknown option", OPTION_NAMES)
+    data.setdefault("solver", settings.default_solver)
+    data.setdefault("time_limit", settings.default_time_limit)
+    if "tags" in data:
+        data["tags"] = _split_tags(data["tags"])
+    data["params"] = _params(data.get("params"))
+    try:
+        opts = JobOptions.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "options"
+        raise InvalidOptionError(name, err["msg"]) from exc
+    if opts.solver not in backend_names():
+        raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", backend_names())
+    if opts.mode not in MODES:
+        raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
+    if opts.threads > settings.max_threads:
+        raise InvalidOptionError("threads", f"at most {settings.max_threads}")
+    updates: dict[str, Any] = {"time_limit": min(opts.time_limit, settings.max_time_limit)}
+    if opts.params:
+        table = (param_table or _backend_params)(opts.solver)
+        updates["params"] = check_params(opts.solver, opts.params, table)
+    return opts.model_copy(update=updates)
+
+
+def _backend_params(solver: str) -> Mapping[str, type]:
+    return get_backend(solver).param_names()
+
+
+def solve_options(opts: Mapping[str, Any], log: Callable[[str], None] | None) -> SolveOptions:
+    """The backend's ``SolveOptions`` for stored job options (runs in the worker)."""
+    return SolveOptions(
+        time_limit=opts.get("time_limit"),
+        rel_gap=opts.get("gap"),
+        threads=int(opts.get("threads", 1)),
+        seed=int(opts.get("seed", 0)),
+        params=dict(opts.get("params") or {}),
+        log=log,
+    )

@@ -1,0 +1,153 @@
+"""Solver worker process: receives jobs over a Pipe, solves them, streams events back.
+
+Parent -> worker messages::
+
+    ("solve", job_id, problem_path, result_path, solver, options)
+    ("interrupt", job_id)          cooperative stop of that job
+    ("stop",)                      exit after the current job
+
+Worker -> parent messages::
+
+    ("ready", pid)
+    ("log", job_id, line)
+    ("incumbent", job_id, {"t", "objective", "bound", "source"})
+    ("result", job_id, summary)    result.json is written (atomically) before this is sent
+    ("error", job_id, kind, message)
+
+The worker exits at once when the parent goes away (its end of the pipe closes).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from service.errors import MipguideError
+from service.solvers.types import Incumbent, Interrupt
+
+
+class _Channel:
+    """The worker's end of the pipe; sends may come from solver callback threads."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        with self._lock:
+            self.conn.send(msg)
+
+
+def worker_main(conn: Connection, warm_solver: str | None = None) -> None:
+    """Entry point of a worker process (multiprocessing spawn target)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    channel = _Channel(conn)
+    _warm_up(warm_solver)
+    interrupts: dict[str, Interrupt] = {}
+    jobs: list[tuple[Any, ...]] = []
+    cv = threading.Condition()
+    threading.Thread(target=_solve_loop, args=(channel, jobs, interrupts, cv), daemon=True).start()
+    channel.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # parent is gone: nobody can use our results
+        if msg[0] == "solve":
+            with cv:
+                interrupts.setdefault(msg[1], Interrupt())
+                jobs.append(msg)
+                cv.notify()
+        elif msg[0] == "interrupt":
+            with cv:
+                interrupts.setdefault(msg[1], Interrupt()).set()
+        elif msg[0] == "stop":
+            os._exit(0)
+
+
+def _warm_up(solver: str | None) -> None:
+    """Import the solve stage (and the default backend) before the first job arrives."""
+    from service.pipeline import solve  # noqa: F401
+
+    if solver:
+        try:
+            from service.solvers.base import get_backend
+
+            get_backend(solver)
+        except Exception:  # a missing backend is reported per job, not at startup
+            pass
+
+
+def _solve_loop(
+    channel: _Channel,
+    jobs: list[tuple[Any, ...]],
+    interrupts: dict[str, Interrupt],
+    cv: threading.Condition,
+) -> None:
+    while True:
+        with cv:
+            while not jobs:
+                cv.wait()
+            msg = jobs.pop(0)
+            interrupt = interrupts[msg[1]]
+        _, job_id, problem_path, result_path, solver, options = msg
+        try:
+            _solve_one(channel, job_id, problem_path, result_path, solver, options, interrupt)
+        finally:
+            with cv:
+                interrupts.pop(job_id, None)
+
+
+def _solve_one(
+    channel: _Channel,
+    job_id: str,
+    problem_path: str,
+    result_path: str,
+    solver: str,
+    options: dict[str, Any],
+    interrupt: Interrupt,
+) -> None:
+    from service.jobs.files import load_problem, write_atomic
+    from service.jobs.options import solve_options
+    from service.pipeline.solve import solve_problem
+
+    def log(line: str) -> None:
+        channel.send(("log", job_id, line.rstrip("\n")))
+
+    def on_incumbent(inc: Incumbent) -> None:
+        data = {"t": inc.t, "objective": inc.objective, "bound": inc.bound}
+        channel.send(("incumbent", job_id, {**data, "source": inc.source.value}))
+
+    try:
+        t0 = time.perf_counter()
+        problem = load_problem(Path(problem_path))
+        read = time.perf_counter() - t0
+        log(f"[worker {os.getpid()}] solving {problem.name} with {solver}")
+        result = solve_problem(
+            problem,
+            solver,
+            solve_options(options, log),
+            on_incumbent=on_incumbent,
+            interrupt=interrupt,
+            read_seconds=read,
+        )
+        write_atomic(Path(result_path), result.to_json(indent=None))
+        summary = {
+            "status": result.status.value,
+            "termination": result.termination.value,
+            "objective": result.objective,
+            "seconds": result.seconds.get("total"),
+        }
+        channel.send(("result", job_id, summary))
+    except MipguideError as exc:
+        channel.send(("error", job_id, type(exc).__name__, str(exc)))
+    except Exception as exc:  # a bug in a backend must fail the job, not the worker
+        for line in traceback.format_exc().splitlines():
+            log(line)
+        channel.send(("error", job_id, "InternalError", f"{type(exc).__name__}: {exc}"))
