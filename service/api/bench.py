@@ -1,0 +1,143 @@
+"""``mipguide bench api``: HTTP overhead of a ?wait solve, and jobs/s of tiny jobs.
+
+Starts a throwaway server (its own data dir, SQLite, N workers) on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+TINY_MPS = """NAME tiny
+ROWS
+ N obj
+ L c1
+COLUMNS
+ M1 'MARKER' 'INTORG'
+ x obj -1 c1 1
+ y obj -2 c1 1
+ M2 'MARKER' 'INTEND'
+RHS
+ rhs c1 1
+BOUNDS
+ UP bnd x 1
+ UP bnd y 1
+ENDATA
+"""
+DEFAULT_INSTANCE = Path(__file__).resolve().parents[2] / "tests/data/miplib/p0033.mps.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(data_dir: Path, workers: int, port: int) -> subprocess.Popen[bytes]:
+    """A server subprocess; returns once /readyz answers 200."""
+    cmd = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--data-dir", str(data_dir)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("server not ready after 60 s")
+
+
+def in_process_times(data: bytes, filename: str, runs: int) -> list[float]:
+    from service.pipeline.solve import solve_problem
+    from service.problem.io import read_problem
+    from service.solvers.types import SolveOptions
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        problem = read_problem(data, filename=filename)
+        solve_problem(problem, "scip", SolveOptions(time_limit=60.0))
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def http_times(url: str, data: bytes, filename: str, runs: int) -> list[float]:
+    from service.client import MipguideClient
+
+    times = []
+    with MipguideClient(url, "") as client:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            job = client.submit((filename, data), wait=60, solver="scip", time_limit=60)
+            times.append(time.perf_counter() - t0)
+            assert job.state == "completed", job
+    return times
+
+
+def throughput(url: str, jobs: int, concurrency: int = 16) -> float:
+    """Jobs per second from the first submission to the last job's end."""
+    from service.client import MipguideClient
+
+    data = TINY_MPS.encode()
+    with MipguideClient(url, "") as client:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            ids = list(pool.map(lambda i: client.submit((f"tiny{i}.mps", data)).id, range(jobs)))
+        for job_id in ids:
+            client.wait(job_id, timeout=600)
+        return jobs / (time.perf_counter() - t0)
+
+
+def bench_api(
+    runs: Annotated[int, typer.Option(help="?wait solves to time")] = 50,
+    jobs: Annotated[int, typer.Option(help="tiny jobs for the throughput figure")] = 200,
+    workers: Annotated[int, typer.Option(help="server workers")] = 2,
+    instance: Annotated[Path, typer.Option(help="model for the overhead figure")] = (
+        DEFAULT_INSTANCE
+    ),
+) -> None:
+    """End-to-end overhead of a ?wait solve over HTTP vs. in process, and tiny jobs/s."""
+    from rich.console import Console
+    from rich.table import Table
+
+    data, name = instance.read_bytes(), instance.name
+    in_process_times(data, name, 3)  # warm imports and caches
+    local = in_process_times(data, name, runs)
+    with tempfile.TemporaryDirectory(prefix="mipguide-bench-") as tmp:
+        port = free_port()
+        server = start_server(Path(tmp), workers, port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            http_times(url, data, name, 3)
+            remote = http_times(url, data, name, runs)
+            rate = throughput(url, jobs)
+        finally:
+            server.terminate()
+            server.wait(30)
+    med_local, med_http = statistics.median(local), statistics.median(remote)
+    table = Table(title=f"bench api ({instance.stem}, {runs} runs, {workers} workers)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("in-process read+solve, median", f"{med_local * 1000:.1f} ms")
+    table.add_row("HTTP ?wait solve, median", f"{med_http * 1000:.1f} ms")
+    table.add_row("HTTP ?wait solve, p90", f"{statistics.quantiles(remote, n=10)[-1] * 1000:.1f} ms")
+    table.add_row("overhead (median difference)", f"{(med_http - med_local) * 1000:.1f} ms")
+    table.add_row(f"throughput, {jobs} tiny jobs", f"{rate:.1f} jobs/s")
+    Console().print(table)

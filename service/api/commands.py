@@ -1,0 +1,124 @@
+"""CLI commands of the service: ``serve``, ``submit``, ``jobs``, ``cancel`` (registered in cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.settings import Settings
+
+ServerOpt = Annotated[str | None, typer.Option("--server", help="server URL")]
+KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key")]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int | None, typer.Option(help="solver worker processes")] = None,
+    db: Annotated[str | None, typer.Option(help="database URL or SQLite file")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="inputs, results, logs")] = None,
+) -> None:
+    """Run the REST API with local solver workers (SQLite under ./var by default)."""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    overrides = {"host": host, "port": port, "workers": workers, "db_url": db, "data_dir": data_dir}
+    settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    typer.echo(
+        f"mipguide serving on http://{settings.host}:{settings.port} "
+        f"({settings.workers} workers, data in {settings.data_dir})"
+    )
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+    )
+
+
+def _client(server: str | None, api_key: str | None):  # type: ignore[no-untyped-def]
+    from service.client import MipguideClient
+
+    settings = Settings()
+    return MipguideClient(server or settings.server_url, api_key or settings.api_key or "")
+
+
+def submit(
+    files: Annotated[list[Path], typer.Argument(help="model files (.mps[.gz|.bz2], .lp, .json)")],
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="wait for the results")] = False,
+    solver: Annotated[str | None, typer.Option(help="backend")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="seconds")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="tag (repeatable)")] = None,
+) -> None:
+    """Submit model files as jobs (several files: one batch); print ids or, with --wait, results."""
+    from service.client import ApiError
+
+    options = {"solver": solver, "time_limit": time_limit, "tags": tag or None}
+    with _client(server, api_key) as client:
+        try:
+            if len(files) == 1:
+                ids = [client.submit(files[0], **options).id]
+            else:
+                ids = list(client.submit_batch(files, **options).job_ids)
+            for job_id, path in zip(ids, files, strict=True):
+                if not wait:
+                    typer.echo(f"{job_id}  {path.name}")
+                    continue
+                job = client.wait(job_id)
+                typer.echo(
+                    f"{job_id}  {path.name}  {job.state}  {job.status or '-'}  "
+                    f"objective={job.objective}" + (f"  error={job.error}" if job.error else "")
+                )
+        except ApiError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+
+
+def jobs(
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+    state: Annotated[str | None, typer.Option(help="filter by state")] = None,
+    tag: Annotated[str | None, typer.Option(help="filter by tag")] = None,
+    limit: int = 20,
+) -> None:
+    """List jobs, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with _client(server, api_key) as client:
+        items, total = client.jobs(state=state, tag=tag, limit=limit)
+    table = Table(title=f"{len(items)} of {total} jobs")
+    for col in ("id", "state", "problem", "solver", "status", "objective", "created"):
+        table.add_column(col)
+    for j in items:
+        r = j.raw
+        table.add_row(
+            j.id,
+            j.state,
+            r["problem"]["name"],
+            str(r["options"].get("solver")),
+            j.status or "-",
+            "-" if j.objective is None else f"{j.objective:.10g}",
+            r["created_at"][:19],
+        )
+    Console().print(table)
+
+
+def cancel(
+    job_id: Annotated[str, typer.Argument(help="job id")],
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+    purge: Annotated[bool, typer.Option(help="also delete its data")] = False,
+) -> None:
+    """Cancel a job."""
+    from service.client import ApiError
+
+    with _client(server, api_key) as client:
+        try:
+            job = client.cancel(job_id, purge=purge)
+        except ApiError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"{job_id}  {'purged' if job is None else job.state}")
