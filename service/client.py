@@ -1,8 +1,8 @@
 """Python client of the mipguide REST API (sync, httpx): submit, batch, wait, result, stream.
 
-    with MipguideClient("http://127.0.0.1:8000") as c:
-        job = c.submit("p0033.mps.gz", time_limit=30, wait=60)
-        print(c.result(job.id).objective)
+with MipguideClient("http://127.0.0.1:8000") as c:
+    job = c.submit("p0033.mps.gz", time_limit=30, wait=60)
+    print(c.result(job.id).objective)
 """
 
 from __future__ import annotations
@@ -204,9 +204,7 @@ class MipguideClient:
             left = poll if deadline is None else min(poll, deadline - time.monotonic())
             if left <= 0:
                 raise TimeoutError(f"job {job_id} still running after {timeout} s")
-            resp = self._http.get(
-                f"/v1/jobs/{job_id}", params={"wait": left}, timeout=left + 30.0
-            )
+            resp = self._http.get(f"/v1/jobs/{job_id}", params={"wait": left}, timeout=left + 30.0)
             job = Job.of(self._check(resp).json())
             if job.done:
                 return job

@@ -44,12 +44,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, workers: int, port: int) -> subprocess.Popen[bytes]:
-    """A server subprocess; returns once /readyz answers 200."""
+def start_server(
+    data_dir: Path, workers: int, port: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """A server subprocess on 127.0.0.1; returns once /readyz answers 200.
+
+    Args:
+        env: extra environment (``MIPGUIDE_*`` settings) for the server.
+    """
     cmd = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--data-dir", str(data_dir)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    path = os.pathsep.join(p for p in sys.path if p)
+    full_env = {**os.environ, "PYTHONPATH": path, **(env or {})}
+    proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -137,7 +144,9 @@ def bench_api(
     table.add_column("value", justify="right")
     table.add_row("in-process read+solve, median", f"{med_local * 1000:.1f} ms")
     table.add_row("HTTP ?wait solve, median", f"{med_http * 1000:.1f} ms")
-    table.add_row("HTTP ?wait solve, p90", f"{statistics.quantiles(remote, n=10)[-1] * 1000:.1f} ms")
+    table.add_row(
+        "HTTP ?wait solve, p90", f"{statistics.quantiles(remote, n=10)[-1] * 1000:.1f} ms"
+    )
     table.add_row("overhead (median difference)", f"{(med_http - med_local) * 1000:.1f} ms")
     table.add_row(f"throughput, {jobs} tiny jobs", f"{rate:.1f} jobs/s")
     Console().print(table)

@@ -1,4 +1,4 @@
-"""CLI commands of the service: ``serve``, ``submit``, ``jobs``, ``cancel`` (registered in cli.py)."""
+"""CLI commands of the service: serve, submit, jobs, cancel (registered in service/cli.py)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,7 @@ def serve(
         f"mipguide serving on http://{settings.host}:{settings.port} "
         f"({settings.workers} workers, data in {settings.data_dir})"
     )
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
 def _client(server: str | None, api_key: str | None):  # type: ignore[no-untyped-def]

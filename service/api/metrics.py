@@ -46,9 +46,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.submitted = Counter(
-            "mipguide_jobs_submitted", "Jobs accepted", registry=self.registry
-        )
+        self.submitted = Counter("mipguide_jobs_submitted", "Jobs accepted", registry=self.registry)
         self.finished = Counter(
             "mipguide_jobs_finished", "Jobs ended, by state", ["state"], registry=self.registry
         )

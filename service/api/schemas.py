@@ -104,7 +104,9 @@ class IncumbentPublic(BaseModel):
 
     @classmethod
     def of(cls, inc: IncumbentRecord) -> IncumbentPublic:
-        return cls(seq=inc.seq, t=inc.t, objective=inc.objective, bound=inc.bound, source=inc.source)
+        return cls(
+            seq=inc.seq, t=inc.t, objective=inc.objective, bound=inc.bound, source=inc.source
+        )
 
 
 class IncumbentListPublic(BaseModel):

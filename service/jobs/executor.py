@@ -8,6 +8,7 @@ watchdog (time_limit + grace). A worker that dies fails its job with the reason 
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import multiprocessing as mp
 import os
@@ -49,11 +50,9 @@ class _Worker:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, msg: tuple[Any, ...]) -> None:
-        with self.send_lock:
-            try:
-                self.conn.send(msg)
-            except (OSError, ValueError):  # it died; its reader thread reports that
-                pass
+        # a dead worker cannot take messages; its reader thread reports the death
+        with self.send_lock, contextlib.suppress(OSError, ValueError):
+            self.conn.send(msg)
 
 
 class LocalExecutor:
@@ -86,7 +85,9 @@ class LocalExecutor:
         for job in self.store.queued():
             self._push(job)
         self._workers = [self._spawn(i) for i in range(self.settings.workers)]
-        self._scheduler = threading.Thread(target=self._schedule_loop, name="scheduler", daemon=True)
+        self._scheduler = threading.Thread(
+            target=self._schedule_loop, name="scheduler", daemon=True
+        )
         self._scheduler.start()
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -102,7 +102,9 @@ class BatchRecord:
 
     @classmethod
     def from_row(cls, row: BatchRow) -> BatchRecord:
-        return cls(row.id, row.owner, _utc(row.created_at) or row.created_at, dict(row.options or {}))
+        return cls(
+            row.id, row.owner, _utc(row.created_at) or row.created_at, dict(row.options or {})
+        )
 
 
 @dataclass(frozen=True)

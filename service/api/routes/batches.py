@@ -66,9 +66,7 @@ async def read_batch(request: Request, batch_id: str, who: Who) -> BatchPublic:
 
 
 @router.delete("/{batch_id}", response_model=BatchPublic, responses={204: {}, **ERRORS})
-async def cancel_batch(
-    request: Request, batch_id: str, who: Who, purge: bool = False
-) -> Response:
+async def cancel_batch(request: Request, batch_id: str, who: Who, purge: bool = False) -> Response:
     """Cancel every job of the batch that has not ended; ``?purge=true`` deletes them all."""
     m = manager(request)
     batch = await run_in_threadpool(m.get_batch, batch_id, who.scope)

@@ -109,7 +109,9 @@ async def list_jobs(
     m = manager(request)
 
     def build() -> JobListPublic:
-        jobs, total = m.store.list(owner=who.scope, state=state, tag=tag, limit=limit, offset=offset)
+        jobs, total = m.store.list(
+            owner=who.scope, state=state, tag=tag, limit=limit, offset=offset
+        )
         items = [JobPublic.of(j, m.queue_position(j)) for j in jobs]
         return JobListPublic(items=items, total=total, limit=limit, offset=offset)
 
@@ -228,4 +230,6 @@ async def cancel_job(
         await run_in_threadpool(m.purge, job.id)
         return Response(status_code=204)
     body = await public(m, job)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if job.state.terminal else 202)
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=200 if job.state.terminal else 202
+    )

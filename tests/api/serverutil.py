@@ -1,0 +1,79 @@
+"""API test helpers: a real server (uvicorn subprocess, SQLite, spawn workers) on loopback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from service.api.bench import free_port, start_server
+from service.client import MipguideClient
+
+KEY_A, KEY_B = "key-alpha-123", "key-beta-456"
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+@dataclass
+class Server:
+    """A running server subprocess and how to reach it."""
+
+    url: str
+    data_dir: Path
+    proc: subprocess.Popen[bytes]
+    workers: int
+    env: dict[str, str]
+
+    def client(self, key: str = KEY_A) -> MipguideClient:
+        return MipguideClient(self.url, key, timeout=60)
+
+    def http(self, key: str | None = KEY_A) -> httpx.Client:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        port = int(self.url.rsplit(":", 1)[1])
+        self.proc = start_server(self.data_dir, self.workers, port, self.env)
+
+
+def launch(data_dir: Path, workers: int, **settings: str) -> Server:
+    env = {
+        "MIPGUIDE_API_KEYS": f"{KEY_A},{KEY_B}",
+        "MIPGUIDE_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+        "MIPGUIDE_CANCEL_GRACE": "0.5",
+        "MIPGUIDE_KILL_GRACE": "0.5",
+        **{f"MIPGUIDE_{k.upper()}": v for k, v in settings.items()},
+    }
+    port = free_port()
+    proc = start_server(data_dir, workers, port, env)
+    return Server(f"http://127.0.0.1:{port}", data_dir, proc, workers, env)
+
+
+TINY_MPS = b"""NAME tiny
+ROWS
+ N obj
+ L c1
+COLUMNS
+ M1 'MARKER' 'INTORG'
+ x obj -1 c1 1
+ y obj -2 c1 1
+ M2 'MARKER' 'INTEND'
+RHS
+ rhs c1 1
+BOUNDS
+ UP bnd x 1
+ UP bnd y 1
+ENDATA
+"""

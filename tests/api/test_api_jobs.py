@@ -1,0 +1,204 @@
+"""Submitting real instances over HTTP to a real server and getting verified optima back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.client import MipguideClient
+from tests.api.serverutil import TINY_MPS, Server
+
+
+@pytest.mark.parametrize("name", ["p0033", "stein27"])
+def test_submit_with_wait_returns_catalogued_optimum(
+    server: Server, miplib_dir: Path, optimum: Callable[[str], float], name: str
+) -> None:
+    path = miplib_dir / f"{name}.mps.gz"
+    with server.http() as http:
+        resp = http.post(
+            "/v1/jobs",
+            params={"wait": 60},
+            files={"file": (path.name, path.read_bytes())},
+            data={"solver": "scip", "time_limit": "60", "tags": "e2e,optimum"},
+        )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["state"] == "completed"
+    assert body["status"] == "optimal"
+    assert body["objective"] == pytest.approx(optimum(name), rel=1e-6)
+    assert body["result"]["objective"] == pytest.approx(optimum(name), rel=1e-6)
+    assert body["result"]["max_violation"] <= 1e-6
+    assert body["problem"]["name"] == name
+    assert body["tags"] == ["e2e", "optimum"]
+
+
+def test_submit_without_wait_is_202_then_result_in_every_format(
+    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    with server.client() as client:
+        job = client.submit(miplib_dir / "p0033.mps.gz", time_limit=30, seed=3)
+        assert job.state in ("queued", "running", "completed")
+        done = client.wait(job.id, timeout=60)
+        assert done.state == "completed"
+        result = client.result(job.id)
+        assert result.objective == pytest.approx(optimum("p0033"))
+        assert result.seed == 3
+        sol = client.result_text(job.id, "sol")
+        assert "objective value: 3089" in sol
+        csv_text = client.result_text(job.id, "csv")
+        assert csv_text.splitlines()[0] == "variable,value"
+        assert len(csv_text.splitlines()) == 1 + 33
+        incs = client.incumbents(job.id)
+        assert incs and incs[-1].objective == pytest.approx(optimum("p0033"))
+        assert client.incumbents(job.id, since=len(incs)) == []
+        log, nxt = client.log(job.id)
+        assert "completed" in log and nxt == len(log.encode())
+        tail, nxt2 = client.log(job.id, offset=nxt)
+        assert tail == "" and nxt2 == nxt
+
+
+def test_wait_expires_with_202_and_the_job_keeps_running(server: Server, miplib_dir: Path) -> None:
+    path = miplib_dir / "pk1.mps.gz"
+    with server.http() as http:
+        resp = http.post(
+            "/v1/jobs",
+            params={"wait": 0.3},
+            files={"file": (path.name, path.read_bytes())},
+            data={"time_limit": "2"},
+        )
+        assert resp.status_code == 202
+        job_id = resp.json()["id"]
+        assert resp.headers["location"] == f"/v1/jobs/{job_id}"
+        resp = http.get(f"/v1/jobs/{job_id}", params={"wait": 30})
+    body = resp.json()
+    assert body["state"] == "completed"
+    assert body["termination"] == "time_limit"
+
+
+def test_batch_of_20(server: Server, miplib_dir: Path, optimum: Callable[[str], float]) -> None:
+    names = ["p0033", "stein27", "flugpl", "egout", "gt2", "vpm1", "lseu", "sc50a", "afiro", "kb2"]
+    files = [miplib_dir / f"{n}.mps.gz" for n in names] * 2
+    with server.client() as client:
+        batch = client.submit_batch(files, time_limit=60, tags=["batch20"])
+        assert len(batch.job_ids) == 20
+        done = client.wait_batch(batch.id, timeout=240)
+        assert done.counts["completed"] == 20
+        for job_id, path in zip(batch.job_ids, files, strict=True):
+            job = client.job(job_id)
+            name = path.name.split(".")[0]
+            assert job.batch_id == batch.id
+            assert job.objective == pytest.approx(optimum(name), rel=1e-6), name
+        jobs, total = client.jobs(tag="batch20", limit=100)
+        assert total == 20 and {j.id for j in jobs} == set(batch.job_ids)
+
+
+def test_sse_shows_an_incumbent_before_completion(server: Server, miplib_dir: Path) -> None:
+    with server.client() as client:
+        job = client.submit(miplib_dir / "pk1.mps.gz", time_limit=3)
+        kinds = []
+        for event in client.events(job.id):
+            kinds.append((event.kind, event.data.get("state")))
+        assert kinds[-1][0] == "end"
+        first_inc = next(i for i, k in enumerate(kinds) if k[0] == "incumbent")
+        ended = kinds.index(("state", "completed"))
+        assert first_inc < ended
+        assert any(k[0] == "log" for k in kinds)
+        # a late subscriber gets the recorded incumbents and the end at once
+        late = list(client.stream_incumbents(job.id))
+        assert len(late) == len(client.incumbents(job.id)) >= 1
+
+
+def test_json_body_submission(server: Server) -> None:
+    io = pytest.importorskip("service.problem.io")
+    writer = getattr(io, "write_problem", None) or getattr(io, "problem_to_json", None)
+    if writer is None:
+        pytest.skip("no JSON writer in service.problem.io")
+    from service.problem.model import make_problem
+
+    problem = make_problem(
+        [[1.0, 1.0]], [-float("inf")], [1.0], [-1.0, -2.0], col_upper=[1, 1], integrality=[1, 1]
+    )
+    text = writer(problem, fmt="json") if writer.__name__ == "write_problem" else writer(problem)
+    model = json.loads(text if isinstance(text, str) else text.decode())
+    with server.http() as http:
+        resp = http.post("/v1/jobs", params={"wait": 30}, json={"model": model, "options": {}})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["objective"] == pytest.approx(-2.0)
+
+
+def test_200_concurrent_submissions_none_lost(server: Server) -> None:
+    tag = "c" + uuid.uuid4().hex[:8]
+
+    async def submit_all() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=50)
+        headers = {"X-API-Key": "key-alpha-123"}
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=headers, timeout=120, limits=limits
+        ) as http:
+            sends = [
+                http.post(
+                    "/v1/jobs",
+                    files={"file": (f"tiny{i}.mps", TINY_MPS)},
+                    data={"tags": tag, "time_limit": "10"},
+                )
+                for i in range(200)
+            ]
+            return await asyncio.gather(*sends)
+
+    responses = asyncio.run(submit_all())
+    assert [r.status_code for r in responses] == [202] * 200
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 200
+    with server.client() as client:
+        for job_id in ids:
+            assert client.wait(job_id, timeout=120).objective == pytest.approx(-2.0)
+        jobs, total = client.jobs(tag=tag, limit=1000)
+        assert total == 200 and {j.id for j in jobs} == ids
+
+
+def test_priority_and_queue_position_are_reported(server: Server) -> None:
+    with server.http() as http:
+        resp = http.post(
+            "/v1/jobs",
+            files={"file": ("tiny.mps", TINY_MPS)},
+            data={"priority": "5", "tags": "prio"},
+        )
+        body = resp.json()
+    assert body["priority"] == 5
+    assert body["queue_position"] is None or body["queue_position"] >= 0
+
+
+def test_health_ready_metrics_and_docs(server: Server) -> None:
+    with server.http(key=None) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        ready = http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["workers"] == 2
+        text = http.get("/metrics").text
+        for name in (
+            'mipguide_jobs{state="completed"}',
+            "mipguide_queue_depth",
+            "mipguide_workers_busy",
+            "mipguide_solve_seconds_bucket",
+        ):
+            assert name in text
+        spec = http.get("/openapi.json").json()
+        for path in ("/v1/jobs", "/v1/jobs/{job_id}/events", "/v1/batches/{batch_id}"):
+            assert path in spec["paths"]
+        assert http.get("/docs").status_code == 200
+
+
+def test_client_is_typed_and_reads_settings(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIPGUIDE_SERVER_URL", server.url)
+    monkeypatch.setenv("MIPGUIDE_API_KEY", "key-alpha-123")
+    with MipguideClient() as client:
+        job = client.submit(("tiny.mps", TINY_MPS), wait=30)
+        assert job.done and job.result is not None
+        assert job.result.objective == pytest.approx(-2.0)
