@@ -326,6 +326,9 @@ class LocalExecutor:
         w.process.join(5.0)
         code = w.process.exitcode
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        with self._cv:
+            if self._stopping:  # shutdown: its job stays 'running' and is re-queued on restart
+                return
         job = w.job
         if job is not None:
             self._release(w, job)

@@ -1,0 +1,96 @@
+"""Cancel, worker crash and server restart against a one-worker server."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from service.client import ApiError, MipguideClient
+from tests.api.serverutil import Server
+
+
+def wait_running(client: MipguideClient, job_id: str, timeout: float = 30.0) -> int:
+    """Wait until the job's worker has started solving; return the worker's pid from the log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log, _ = client.log(job_id)
+        found = re.search(r"\[worker (\d+)\] solving", log)
+        if found:
+            return int(found.group(1))
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not start: {client.job(job_id)}")
+
+
+def test_cancel_long_solve_stops_within_2s_and_next_job_runs(
+    one_worker_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    with one_worker_server.client() as client:
+        long = client.submit(miplib_dir / "markshare1.mps.gz", time_limit=600)
+        wait_running(client, long.id)
+        nxt = client.submit(miplib_dir / "p0033.mps.gz")
+        assert client.job(nxt.id).queue_position == 0
+        with pytest.raises(ApiError) as not_ready:
+            client.result(nxt.id)
+        assert not_ready.value.status == 409 and not_ready.value.body["state"] == "queued"
+        t0 = time.monotonic()
+        cancelled = client.cancel(long.id)
+        assert cancelled is not None and cancelled.state == "cancelled"
+        assert time.monotonic() - t0 < 2.0
+        done = client.wait(nxt.id, timeout=30)
+        assert done.objective == pytest.approx(optimum("p0033"))
+        assert client.job(long.id).state == "cancelled"
+        # cancelling again is harmless; purging deletes the job
+        assert client.cancel(long.id, purge=True) is None
+        with pytest.raises(Exception, match="404"):
+            client.job(long.id)
+
+
+def test_killed_worker_fails_its_job_and_later_jobs_are_served(
+    one_worker_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    with one_worker_server.client() as client:
+        job = client.submit(miplib_dir / "markshare1.mps.gz", time_limit=600)
+        pid = wait_running(client, job.id)
+        os.kill(pid, signal.SIGKILL)
+        failed = client.wait(job.id, timeout=10)
+        assert failed.state == "failed"
+        assert failed.error == "worker died (signal 9)"
+        after = client.submit(miplib_dir / "p0033.mps.gz", wait=60)
+        assert after.objective == pytest.approx(optimum("p0033"))
+    with one_worker_server.http(key=None) as http:
+        assert http.get("/readyz").json()["workers"] == 1
+
+
+def test_restart_keeps_jobs_results_logs_and_requeues_running_once(
+    one_worker_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    srv = one_worker_server
+    with srv.client() as client:
+        solved = client.submit(miplib_dir / "p0033.mps.gz", wait=60)
+        long = client.submit(miplib_dir / "markshare1.mps.gz", time_limit=600)
+        wait_running(client, long.id)
+        queued = client.submit(miplib_dir / "stein27.mps.gz")
+        before_log, _ = client.log(solved.id)
+    srv.restart()
+    with srv.client() as client:
+        again = client.job(solved.id)
+        assert again.state == "completed"
+        assert client.result(solved.id).objective == pytest.approx(optimum("p0033"))
+        assert client.log(solved.id)[0] == before_log
+        assert len(client.incumbents(solved.id)) >= 1
+        # the running job was re-queued (it runs first: it is older); the queued one waits
+        wait_running(client, long.id)
+        assert "re-queued after a server restart" in client.log(long.id)[0]
+        assert client.job(long.id).raw["attempts"] == 2
+    srv.restart()  # interrupted a second time: failed with the reason
+    with srv.client() as client:
+        gone = client.job(long.id)
+        assert gone.state == "failed" and "restart" in (gone.error or "")
+        done = client.wait(queued.id, timeout=60)
+        assert done.objective == pytest.approx(optimum("stein27"))
