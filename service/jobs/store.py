@@ -106,7 +106,7 @@ class JobStore:
             row = s.scalar(select(JobRow).where(JobRow.id == job_id))
             return JobRecord.from_row(row) if row is not None else None
 
-    def list(
+    def list_jobs(
         self,
         *,
         owner: str | None = None,

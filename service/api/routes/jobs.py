@@ -109,7 +109,7 @@ async def list_jobs(
     m = manager(request)
 
     def build() -> JobListPublic:
-        jobs, total = m.store.list(
+        jobs, total = m.store.list_jobs(
             owner=who.scope, state=state, tag=tag, limit=limit, offset=offset
         )
         items = [JobPublic.of(j, m.queue_position(j)) for j in jobs]

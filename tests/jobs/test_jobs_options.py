@@ -1,0 +1,62 @@
+"""Option validation: defaults, caps, unknown names listing the valid ones, params tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.errors import InvalidOptionError
+from service.jobs.options import OPTION_NAMES, parse_options, solve_options
+from service.settings import Settings
+
+SETTINGS = Settings(default_time_limit=30.0, max_time_limit=100.0, max_threads=4)
+
+
+def table(_solver: str) -> dict[str, type]:
+    return {"limits/nodes": int, "presolving/emphasis": str}
+
+
+def test_defaults_and_cap() -> None:
+    opts = parse_options({}, SETTINGS)
+    assert opts.solver == SETTINGS.default_solver and opts.time_limit == 30.0
+    assert parse_options({"time_limit": "5000"}, SETTINGS).time_limit == 100.0
+
+
+def test_form_strings_are_coerced() -> None:
+    opts = parse_options(
+        {"gap": "0.01", "threads": "2", "seed": "7", "priority": "3", "tags": "a, b"}, SETTINGS
+    )
+    assert (opts.gap, opts.threads, opts.seed, opts.priority) == (0.01, 2, 7, 3)
+    assert opts.tags == ["a", "b"]
+    so = solve_options(opts.model_dump(), None)
+    assert so.rel_gap == 0.01 and so.threads == 2 and so.seed == 7 and so.time_limit == 30.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "option"),
+    [
+        ({"speed": "fast"}, "speed"),
+        ({"solver": "nope"}, "solver"),
+        ({"mode": "srg-ish"}, "mode"),
+        ({"threads": "99"}, "threads"),
+        ({"gap": "-1"}, "gap"),
+        ({"tags": "bad tag!"}, "tags"),
+        ({"params": "[1, 2]"}, "params"),
+        ({"params": '{"limits/nodes": "many"}'}, "params.limits/nodes"),
+        ({"params": '{"nope": 1}'}, "params.nope"),
+    ],
+)
+def test_bad_options_name_the_option(raw: dict[str, str], option: str) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        parse_options(raw, SETTINGS, table)
+    assert info.value.option == option
+
+
+def test_unknown_option_lists_valid_names() -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        parse_options({"speed": "1"}, SETTINGS)
+    assert info.value.valid == sorted(OPTION_NAMES)
+
+
+def test_params_are_checked_and_coerced() -> None:
+    opts = parse_options({"params": '{"limits/nodes": "10"}'}, SETTINGS, table)
+    assert opts.params == {"limits/nodes": 10}

@@ -1,0 +1,90 @@
+"""JobStore contracts: run order, state transitions, restart recovery, retention, filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from service.jobs.models import JobState, utcnow
+from service.jobs.records import IncumbentRecord, JobSpec, Outcome
+from service.jobs.store import RESTART_REASON, JobStore
+
+
+def spec(job_id: str, priority: int = 0, owner: str = "", tags: tuple[str, ...] = ()) -> JobSpec:
+    return JobSpec(
+        id=job_id,
+        owner=owner,
+        options={"solver": "scip", "time_limit": 1.0},
+        priority=priority,
+        tags=tags,
+        filename=f"{job_id}.mps",
+        problem_name=job_id,
+        num_vars=1,
+        num_rows=1,
+        nnz=1,
+        input_path="",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    s = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+    yield s
+    s.close()
+
+
+def test_queue_order_is_priority_then_fifo(store: JobStore) -> None:
+    store.create_jobs([spec("a"), spec("b", 5), spec("c"), spec("d", 5), spec("e", -1)])
+    assert [j.id for j in store.queued()] == ["b", "d", "a", "c", "e"]
+    positions = {j.id: store.queue_position(j) for j in store.queued()}
+    assert positions == {"b": 0, "d": 1, "a": 2, "c": 3, "e": 4}
+
+
+def test_transitions_are_guarded(store: JobStore) -> None:
+    store.create_jobs([spec("a")])
+    assert store.mark_running("a") and not store.mark_running("a")
+    assert store.finish("a", Outcome(JobState.COMPLETED, objective=3.0))
+    assert not store.finish("a", Outcome(JobState.CANCELLED))  # an ended job stays ended
+    job = store.get("a")
+    assert job is not None and job.state == JobState.COMPLETED and job.attempts == 1
+    assert job.objective == 3.0 and job.finished_at is not None and job.finished_at.tzinfo
+
+
+def test_recover_requeues_running_jobs_once_then_fails_them(store: JobStore) -> None:
+    store.create_jobs([spec("a"), spec("q")])
+    store.mark_running("a")
+    store.add_incumbent("a", IncumbentRecord(1, 0.1, 5.0, None, "solver"))
+    assert store.recover() == (["a"], [])
+    assert store.get("a").state == JobState.QUEUED  # type: ignore[union-attr]
+    assert store.incumbents("a") == []  # the re-run reports afresh
+    store.mark_running("a")
+    assert store.recover() == ([], ["a"])
+    failed = store.get("a")
+    assert failed is not None and failed.state == JobState.FAILED and failed.error == RESTART_REASON
+    assert store.get("q").state == JobState.QUEUED  # type: ignore[union-attr]
+
+
+def test_filters_counts_and_retention(store: JobStore) -> None:
+    store.create_jobs(
+        [spec("a", owner="k1", tags=("x", "y")), spec("b", owner="k2", tags=("xy",)), spec("c")]
+    )
+    assert [j.id for j in store.list_jobs(tag="x")[0]] == ["a"]
+    assert store.list_jobs(owner="k2")[1] == 1
+    jobs, total = store.list_jobs(limit=2)
+    assert total == 3 and [j.id for j in jobs] == ["c", "b"]
+    store.finish("a", Outcome(JobState.CANCELLED))
+    assert store.counts()["cancelled"] == 1 and store.counts(owner="k1")["queued"] == 0
+    assert store.expired(utcnow() - timedelta(hours=1)) == []
+    assert store.expired(utcnow() + timedelta(seconds=1)) == ["a"]
+    store.delete_jobs(["a"])
+    assert store.get("a") is None
+
+
+def test_incumbents_since(store: JobStore) -> None:
+    store.create_jobs([spec("a")])
+    for k in range(1, 4):
+        store.add_incumbent("a", IncumbentRecord(k, 0.1 * k, 10.0 - k, 1.0, "solver"))
+    assert [i.seq for i in store.incumbents("a", since=1)] == [2, 3]
