@@ -71,31 +71,26 @@ def start_server(
     raise RuntimeError("server not ready after 60 s")
 
 
-def in_process_times(data: bytes, filename: str, runs: int) -> list[float]:
+def paired_times(url: str, data: bytes, filename: str, runs: int) -> list[tuple[float, float]]:
+    """(in-process read+solve, HTTP ?wait solve) seconds, alternating so drift hits both."""
+    from service.client import MipguideClient
     from service.pipeline.solve import solve_problem
     from service.problem.io import read_problem
     from service.solvers.types import SolveOptions
 
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        problem = read_problem(data, filename=filename)
-        solve_problem(problem, "scip", SolveOptions(time_limit=60.0))
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def http_times(url: str, data: bytes, filename: str, runs: int) -> list[float]:
-    from service.client import MipguideClient
-
-    times = []
+    pairs = []
     with MipguideClient(url, "") as client:
         for _ in range(runs):
             t0 = time.perf_counter()
+            problem = read_problem(data, filename=filename)
+            solve_problem(problem, "scip", SolveOptions(time_limit=60.0))
+            t1 = time.perf_counter()
             job = client.submit((filename, data), wait=60, solver="scip", time_limit=60)
-            times.append(time.perf_counter() - t0)
-            assert job.state == "completed", job
-    return times
+            t2 = time.perf_counter()
+            if job.state != "completed":
+                raise RuntimeError(f"bench job did not complete: {job}")
+            pairs.append((t1 - t0, t2 - t1))
+    return pairs
 
 
 def throughput(url: str, jobs: int, concurrency: int = 16) -> float:
@@ -125,21 +120,22 @@ def bench_api(
     from rich.table import Table
 
     data, name = instance.read_bytes(), instance.name
-    in_process_times(data, name, 3)  # warm imports and caches
-    local = in_process_times(data, name, runs)
     with tempfile.TemporaryDirectory(prefix="mipguide-bench-") as tmp:
         port = free_port()
         server = start_server(Path(tmp), workers, port)
         url = f"http://127.0.0.1:{port}"
         try:
-            http_times(url, data, name, 3)
-            remote = http_times(url, data, name, runs)
+            paired_times(url, data, name, 5)  # warm imports, caches and connections
+            pairs = paired_times(url, data, name, runs)
             rate = throughput(url, jobs)
         finally:
             server.terminate()
             server.wait(30)
+    local = [p[0] for p in pairs]
+    remote = [p[1] for p in pairs]
     med_local, med_http = statistics.median(local), statistics.median(remote)
-    table = Table(title=f"bench api ({instance.stem}, {runs} runs, {workers} workers)")
+    overhead = statistics.median(r - q for q, r in pairs)
+    table = Table(title=f"bench api ({name.split('.')[0]}, {runs} runs, {workers} workers)")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("in-process read+solve, median", f"{med_local * 1000:.1f} ms")
@@ -147,6 +143,6 @@ def bench_api(
     table.add_row(
         "HTTP ?wait solve, p90", f"{statistics.quantiles(remote, n=10)[-1] * 1000:.1f} ms"
     )
-    table.add_row("overhead (median difference)", f"{(med_http - med_local) * 1000:.1f} ms")
+    table.add_row("overhead (median of paired differences)", f"{overhead * 1000:.1f} ms")
     table.add_row(f"throughput, {jobs} tiny jobs", f"{rate:.1f} jobs/s")
     Console().print(table)
