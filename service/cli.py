@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from service.api import bench as api_bench
-from service.api import commands as api_commands
+from service.commands import bench_api, remote
+from service.commands.serve import serve
 from service.errors import InputError, MipguideError
 from service.settings import get_settings
 
@@ -22,12 +22,12 @@ app = typer.Typer(
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print tables and write plots.")
 app.add_typer(bench_app, name="bench")
 
-# the service: server, client commands, API benchmark (logic lives in service/api/)
-app.command("serve")(api_commands.serve)
-app.command("submit")(api_commands.submit)
-app.command("jobs")(api_commands.jobs)
-app.command("cancel")(api_commands.cancel)
-bench_app.command("api")(api_bench.bench_api)
+# the service: server, client commands, API benchmark (logic in service/commands/)
+app.command("serve")(serve)
+app.command("submit")(remote.submit)
+app.command("jobs")(remote.jobs)
+app.command("cancel")(remote.cancel)
+bench_app.command("api")(bench_api.bench_api)
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

@@ -214,24 +214,21 @@ class JobManager:
                 continue
 
     def cancel_batch(self, batch_id: str, purge: bool = False, timeout: float = 10.0) -> bool:
-        """Cancel a batch's jobs; with ``purge`` delete jobs and batch once all have ended.
+        """Cancel a batch's jobs and wait (up to ``timeout``) for them to end; with ``purge``
+        then delete the jobs and the batch.
 
         Returns:
-            True when purged (or nothing left to purge).
+            True when purged.
         """
         ids = self.store.batch_job_ids(batch_id)
         for job_id in ids:
             job = self.store.get(job_id)
             if job is not None:
                 self.cancel(job)
-        if not purge:
-            return False
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.store.count_active_in(ids) == 0:
-                break
+        while self.store.count_active_in(ids) and time.monotonic() < deadline:
             time.sleep(0.05)
-        else:
+        if not purge or self.store.count_active_in(ids):
             return False
         for job_id in ids:
             self.files.remove(job_id)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from service.api.bench import free_port, start_server
 from service.client import MipguideClient
+from service.commands.bench_api import free_port, start_server
 
 KEY_A, KEY_B = "key-alpha-123", "key-beta-456"
 MAX_UPLOAD = 2 * 1024 * 1024
