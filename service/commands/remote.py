@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,7 +31,7 @@ def submit(
     """Submit model files as jobs (several files: one batch); print ids or, with --wait, results."""
     from service.client import ApiError
 
-    options = {"solver": solver, "time_limit": time_limit, "tags": tag or None}
+    options: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "tags": tag or None}
     with _client(server, api_key) as client:
         try:
             if len(files) == 1:
