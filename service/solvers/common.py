@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from service.errors import InvalidOptionError
 from service.problem.model import Problem
@@ -110,6 +112,48 @@ def gap_closed(objective: float | None, bound: float | None, options: SolveOptio
         return False
     diff = abs(objective - bound)
     return diff <= 1e-9 * max(1.0, abs(objective)) or diff <= 1e-6
+
+
+_PY_TYPES = {
+    FieldDescriptor.CPPTYPE_BOOL: bool,
+    FieldDescriptor.CPPTYPE_INT32: int,
+    FieldDescriptor.CPPTYPE_INT64: int,
+    FieldDescriptor.CPPTYPE_UINT32: int,
+    FieldDescriptor.CPPTYPE_UINT64: int,
+    FieldDescriptor.CPPTYPE_DOUBLE: float,
+    FieldDescriptor.CPPTYPE_FLOAT: float,
+    FieldDescriptor.CPPTYPE_STRING: str,
+    FieldDescriptor.CPPTYPE_ENUM: str,
+}
+
+
+def proto_scalar_fields(message: type[Message], prefix: str) -> dict[str, type]:
+    """Scalar (non-repeated, non-message) fields of a proto, as ``prefix.name -> type``."""
+    out: dict[str, type] = {}
+    for f in message.DESCRIPTOR.fields:
+        if f.cpp_type in _PY_TYPES and not f.is_repeated:
+            out[f"{prefix}.{f.name}" if prefix else f.name] = _PY_TYPES[f.cpp_type]
+    return out
+
+
+def set_proto_field(
+    msg: Any, name: str, value: Any, message_type: type[Message] | None = None
+) -> None:
+    """Set a scalar proto field; enums accept their value names.
+
+    ``message_type`` gives the descriptor when ``msg`` is a C++-backed (pybind) message.
+    """
+    descriptor = (message_type or type(msg)).DESCRIPTOR
+    field = descriptor.fields_by_name[name]
+    if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
+        names = field.enum_type.values_by_name
+        if value not in names:
+            raise InvalidOptionError(name, f"unknown value {value!r}", names)
+        value = names[value].number
+        current = getattr(msg, name)
+        if not isinstance(current, int):  # pybind messages take their own enum type
+            value = type(current)(value)
+    setattr(msg, name, value)
 
 
 class InterruptWatcher:

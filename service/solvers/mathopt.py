@@ -34,8 +34,6 @@ from typing import Any
 
 import numpy as np
 import ortools
-from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import Message
 from ortools.glop import parameters_pb2 as glop_pb2
 from ortools.math_opt import model_pb2
 from ortools.math_opt.python import mathopt
@@ -49,6 +47,8 @@ from service.solvers.common import (
     Stopwatch,
     limit_reason,
     offer_start,
+    proto_scalar_fields,
+    set_proto_field,
     start_values,
     validate_params,
 )
@@ -114,37 +114,6 @@ _HIGHS_OPTIONS: dict[str, type] = {
     "mip_pscost_minreliable": int,
     "mip_detect_symmetry": bool,
 }
-_PY_TYPES = {
-    FieldDescriptor.CPPTYPE_BOOL: bool,
-    FieldDescriptor.CPPTYPE_INT32: int,
-    FieldDescriptor.CPPTYPE_INT64: int,
-    FieldDescriptor.CPPTYPE_UINT32: int,
-    FieldDescriptor.CPPTYPE_UINT64: int,
-    FieldDescriptor.CPPTYPE_DOUBLE: float,
-    FieldDescriptor.CPPTYPE_FLOAT: float,
-    FieldDescriptor.CPPTYPE_STRING: str,
-    FieldDescriptor.CPPTYPE_ENUM: str,
-}
-
-
-def proto_scalar_fields(message: type[Message], prefix: str) -> dict[str, type]:
-    """Scalar (non-repeated, non-message) fields of a proto, as ``prefix.name -> type``."""
-    out: dict[str, type] = {}
-    for f in message.DESCRIPTOR.fields:
-        if f.cpp_type in _PY_TYPES and f.label != FieldDescriptor.LABEL_REPEATED:
-            out[f"{prefix}.{f.name}"] = _PY_TYPES[f.cpp_type]
-    return out
-
-
-def set_proto_field(msg: Message, name: str, value: Any) -> None:
-    """Set a scalar proto field; enums accept their value names."""
-    field = msg.DESCRIPTOR.fields_by_name[name]
-    if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
-        names = field.enum_type.values_by_name
-        if value not in names:
-            raise InvalidOptionError(name, f"unknown value {value!r}", names)
-        value = names[value].number
-    setattr(msg, name, value)
 
 
 @dataclass(frozen=True)
