@@ -17,10 +17,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from importlib.metadata import version as _dist_version
 from typing import Any
 
 import numpy as np
-import ortools
 from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 
@@ -160,7 +160,9 @@ def build_model(problem: Problem, form: IntegerForm) -> tuple[cp_model.CpModel, 
     proto = model.proto
     A = problem.A
     indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), form.data.tolist()
-    for r, (lo, hi) in enumerate(zip(form.row_lower.tolist(), form.row_upper.tolist())):
+    for r, (lo, hi) in enumerate(
+        zip(form.row_lower.tolist(), form.row_upper.tolist(), strict=True)
+    ):
         ct = proto.constraints.add()
         ct.name = problem.row_names[r]
         ct.linear.vars.extend(indices[indptr[r] : indptr[r + 1]])
@@ -195,7 +197,7 @@ class CpSatBackend:
         self._cache: tuple[Problem, IntegerForm | str] | None = None
 
     def version(self) -> str:
-        return f"CP-SAT (OR-Tools {ortools.__version__})"
+        return f"CP-SAT (OR-Tools {_dist_version('ortools')})"
 
     def _form(self, problem: Problem) -> IntegerForm | str:
         if self._cache is None or self._cache[0] is not problem:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -93,22 +94,19 @@ class FakeBackend:
     def param_names(self) -> Mapping[str, type]:
         return dict(_PARAMS)
 
-    def _script(self, problem: Problem, params: Mapping[str, object]) -> FakeScript:
+    def _script(self, problem: Problem, params: Mapping[str, Any]) -> FakeScript:
         script = self.script
         if not params:
             return script
         status = Status(str(params.get("status", script.status.value)))
-        delay = float(params.get("delay", script.delay))  # type: ignore[arg-type]
+        delay = float(params.get("delay", script.delay))
         incumbents = script.incumbents
         step = params.get("objective_step")
         if step is not None:
-            every = float(params.get("incumbent_every", 0.1))  # type: ignore[arg-type]
+            every = float(params.get("incumbent_every", 0.1))
             sign = -1.0 if problem.sense == Sense.MINIMIZE else 1.0
             k = max(1, int(delay / every))
-            incumbents = tuple(
-                (every * (i + 1), sign * float(step) * (i + 1))
-                for i in range(k)  # type: ignore[arg-type]
-            )
+            incumbents = tuple((every * (i + 1), sign * float(step) * (i + 1)) for i in range(k))
         return FakeScript(status, script.x, script.bound, delay, incumbents)
 
     def solve(

@@ -30,10 +30,10 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version as _dist_version
 from typing import Any
 
 import numpy as np
-import ortools
 from ortools.glop import parameters_pb2 as glop_pb2
 from ortools.math_opt import model_pb2
 from ortools.math_opt.python import mathopt
@@ -62,6 +62,8 @@ from service.solvers.types import (
     Termination,
     TerminationReason,
 )
+
+PDLP_EPS = 1e-8
 
 
 def build_model(problem: Problem) -> mathopt.Model:
@@ -114,6 +116,7 @@ _HIGHS_OPTIONS: dict[str, type] = {
     "mip_pscost_minreliable": int,
     "mip_detect_symmetry": bool,
 }
+_HIGHS_KINDS = {bool: "bool", int: "int", float: "double", str: "string"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ class MathOptBackend:
     caps: _Caps
 
     def version(self) -> str:
-        return f"{self.caps.solver_type.name} via OR-Tools MathOpt {ortools.__version__}"
+        return f"{self.caps.solver_type.name} via OR-Tools MathOpt {_dist_version('ortools')}"
 
     def supports(self, problem: Problem) -> str | None:
         if self.caps.lp_only and problem.is_mip:
@@ -261,6 +264,11 @@ class MathOptBackend:
                 notes.append(f"{self.name} does not support option {key}; it was ignored")
                 continue
             setattr(sp, key, value)
+        if caps.solver_type == mathopt.SolverType.PDLP:
+            # PDLP's default tolerances (1e-4 relative) leave row violations that fail our
+            # 1e-6 verification; ask for 1e-8 unless the caller sets pdlp.* params.
+            crit = sp.pdlp.termination_criteria.simple_optimality_criteria
+            crit.eps_optimal_absolute = crit.eps_optimal_relative = PDLP_EPS
         self._apply_params(problem, sp, params)
         return sp
 
@@ -280,15 +288,14 @@ class MathOptBackend:
                     raise InvalidOptionError(f"params.{key}", "applies to LPs only")
                 sp.lp_algorithm = _LP_ALGORITHMS[value.lower()]
             elif key.startswith("highs."):
-                kind = {bool: "bool", int: "int", float: "double", str: "string"}
                 name = key.removeprefix("highs.")
-                highs.setdefault(kind[_HIGHS_OPTIONS[name]], {})[name] = value
+                highs.setdefault(_HIGHS_KINDS[_HIGHS_OPTIONS[name]], {})[name] = value
             elif key.startswith("glop."):
                 set_proto_field(sp.glop, key.removeprefix("glop."), value)
             elif key.startswith("pdlp."):
                 set_proto_field(sp.pdlp, key.removeprefix("pdlp."), value)
-        for kind, values in highs.items():
-            getattr(sp.highs, f"{kind}_options").update(values)
+        for option_kind, values in highs.items():
+            getattr(sp.highs, f"{option_kind}_options").update(values)
 
     def _hints(
         self, model: mathopt.Model, start: np.ndarray | None, notes: list[str]
