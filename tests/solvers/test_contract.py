@@ -11,8 +11,9 @@ from conftest import CASES, Case, hard_problem, refuse_or_none
 
 from service.errors import InvalidOptionError
 from service.pipeline.solve import solve_problem
+from service.problem.model import make_problem
 from service.problem.verify import verify
-from service.solvers.base import SolverBackend
+from service.solvers.base import SolverBackend, get_backend
 from service.solvers.types import Incumbent, IncumbentSource, Interrupt, SolveOptions, Status
 
 HARD = hard_problem()
@@ -125,3 +126,23 @@ def test_through_the_pipeline(backend: SolverBackend) -> None:
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(120.0)
     assert result.max_violation is not None and result.max_violation <= 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["glop", "pdlp"])
+def test_interrupt_lp_only_backends(name: str) -> None:
+    """The hard instance is a MIP, so LP-only backends get a big random LP instead."""
+    from test_build_time import random_problem
+
+    mip = random_problem(2000, 50000, nnz=1_000_000)
+    lp = make_problem(
+        mip.A, mip.row_lower, mip.row_upper, mip.c, col_upper=mip.col_upper, sense=mip.sense
+    )
+    interrupt = Interrupt()
+    timer = threading.Timer(1.0, interrupt.set)
+    t0 = time.perf_counter()
+    timer.start()
+    out = get_backend(name).solve(lp, SolveOptions(time_limit=60), interrupt=interrupt)
+    timer.join()
+    assert time.perf_counter() - t0 < 1.0 + 1.5 + out.build_seconds
+    assert out.termination.reason == "interrupted"
