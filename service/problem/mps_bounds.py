@@ -13,7 +13,7 @@ import numpy as np
 from service.errors import ParseError, UnsupportedFeatureError
 from service.problem.mps_fields import lookup, show, to_bound, to_float
 from service.problem.mps_lex import Lines
-from service.problem.mps_sections import Bounds, need_counts, subset
+from service.problem.mps_sections import Bounds, ignored_vectors, need_counts, subset
 
 # type -> (needs a value, sets lower to, sets upper to, makes integer); "v" is the line's value.
 _TYPES: dict[bytes, tuple[bool, object, object, bool]] = {
@@ -57,7 +57,7 @@ def parse_bounds(
         other = np.zeros(len(lines), dtype=bool)
         other[has_set] = sets != sets[0]
         if other.any():
-            warnings.append(f"BOUNDS: only vector {show(sets[0])!r} is used, others are ignored")
+            warnings.append(ignored_vectors("BOUNDS", sets))
             lines, types, needs, has_set = (
                 subset(lines, ~other),
                 types[~other],

@@ -18,7 +18,7 @@ from service.problem.mps_fields import first_duplicate, lookup, show, to_bound, 
 from service.problem.mps_lex import Lines
 
 OBJECTIVE = -1  # row index of the objective in the name -> index map
-DROPPED = -2  # row index of free rows after the objective
+DROPPED = -2  # row index of the first free row after the objective; the next ones -3, -4, ...
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Rows:
     sense: np.ndarray  # per constraint: b"E", b"L" or b"G" as uint8 codes
     index: dict[bytes, int]
     objective: bytes
+    dropped: list[bytes]  # free rows besides the objective, in order (ids -2, -3, ...)
     warnings: tuple[str, ...]
 
 
@@ -80,24 +81,27 @@ def parse_rows(lines: Lines, objname: bytes | None, file: str) -> Rows:
     else:
         obj_pos = -1
     cons = np.flatnonzero(~free)
-    idx = np.full(len(lines), DROPPED, dtype=np.int64)
+    idx = np.zeros(len(lines), dtype=np.int64)
     idx[cons] = np.arange(cons.shape[0])
     if obj_pos >= 0:
+        free[obj_pos] = False
         idx[obj_pos] = OBJECTIVE
+    dropped = np.flatnonzero(free)
+    idx[dropped] = DROPPED - np.arange(dropped.shape[0])
     index = dict(zip(names.tolist(), idx.tolist(), strict=True))
     if len(index) != len(lines):
         _defined_twice(names.tolist(), lines.lineno.tolist(), "row", file)
     warnings: tuple[str, ...] = ()
-    extra = int(free.sum()) - (1 if obj_pos >= 0 else 0)
-    if extra:
-        dropped = [show(n) for n in names[free].tolist() if n != names[obj_pos]]
-        warnings = (f"{extra} free row(s) besides the objective dropped: {some(dropped)}",)
+    if dropped.shape[0]:
+        extra = [show(n) for n in names[dropped].tolist()]
+        warnings = (f"{len(extra)} free row(s) besides the objective dropped: {some(extra)}",)
     sense = np.frombuffer(b"".join(types[cons].tolist()), dtype=np.uint8)
     return Rows(
         names=names[cons].tolist(),
         sense=sense,
         index=index,
         objective=names[obj_pos] if obj_pos >= 0 else b"obj",
+        dropped=names[dropped].tolist(),
         warnings=warnings,
     )
 
@@ -211,14 +215,15 @@ def _no_duplicates(
     file: str,
 ) -> None:
     """Refuse a (column, row) pair given twice, naming both lines."""
-    key = e_col * (len(rows.names) + 3) + (e_row - DROPPED)
+    low = DROPPED - len(rows.dropped)
+    key = e_col * (len(rows.names) - low + 1) + (e_row - low)
     dup = first_duplicate(key)
     if dup is None:
         return
     i, j = dup
     a, b = sorted((int(e_line[i]), int(e_line[j])))
     r = int(e_row[i])
-    row = rows.objective if r == OBJECTIVE else rows.names[r] if r >= 0 else b"(free row)"
+    row = rows.objective if r == OBJECTIVE else rows.names[r] if r >= 0 else rows.dropped[DROPPED - r]
     raise ParseError(
         file,
         b,
@@ -241,7 +246,7 @@ def pairs(lines: Lines, what: str, file: str) -> tuple[np.ndarray, np.ndarray, n
         other = np.zeros(len(lines), dtype=bool)
         other[has_set] = sets != sets[0]
         if other.any():
-            warning = f"{what}: only vector {show(sets[0])!r} is used, others are ignored"
+            warning = ignored_vectors(what, sets)
             lines = subset(lines, ~other)
             has_set = has_set[~other]
     cnt = lines.count
@@ -251,6 +256,12 @@ def pairs(lines: Lines, what: str, file: str) -> tuple[np.ndarray, np.ndarray, n
     vals = np.concatenate((lines.tokens[first + 1], lines.tokens[first[two] + 3]))
     where = np.concatenate((lines.lineno, lines.lineno[two]))
     return names, to_bound(to_float(vals, where, file, what)), where, warning
+
+
+def ignored_vectors(what: str, sets: np.ndarray) -> str:
+    """Warning text: only the first named vector of a section is used."""
+    others = sorted({show(x) for x in sets[sets != sets[0]].tolist()})
+    return f"{what}: only vector {show(sets[0])!r} is used; ignored: {some(others)}"
 
 
 def subset(lines: Lines, mask: np.ndarray) -> Lines:
