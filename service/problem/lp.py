@@ -136,6 +136,8 @@ def _expression(s: _Stream, model: _Model, stop_at_op: bool) -> tuple[dict[int, 
             raise s.error(tok, f"expected + or - before {tok.text!r}")
         sign = _signs(s)
         tok = s.next("a term")
+        if tok.text == "[":
+            raise UnsupportedFeatureError(s.file, tok.line, "quadratic terms are not supported")
         if tok.kind == "num":
             coef = sign * float(tok.text)
             nxt = s.peek()
@@ -152,7 +154,7 @@ def _expression(s: _Stream, model: _Model, stop_at_op: bool) -> tuple[dict[int, 
             j = model.var(tok.text)
             coefs[j] = coefs.get(j, 0.0) + sign
         else:
-            raise s.error(tok, f"unexpected {tok.text!r} in an expression")
+            raise s.error(tok, f"expected a term, found {tok.text!r}")
         first = False
     if stop_at_op and s.peek() is None:
         raise s.error(None, "expected <=, >= or = to end the constraint")

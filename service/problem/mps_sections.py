@@ -169,15 +169,16 @@ def _integer_lines(lines: Lines, marker: np.ndarray, file: str) -> np.ndarray:
     kinds = lines.field(2, pos)
     org, end = kinds == b"'INTORG'", kinds == b"'INTEND'"
     if not (org[0::2].all() and end[1::2].all()):
-        _bad_marker(lines, pos, file)
+        org = _marker_states(lines, pos, file)
     state = np.zeros(pos.shape[0] + 1, dtype=bool)
     state[1:] = org
     return state[np.cumsum(marker)]
 
 
-def _bad_marker(lines: Lines, pos: np.ndarray, file: str) -> None:
-    """Slow path: the first marker that is unknown or out of turn."""
+def _marker_states(lines: Lines, pos: np.ndarray, file: str) -> np.ndarray:
+    """Slow path (unusual quoting or case): the state after each marker, or the first bad one."""
     inside = False
+    states = []
     for k in pos.tolist():
         kind = lines.tokens[lines.start[k] + 2].strip(b"'\"").upper()
         if kind == b"INTORG" and not inside:
@@ -190,7 +191,8 @@ def _bad_marker(lines: Lines, pos: np.ndarray, file: str) -> None:
             raise UnsupportedFeatureError(
                 file, int(lines.lineno[k]), f"MARKER {show(kind)} is not supported"
             )
-    raise AssertionError("markers are valid")  # pragma: no cover
+        states.append(inside)
+    return np.array(states, dtype=bool)
 
 
 def _non_contiguous(names: list[bytes], run_lines: np.ndarray, file: str) -> None:

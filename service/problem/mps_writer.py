@@ -5,7 +5,8 @@ that reproduces the bounds exactly); every integer column gets explicit bounds (
 default [0, 1] never applies); a continuous column with LO = 0 and UP < 0 gets an explicit LO
 (so the negative-UP rule never applies); infinities are written as +-1e+30; floats are written
 with ``repr`` (shortest exact round trip). Free MPS cannot carry names with whitespace, empty
-names or names starting with '*': such names raise ValueError (there is no escape).
+names or names starting with '*': such names raise ValueError (there is no escape). Rows with
+lower > upper (or an infinite bound on the wrong side) cannot be expressed and raise ValueError.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def _range(lo: float, hi: float) -> tuple[str, float, float]:
 def _row_forms(problem: Problem) -> list[tuple[str, float, float | None]]:
     forms: list[tuple[str, float, float | None]] = []
     for lo, hi in zip(problem.row_lower.tolist(), problem.row_upper.tolist(), strict=True):
+        if lo > hi or lo == np.inf or hi == -np.inf:
+            raise ValueError(f"row bounds [{lo}, {hi}] cannot be written in MPS")
         if lo == hi:
             forms.append(("E", lo, None))
         elif lo == -np.inf:
