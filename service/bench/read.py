@@ -24,6 +24,7 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 class ReadTiming:
     """Median read times (seconds) of one generated file; None where a reader is missing."""
 
+    size: int
     nnz: int
     rows: int
     cols: int
@@ -167,6 +168,7 @@ def bench_read(
             scip = _time(partial(_read_scip, path), reps) if _scip_available() else None
             results.append(
                 ReadTiming(
+                    size=size,
                     nnz=nnz,
                     rows=m,
                     cols=n,
@@ -188,12 +190,12 @@ def write_csv(results: list[ReadTiming], path: Path) -> None:
 
 
 def print_table(results: list[ReadTiming]) -> None:
-    """A rich table: size, nnz, ours s, SCIP s, HiGHS s, ours/SCIP."""
+    """A rich table: size, rows, cols, nnz, ours s, SCIP s, HiGHS s, ours/SCIP."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="MPS read time (median, seconds)")
-    for col in ("rows", "cols", "nnz", "ours s", "SCIP s", "HiGHS s", "ours/SCIP"):
+    for col in ("size", "rows", "cols", "nnz", "ours s", "SCIP s", "HiGHS s", "ours/SCIP"):
         table.add_column(col, justify="right")
 
     def fmt(v: float | None, spec: str = ".3f") -> str:
@@ -201,6 +203,7 @@ def print_table(results: list[ReadTiming]) -> None:
 
     for r in results:
         table.add_row(
+            str(r.size),
             str(r.rows),
             str(r.cols),
             str(r.nnz),

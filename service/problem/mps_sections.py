@@ -225,7 +225,9 @@ def _no_duplicates(
     i, j = dup
     a, b = sorted((int(e_line[i]), int(e_line[j])))
     r = int(e_row[i])
-    row = rows.objective if r == OBJECTIVE else rows.names[r] if r >= 0 else rows.dropped[DROPPED - r]
+    row = (
+        rows.objective if r == OBJECTIVE else rows.names[r] if r >= 0 else rows.dropped[DROPPED - r]
+    )
     raise ParseError(
         file,
         b,

@@ -69,17 +69,49 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("csr_constraint_matrix.indices", [0, 1, 2], "csr_constraint_matrix.indices[2]: index 2 out of range (2 variables)"),
-        ("csr_constraint_matrix.offsets", [0, 2], "csr_constraint_matrix.offsets: has 2 entries, expected 3"),
+        (
+            "csr_constraint_matrix.indices",
+            [0, 1, 2],
+            "csr_constraint_matrix.indices[2]: index 2 out of range (2 variables)",
+        ),
+        (
+            "csr_constraint_matrix.offsets",
+            [0, 2],
+            "csr_constraint_matrix.offsets: has 2 entries, expected 3",
+        ),
         ("csr_constraint_matrix.offsets", [0, 3, 2], "csr_constraint_matrix.offsets"),
         ("csr_constraint_matrix.values", [1, 2], "csr_constraint_matrix.values: has 2 entries"),
-        ("csr_constraint_matrix.values", [1, "x", 2], "csr_constraint_matrix.values[1]: expected a number"),
-        ("csr_constraint_matrix.indices", [0, 0, 1], "csr_constraint_matrix.indices: a (row, column) entry is given twice"),
-        ("csr_constraint_matrix.values", [1, float("nan"), 2], "csr_constraint_matrix.values[1]: NaN"),
-        ("csr_constraint_matrix.values", [1, "inf", 2], "csr_constraint_matrix.values[1]: coefficient must be finite"),
-        ("constraint_bounds.upper_bounds", [4], "constraint_bounds.upper_bounds: has 1 entries, expected 2"),
+        (
+            "csr_constraint_matrix.values",
+            [1, "x", 2],
+            "csr_constraint_matrix.values[1]: expected a number",
+        ),
+        (
+            "csr_constraint_matrix.indices",
+            [0, 0, 1],
+            "csr_constraint_matrix.indices: a (row, column) entry is given twice",
+        ),
+        (
+            "csr_constraint_matrix.values",
+            [1, float("nan"), 2],
+            "csr_constraint_matrix.values[1]: NaN",
+        ),
+        (
+            "csr_constraint_matrix.values",
+            [1, "inf", 2],
+            "csr_constraint_matrix.values[1]: coefficient must be finite",
+        ),
+        (
+            "constraint_bounds.upper_bounds",
+            [4],
+            "constraint_bounds.upper_bounds: has 1 entries, expected 2",
+        ),
         ("objective_data.coefficients", KeyError, "objective_data.coefficients: missing"),
-        ("variable_bounds.lower_bounds", [0], "variable_bounds.lower_bounds: has 1 entries, expected 2"),
+        (
+            "variable_bounds.lower_bounds",
+            [0],
+            "variable_bounds.lower_bounds: has 1 entries, expected 2",
+        ),
         ("variable_types", ["B", "X"], "variable_types[1]: expected 'C', 'I' or 'B'"),
         ("variable_names", ["a", "a"], "variable_names: name 'a' appears twice"),
         ("row_names", ["r"], "row_names: expected a list of 2 names"),
