@@ -8,6 +8,8 @@ LO = -inf (the CPLEX/SAS convention), with a warning. SC (semi-continuous) is re
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from service.errors import ParseError, UnsupportedFeatureError
@@ -15,18 +17,27 @@ from service.problem.mps_fields import lookup, show, to_bound, to_float
 from service.problem.mps_lex import Lines
 from service.problem.mps_sections import Bounds, ignored_vectors, need_counts, subset
 
-# type -> (needs a value, sets lower to, sets upper to, makes integer); "v" is the line's value.
-_TYPES: dict[bytes, tuple[bool, object, object, bool]] = {
-    b"UP": (True, None, "v", False),
-    b"LO": (True, "v", None, False),
-    b"FX": (True, "v", "v", False),
-    b"LI": (True, "v", None, True),
-    b"UI": (True, None, "v", True),
-    b"FR": (False, -np.inf, np.inf, False),
-    b"MI": (False, -np.inf, None, False),
-    b"PL": (False, None, np.inf, False),
-    b"BV": (False, 0.0, 1.0, True),
-    b"SC": (True, None, None, False),
+_NAMES = (b"UP", b"LO", b"FX", b"LI", b"UI", b"FR", b"MI", b"PL", b"BV", b"SC")
+UP, SC = 0, 9
+# Per type code: needs a value; what it does to the lower and to the upper bound (NaN: nothing,
+# VALUE with _USES_VALUE_*: the line's value, else that constant); whether it makes it integer.
+_NEEDS = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 1], dtype=bool)
+VALUE = 0.0  # placeholder where the line's value is used (see _USES_VALUE_*)
+_NOTHING = np.nan
+_LOWER = np.array(
+    [_NOTHING, VALUE, VALUE, VALUE, _NOTHING, -np.inf, -np.inf, _NOTHING, 0.0, _NOTHING]
+)
+_UPPER = np.array(
+    [VALUE, _NOTHING, VALUE, _NOTHING, VALUE, np.inf, _NOTHING, np.inf, 1.0, _NOTHING]
+)
+_USES_VALUE_LO = np.array([0, 1, 1, 1, 0, 0, 0, 0, 0, 0], dtype=bool)
+_USES_VALUE_UP = np.array([1, 0, 1, 0, 1, 0, 0, 0, 0, 0], dtype=bool)
+_INTEGER = np.array([0, 0, 0, 1, 1, 0, 0, 0, 1, 0], dtype=bool)
+_CODES = {  # every case variant of every type name
+    first + second: k
+    for k, name in enumerate(_NAMES)
+    for first in (name[:1], name[:1].lower())
+    for second in (name[1:], name[1:].lower())
 }
 
 
@@ -35,18 +46,20 @@ def parse_bounds(
 ) -> Bounds:
     """Apply BOUNDS lines ``type [set] column [value]`` over the defaults."""
     n = marker_int.shape[0]
-    types = np.array([t.upper() for t in lines.field(0).tolist()], dtype=object)
-    known = np.isin(types, list(_TYPES))
-    if not known.all():
-        k = int(np.argmin(known))
-        raise ParseError(file, int(lines.lineno[k]), f"unknown bound type {show(types[k])!r}")
-    sc = types == b"SC"
-    if sc.any():
-        k = int(np.argmax(sc))
+    code = np.fromiter(
+        map(_CODES.get, lines.field(0), repeat(-1)), dtype=np.int64, count=len(lines)
+    )
+    if (code < 0).any():
+        k = int(np.argmax(code < 0))
+        raise ParseError(
+            file, int(lines.lineno[k]), f"unknown bound type {show(lines.field(0)[k])!r}"
+        )
+    if (code == SC).any():
+        k = int(np.argmax(code == SC))
         raise UnsupportedFeatureError(
             file, int(lines.lineno[k]), "semi-continuous variables are not supported"
         )
-    needs = np.array([_TYPES[t][0] for t in types.tolist()], dtype=bool)
+    needs = _NEEDS[code]
     cnt = lines.count
     ok = np.where(needs, (cnt == 3) | (cnt == 4), (cnt >= 2) & (cnt <= 4))
     need_counts(lines, ok, file, "BOUNDS line needs: type [set] column [value]")
@@ -58,11 +71,12 @@ def parse_bounds(
         other[has_set] = sets != sets[0]
         if other.any():
             warnings.append(ignored_vectors("BOUNDS", sets))
-            lines, types, needs, has_set = (
-                subset(lines, ~other),
-                types[~other],
-                needs[~other],
-                has_set[~other],
+            keep = ~other
+            lines, code, needs, has_set = (
+                subset(lines, keep),
+                code[keep],
+                needs[keep],
+                has_set[keep],
             )
     col_pos = lines.start + 1 + has_set
     cols = lookup(lines.tokens[col_pos], col_index, lines.lineno, file, "BOUNDS: column")
@@ -70,11 +84,11 @@ def parse_bounds(
     vals[needs] = to_bound(
         to_float(lines.tokens[col_pos[needs] + 1], lines.lineno[needs], file, "bound")
     )
-    return _apply(types, cols, vals, marker_int, n, warnings)
+    return _apply(code, cols, vals, marker_int, n, warnings)
 
 
 def _apply(
-    types: np.ndarray,
+    code: np.ndarray,
     cols: np.ndarray,
     vals: np.ndarray,
     marker_int: np.ndarray,
@@ -85,21 +99,19 @@ def _apply(
     mentioned[cols] = True
     lower = np.zeros(n)
     upper = np.where(marker_int & ~mentioned, 1.0, np.inf)
+    lo_val = np.where(_USES_VALUE_LO[code], vals, _LOWER[code])
+    up_val = np.where(_USES_VALUE_UP[code], vals, _UPPER[code])
+    sets_lower = ~np.isnan(_LOWER[code])
+    sets_upper = ~np.isnan(_UPPER[code])
+    _last_wins(lower, cols[sets_lower], lo_val[sets_lower])
+    _last_wins(upper, cols[sets_upper], up_val[sets_upper])
     integer = marker_int.copy()
-    sets_lower = np.zeros(n, dtype=bool)
-    for slot, target in ((1, lower), (2, upper)):
-        spec = [_TYPES[t][slot] for t in types.tolist()]
-        mask = np.array([s is not None for s in spec], dtype=bool)
-        value = np.array([0.0 if s is None or s == "v" else s for s in spec], dtype=np.float64)
-        value = np.where(np.array([s == "v" for s in spec], dtype=bool), vals, value)
-        _last_wins(target, cols[mask], value[mask])
-        if slot == 1:
-            sets_lower[cols[mask]] = True
-    integer[cols[np.array([_TYPES[t][3] for t in types.tolist()], dtype=bool)]] = True
+    integer[cols[_INTEGER[code]]] = True
+    has_lower = np.zeros(n, dtype=bool)
+    has_lower[cols[sets_lower]] = True
     neg_up = np.zeros(n, dtype=bool)
-    up_lines = types == b"UP"
-    neg_up[cols[up_lines & (vals < 0)]] = True
-    neg_up &= ~sets_lower
+    neg_up[cols[(code == UP) & (vals < 0)]] = True
+    neg_up &= ~has_lower
     lower[neg_up] = -np.inf
     return Bounds(
         lower=lower,

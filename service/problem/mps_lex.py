@@ -109,10 +109,9 @@ def tokenize_free(body: bytes, first_line: int) -> Lines:
     tokens = np.array(body.split(), dtype=object)
     if arr.shape[0] == 0 or tokens.shape[0] == 0:
         return _empty()
-    nb = _NONBLANK[arr]
-    tok_pos = np.flatnonzero(nb[1:] & ~nb[:-1]) + 1
-    if nb[0]:
-        tok_pos = np.concatenate(([0], tok_pos))
+    tok_pos = _token_starts(arr > 32)  # fast; exact unless odd control bytes are present
+    if tok_pos.shape[0] != tokens.shape[0]:
+        tok_pos = _token_starts(_NONBLANK[arr])
     newlines = np.flatnonzero(arr == 10)
     bounds = np.concatenate(([0], newlines + 1, [arr.shape[0]]))
     cum = np.searchsorted(tok_pos, bounds)
@@ -124,6 +123,11 @@ def tokenize_free(body: bytes, first_line: int) -> Lines:
         count=count[keep],
         lineno=np.flatnonzero(keep) + first_line,
     )
+
+
+def _token_starts(nonblank: np.ndarray) -> np.ndarray:
+    starts = np.flatnonzero(nonblank[1:] & ~nonblank[:-1]) + 1
+    return np.concatenate(([0], starts)) if nonblank[0] else starts
 
 
 def tokenize_fixed(body: bytes, first_line: int) -> Lines:

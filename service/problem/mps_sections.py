@@ -125,8 +125,8 @@ def parse_columns(lines: Lines, rows: Rows, file: str) -> Columns:
     cnt = lines.count
     need_counts(lines, (cnt == 3) | (cnt == 5), file, "COLUMNS line needs 3 or 5 fields")
     marker = np.zeros(len(lines), dtype=bool)
-    if len(lines):
-        marker = (cnt == 3) & (lines.field(1) == b"'MARKER'")
+    three = np.flatnonzero(cnt == 3)
+    marker[three] = lines.field(1, three) == b"'MARKER'"
     integer_line = _integer_lines(lines, marker, file)
     data = np.flatnonzero(~marker)
     col_tok = lines.field(0, data)

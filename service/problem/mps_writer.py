@@ -35,8 +35,13 @@ def _check_names(kind: str, names: tuple[str, ...] | list[str]) -> None:
             raise ValueError(f"{kind} name {name!r} cannot be written in free MPS")
 
 
-def _range(lo: float, hi: float) -> tuple[str, float, float]:
-    """(row type, rhs, range) with type G: [rhs, rhs+r] or L: [rhs-r, rhs], exact if possible."""
+def range_form(lo: float, hi: float) -> tuple[str, float, float]:
+    """(row type, rhs, range) with type G: [rhs, rhs+r] or L: [rhs-r, rhs], exact if possible.
+
+    MPS can only say ``rhs +- |R|`` (a floating-point sum), so some ranged rows whose bounds
+    lie in different binades (e.g. [-3.67e11, 7.32e11] with fractional bits) have no exact
+    form; then the upper bound comes back within one or two ulps.
+    """
     r0 = hi - lo
     candidates = [r0]
     up = down = r0
@@ -63,7 +68,7 @@ def _row_forms(problem: Problem) -> list[tuple[str, float, float | None]]:
         elif hi == np.inf:
             forms.append(("G", lo, None))
         else:
-            forms.append(_range(lo, hi))
+            forms.append(range_form(lo, hi))
     return forms
 
 
