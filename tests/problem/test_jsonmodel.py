@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from service.errors import ParseError
 from service.problem.jsonmodel import problem_from_json, problem_to_json, read_json
 from service.problem.model import Problem, Sense
-from tests.problem.strategies import problems
+
+from .strategies import problems
 
 DOC: dict[str, Any] = {
     "name": "tiny",

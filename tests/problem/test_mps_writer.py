@@ -13,7 +13,8 @@ from service.problem.io import read_problem, write_problem
 from service.problem.model import Problem, make_problem
 from service.problem.mps import read_mps
 from service.problem.mps_writer import mps_text, range_form
-from tests.problem.strategies import problems
+
+from .strategies import problems
 
 
 def _round_trip(p: Problem) -> Problem:
