@@ -27,12 +27,12 @@ err_console = Console(stderr=True, highlight=False)
 def fail(exc: Exception) -> typer.Exit:
     """Print an error and choose the exit code: 2 for bad input, 1 otherwise."""
     if isinstance(exc, InputError):
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return typer.Exit(2)
     if isinstance(exc, MipguideError):
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return typer.Exit(1)
-    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
     return typer.Exit(1)
 
 
