@@ -41,9 +41,7 @@ class _Bidder:
     values: np.ndarray
 
 
-def _next_item(
-    mask: np.ndarray, b: _Bidder, compats: np.ndarray, rng: np.random.Generator
-) -> int:
+def _next_item(mask: np.ndarray, b: _Bidder, compats: np.ndarray, rng: np.random.Generator) -> int:
     prob = (~mask) * b.interests * compats[mask, :].mean(axis=0)
     return int(rng.choice(mask.size, p=prob / prob.sum()))
 

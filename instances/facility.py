@@ -63,7 +63,9 @@ def generate_facility(p: FacilityParams, rng: np.random.Generator, name: str) ->
     row_upper = np.concatenate([np.full(nc, np.inf), np.zeros(nf + n_x)])
     c = np.concatenate([fixed, transport.ravel()])
     integrality = np.concatenate([np.ones(nf, dtype=bool), np.zeros(n_x, dtype=bool)])
-    var_names = [f"f_{j}" for j in range(nf)] + [f"s_{i}_{j}" for i, j in zip(cust, fac, strict=True)]
+    var_names = [f"f_{j}" for j in range(nf)] + [
+        f"s_{i}_{j}" for i, j in zip(cust, fac, strict=True)
+    ]
     row_names = (
         [f"d_{i}" for i in range(nc)]
         + [f"c_{j}" for j in range(nf)]

@@ -110,6 +110,4 @@ def pas_loss(logits: Tensor, data: Any, pos_weight: float | None = None) -> Tens
     """
     mask = data.bin_mask
     pw = None if pos_weight is None else torch.tensor(pos_weight, device=logits.device)
-    return nn.functional.binary_cross_entropy_with_logits(
-        logits[mask], data.y[mask], pos_weight=pw
-    )
+    return nn.functional.binary_cross_entropy_with_logits(logits[mask], data.y[mask], pos_weight=pw)
