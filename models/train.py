@@ -122,7 +122,7 @@ def train_pas(
                 loss = pas_loss(model(batch), batch, config.pos_weight)
                 loss.backward()
                 opt.step()
-                batch_losses.append(float(loss))
+                batch_losses.append(loss.item())
             train_loss = float(np.mean(batch_losses))
             val_loss, val_acc = evaluate(model, val, dev, config) if val else (train_loss, 0.0)
             history.append(
