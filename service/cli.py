@@ -6,13 +6,16 @@ Exit codes: 0 solved (any status), 2 bad input (with the message), 1 internal er
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from service.errors import InputError, InvalidOptionError, MipguideError
 from service.settings import get_settings
+
+if TYPE_CHECKING:
+    from instances.registry import Family, Size
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="mipguide: MILP solving with ML guidance"
@@ -101,7 +104,7 @@ def generate(
         raise fail(exc) from exc
 
 
-def _family_size_seeds(family: str, size: str, seeds: str):  # type: ignore[no-untyped-def]
+def _family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size, list[int]]:
     """Validate CLI spellings of family, size and a seed range (InputError when wrong)."""
     from instances.registry import Family, Size, parse_seeds
 
