@@ -5,6 +5,7 @@ Exit codes: 0 solved (any status), 2 bad input (with the message), 1 internal er
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -135,7 +136,7 @@ def train(
     pool_dir: Annotated[
         Path | None, typer.Option(help="pool cache (default DATA_DIR/pools)")
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="processes for the pools")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help="processes for the pools (0: all cores)")] = 0,
 ) -> None:
     """Train a PaS model on solution pools of generated instances and register it."""
     from models.pools import PoolConfig
@@ -156,7 +157,7 @@ def train(
             pools,
             PoolConfig(k=pool_k, time_limit=pool_time, seed=seed),
             TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience, seed=seed),
-            workers,
+            workers or os.cpu_count() or 1,
             settings.device,
             console,
         )
