@@ -1,9 +1,9 @@
 """SCIP solution pool: (Problem, time limit, K) -> the stored SCIP solutions (binaries + objective).
 
 Kept apart from the SCIP adapter on purpose: the SolverBackend protocol returns one solution, and
-training needs SCIP's whole solution storage (``getSols()`` after the solve). This is the only
-other module that calls PySCIPOpt; fold it into ``service/solvers/scip.py`` when the adapter
-grows a pool API.
+training needs SCIP's whole solution storage (``getSols()`` after the solve). The model is the
+adapter's (``service.solvers.scip.build_model``); only the limits and the read-out of the storage
+are here. Fold it into the adapter when the protocol grows a solution-pool API.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.problem.model import Problem, Sense
+from service.problem.model import Problem
 
 
 @dataclass(frozen=True)
@@ -34,48 +34,12 @@ def solve_pool(
     problem: Problem, *, time_limit: float, max_solutions: int = 100, seed: int = 0
 ) -> ScipPool:
     """Solve with SCIP (one thread, quiet) under a time limit and return its solution storage."""
-    from pyscipopt import Model, quicksum
+    from service.solvers.scip import build_model
 
-    model = Model(problem.name)
-    model.hideOutput()
+    model, xs = build_model(problem)  # the adapter's model: same variables, rows and sense
     model.setParam("limits/time", float(time_limit))
     model.setParam("limits/maxsol", max(int(max_solutions), 1))
     model.setParam("randomization/randomseedshift", int(seed))
-    n = problem.num_vars
-    xs = []
-    for j in range(n):
-        lo, hi = problem.col_lower[j], problem.col_upper[j]
-        vtype = "C"
-        if problem.integrality[j]:
-            vtype = "B" if lo >= 0 and hi <= 1 else "I"
-        xs.append(
-            model.addVar(
-                name=problem.var_names[j],
-                vtype=vtype,
-                lb=None if np.isneginf(lo) else float(lo),
-                ub=None if np.isposinf(hi) else float(hi),
-                obj=float(problem.c[j]),
-            )
-        )
-    A = problem.A
-    for i in range(problem.num_rows):
-        lo_i, hi_i = problem.row_lower[i], problem.row_upper[i]
-        start, end = A.indptr[i], A.indptr[i + 1]
-        expr = quicksum(
-            float(a) * xs[k] for a, k in zip(A.data[start:end], A.indices[start:end], strict=True)
-        )
-        has_lo, has_hi = not np.isneginf(lo_i), not np.isposinf(hi_i)
-        if has_hi:
-            cons = expr <= float(hi_i)
-            model.addCons(float(lo_i) <= cons if has_lo else cons, name=problem.row_names[i])
-        elif has_lo:
-            model.addCons(expr >= float(lo_i), name=problem.row_names[i])
-    if problem.offset:
-        model.addObjoffset(float(problem.offset))
-    if problem.sense == Sense.MAXIMIZE:
-        model.setMaximize()
-    else:
-        model.setMinimize()
     model.optimize()
     bins = [xs[j] for j in np.flatnonzero(problem.binary_mask)]
     sols = model.getSols()
