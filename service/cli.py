@@ -31,12 +31,12 @@ err_console = Console(stderr=True, highlight=False)
 def fail(exc: Exception) -> typer.Exit:
     """Print an error and choose the exit code: 2 for bad input, 1 otherwise."""
     if isinstance(exc, InputError):
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return typer.Exit(2)
     if isinstance(exc, MipguideError):
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return typer.Exit(1)
-    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -176,12 +176,28 @@ def bench_features(
 ) -> None:
     """Time feature building (build_graph): nnz vs seconds."""
     from instances.registry import Size
-    from service.commands.bench_features import run_bench_features
+    from service.bench.features import run_bench_features
 
     try:
         run_bench_features(console, files or [], [Size(s) for s in size], repeat=repeat, big=big)
     except Exception as exc:
         raise fail(exc) from exc
+
+
+@bench_app.command("read")
+def bench_read_cmd(
+    sizes: str = typer.Option("10000,100000,1000000", help="Nonzero counts, comma-separated."),
+    repeat: int = typer.Option(3, min=1, help="Repetitions per reader (median is shown)."),
+    out: Path | None = typer.Option(None, help="Directory for read.csv."),
+) -> None:
+    """Time our MPS reader against SCIP and HiGHS on generated files."""
+    from service.bench.read import bench_read, print_table, write_csv
+
+    results = bench_read(tuple(int(s) for s in sizes.split(",") if s.strip()), repeat=repeat)
+    print_table(results)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(results, out / "read.csv")
 
 
 if __name__ == "__main__":
