@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     max_time_limit: float = 3600.0
     threads: int = 1
     device: str = Field(default="auto", description="torch device for tensor work: auto|cpu|cuda")
+    model_dir: Path = Field(
+        default=Path("models/weights"), description="registry root: NAME@VERSION directories"
+    )
 
     # --- service (api/ and jobs/) ---
     host: str = "127.0.0.1"
