@@ -34,10 +34,11 @@ class Moves:
     delta_b: torch.Tensor
     valid: torch.Tensor
     is_pair: torch.Tensor
+    has_pairs: bool = True
 
     def take(self, sel: torch.Tensor) -> Moves:
         """The candidates at positions sel (B, C)."""
-        return Moves(*(t.gather(1, sel) for t in self._parts()))
+        return Moves(*(t.gather(1, sel) for t in self._parts()), has_pairs=self.has_pairs)
 
     def _parts(self) -> tuple[torch.Tensor, ...]:
         return (
@@ -54,7 +55,7 @@ class Moves:
 
 def concat(first: Moves, second: Moves) -> Moves:
     parts = zip(first._parts(), second._parts(), strict=True)
-    return Moves(*(torch.cat([a, b], dim=1) for a, b in parts))
+    return Moves(*(torch.cat([a, b], dim=1) for a, b in parts), has_pairs=True)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def single_moves(state: SearchState, batch: DeviceBatch, steps: tuple[int, ...])
         delta_b=torch.zeros_like(delta.reshape(b, -1)),
         valid=valid.reshape(b, -1),
         is_pair=torch.zeros_like(valid.reshape(b, -1)),
+        has_pairs=False,
     )
 
 
@@ -108,9 +110,11 @@ def screen(
     n_cand = moves.var_a.shape[1]
     a_rows = mat.A[rows]  # (B, K, n)
     ga = a_rows.gather(2, moves.var_a.unsqueeze(1).expand(b, k, n_cand))
-    gb = a_rows.gather(2, moves.var_b.unsqueeze(1).expand(b, k, n_cand))
     r_rows = state.r.gather(1, rows).unsqueeze(-1)
-    new = r_rows + ga * moves.delta_a.unsqueeze(1) + gb * moves.delta_b.unsqueeze(1)
+    new = r_rows + ga * moves.delta_a.unsqueeze(1)
+    if moves.has_pairs:
+        gb = a_rows.gather(2, moves.var_b.unsqueeze(1).expand(b, k, n_cand))
+        new = new + gb * moves.delta_b.unsqueeze(1)
     lo = batch.lower.gather(1, rows).unsqueeze(-1)
     hi = batch.upper.gather(1, rows).unsqueeze(-1)
     v_new = violations(new, lo, hi)
@@ -132,12 +136,28 @@ def exact_scores(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact (new max violation, new sum of squares) of each move over all rows, (B, C)."""
     cols = mat.At[moves.var_a] * moves.delta_a.unsqueeze(-1)
-    cols = cols + mat.At[moves.var_b] * moves.delta_b.unsqueeze(-1)
+    if moves.has_pairs:
+        cols = cols + mat.At[moves.var_b] * moves.delta_b.unsqueeze(-1)
     new = state.r.unsqueeze(1) + cols
     v = violations(new, batch.lower.unsqueeze(1), batch.upper.unsqueeze(1))
     mx = torch.where(moves.valid, v.amax(2), torch.inf)
     ss = torch.where(moves.valid, v.square().sum(2), torch.inf)
     return mx, ss
+
+
+def promising(primary: torch.Tensor, secondary: torch.Tensor, k: int) -> torch.Tensor:
+    """Positions (B, k): the k//2 smallest by primary, then the rest smallest by secondary.
+
+    A cheap stand-in for the first k of ``lexicographic_order`` (two top-k instead of two
+    sorts); the union may repeat a position, which only wastes a slot.
+    """
+    k = max(1, min(k, primary.shape[1]))
+    k1 = max(1, k // 2)
+    first = torch.topk(primary, k1, dim=1, largest=False).indices
+    if k == k1:
+        return first
+    rest = torch.topk(secondary, k - k1, dim=1, largest=False).indices
+    return torch.cat([first, rest], dim=1)
 
 
 def _argbest(mx: torch.Tensor, ss: torch.Tensor) -> torch.Tensor:
@@ -158,11 +178,15 @@ def best_move(
 ) -> BestMove:
     """Re-score candidates exactly in screened order, ``chunk`` at a time.
 
-    With max_chunks=None, stops only when every unscored candidate's lower bound exceeds the
-    best exact max found, so the result is the exact best move (ties in the max broken by the
-    sum of squares).
+    With max_chunks=None, candidates go in lexicographic (bound, screened sum of squares) order
+    and scoring stops only when every unscored candidate's lower bound exceeds the best exact
+    max found, so the result is the exact best move (ties in the max broken by the sum of
+    squares). With max_chunks=1 (the search), one chunk of ``promising`` candidates is scored.
     """
-    order = lexicographic_order(lb, dss)
+    if max_chunks == 1:
+        order = promising(lb, dss, chunk)
+    else:
+        order = lexicographic_order(lb, dss)
     n_cand = order.shape[1]
     chunk = max(1, min(chunk, n_cand))
     best_mx = best_ss = best_pos = None
@@ -208,8 +232,7 @@ def swap_moves(
     def best_of(col: int) -> torch.Tensor:
         pos = torch.arange(n, device=lb.device) * per_var + col
         pos = pos.unsqueeze(0).expand(b, n)
-        order = lexicographic_order(lb.gather(1, pos), dss.gather(1, pos))[:, :pool]
-        return pos.gather(1, order)
+        return pos.gather(1, promising(lb.gather(1, pos), dss.gather(1, pos), pool))
 
     up, down = best_of(0), best_of(1)
     ua = singles.take(up.repeat_interleave(pool, dim=1))
