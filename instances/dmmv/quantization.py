@@ -56,7 +56,9 @@ def _attention_block(h: torch.Tensor, w: dict[str, torch.Tensor]) -> torch.Tenso
     """BERT layer 0 self-attention + output projection + residual + LayerNorm, one sentence."""
     p = "encoder.layer.0.attention"
     t, d = h.shape
-    qkv = [h @ w[f"{p}.self.{k}.weight"].T + w[f"{p}.self.{k}.bias"] for k in ("query", "key", "value")]
+    qkv = [
+        h @ w[f"{p}.self.{k}.weight"].T + w[f"{p}.self.{k}.bias"] for k in ("query", "key", "value")
+    ]
     q, k, v = (z.view(t, HEADS, d // HEADS).transpose(0, 1) for z in qkv)
     att = torch.softmax(q @ k.transpose(1, 2) / (d // HEADS) ** 0.5, dim=-1)
     ctx = (att @ v).transpose(0, 1).reshape(t, d)
@@ -77,7 +79,9 @@ def calibration_activations(layer: str = "ffn", sentences: list[str] | None = No
     names += ["embeddings.LayerNorm.bias"]
     if layer == "ffn":
         p = "encoder.layer.0.attention"
-        names += [f"{p}.self.{k}.{s}" for k in ("query", "key", "value") for s in ("weight", "bias")]
+        names += [
+            f"{p}.self.{k}.{s}" for k in ("query", "key", "value") for s in ("weight", "bias")
+        ]
         names += [f"{p}.output.dense.{s}" for s in ("weight", "bias")]
         names += [f"{p}.output.LayerNorm.{s}" for s in ("weight", "bias")]
     w = load_tensors(names)
