@@ -113,10 +113,10 @@ def handle_dmmv(
     payloads: list[DmmvRequest], ctx: WorkerContext, solve: SolveFn | None = None
 ) -> list[list[DmmvResult]]:
     """Run coalesced requests (same key) as one batch; split the results per request."""
+    import torch
+
     from service.heuristics.dmmv.solve import solve_batch
     from service.heuristics.dmmv.tensors import resolve_dtype, to_device_matrix
-
-    import torch
 
     solve_fn = solve or solve_batch
     first = payloads[0]

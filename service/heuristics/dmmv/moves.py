@@ -38,7 +38,7 @@ class Moves:
 
     def take(self, sel: torch.Tensor) -> Moves:
         """The candidates at positions sel (B, C)."""
-        return Moves(*(t.gather(1, sel) for t in self._parts()), has_pairs=self.has_pairs)
+        return _moves([t.gather(1, sel) for t in self._parts()], self.has_pairs)
 
     def _parts(self) -> tuple[torch.Tensor, ...]:
         return (
@@ -55,7 +55,12 @@ class Moves:
 
 def concat(first: Moves, second: Moves) -> Moves:
     parts = zip(first._parts(), second._parts(), strict=True)
-    return Moves(*(torch.cat([a, b], dim=1) for a, b in parts), has_pairs=True)
+    return _moves([torch.cat([a, b], dim=1) for a, b in parts], True)
+
+
+def _moves(parts: list[torch.Tensor], has_pairs: bool) -> Moves:
+    va, ia, da, vb, ib, db, valid, pair = parts
+    return Moves(va, ia, da, vb, ib, db, valid, pair, has_pairs)
 
 
 @dataclass(frozen=True)
@@ -183,10 +188,7 @@ def best_move(
     max found, so the result is the exact best move (ties in the max broken by the sum of
     squares). With max_chunks=1 (the search), one chunk of ``promising`` candidates is scored.
     """
-    if max_chunks == 1:
-        order = promising(lb, dss, chunk)
-    else:
-        order = lexicographic_order(lb, dss)
+    order = promising(lb, dss, chunk) if max_chunks == 1 else lexicographic_order(lb, dss)
     n_cand = order.shape[1]
     chunk = max(1, min(chunk, n_cand))
     best_mx = best_ss = best_pos = None
