@@ -1,0 +1,1 @@
+"""CLI command implementations (the typer wiring lives in service/cli.py)."""

@@ -1,0 +1,86 @@
+"""`mipguide doctor`: versions, devices, and which solver backends work here."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import platform
+import subprocess
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from service.settings import Settings
+from service.solvers.base import backend_names, get_backend
+
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "torch",
+    "torch-geometric",
+    "pyscipopt",
+    "ortools",
+    "highspy",
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "pydantic",
+    "pydantic-settings",
+    "typer",
+    "httpx",
+)
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def torch_devices() -> str:
+    """Describe torch's devices, in a child process so the CLI stays light."""
+    code = (
+        "import torch;"
+        "n = torch.cuda.device_count();"
+        "print(', '.join(['cpu'] + [torch.cuda.get_device_name(i) for i in range(n)]))"
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        return "torch import timed out"
+    return proc.stdout.strip() or f"error: {proc.stderr.strip()[-200:]}"
+
+
+def backend_status() -> dict[str, str]:
+    out = {}
+    for name in backend_names():
+        if name == "fake":
+            continue
+        try:
+            out[name] = get_backend(name).version()
+        except Exception as exc:  # doctor reports every failure instead of stopping
+            out[name] = f"unavailable: {exc}"
+    return out
+
+
+def run_doctor(settings: Settings, console: Console) -> None:
+    console.print(
+        f"mipguide {md.version('mipguide')} on Python {platform.python_version()} "
+        f"({platform.system()} {platform.machine()})"
+    )
+    table = Table("package", "version")
+    for name, ver in package_versions().items():
+        table.add_row(name, ver)
+    console.print(table)
+    backends = Table("solver backend", "version / status")
+    for name, ver in backend_status().items():
+        backends.add_row(name, ver)
+    console.print(backends)
+    console.print(f"torch devices: {torch_devices()}")
+    console.print(f"settings: {settings.model_dump_json()}")

@@ -1,0 +1,86 @@
+"""`mipguide solve`: read a model file, solve it with one backend, print a summary, write JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from service.errors import InvalidOptionError
+from service.pipeline.result import SolveResult
+from service.pipeline.solve import solve_problem
+from service.solvers.types import Incumbent, SolveOptions
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``key=value`` strings into a dict; values are JSON-decoded when possible.
+
+    Raises:
+        InvalidOptionError: a pair without ``=``.
+    """
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InvalidOptionError("--param", f"expected KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+def run_solve(
+    path: Path,
+    solver: str,
+    options: SolveOptions,
+    out: Path | None,
+    console: Console,
+) -> SolveResult:
+    """Read, solve, verify; print incumbents as they come and a summary; write the JSON result."""
+    from service.problem.io import read_problem
+
+    t0 = time.perf_counter()
+    problem = read_problem(path)
+    read_seconds = time.perf_counter() - t0
+    console.print(
+        f"[bold]{problem.name}[/]: {problem.num_rows} rows, {problem.num_vars} columns "
+        f"({problem.num_integers} integer), {problem.nnz} nonzeros; read in {read_seconds:.3f} s"
+    )
+    for w in problem.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+
+    def show(inc: Incumbent) -> None:
+        bound = "" if inc.bound is None else f"  bound {inc.bound:.10g}"
+        console.print(f"  {inc.t:8.3f} s  incumbent {inc.objective:.10g}{bound}  ({inc.source})")
+
+    result = solve_problem(problem, solver, options, on_incumbent=show, read_seconds=read_seconds)
+    print_summary(result, console)
+    if out is not None:
+        out.write_text(result.to_json())
+        console.print(f"result written to {out}")
+    return result
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.10g}"
+
+
+def print_summary(result: SolveResult, console: Console) -> None:
+    """A short, readable account of a result."""
+    console.print(
+        f"[bold]{result.status.value}[/] ({result.termination.value}"
+        + (f": {result.termination_detail}" if result.termination_detail else "")
+        + f") with {result.solver} {result.solver_version}"
+    )
+    console.print(
+        f"objective {_fmt(result.objective)}  bound {_fmt(result.bound)}  "
+        f"gap {_fmt(result.gap)}  max violation {_fmt(result.max_violation)}"
+    )
+    stages = "  ".join(f"{k} {v:.3f}" for k, v in result.seconds.items())
+    console.print(f"seconds: {stages}")
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
