@@ -81,6 +81,6 @@ def _from_dmmv(problem: Problem, result: SolveResult, x: np.ndarray, seed: int) 
         solve_seconds=result.seconds.get("solve", 0.0),
         incumbents=result.incumbents,
         nodes=result.nodes,
-        warnings=("the solver found nothing better than the DMMV start"),
+        warnings=("the solver found nothing better than the DMMV start",),
     )
     return finish(problem, out, seed=seed, mode=result.mode)

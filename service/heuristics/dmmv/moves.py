@@ -116,16 +116,19 @@ def screen(
     a_rows = mat.A[rows]  # (B, K, n)
     ga = a_rows.gather(2, moves.var_a.unsqueeze(1).expand(b, k, n_cand))
     r_rows = state.r.gather(1, rows).unsqueeze(-1)
-    new = r_rows + ga * moves.delta_a.unsqueeze(1)
+    new = torch.addcmul(r_rows, ga, moves.delta_a.unsqueeze(1))
     if moves.has_pairs:
         gb = a_rows.gather(2, moves.var_b.unsqueeze(1).expand(b, k, n_cand))
-        new = new + gb * moves.delta_b.unsqueeze(1)
+        new.addcmul_(gb, moves.delta_b.unsqueeze(1))
     lo = batch.lower.gather(1, rows).unsqueeze(-1)
     hi = batch.upper.gather(1, rows).unsqueeze(-1)
-    v_new = violations(new, lo, hi)
+    # viol = max(l - new, new - u, 0), in place: this is the hot loop of the search
+    v_new = torch.sub(lo, new)
+    torch.maximum(v_new, new.sub_(hi), out=v_new)
+    v_new.clamp_(min=0.0)
     v_old = violations(r_rows, lo, hi)
     lb = torch.where(moves.valid, v_new.amax(1), torch.inf)
-    dss = torch.where(moves.valid, (v_new.square() - v_old.square()).sum(1), torch.inf)
+    dss = torch.where(moves.valid, v_new.square_().sum(1) - v_old.square().sum(1), torch.inf)
     return lb, dss
 
 
@@ -140,11 +143,14 @@ def exact_scores(
     moves: Moves, state: SearchState, mat: DeviceMatrix, batch: DeviceBatch
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact (new max violation, new sum of squares) of each move over all rows, (B, C)."""
-    cols = mat.At[moves.var_a] * moves.delta_a.unsqueeze(-1)
+    # the same operations as ``screen`` so that its bound is exact on the screened rows
+    new = torch.addcmul(state.r.unsqueeze(1), mat.At[moves.var_a], moves.delta_a.unsqueeze(-1))
     if moves.has_pairs:
-        cols = cols + mat.At[moves.var_b] * moves.delta_b.unsqueeze(-1)
-    new = state.r.unsqueeze(1) + cols
-    v = violations(new, batch.lower.unsqueeze(1), batch.upper.unsqueeze(1))
+        new.addcmul_(mat.At[moves.var_b], moves.delta_b.unsqueeze(-1))
+    lo, hi = batch.lower.unsqueeze(1), batch.upper.unsqueeze(1)
+    v = torch.sub(lo, new)
+    torch.maximum(v, new.sub_(hi), out=v)
+    v.clamp_(min=0.0)
     mx = torch.where(moves.valid, v.amax(2), torch.inf)
     ss = torch.where(moves.valid, v.square().sum(2), torch.inf)
     return mx, ss
@@ -208,10 +214,11 @@ def best_move(
         start += chunk
         if max_chunks is not None and start >= chunk * max_chunks:
             break
-        if start < n_cand and bool(
-            (lb.gather(1, order[:, start : start + 1])[:, 0] > best_mx).all()
-        ):
-            break
+        if start < n_cand:
+            nxt = lb.gather(1, order[:, start : start + 1])[:, 0]
+            # a hair of slack in case the two code paths round differently
+            if bool((nxt > best_mx + 1e-12 * best_mx.abs()).all()):
+                break
     assert best_mx is not None and best_ss is not None and best_pos is not None
     return BestMove(best_mx, best_ss, moves.take(best_pos.unsqueeze(1)), min(start, n_cand))
 

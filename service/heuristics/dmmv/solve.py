@@ -7,6 +7,8 @@ recomputed from scratch in float64.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -52,6 +54,8 @@ def solve_batch(
     m, n = batch.shape
     if m == 0 or n == 0:
         return _results(batch, start, start, 0, [dict.fromkeys(COUNTERS, 0)] * batch.size, 0.0, cfg)
+    widest = int(np.isfinite(batch.levels).sum(-1).max())
+    cfg = replace(cfg, steps=tuple(s for s in cfg.steps if s < widest) or (1,))
     mat = matrix if matrix is not None else to_device_matrix(batch.A, device, dtype)
     dbatch = to_device_batch(batch, device, dtype)
     start_t = torch.as_tensor(start, dtype=torch.long, device=device)
