@@ -21,7 +21,9 @@ SOLVERS = ("scip", "highs", "cpsat")
 
 # per-family search settings (the defaults elsewhere)
 FAMILY_CONFIG = {
-    "fir": DmmvConfig(steps=(1, 2, 3), top_k=32, exact_candidates=16),
+    "fir": DmmvConfig(
+        steps=(1, 2), top_k=64, exact_candidates=32, swap_pool=16, escalate_after=4, max_perturb=8
+    ),
     "quant": DmmvConfig(steps=(1,), top_k=16, exact_candidates=8, swap_pool=4),
     "tomo": DmmvConfig(steps=(1,), top_k=32, exact_candidates=16),
 }
@@ -112,10 +114,11 @@ def milp_row(
         one = _take(b, i)
         x_rtn = values_of(one.levels_of(0), idx0[i])
         v_rtn = evaluate(b.A, x_rtn, b.lower[i], b.upper[i]).max_violation
-        milp = build_minmax_milp(one)
+        t_up = v_rtn * 1.000001 + 1e-12
+        milp = build_minmax_milp(one, t_upper=t_up)
         if solver == "cpsat":
             milp = integer_scaled(milp)
-        start = milp.encode(idx0[i], v_rtn * 1.000001 + 1e-12)
+        start = milp.encode(idx0[i], t_up)
         if solver == "cpsat":
             start = np.ceil(start)
         t0 = time.perf_counter()
@@ -130,7 +133,8 @@ def milp_row(
             vals = np.array([res.values[n] for n in milp.problem.var_names])
             x = values_of(one.levels_of(0), milp.decode(vals))
         else:
-            x, _ = x_rtn, notes.add("no incumbent: RTN counted")
+            x = x_rtn
+            notes.add("no incumbent: RTN counted")
         xs.append(x)
         viols.append(evaluate(b.A, x, b.lower[i], b.upper[i]).max_violation)
         notes.add(res.status.value)
