@@ -41,6 +41,7 @@ class BenchRow:
     seconds: float
     extra: str = ""
     note: str = ""
+    rtn_mean: float = float("nan")  # round-to-nearest on the same instances, for "vs RTN"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def rtn_row(case: DmmvCase, extra: Callable[[np.ndarray], str]) -> BenchRow:
         max(v),
         time.perf_counter() - t0,
         extra(xs),
+        rtn_mean=float(np.mean(v)),
     )
 
 
@@ -96,7 +98,9 @@ def dmmv_row(
     xs = np.stack([r.x for r in res])
     name = "dmmv" if device == "cpu" else f"dmmv ({device})"
     note = f"{res[0].iterations} passes, whole batch in one budget"
-    return BenchRow(case.name, name, len(res), float(np.mean(v)), max(v), wall, extra(xs), note), v
+    v0 = float(np.mean([r.start_max_violation for r in res]))
+    row = BenchRow(case.name, name, len(res), float(np.mean(v)), max(v), wall, extra(xs), note, v0)
+    return row, v
 
 
 def milp_row(
@@ -109,11 +113,12 @@ def milp_row(
 
     b = case.batch
     idx0 = start_indices(b)
-    viols, xs, wall, notes = [], [], 0.0, set()
+    viols, xs, wall, notes, rtns = [], [], 0.0, set(), []
     for i in range(min(count, b.size)):
         one = _take(b, i)
         x_rtn = values_of(one.levels_of(0), idx0[i])
         v_rtn = evaluate(b.A, x_rtn, b.lower[i], b.upper[i]).max_violation
+        rtns.append(v_rtn)
         t_up = v_rtn * 1.000001 + 1e-12
         milp = build_minmax_milp(one, t_upper=t_up)
         if solver == "cpsat":
@@ -148,6 +153,7 @@ def milp_row(
         wall,
         extra(np.stack(xs)),
         note,
+        float(np.mean(rtns)),
     )
 
 

@@ -105,11 +105,18 @@ def symmetric_levels(w: np.ndarray, bits: int) -> np.ndarray:
 
 
 def quantization_case(
-    layer: str = "ffn", rows: int = 64, bits: int = 4, tokens: int = 512, seed: int = 0
+    layer: str = "ffn",
+    rows: int = 64,
+    bits: int = 4,
+    tokens: int = 512,
+    seed: int = 0,
+    sentences: list[str] | None = None,
 ) -> DmmvCase:
-    """``rows`` random weight rows of the layer, ``tokens`` random calibration tokens."""
+    """``rows`` random weight rows of the layer, ``tokens`` random calibration tokens (from
+    ``sentences``, default the shipped file).
+    """
     rng = np.random.default_rng(seed)
-    X_all = calibration_activations(layer)
+    X_all = calibration_activations(layer, sentences)
     X = X_all[np.sort(rng.choice(len(X_all), size=min(tokens, len(X_all)), replace=False))]
     W = load_tensors([LAYERS[layer]])[LAYERS[layer]].numpy()
     pick = np.sort(rng.choice(W.shape[0], size=min(rows, W.shape[0]), replace=False))

@@ -77,9 +77,8 @@ def print_rows(rows: list, console: Console) -> None:
     table = Table(title="DMMV vs round-to-nearest vs MILP (max violation, lower is better)")
     for col in ("case", "method", "inst", "mean max-viol", "vs RTN", "worst", "s", "extra", "note"):
         table.add_column(col, justify="right" if col in ("inst", "s") else "left")
-    rtn = {r.case: r.mean_violation for r in rows if r.method == "round-to-nearest"}
     for r in rows:
-        base = rtn.get(r.case, math.nan)
+        base = r.rtn_mean
         vs = (
             f"{1 - r.mean_violation / base:+.1%}"
             if base and math.isfinite(r.mean_violation)
@@ -137,12 +136,14 @@ def plot(rows: list, path: Path) -> None:
 
     cases = list(dict.fromkeys(r.case for r in rows))
     methods = list(dict.fromkeys(r.method for r in rows))
-    rtn = {r.case: r.mean_violation for r in rows if r.method == "round-to-nearest"}
     fig, ax = plt.subplots(figsize=(9, 4))
     width = 0.8 / len(methods)
     for k, m in enumerate(methods):
         vals = [
-            next((r.mean_violation / rtn[c] for r in rows if r.case == c and r.method == m), np.nan)
+            next(
+                (r.mean_violation / r.rtn_mean for r in rows if r.case == c and r.method == m),
+                np.nan,
+            )
             for c in cases
         ]
         ax.bar(np.arange(len(cases)) + k * width, vals, width, label=m)
