@@ -5,14 +5,18 @@ Exit codes: 0 solved (any status), 2 bad input (with the message), 1 internal er
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from service.errors import InputError, MipguideError
+from service.errors import InputError, InvalidOptionError, MipguideError
 from service.settings import get_settings
+
+if TYPE_CHECKING:
+    from instances.registry import Family, Size
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="mipguide: MILP solving with ML guidance"
@@ -27,12 +31,12 @@ err_console = Console(stderr=True, highlight=False)
 def fail(exc: Exception) -> typer.Exit:
     """Print an error and choose the exit code: 2 for bad input, 1 otherwise."""
     if isinstance(exc, InputError):
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return typer.Exit(2)
     if isinstance(exc, MipguideError):
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return typer.Exit(1)
-    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -81,6 +85,119 @@ def doctor() -> None:
     from service.commands.doctor import run_doctor
 
     run_doctor(get_settings(), console)
+
+
+@app.command()
+def generate(
+    family: Annotated[str, typer.Argument(help="setcover | cauction | indset | facility")],
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
+    seeds: Annotated[str, typer.Option(help="A-B (inclusive), A, or A,B,C")] = "0-9",
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("instances-out"),
+    gz: Annotated[bool, typer.Option(help="write .mps.gz")] = False,
+) -> None:
+    """Write benchmark instances as MPS files (deterministic in the seed)."""
+    from service.commands.generate import run_generate
+
+    try:
+        fam, sz, seed_list = _family_size_seeds(family, size, seeds)
+        run_generate(fam, sz, seed_list, out, console, gz=gz)
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
+def _family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size, list[int]]:
+    """Validate CLI spellings of family, size and a seed range (InputError when wrong)."""
+    from instances.registry import Family, Size, parse_seeds
+
+    if family not in {f.value for f in Family}:
+        raise InvalidOptionError("family", f"unknown family {family!r}", [f.value for f in Family])
+    if size not in {s.value for s in Size}:
+        raise InvalidOptionError("--size", f"unknown size {size!r}", [s.value for s in Size])
+    try:
+        return Family(family), Size(size), parse_seeds(seeds)
+    except ValueError as exc:
+        raise InvalidOptionError("--seeds", str(exc)) from exc
+
+
+@app.command()
+def train(
+    family: Annotated[str, typer.Option(help="setcover | cauction | indset | facility")],
+    out: Annotated[Path, typer.Option(help="registry directory .../NAME@VERSION")],
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
+    train_seeds: Annotated[str, typer.Option(help="A-B")] = "0-99",
+    val_seeds: Annotated[str, typer.Option(help="C-D")] = "1000-1019",
+    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    seed: Annotated[int, typer.Option()] = 0,
+    lr: Annotated[float, typer.Option()] = 1e-3,
+    batch_size: Annotated[int, typer.Option(min=1)] = 4,
+    patience: Annotated[int, typer.Option(min=1)] = 5,
+    pool_k: Annotated[int, typer.Option(min=1, help="solutions kept per instance")] = 32,
+    pool_time: Annotated[float, typer.Option(help="SCIP seconds per instance")] = 10.0,
+    pool_dir: Annotated[
+        Path | None, typer.Option(help="pool cache (default DATA_DIR/pools)")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=0, help="processes for the pools (0: all cores)")] = 0,
+) -> None:
+    """Train a PaS model on solution pools of generated instances and register it."""
+    from models.pools import PoolConfig
+    from models.train import TrainConfig
+    from service.commands.train import run_train
+
+    settings = get_settings()
+    try:
+        fam, sz, train_list = _family_size_seeds(family, size, train_seeds)
+        _, _, val_list = _family_size_seeds(family, size, val_seeds)
+        pools = pool_dir or settings.data_dir / "pools" / f"{fam.value}-{sz.value}"
+        run_train(
+            fam,
+            sz,
+            train_list,
+            val_list,
+            out,
+            pools,
+            PoolConfig(k=pool_k, time_limit=pool_time, seed=seed),
+            TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience, seed=seed),
+            workers or os.cpu_count() or 1,
+            settings.device,
+            console,
+        )
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
+@bench_app.command("features")
+def bench_features(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="model files (default: generate)")
+    ] = None,
+    size: Annotated[list[str], typer.Option(help="sizes to generate (repeat)")] = ["easy", "hard"],  # noqa: B006
+    repeat: Annotated[int, typer.Option(min=1)] = 3,
+    big: Annotated[bool, typer.Option(help="add a 1M-nonzero set cover")] = True,
+) -> None:
+    """Time feature building (build_graph): nnz vs seconds."""
+    from instances.registry import Size
+    from service.bench.features import run_bench_features
+
+    try:
+        run_bench_features(console, files or [], [Size(s) for s in size], repeat=repeat, big=big)
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
+@bench_app.command("read")
+def bench_read_cmd(
+    sizes: str = typer.Option("10000,100000,1000000", help="Nonzero counts, comma-separated."),
+    repeat: int = typer.Option(3, min=1, help="Repetitions per reader (median is shown)."),
+    out: Path | None = typer.Option(None, help="Directory for read.csv."),
+) -> None:
+    """Time our MPS reader against SCIP and HiGHS on generated files."""
+    from service.bench.read import bench_read, print_table, write_csv
+
+    results = bench_read(tuple(int(s) for s in sizes.split(",") if s.strip()), repeat=repeat)
+    print_table(results)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(results, out / "read.csv")
 
 
 @app.command()

@@ -7,8 +7,9 @@
     │   ├── ParseError            a model file is malformed: names file, line, reason (HTTP 422)
     │   ├── UnsupportedFormatError   a file type we do not read (HTTP 415)
     │   ├── UnsupportedFeatureError  a valid model using a feature we refuse (semi-continuous)
+    │   ├── UnsupportedProblemError  the chosen backend cannot take this problem (e.g. LP-only)
     │   └── InvalidOptionError    unknown or out-of-range option/parameter (HTTP 422)
-    ├── BackendUnavailableError   a solver backend is not installed or cannot take this problem
+    ├── BackendUnavailableError   a solver backend is not installed
     └── SolverError               a backend failed while solving (CLI exit 1, HTTP 500 on the job)
 
 Anything else escaping is a bug (CLI exit 1).
@@ -50,6 +51,10 @@ class UnsupportedFormatError(InputError):
 
 class UnsupportedFeatureError(ParseError):
     """The model is well formed but uses a feature we refuse (e.g. semi-continuous variables)."""
+
+
+class UnsupportedProblemError(InputError):
+    """The chosen solver backend cannot take this problem (the message says why)."""
 
 
 class InvalidOptionError(InputError):

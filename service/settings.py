@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     gpu_coalesce_wait: float = Field(
         default=0.005, ge=0.0, description="seconds a worker waits for more requests to batch"
     )
+    model_dir: Path = Field(
+        default=Path("models/weights"), description="registry root: NAME@VERSION directories"
+    )
 
 
 def get_settings() -> Settings:

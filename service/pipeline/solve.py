@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from service.errors import BackendUnavailableError
+from service.errors import UnsupportedProblemError
 from service.pipeline.result import SolveResult, relative_gap
 from service.problem.model import Problem
 from service.problem.verify import verify
@@ -47,14 +47,15 @@ def solve_problem(
 
     Raises:
         InvalidOptionError: unknown solver or backend parameter.
-        BackendUnavailableError: the backend is missing or cannot take this problem.
+        BackendUnavailableError: the backend is not installed.
+        UnsupportedProblemError: the backend cannot take this problem.
         SolverError: the backend failed.
     """
     t0 = time.perf_counter()
     backend = get_backend(solver)
     reason = backend.supports(problem)
     if reason is not None:
-        raise BackendUnavailableError(f"solver {solver!r} cannot solve {problem.name!r}: {reason}")
+        raise UnsupportedProblemError(f"solver {solver!r} cannot solve {problem.name!r}: {reason}")
     out = backend.solve(problem, options, on_incumbent=on_incumbent, interrupt=interrupt)
     solve_wall = time.perf_counter() - t0
     return finish(problem, out, seed=options.seed, read_seconds=read_seconds, wall=solve_wall)

@@ -1,1 +1,5 @@
-"""mipguide service.problem package."""
+"""service.problem: the solver-neutral model, its readers and writers, and verification."""
+
+from service.problem.io import read_problem, write_problem
+
+__all__ = ["read_problem", "write_problem"]

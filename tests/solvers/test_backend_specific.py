@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import CASES, hard_problem
 
 from service.errors import InvalidOptionError
 from service.problem.model import make_problem
@@ -15,6 +14,7 @@ from service.solvers.cpsat import integer_form
 from service.solvers.fake import FakeBackend, FakeScript
 from service.solvers.mathopt import parse_highs_incumbent
 from service.solvers.types import Interrupt, SolveOptions, Status, TerminationReason
+from tests.solvers.cases import CASES, hard_problem
 
 KNAPSACK = CASES[0].problem
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from pyscipopt_mps_helper import read_with_pyscipopt
 
+from service.problem.io import read_problem
 from service.problem.model import Problem, Sense, make_problem
 from service.problem.verify import verify
 from service.solvers.base import get_backend
@@ -63,7 +63,7 @@ def test_build_vs_solve_1m_nonzeros(solver: str, shape: tuple[int, int]) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("solver", ["scip", "highs", "cpsat", "ortools-scip"])
 def test_build_cap6000(solver: str) -> None:
-    problem = read_with_pyscipopt(MIPLIB / "cap6000.mps.gz")
+    problem = read_problem(MIPLIB / "cap6000.mps.gz")
     gc.collect()  # do not time the collection of an earlier test's big model
     out = get_backend(solver).solve(problem, SolveOptions(time_limit=3.0))
     print(f"\n{solver} cap6000 ({problem.nnz} nnz): build {out.build_seconds:.3f} s")

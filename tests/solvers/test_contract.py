@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-from conftest import CASES, Case, hard_problem, refuse_or_none
 
 from service.errors import InvalidOptionError
 from service.pipeline.solve import solve_problem
@@ -15,6 +14,7 @@ from service.problem.model import make_problem
 from service.problem.verify import verify
 from service.solvers.base import SolverBackend, get_backend
 from service.solvers.types import Incumbent, IncumbentSource, Interrupt, SolveOptions, Status
+from tests.solvers.cases import CASES, Case, hard_problem, refuse_or_none
 
 HARD = hard_problem()
 

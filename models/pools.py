@@ -1,0 +1,208 @@
+"""Solution pools: training instance -> the best K distinct solutions (binaries) with objectives.
+
+Sources: SCIP, time-boxed, keeping its solution storage (``service.solvers.scip_pool``), or an
+exhaustive enumeration for tiny pure-binary problems (tests). Pools are stored one ``.npz`` per
+instance: the binaries packed to bits, the objectives, the binary indices and the instance hash
+(sha256 of the normalized problem); building many is parallel over processes, shows progress,
+and resumes (an instance whose pool file exists is skipped).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.labels import PoolLabels, pool_labels
+from service.problem.digest import problem_hash
+from service.problem.model import Problem, Sense
+
+BRUTE_FORCE_MAX_BINARIES = 20
+
+
+@dataclass(frozen=True, eq=False)
+class SolutionPool:
+    """The best distinct solutions of one instance, best first.
+
+    Attributes:
+        x_bin: (K, num_binaries) uint8 0/1 values of the binaries.
+        objectives: (K,) float64, in the problem's sense.
+        binary_index: (num_binaries,) int64 variable indices of the binaries.
+        instance_hash: ``problem_hash`` of the instance.
+        sense: the objective sense.
+        source: "scip" or "bruteforce".
+    """
+
+    x_bin: np.ndarray
+    objectives: np.ndarray
+    binary_index: np.ndarray
+    instance_hash: str
+    sense: Sense
+    source: str
+
+    @property
+    def size(self) -> int:
+        return int(self.objectives.size)
+
+    def labels(self, temperature: float | None = None) -> PoolLabels:
+        return pool_labels(self.x_bin, self.objectives, self.sense, temperature)
+
+
+def best_distinct(
+    problem: Problem, x_bin: np.ndarray, objectives: np.ndarray, k: int, source: str
+) -> SolutionPool:
+    """Keep the k best solutions that differ on the binaries."""
+    x_bin = np.asarray(x_bin, dtype=np.uint8).reshape(len(objectives), -1)
+    energies = float(problem.sense) * np.asarray(objectives, dtype=np.float64)
+    order = np.argsort(energies, kind="stable")
+    _, first = np.unique(x_bin[order], axis=0, return_index=True)
+    keep = order[np.sort(first)][:k]
+    return SolutionPool(
+        x_bin=x_bin[keep],
+        objectives=np.asarray(objectives, dtype=np.float64)[keep],
+        binary_index=np.flatnonzero(problem.binary_mask).astype(np.int64),
+        instance_hash=problem_hash(problem),
+        sense=problem.sense,
+        source=source,
+    )
+
+
+def brute_force_pool(problem: Problem, k: int = 32) -> SolutionPool:
+    """All feasible points of a tiny pure-binary problem, best k distinct.
+
+    Raises:
+        ValueError: not pure binary, or more than BRUTE_FORCE_MAX_BINARIES variables.
+    """
+    n = problem.num_vars
+    if not problem.binary_mask.all() or n > BRUTE_FORCE_MAX_BINARIES:
+        raise ValueError(f"brute force needs <= {BRUTE_FORCE_MAX_BINARIES} binaries only")
+    codes = np.arange(2**n, dtype=np.int64)
+    X = ((codes[:, None] >> np.arange(n)) & 1).astype(np.float64)
+    ax = (problem.A @ X.T).T
+    tol = 1e-9
+    ok = ((ax >= problem.row_lower - tol) & (ax <= problem.row_upper + tol)).all(axis=1)
+    ok &= ((problem.col_lower - tol <= X) & (problem.col_upper + tol >= X)).all(axis=1)
+    X = X[ok]
+    objs = X @ problem.c + problem.offset
+    return best_distinct(problem, X, objs, k, "bruteforce")
+
+
+def scip_solution_pool(
+    problem: Problem, k: int = 32, time_limit: float = 10.0, seed: int = 0
+) -> SolutionPool:
+    """SCIP's stored solutions after a time-boxed solve, best k distinct on the binaries."""
+    from service.solvers.scip_pool import solve_pool
+
+    out = solve_pool(problem, time_limit=time_limit, max_solutions=max(4 * k, 100), seed=seed)
+    return best_distinct(problem, out.x_bin, out.objectives, k, "scip")
+
+
+def save_pool(pool: SolutionPool, path: Path) -> None:
+    """Write the pool as a compressed npz (bits packed); atomically (tmp file then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        x_bits=np.packbits(pool.x_bin.astype(np.uint8), axis=1),
+        num_binaries=np.int64(pool.x_bin.shape[1]),
+        objectives=pool.objectives,
+        binary_index=pool.binary_index,
+        instance_hash=np.str_(pool.instance_hash),
+        sense=np.int64(int(pool.sense)),
+        source=np.str_(pool.source),
+    )
+    os.replace(tmp, path)
+
+
+def load_pool(path: Path) -> SolutionPool:
+    with np.load(Path(path)) as z:
+        nb = int(z["num_binaries"])
+        return SolutionPool(
+            x_bin=np.unpackbits(z["x_bits"], axis=1, count=nb).astype(np.uint8),
+            objectives=z["objectives"].astype(np.float64),
+            binary_index=z["binary_index"].astype(np.int64),
+            instance_hash=str(z["instance_hash"]),
+            sense=Sense(int(z["sense"])),
+            source=str(z["source"]),
+        )
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """How to rebuild one training instance (picklable, cheap to send to a worker)."""
+
+    family: str
+    params: Any
+    seed: int
+    name: str
+
+    def build(self) -> Problem:
+        from instances.registry import generate_with
+
+        return generate_with(self.family, self.params, self.seed, self.name)
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    k: int = 32
+    time_limit: float = 10.0
+    method: str = "scip"  # or "bruteforce"
+    seed: int = 0
+
+
+def pool_path(directory: Path, spec: InstanceSpec) -> Path:
+    return Path(directory) / f"{spec.name}.pool.npz"
+
+
+def make_pool(spec: InstanceSpec, config: PoolConfig, path: Path) -> Path:
+    """Build one instance's pool and write it (the worker's job)."""
+    problem = spec.build()
+    if config.method == "bruteforce":
+        pool = brute_force_pool(problem, config.k)
+    else:
+        pool = scip_solution_pool(problem, config.k, config.time_limit, config.seed + spec.seed)
+    save_pool(pool, path)
+    return path
+
+
+def build_pools(
+    specs: Sequence[InstanceSpec],
+    directory: Path,
+    config: PoolConfig,
+    workers: int = 1,
+    progress: bool = True,
+) -> list[Path]:
+    """Make the pools of all instances that have none yet; return every pool path (spec order).
+
+    Args:
+        specs: the instances.
+        directory: where the ``NAME.pool.npz`` files live.
+        config: K, time limit, method, seed.
+        workers: processes (1: in this process).
+        progress: show a rich progress bar.
+    """
+    from rich.progress import Progress
+
+    paths = [pool_path(directory, s) for s in specs]
+    todo = [(s, p) for s, p in zip(specs, paths, strict=True) if not p.exists()]
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task(f"solution pools ({len(specs) - len(todo)} cached)", total=len(todo))
+        if workers <= 1:
+            for spec, path in todo:
+                make_pool(spec, config, path)
+                bar.advance(task)
+        else:
+            ctx = get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+                futures = [ex.submit(make_pool, s, config, p) for s, p in todo]
+                for fut in as_completed(futures):
+                    fut.result()
+                    bar.advance(task)
+    return paths

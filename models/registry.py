@@ -1,0 +1,159 @@
+"""Model registry: ``name@version`` <-> a directory with config.json, weights.safetensors,
+card.json + card.md (training data, seed, metrics) and weights.sha256 (checked at load).
+
+Layout: ``<model_dir>/<name>@<version>/``. The model code is chosen by ``config.json["kind"]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from models.pas import PaSConfig, PaSNet
+from service.errors import MipguideError
+
+CONFIG = "config.json"
+WEIGHTS = "weights.safetensors"
+CHECKSUM = "weights.sha256"
+CARD_JSON = "card.json"
+CARD_MD = "card.md"
+_REF = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)@(?P<version>[A-Za-z0-9_.+-]+)$")
+_KINDS: dict[str, tuple[type[PaSNet], type[PaSConfig]]] = {"pas": (PaSNet, PaSConfig)}
+
+
+class ModelError(MipguideError):
+    """A model reference is malformed, missing, or its files are damaged."""
+
+
+class ChecksumError(ModelError):
+    """The weights do not match the recorded sha256."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @classmethod
+    def parse(cls, ref: str) -> ModelRef:
+        """``"pas-setcover@1"`` -> ModelRef. Raises ModelError when malformed."""
+        m = _REF.match(ref)
+        if m is None:
+            raise ModelError(f"bad model reference {ref!r}: expected NAME@VERSION")
+        return cls(m["name"], m["version"])
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    ref: ModelRef
+    model: PaSNet
+    config: dict[str, Any]
+    card: dict[str, Any]
+    device: torch.device
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` -> cuda when available else cpu; otherwise the given torch device string."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(spec)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_path(model_dir: Path, ref: ModelRef | str) -> Path:
+    r = ModelRef.parse(ref) if isinstance(ref, str) else ref
+    return Path(model_dir) / str(r)
+
+
+def _card_markdown(ref: ModelRef, card: dict[str, Any]) -> str:
+    lines = [f"# {ref}", ""]
+    for key, value in card.items():
+        if isinstance(value, dict):
+            lines.append(f"- **{key}**:")
+            lines.extend(f"  - {k}: {v}" for k, v in value.items())
+        else:
+            lines.append(f"- **{key}**: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def save_model(model: PaSNet, directory: Path, card: dict[str, Any]) -> Path:
+    """Write a model directory; its name must be ``NAME@VERSION``.
+
+    Args:
+        model: the trained network (weights are moved to CPU for saving).
+        directory: target ``.../NAME@VERSION`` (created; files inside are replaced).
+        card: training data, seed, metrics, ... (JSON-serializable).
+    """
+    directory = Path(directory)
+    ref = ModelRef.parse(directory.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {"kind": "pas", "name": ref.name, "version": ref.version, **model.config.to_dict()}
+    (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS), metadata={"ref": str(ref)})
+    digest = sha256_file(directory / WEIGHTS)
+    (directory / CHECKSUM).write_text(f"{digest}  {WEIGHTS}\n")
+    full_card = {"model": str(ref), "weights_sha256": digest, **card}
+    (directory / CARD_JSON).write_text(json.dumps(full_card, indent=2, default=str) + "\n")
+    (directory / CARD_MD).write_text(_card_markdown(ref, full_card))
+    return directory
+
+
+def load_model(ref: ModelRef | str, model_dir: Path, device: str = "cpu") -> LoadedModel:
+    """Resolve ``name@version`` under ``model_dir``, verify the checksum, build and load.
+
+    Raises:
+        ModelError: malformed reference, missing directory/files, unknown kind.
+        ChecksumError: the weights file does not match weights.sha256.
+    """
+    r = ModelRef.parse(ref) if isinstance(ref, str) else ref
+    directory = model_path(model_dir, r)
+    for f in (CONFIG, WEIGHTS, CHECKSUM):
+        if not (directory / f).is_file():
+            raise ModelError(f"model {r}: missing {directory / f}")
+    expected = (directory / CHECKSUM).read_text().split()[0]
+    actual = sha256_file(directory / WEIGHTS)
+    if actual != expected:
+        raise ChecksumError(f"model {r}: weights sha256 {actual} != recorded {expected}")
+    config = json.loads((directory / CONFIG).read_text())
+    kind = config.get("kind")
+    if kind not in _KINDS:
+        raise ModelError(f"model {r}: unknown kind {kind!r}")
+    net_cls, cfg_cls = _KINDS[kind]
+    fields = set(cfg_cls.__dataclass_fields__)
+    net = net_cls(cfg_cls(**{k: v for k, v in config.items() if k in fields}))
+    dev = resolve_device(device)
+    net.load_state_dict(load_file(str(directory / WEIGHTS), device="cpu"))
+    net.to(dev).eval()
+    card_file = directory / CARD_JSON
+    card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+    return LoadedModel(ref=r, model=net, config=config, card=card, device=dev)
+
+
+def list_models(model_dir: Path) -> list[ModelRef]:
+    """All ``NAME@VERSION`` directories under model_dir that have a config."""
+    root = Path(model_dir)
+    if not root.is_dir():
+        return []
+    refs = []
+    for d in sorted(root.iterdir()):
+        if d.is_dir() and (d / CONFIG).is_file() and _REF.match(d.name):
+            refs.append(ModelRef.parse(d.name))
+    return refs

@@ -1,0 +1,117 @@
+"""Model I/O dispatch: bytes or a path -> Problem (MPS, LP, JSON), and Problem -> file.
+
+The format comes from ``fmt``, else from the file name (``.mps``, ``.lp``, ``.json``, each
+optionally followed by ``.gz``, ``.bz2`` or ``.xz``), else, for bytes without a usable name, from
+the content. Compression is always recognised by its magic bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from service.errors import UnsupportedFormatError
+from service.problem.compression import COMPRESSED_SUFFIXES, decompress
+from service.problem.jsonmodel import problem_to_json, read_json
+from service.problem.lp import read_lp
+from service.problem.model import Problem
+from service.problem.mps import read_mps
+from service.problem.mps_writer import write_mps
+
+READERS: dict[str, Callable[[bytes, str], Problem]] = {
+    "mps": read_mps,
+    "lp": read_lp,
+    "json": read_json,
+}
+SUPPORTED = ".mps, .lp, .json (each optionally .gz, .bz2 or .xz); formats: " + ", ".join(
+    sorted(READERS)
+)
+_ALIASES = {"mps": "mps", "free-mps": "mps", "fixed-mps": "mps", "lp": "lp", "json": "json"}
+
+
+def format_of(filename: str) -> str | None:
+    """'mps', 'lp' or 'json' from a file name, or None when the name does not say."""
+    name = filename.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    for ext, fmt in ((".mps", "mps"), (".lp", "lp"), (".json", "json")):
+        if name.endswith(ext):
+            return fmt
+    return None
+
+
+def sniff_format(data: bytes, file: str) -> str | None:
+    """Guess the format from the (decompressed) content; None when unclear."""
+    head = decompress(data, file)[:4096].lstrip()
+    if head.startswith((b"{", b"[")):
+        return "json"
+    lines = [ln.strip().upper() for ln in head.splitlines() if ln.strip()]
+    words = {ln.split()[0] for ln in lines if not ln.startswith((b"*", b"\\"))}
+    if words & {b"ROWS", b"NAME", b"COLUMNS"}:
+        return "mps"
+    if words & {b"MAXIMIZE", b"MINIMIZE", b"MAX", b"MIN", b"MAXIMUM", b"MINIMUM"}:
+        return "lp"
+    return None
+
+
+def read_problem(
+    source: bytes | str | os.PathLike[str], filename: str | None = None, fmt: str | None = None
+) -> Problem:
+    """Read a model from bytes or from a path.
+
+    Args:
+        source: the file content (bytes) or a path (str or PathLike).
+        filename: the name reported in errors and used to pick the format; defaults to the path
+            (or ``<bytes>``).
+        fmt: force the format: "mps", "lp" or "json".
+
+    Raises:
+        UnsupportedFormatError: the format is unknown (the message lists the supported ones).
+        ParseError: the file is malformed (file, line, reason).
+        UnsupportedFeatureError: the file uses a feature we refuse.
+        OSError: the path cannot be read.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        name = filename or "<bytes>"
+    else:
+        data = Path(source).read_bytes()
+        name = filename or os.fspath(source)
+    kind = _resolve(fmt, filename if filename is not None else name, data)
+    return READERS[kind](data, name)
+
+
+def _resolve(fmt: str | None, name: str, data: bytes) -> str:
+    if fmt is not None:
+        kind = _ALIASES.get(fmt.lower())
+        if kind is None:
+            raise UnsupportedFormatError(f"unknown format {fmt!r}; supported: {SUPPORTED}")
+        return kind
+    kind = format_of(name)
+    if kind is None and name.startswith("<"):
+        kind = sniff_format(data, name)
+    if kind is None:
+        raise UnsupportedFormatError(f"cannot tell the format of {name!r}; supported: {SUPPORTED}")
+    return kind
+
+
+def write_problem(problem: Problem, path: str | os.PathLike[str]) -> None:
+    """Write ``problem`` as free MPS (.mps, .mps.gz, .mps.bz2) or JSON (.json).
+
+    Raises:
+        UnsupportedFormatError: another extension.
+        ValueError: a name cannot be written in free MPS.
+    """
+    kind = format_of(os.fspath(path))
+    if kind == "mps":
+        write_mps(problem, path)
+    elif kind == "json" and not os.fspath(path).lower().endswith(COMPRESSED_SUFFIXES):
+        Path(path).write_text(json.dumps(problem_to_json(problem)), encoding="utf-8")
+    else:
+        raise UnsupportedFormatError(
+            f"cannot write {os.fspath(path)!r}; supported: .mps, .mps.gz, .mps.bz2, .json"
+        )

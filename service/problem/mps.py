@@ -1,0 +1,242 @@
+"""MPS reader: bytes (free or fixed format, maybe gzip/bzip2/xz) -> Problem.
+
+Conventions, all documented in the tests under ``tests/problem/test_mps.py``:
+
+* Free format is tried first; if it fails, fixed format (names may contain spaces) is tried and
+  the error of the reading that got further is reported.
+* Sections in order: NAME, OBJSENSE / OBJNAME (one-line or section form), ROWS, COLUMNS, RHS,
+  RANGES, BOUNDS, ENDATA. ENDATA is required (a missing one means a truncated file).
+* The first N row (or the one OBJNAME names) is the objective; other N rows are dropped with a
+  warning. RHS on the objective row gives offset = -rhs.
+* RANGES: E row R > 0 -> [rhs, rhs+|R|], R < 0 -> [rhs-|R|, rhs]; L -> [rhs-|R|, rhs];
+  G -> [rhs, rhs+|R|]. |v| >= 1e20 in RHS, RANGES and BOUNDS is infinite; matrix and
+  objective coefficients are kept as written and must be finite.
+* A (column, row) pair given twice is refused, naming the column, the row and both lines.
+* Bounds: see ``mps_bounds``. Semi-continuous variables are refused (UnsupportedFeatureError).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.errors import ParseError, UnsupportedFeatureError
+from service.problem.compression import decompress
+from service.problem.model import Problem, Sense
+from service.problem.mps_bounds import parse_bounds
+from service.problem.mps_fields import show
+from service.problem.mps_lex import Lines, Section, split_sections, tokenize_fixed, tokenize_free
+from service.problem.mps_sections import Rows, parse_columns, parse_rows, row_vector, some
+
+_ORDER = {
+    "NAME": 0,
+    "OBJSENSE": 1,
+    "OBJSENS": 1,
+    "OBJNAME": 1,
+    "ROWS": 2,
+    "COLUMNS": 3,
+    "RHS": 4,
+    "RANGES": 5,
+    "BOUNDS": 6,
+    "ENDATA": 9,
+}
+_UNSUPPORTED = {
+    "SOS": "SOS constraints",
+    "QUADOBJ": "quadratic objectives",
+    "QMATRIX": "quadratic objectives",
+    "QSECTION": "quadratic objectives",
+    "QCMATRIX": "quadratic constraints",
+    "INDICATORS": "indicator constraints",
+    "GENCONS": "general constraints",
+    "PWLOBJ": "piecewise-linear objectives",
+    "LAZYCONS": "lazy constraints",
+    "USERCUTS": "user cuts",
+}
+_SENSES = {b"MAX": Sense.MAXIMIZE, b"MAXIMIZE": Sense.MAXIMIZE}
+_SENSES |= {b"MIN": Sense.MINIMIZE, b"MINIMIZE": Sense.MINIMIZE}
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What the sections before ROWS say."""
+
+    name: str
+    sense: Sense
+    objname: bytes | None
+
+
+def read_mps(data: bytes, file: str = "<bytes>") -> Problem:
+    """Read an MPS model (free or fixed format, optionally compressed).
+
+    Args:
+        data: the file content.
+        file: the name reported in errors.
+
+    Returns:
+        The model, with anything the reader changed or dropped in ``warnings``.
+
+    Raises:
+        ParseError: the file is malformed (file, 1-based line and reason).
+        UnsupportedFeatureError: the file uses a feature we refuse (semi-continuous, SOS, ...).
+    """
+    sections = _ordered(split_sections(decompress(data, file), file), file)
+    try:
+        return _build(sections, tokenize_free, file)
+    except UnsupportedFeatureError:
+        raise
+    except ParseError as free_error:
+        try:
+            return _build(sections, tokenize_fixed, file)
+        except UnsupportedFeatureError:
+            raise
+        except ParseError as fixed_error:
+            if (fixed_error.line or 0) > (free_error.line or 0):
+                raise fixed_error from None
+            raise free_error from None
+
+
+def _ordered(sections: list[Section], file: str) -> list[Section]:
+    """Check section names and their order."""
+    last, seen = -1, set()
+    for s in sections:
+        if s.keyword in _UNSUPPORTED:
+            raise UnsupportedFeatureError(
+                file, s.lineno, f"{_UNSUPPORTED[s.keyword]} ({s.keyword}) are not supported"
+            )
+        rank = _ORDER.get(s.keyword)
+        if rank is None:
+            raise ParseError(file, s.lineno, f"unknown section {s.keyword!r}")
+        if s.keyword in seen or rank < last:
+            raise ParseError(file, s.lineno, f"section {s.keyword} is out of order or repeated")
+        seen.add(s.keyword)
+        last = rank
+    for required in ("ROWS", "COLUMNS"):
+        if required not in seen:
+            raise ParseError(file, sections[-1].lineno, f"section {required} is missing")
+    return sections
+
+
+def _build(sections: list[Section], tokenize, file: str) -> Problem:  # type: ignore[no-untyped-def]
+    by_kw = {s.keyword: s for s in sections}
+    lines = {s.keyword: tokenize(s.body, s.first_line) for s in sections}
+    header = _header(sections, lines, file)
+    rows = parse_rows(lines["ROWS"], header.objname, file)
+    cols = parse_columns(lines["COLUMNS"], rows, file)
+    warnings = list(rows.warnings)
+    rhs, offset = _rhs(lines.get("RHS"), rows, warnings, file)
+    ranges = _ranges(lines.get("RANGES"), rows, warnings, file)
+    lower, upper = _row_bounds(rows.sense, rhs, ranges)
+    col_lines = lines.get("BOUNDS")
+    if col_lines is None:
+        col_lines = tokenize_free(b"", by_kw["ENDATA"].lineno)
+    bounds = parse_bounds(col_lines, cols.index, cols.integer, file)
+    warnings.extend(bounds.warnings)
+    var_names = _decode(cols.names, file)
+    if bounds.negative_up.shape[0]:
+        neg = [var_names[j] for j in bounds.negative_up.tolist()]
+        warnings.append(
+            "UP bound < 0 with no lower bound: lower bound set to -inf (CPLEX/SAS convention) "
+            f"for {some(neg)}"
+        )
+    return Problem(
+        name=header.name,
+        A=cols.A,
+        row_lower=lower,
+        row_upper=upper,
+        c=cols.c,
+        offset=-offset if offset else 0.0,
+        sense=header.sense,
+        col_lower=bounds.lower,
+        col_upper=bounds.upper,
+        integrality=bounds.integer,
+        var_names=var_names,
+        row_names=_decode(rows.names, file),
+        objective_name=show(rows.objective),
+        warnings=tuple(warnings) + _inconsistent(bounds.lower, bounds.upper, var_names),
+    )
+
+
+def _header(sections: list[Section], lines: dict[str, Lines], file: str) -> _Header:
+    name, sense, objname = "", Sense.MINIMIZE, None
+    for s in sections:
+        if s.keyword in ("OBJSENSE", "OBJSENS", "OBJNAME"):
+            values = list(s.args) + lines[s.keyword].tokens.tolist()
+        if s.keyword == "NAME":
+            name = s.header[4:].strip().decode("utf-8", errors="replace")
+        elif s.keyword in ("OBJSENSE", "OBJSENS"):
+            if len(values) != 1 or values[0].upper() not in _SENSES:
+                raise ParseError(
+                    file, s.lineno, "OBJSENSE needs one of MAX, MAXIMIZE, MIN, MINIMIZE"
+                )
+            sense = _SENSES[values[0].upper()]
+        elif s.keyword == "OBJNAME":
+            if len(values) != 1:
+                raise ParseError(file, s.lineno, "OBJNAME needs exactly one row name")
+            objname = values[0]
+    return _Header(name=name, sense=sense, objname=objname)
+
+
+def _rhs(
+    lines: Lines | None, rows: Rows, warnings: list[str], file: str
+) -> tuple[np.ndarray, float]:
+    if lines is None or not len(lines):
+        return np.zeros(len(rows.names)), 0.0
+    vec, objective, warning = row_vector(lines, rows, "RHS", file)
+    if warning:
+        warnings.append(warning)
+    return np.nan_to_num(vec, nan=0.0, posinf=np.inf, neginf=-np.inf), objective or 0.0
+
+
+def _ranges(lines: Lines | None, rows: Rows, warnings: list[str], file: str) -> np.ndarray:
+    if lines is None or not len(lines):
+        return np.full(len(rows.names), np.nan)
+    vec, objective, warning = row_vector(lines, rows, "RANGES", file)
+    if warning:
+        warnings.append(warning)
+    if objective is not None:
+        warnings.append("RANGES on the objective row ignored")
+    return vec
+
+
+def _row_bounds(
+    sense: np.ndarray, rhs: np.ndarray, ranges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row bounds from senses, right-hand sides and ranges (standard sign rules)."""
+    e, le, ge = sense == ord("E"), sense == ord("L"), sense == ord("G")
+    lower = np.where(e | ge, rhs, -np.inf)
+    upper = np.where(e | le, rhs, np.inf)
+    has = ~np.isnan(ranges)
+    r = np.abs(np.where(has, ranges, 0.0))
+    with np.errstate(invalid="ignore"):
+        upper = np.where(has & ((e & (ranges > 0)) | ge), rhs + r, upper)
+        lower = np.where(has & ((e & (ranges < 0)) | le), rhs - r, lower)
+    return lower, upper
+
+
+def _decode(names: list[bytes], file: str) -> tuple[str, ...]:
+    """Names as str; one decode for all (tokens never contain a newline)."""
+    if not names:
+        return ()
+    try:
+        return tuple(b"\n".join(names).decode("utf-8").split("\n"))
+    except UnicodeDecodeError:
+        bad = next(b for b in names if not _utf8(b))
+        raise ParseError(file, None, f"name {bad!r} is not valid UTF-8") from None
+
+
+def _utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _inconsistent(lower: np.ndarray, upper: np.ndarray, names: tuple[str, ...]) -> tuple[str, ...]:
+    bad = np.flatnonzero(lower > upper).tolist()
+    return tuple(
+        f"bounds of {names[j]} are inconsistent: [{lower[j]:g}, {upper[j]:g}]; "
+        "the model is infeasible"
+        for j in bad[:20]
+    )

@@ -1,0 +1,20 @@
+"""Tiny pure-binary instances whose pools can be enumerated exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from models.pools import InstanceSpec
+
+TINY_SET_COVER = SetCoverParams(n_rows=14, n_cols=12, density=0.3)
+
+
+def tiny_spec(seed: int) -> InstanceSpec:
+    return InstanceSpec(Family.SET_COVER.value, TINY_SET_COVER, seed, f"tiny-setcover-{seed}")
+
+
+@pytest.fixture
+def tiny_problem():  # noqa: ANN201
+    return generate_with(Family.SET_COVER, TINY_SET_COVER, 0, "tiny")

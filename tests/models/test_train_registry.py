@@ -1,0 +1,105 @@
+"""Tiny end-to-end training (loss decreases) and the registry round trip (checksum enforced)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from models.data import collate
+from models.pools import PoolConfig, build_pools
+from models.registry import (
+    ChecksumError,
+    ModelError,
+    ModelRef,
+    list_models,
+    load_model,
+    resolve_device,
+    save_model,
+)
+from models.train import TrainConfig, TrainJob, evaluate, labeled_data, train_family, train_pas
+
+from .conftest import tiny_spec
+
+TRAIN_SEEDS, VAL_SEEDS = range(6), range(100, 102)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):  # noqa: ANN001, ANN201
+    specs = [tiny_spec(s) for s in [*TRAIN_SEEDS, *VAL_SEEDS]]
+    pool_dir = tmp_path_factory.mktemp("pools")
+    paths = build_pools(specs, pool_dir, PoolConfig(k=16, method="bruteforce"), progress=False)
+    data = [labeled_data(s, p, None) for s, p in zip(specs, paths, strict=True)]
+    return data[: len(TRAIN_SEEDS)], data[len(TRAIN_SEEDS) :], pool_dir
+
+
+def test_two_epochs_decrease_the_loss(tiny_data) -> None:  # noqa: ANN001
+    train, val, _ = tiny_data
+    config = TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0)
+    result = train_pas(train, val, config)
+    assert len(result.history) == 2
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)  # the same initial weights as train_pas
+        from models.pas import PaSNet
+
+        initial = PaSNet()
+    cpu = torch.device("cpu")
+    loss_before, _ = evaluate(initial, train, cpu, config)
+    loss_after, _ = evaluate(result.model, train, cpu, config)
+    assert loss_after < loss_before
+    assert all(np.isfinite([h.train_loss, h.val_loss]).all() for h in result.history)
+
+
+def test_training_is_deterministic_in_the_seed(tiny_data) -> None:  # noqa: ANN001
+    train, val, _ = tiny_data
+    config = TrainConfig(epochs=1, lr=1e-2, batch_size=2, seed=3)
+    a = train_pas(train, val, config).history[0].train_loss
+    b = train_pas(train, val, config).history[0].train_loss
+    assert a == b
+
+
+def test_registry_round_trip_and_checksum(tiny_data, tmp_path) -> None:  # noqa: ANN001
+    train, val, pool_dir = tiny_data
+    job = TrainJob(
+        family="setcover",
+        train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
+        val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
+        pool_dir=pool_dir,
+        out=tmp_path / "pas-tiny@0.1",
+        pool=PoolConfig(k=16, method="bruteforce"),
+        train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
+    )
+    result = train_family(job, progress=False)
+    loaded = load_model("pas-tiny@0.1", tmp_path, device="cpu")
+    assert loaded.ref == ModelRef("pas-tiny", "0.1")
+    batch = collate(val)
+    torch.testing.assert_close(
+        loaded.model.predict_proba(batch), result.model.predict_proba(batch), rtol=0, atol=0
+    )
+    card = json.loads((tmp_path / "pas-tiny@0.1" / "card.json").read_text())
+    assert card["seed"] == 0 and card["metrics"]["epochs_run"] == 2
+    assert card["training_data"]["train_instances"][0] == "tiny-setcover-0"
+    assert "# pas-tiny@0.1" in (tmp_path / "pas-tiny@0.1" / "card.md").read_text()
+    assert list_models(tmp_path) == [ModelRef("pas-tiny", "0.1")]
+
+    weights = tmp_path / "pas-tiny@0.1" / "weights.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[-1] ^= 0xFF
+    weights.write_bytes(bytes(raw))
+    with pytest.raises(ChecksumError):
+        load_model("pas-tiny@0.1", tmp_path)
+
+
+def test_registry_errors(tmp_path) -> None:  # noqa: ANN001
+    from models.pas import PaSNet
+
+    with pytest.raises(ModelError):
+        ModelRef.parse("no-version")
+    with pytest.raises(ModelError):
+        load_model("absent@1", tmp_path)
+    with pytest.raises(ModelError):
+        save_model(PaSNet(), tmp_path / "not-a-ref", {})
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda")

@@ -1,0 +1,84 @@
+"""The `mipguide` command as a user runs it: exit codes, summary, JSON result."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MIPLIB = Path(__file__).parent / "data" / "miplib"
+CASES = Path(__file__).parent / "data" / "parser-cases"
+
+
+def mipguide(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("solver", ["scip", "cpsat", "highs"])
+def test_solve_writes_verified_json(tmp_path: Path, solver: str) -> None:
+    out = tmp_path / "r.json"
+    proc = mipguide("solve", str(MIPLIB / "p0033.mps.gz"), "--solver", solver, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "optimal" in proc.stdout
+    result = json.loads(out.read_text())
+    assert result["status"] == "optimal"
+    assert result["termination"] == "optimal"
+    assert abs(result["objective"] - 3089.0) <= 1e-6 * 3089
+    assert result["max_violation"] <= 1e-6
+    assert result["solver"] == solver and result["solver_version"]
+    assert set(result["seconds"]) >= {"read", "build", "solve", "verify", "total"}
+    assert result["incumbents"] and result["incumbents"][-1]["source"] in ("solver", "start")
+    assert len(result["values"]) == 33
+    assert result["gap"] == 0.0
+
+
+def test_infeasible_status_exit_zero(tmp_path: Path) -> None:
+    proc = mipguide("solve", str(MIPLIB / "galenet.mps"), "--out", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "infeasible"
+
+
+def test_lp_file_warning_is_shown(tmp_path: Path) -> None:
+    proc = mipguide("solve", str(CASES / "t.lp"), "--out", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["status"] == "infeasible"
+    assert any("x" in w for w in result["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["solve", "does-not-exist.mps"], "no such file"),
+        (["solve", str(CASES / "dup.mps")], "dup.mps:"),
+        (["solve", str(MIPLIB / "p0033.mps.gz"), "--solver", "gurobi"], "valid: "),
+        (["solve", str(MIPLIB / "p0033.mps.gz"), "--param", "limits/tme=3"], "limits/time"),
+        (["solve", str(MIPLIB / "p0033.mps.gz"), "--param", "noequals"], "KEY=VALUE"),
+    ],
+)
+def test_bad_input_exits_2_with_message(args: list[str], needle: str) -> None:
+    proc = mipguide(*args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert needle in proc.stderr
+
+
+def test_unsupported_problem_for_backend_exits_2(tmp_path: Path) -> None:
+    # glop solves LPs only; p0033 has integer variables
+    proc = mipguide("solve", str(MIPLIB / "p0033.mps.gz"), "--solver", "glop")
+    assert proc.returncode == 2, proc.stderr
+    assert "LPs only" in proc.stderr
+
+
+def test_doctor_lists_backends() -> None:
+    proc = mipguide("doctor")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("scip", "cpsat", "highs", "pyscipopt", "ortools", "torch"):
+        assert name in proc.stdout
