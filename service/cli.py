@@ -209,5 +209,39 @@ def bench_read_cmd(
         write_csv(results, out / "read.csv")
 
 
+@app.command()
+def dmmv(
+    file: Annotated[
+        Path, typer.Argument(help="npz: A (dense or CSR parts), l, u, levels, x0?, fixed?")
+    ],
+    time_limit: Annotated[float, typer.Option(help="seconds")] = 5.0,
+    seed: Annotated[int, typer.Option()] = 0,
+    device: Annotated[str, typer.Option(help="cpu | cuda | auto (settings)")] = "cpu",
+    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+) -> None:
+    """DMMV: minimize the max row violation over discrete levels; print a summary."""
+    from service.commands.dmmv import run_dmmv
+    from service.heuristics.dmmv import DmmvConfig
+
+    try:
+        dev = get_settings().device if device == "auto" else device
+        dev = "cpu" if dev == "auto" else dev
+        run_dmmv(file, DmmvConfig(time_limit=time_limit, seed=seed, device=dev), out, console)
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
+@bench_app.command("dmmv")
+def bench_dmmv(
+    budget: Annotated[float, typer.Option(help="wall seconds per method and case")] = 10.0,
+    out: Annotated[Path | None, typer.Option(help="folder for CSV and PNG")] = None,
+    quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
+) -> None:
+    """DMMV vs round-to-nearest vs the MILP (SCIP/HiGHS/CP-SAT) on FIR, quantization, tomography."""
+    from service.commands.bench_dmmv import run_bench_dmmv
+
+    run_bench_dmmv(budget, out, quick, console)
+
+
 if __name__ == "__main__":
     app()

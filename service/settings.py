@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     max_time_limit: float = 3600.0
     threads: int = 1
     device: str = Field(default="auto", description="torch device for tensor work: auto|cpu|cuda")
+    gpu_memory_budget_mb: int = Field(
+        default=2048, ge=16, description="device memory one pool worker's tiles may use"
+    )
+    gpu_max_batch: int = Field(default=64, ge=1, description="most requests coalesced per batch")
+    gpu_coalesce_wait: float = Field(
+        default=0.005, ge=0.0, description="seconds a worker waits for more requests to batch"
+    )
     model_dir: Path = Field(
         default=Path("models/weights"), description="registry root: NAME@VERSION directories"
     )

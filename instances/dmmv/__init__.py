@@ -1,0 +1,1 @@
+"""DMMV use cases: FIR filter design, weight quantization of MiniLM, discrete tomography."""

@@ -1,0 +1,172 @@
+"""The DMMV search loop on one device: (matrix, batch tensors, start, config) -> best indices.
+
+Iterated local search, all instances of the batch in one tensor program: each pass every
+instance either takes its best improving move (single or swap, screened then exact) or, at a
+local minimum, records it if it beats the best, returns to the best otherwise, and perturbs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from service.heuristics.dmmv.moves import (
+    best_move,
+    concat,
+    screen,
+    single_moves,
+    swap_moves,
+    top_rows,
+)
+from service.heuristics.dmmv.perturb import perturb
+from service.heuristics.dmmv.state import (
+    SearchState,
+    apply_moves,
+    new_state,
+    recompute,
+    violations,
+)
+from service.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
+from service.heuristics.dmmv.types import DmmvConfig
+
+COUNTERS = (
+    "moves",
+    "swaps",
+    "kicks",
+    "random_perturbations",
+    "restarts",
+    "improvements",
+    "recomputes",
+    "exact_scored",
+)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """Best level indices (B, n), passes run, counters per instance, wall seconds."""
+
+    best_idx: torch.Tensor
+    iterations: int
+    counters: list[dict[str, int]]
+    seconds: float
+
+
+def _keys(state: SearchState, batch: DeviceBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    v = violations(state.r, batch.lower, batch.upper)
+    return v.amax(1), v.square().sum(1)
+
+
+class _Loop:
+    """Holds the tensors of one search; ``step`` runs one pass."""
+
+    def __init__(
+        self, mat: DeviceMatrix, batch: DeviceBatch, start: torch.Tensor, config: DmmvConfig
+    ) -> None:
+        self.mat, self.batch, self.cfg = mat, batch, config
+        self.state = new_state(mat, batch, start)
+        self.best = self.state.clone()
+        self.best_mx, self.best_ss = _keys(self.best, batch)
+        b = start.shape[0]
+        dev = start.device
+        self.fails = torch.zeros(b, dtype=torch.long, device=dev)
+        self.count = {k: torch.zeros(b, dtype=torch.long, device=dev) for k in COUNTERS}
+        self.gen = torch.Generator(device=dev)
+        self.gen.manual_seed(config.seed)
+        eps = torch.finfo(mat.A.dtype).eps
+        self.rel = 64 * eps
+
+    def step(self, it: int) -> None:
+        cfg, st = self.cfg, self.state
+        if cfg.recompute_every > 0 and it % cfg.recompute_every == 0:
+            recompute(st, self.mat)
+            recompute(self.best, self.mat)
+            self.count["recomputes"] += 1
+        v = violations(st.r, self.batch.lower, self.batch.upper)
+        cur_mx, cur_ss = v.amax(1), v.square().sum(1)
+        rows = top_rows(v, cfg.top_k)
+        singles = single_moves(st, self.batch, cfg.steps)
+        lb, dss = screen(singles, st, self.mat, self.batch, rows)
+        cand = singles
+        if cfg.swap_pool > 0 and st.idx.shape[1] > 1:
+            pairs = swap_moves(singles, lb, dss, len(cfg.steps), cfg.swap_pool)
+            plb, pdss = screen(pairs, st, self.mat, self.batch, rows)
+            cand, lb, dss = (
+                concat(singles, pairs),
+                torch.cat([lb, plb], 1),
+                torch.cat([dss, pdss], 1),
+            )
+        bm = best_move(cand, lb, dss, st, self.mat, self.batch, cfg.exact_candidates, 1)
+        self.count["exact_scored"] += bm.evaluated
+        scale = st.r.abs().amax(1) + cur_mx
+        improve = (bm.max_violation < cur_mx - self.rel * scale) | (
+            (bm.max_violation <= cur_mx) & (bm.sum_squares < cur_ss * (1 - self.rel * 16))
+        )
+        mv = bm.moves
+        pair = improve & mv.is_pair[:, 0]
+        apply_moves(st, self.mat, self.batch, mv.var_a, mv.idx_a, improve.unsqueeze(1))
+        apply_moves(st, self.mat, self.batch, mv.var_b, mv.idx_b, pair.unsqueeze(1))
+        self.count["moves"] += (improve & ~pair).long()
+        self.count["swaps"] += pair.long()
+        stuck = ~improve
+        if bool(stuck.any()):
+            self._restart(stuck, cur_mx, cur_ss)
+
+    def _restart(self, stuck: torch.Tensor, cur_mx: torch.Tensor, cur_ss: torch.Tensor) -> None:
+        cfg = self.cfg
+        better = self.keep_if_better(stuck, cur_mx, cur_ss)
+        self.fails = torch.where(better, 0, torch.where(stuck, self.fails + 1, self.fails))
+        revert = stuck & ~better
+        self.state.copy_from(self.best, revert)
+        self.count["restarts"] += revert.long()
+        level = (self.fails // max(1, cfg.escalate_after)).clamp(max=30)
+        size = torch.clamp(2 ** (level + 1), max=cfg.max_perturb)
+        rand = torch.rand(stuck.shape, generator=self.gen, device=stuck.device)
+        kick = rand < cfg.kick_probability
+        perturb(self.state, self.mat, self.batch, stuck, size, kick, cfg.max_perturb, self.gen)
+        self.count["kicks"] += (stuck & kick).long()
+        self.count["random_perturbations"] += (stuck & ~kick).long()
+
+    def keep_if_better(
+        self, mask: torch.Tensor, cur_mx: torch.Tensor, cur_ss: torch.Tensor
+    ) -> torch.Tensor:
+        """Record the current state as the best where it is (lexicographically) better."""
+        better = mask & (
+            (cur_mx < self.best_mx) | ((cur_mx == self.best_mx) & (cur_ss < self.best_ss))
+        )
+        self.best.copy_from(self.state, better)
+        self.best_mx = torch.where(better, cur_mx, self.best_mx)
+        self.best_ss = torch.where(better, cur_ss, self.best_ss)
+        self.count["improvements"] += better.long()
+        return better
+
+    def finish(self) -> torch.Tensor:
+        recompute(self.state, self.mat)
+        recompute(self.best, self.mat)
+        self.best_mx, self.best_ss = _keys(self.best, self.batch)
+        cur_mx, cur_ss = _keys(self.state, self.batch)
+        self.keep_if_better(torch.ones_like(cur_mx, dtype=torch.bool), cur_mx, cur_ss)
+        return self.best.idx
+
+
+def run_search(
+    mat: DeviceMatrix, batch: DeviceBatch, start: torch.Tensor, config: DmmvConfig
+) -> SearchOutcome:
+    """Search from the start indices (B, n) until the time limit, the iteration limit, or every
+    instance has a zero max violation.
+    """
+    t0 = time.perf_counter()
+    loop = _Loop(mat, batch, start, config)
+    it = 0
+    while time.perf_counter() - t0 < config.time_limit:
+        if config.max_iterations is not None and it >= config.max_iterations:
+            break
+        if bool((loop.best_mx <= 0).all()):
+            break
+        it += 1
+        loop.step(it)
+    best = loop.finish()
+    per = {k: c.tolist() for k, c in loop.count.items()}
+    counters = [{k: int(per[k][b]) for k in COUNTERS} for b in range(start.shape[0])]
+    return SearchOutcome(best, it, counters, time.perf_counter() - t0)
