@@ -21,7 +21,7 @@ EASY = [row for row in CATALOG if row["difficulty"] == "easy"]
 # tolerances (about 1e-4), so it is checked separately with a looser tolerance.
 EXACT_BACKENDS = ["scip", "highs", "cpsat", "glop", "ortools-scip"]
 REL_TOL = 1e-6
-TIME_LIMIT = 120.0
+TIME_LIMIT = 60.0
 
 
 @pytest.mark.parametrize("row", CATALOG, ids=[r["name"] for r in CATALOG])
