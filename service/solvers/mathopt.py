@@ -248,7 +248,9 @@ class MathOptBackend:
                 if options.time_limit is not None
                 else None
             ),
-            "relative_gap_tolerance": options.rel_gap,
+            # "optimal" means proven optimal, as with SCIP and CP-SAT: HiGHS would otherwise
+            # stop at its default 1e-4 relative gap and still call the result optimal.
+            "relative_gap_tolerance": options.rel_gap if options.rel_gap is not None else 0.0,
             "absolute_gap_tolerance": options.abs_gap,
             "threads": options.threads if options.threads != 1 else None,
             "random_seed": options.seed if options.seed != 0 else None,
