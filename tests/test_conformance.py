@@ -42,7 +42,9 @@ def _check(row: dict[str, str], backend: str) -> None:
     if reason is not None:
         assert reason.strip(), "a refusal must say why"
         pytest.skip(f"{backend} does not support {row['name']}: {reason}")
-    result = solve_problem(problem, backend, SolveOptions(time_limit=TIME_LIMIT, threads=THREADS.get(backend, 1)))
+    result = solve_problem(
+        problem, backend, SolveOptions(time_limit=TIME_LIMIT, threads=THREADS.get(backend, 1))
+    )
     if row["status"] == "infeasible":
         assert result.status == Status.INFEASIBLE, result.termination_detail
         return
