@@ -65,3 +65,25 @@ def _check(row: dict[str, str], backend: str) -> None:
 @pytest.mark.parametrize("row", EASY, ids=[r["name"] for r in EASY])
 def test_easy_instances_solve_to_catalogued_optimum(row, backend):
     _check(row, backend)
+
+
+EASY_LPS = [row for row in EASY if row["ints"] == "0" and row["status"] == "optimal"]
+
+
+@pytest.mark.slow
+def test_pdlp_is_accurate_or_refused_by_verification() -> None:
+    """PDLP (first-order) at 1e-10 tolerances: each answer is the optimum within 1e-6, or fails
+    our verification and is reported as no_solution with a warning; never a wrong 'optimal'."""
+    matched = []
+    for row in EASY_LPS:
+        problem = read_problem(MIPLIB / row["file"])
+        result = solve_problem(problem, "pdlp", SolveOptions(time_limit=TIME_LIMIT))
+        if result.status == Status.OPTIMAL:
+            assert result.objective is not None
+            expected = float(row["optimal_objective"])
+            assert math.isclose(result.objective, expected, rel_tol=REL_TOL), row["name"]
+            matched.append(row["name"])
+        else:
+            assert result.status == Status.NO_SOLUTION, (row["name"], result.status)
+            assert any("fails verification" in w for w in result.warnings), row["name"]
+    assert len(matched) >= 0.9 * len(EASY_LPS), matched
