@@ -214,16 +214,9 @@ class LocalExecutor:
             return
         self.bus.publish(JobEvent(job.id, "state", {"state": JobState.RUNNING.value}))
         self.logs.append(job.id, f"[mipguide] running (attempt {job.attempts + 1})")
-        w.send(
-            (
-                "solve",
-                job.id,
-                job.input_path,
-                str(self.files.result(job.id)),
-                job.options.get("solver", self.settings.default_solver),
-                job.options,
-            )
-        )
+        solver = job.options.get("solver", self.settings.default_solver)
+        result_path = str(self.files.result(job.id))
+        w.send((job.kind.value, job.id, job.input_path, result_path, solver, job.options))
 
     def _release(self, w: _Worker, job: JobRecord) -> None:
         with self._cv:
