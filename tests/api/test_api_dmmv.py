@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,15 @@ def test_solve_jobs_take_the_dmmv_option(server: Server, miplib_dir: Path) -> No
             "/v1/jobs", files={"file": (path.name, path.read_bytes())}, data={"dmmv": "maybe"}
         )
         assert resp.status_code == 422 and resp.json()["error"]["option"] == "dmmv"
+
+
+def test_openapi_documents_the_dmmv_body(server: Server) -> None:
+    with server.http(key=None) as http:
+        spec = http.get("/openapi.json").json()
+    body = spec["paths"]["/v1/dmmv"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/json", "multipart/form-data"}
+    schemas = spec["components"]["schemas"]
+    assert {"DmmvCreate", "JobCreate", "BatchCreate"} <= set(schemas)
+    assert {"A", "lower", "upper", "levels"} <= set(schemas["DmmvCreate"]["required"])
+    refs = set(re.findall(r"#/components/schemas/(\w+)", json.dumps(spec)))
+    assert refs <= set(schemas)  # every $ref resolves
