@@ -181,25 +181,27 @@ def _run_solve(
     interrupt: Interrupt,
 ) -> SolveResult:
     """A plain solve, or one with a DMMV start when the job asks for it and DMMV can run."""
-    from service.heuristics.dmmv_start import dmmv_unsuitable
-    from service.pipeline.dmmv_start import solve_with_dmmv_start
     from service.pipeline.solve import solve_problem
 
-    reason = dmmv_unsuitable(problem) if options.get("dmmv") else None
-    if reason is not None:
+    if options.get("dmmv"):
+        # imported only here: the DMMV modules bring torch, which a plain solve does not need
+        from service.heuristics.dmmv_start import dmmv_unsuitable
+        from service.pipeline.dmmv_start import solve_with_dmmv_start
+
+        reason = dmmv_unsuitable(problem)
+        if reason is None:
+            seconds = float(options.get("dmmv_seconds") or 0.0)
+            log(f"[mipguide] DMMV feasibility search first (up to {seconds:g} s)")
+            return solve_with_dmmv_start(
+                problem,
+                solver,
+                solve_opts,
+                seconds,
+                on_incumbent=on_incumbent,
+                interrupt=interrupt,
+                read_seconds=read,
+            )
         log(f"[mipguide] warning: dmmv skipped: {reason}; solving without it")
-    if options.get("dmmv") and reason is None:
-        seconds = float(options.get("dmmv_seconds") or 0.0)
-        log(f"[mipguide] DMMV feasibility search first (up to {seconds:g} s)")
-        return solve_with_dmmv_start(
-            problem,
-            solver,
-            solve_opts,
-            seconds,
-            on_incumbent=on_incumbent,
-            interrupt=interrupt,
-            read_seconds=read,
-        )
     return solve_problem(
         problem,
         solver,
