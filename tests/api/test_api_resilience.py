@@ -94,3 +94,23 @@ def test_restart_keeps_jobs_results_logs_and_requeues_running_once(
         assert gone.state == "failed" and "restart" in (gone.error or "")
         done = client.wait(queued.id, timeout=60)
         assert done.objective == pytest.approx(optimum("stein27"))
+
+
+def test_a_job_queued_behind_a_terminated_one_runs_on_the_replacement(
+    tmp_path: Path, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    """No cooperative grace: cancel goes straight to SIGTERM. The job waiting behind it must go
+    to the replacement worker, not to the dead one while it is being replaced."""
+    from tests.api.serverutil import launch
+
+    srv = launch(tmp_path, workers=1, cancel_grace="0")
+    try:
+        with srv.client() as client:
+            long = client.submit(miplib_dir / "markshare1.mps.gz", time_limit=600)
+            wait_running(client, long.id)
+            nxt = client.submit(miplib_dir / "p0033.mps.gz")
+            assert client.cancel(long.id).state == "cancelled"  # type: ignore[union-attr]
+            done = client.wait(nxt.id, timeout=30)
+            assert done.objective == pytest.approx(optimum("p0033"))
+    finally:
+        srv.stop()
