@@ -1,13 +1,14 @@
 """Reader benchmark: random MILP MPS files -> read times of ours, SCIP and HiGHS (table, CSV).
 
-HiGHS runs in a spawned child process: highspy cannot share a process with OR-Tools.
+HiGHS runs in a separate child interpreter: highspy cannot share a process with OR-Tools.
 """
 
 from __future__ import annotations
 
 import csv
-import multiprocessing
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -125,25 +126,38 @@ def _read_scip(path: Path) -> None:
     model.readProblem(str(path))
 
 
-def _highs_child(path: str, repeat: int) -> float | None:
-    """Runs in a spawned process: median HiGHS readModel time, None if highspy is missing."""
-    try:
-        import highspy
-    except ImportError:
-        return None
-
-    def once() -> None:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.readModel(path)
-
-    return _time(once, repeat)
+# Runs in a fresh interpreter (-I: no user site, no PYTHON* variables) so that nothing the
+# parent imported or set can clash with highspy's bundled HiGHS (OR-Tools bundles another).
+_HIGHS_CHILD = """
+import statistics, sys, time
+try:
+    import highspy
+except ImportError:
+    print("missing")
+    raise SystemExit(0)
+times = []
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(sys.argv[1])
+    times.append(time.perf_counter() - t0)
+print(statistics.median(times))
+"""
 
 
 def _time_highs(path: Path, repeat: int) -> float | None:
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(_highs_child, (str(path), repeat))
+    """Median HiGHS readModel time in a child process; None if highspy is missing."""
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", _HIGHS_CHILD, str(path), str(repeat)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"HiGHS reader child failed: {proc.stderr.strip()[-500:]}")
+    out = proc.stdout.strip()
+    return None if out == "missing" else float(out)
 
 
 def _scip_available() -> bool:

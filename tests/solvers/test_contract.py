@@ -132,7 +132,7 @@ def test_through_the_pipeline(backend: SolverBackend) -> None:
 @pytest.mark.parametrize("name", ["glop", "pdlp"])
 def test_interrupt_lp_only_backends(name: str) -> None:
     """The hard instance is a MIP, so LP-only backends get a big random LP instead."""
-    from test_build_time import random_problem
+    from tests.solvers.test_build_time import random_problem
 
     mip = random_problem(2000, 50000, nnz=1_000_000)
     lp = make_problem(
@@ -144,5 +144,5 @@ def test_interrupt_lp_only_backends(name: str) -> None:
     timer.start()
     out = get_backend(name).solve(lp, SolveOptions(time_limit=60), interrupt=interrupt)
     timer.join()
-    assert time.perf_counter() - t0 < 1.0 + 1.5 + out.build_seconds
+    assert time.perf_counter() - t0 < 1.0 + 3.0 + out.build_seconds
     assert out.termination.reason == "interrupted"
