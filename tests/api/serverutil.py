@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from service.client import MipguideClient
+from service.commands.bench_api import TINY_MPS as TINY_MPS_TEXT
 from service.commands.bench_api import free_port, start_server
 
 KEY_A, KEY_B = "key-alpha-123", "key-beta-456"
@@ -61,19 +62,4 @@ def launch(data_dir: Path, workers: int, **settings: str) -> Server:
     return Server(f"http://127.0.0.1:{port}", data_dir, proc, workers, env)
 
 
-TINY_MPS = b"""NAME tiny
-ROWS
- N obj
- L c1
-COLUMNS
- M1 'MARKER' 'INTORG'
- x obj -1 c1 1
- y obj -2 c1 1
- M2 'MARKER' 'INTEND'
-RHS
- rhs c1 1
-BOUNDS
- UP bnd x 1
- UP bnd y 1
-ENDATA
-"""
+TINY_MPS = TINY_MPS_TEXT.encode()
