@@ -15,7 +15,8 @@ from service.solvers.base import get_backend
 from service.solvers.types import SolveOptions, Status
 
 MIPLIB = Path(__file__).parent / "data" / "miplib"
-CATALOG = list(csv.DictReader((MIPLIB / "catalog.csv").open()))
+with (MIPLIB / "catalog.csv").open(newline="") as _fh:
+    CATALOG = list(csv.DictReader(_fh))
 EASY = [row for row in CATALOG if row["difficulty"] == "easy"]
 # Exact backends only: PDLP is a first-order method whose answers are accurate to its
 # tolerances (about 1e-4), so it is checked separately with a looser tolerance.
