@@ -64,6 +64,12 @@ def solve(
     presolve: Annotated[bool, typer.Option(help="run the solver's presolve")] = True,
     param: Annotated[list[str], typer.Option(help="backend parameter KEY=VALUE (repeat)")] = [],  # noqa: B006
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+    dmmv: Annotated[
+        bool, typer.Option("--dmmv", help="pure-integer: DMMV feasibility search first (a start)")
+    ] = False,
+    dmmv_seconds: Annotated[
+        float, typer.Option(min=0.0, help="seconds for the DMMV search (with --dmmv)")
+    ] = 2.0,
 ) -> None:
     """Solve one model with one backend; print a summary and write the verified JSON result."""
     from service.commands.solve import parse_params, run_solve
@@ -83,7 +89,14 @@ def solve(
             presolve=presolve,
             params=parse_params(param),
         )
-        run_solve(file, solver or settings.default_solver, options, out, console)
+        run_solve(
+            file,
+            solver or settings.default_solver,
+            options,
+            out,
+            console,
+            dmmv_seconds=dmmv_seconds if dmmv else None,
+        )
     except Exception as exc:
         raise fail(exc) from exc
 
@@ -218,15 +231,28 @@ def dmmv(
     seed: Annotated[int, typer.Option()] = 0,
     device: Annotated[str, typer.Option(help="cpu | cuda | auto (settings)")] = "cpu",
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="submit to this server as a DMMV job")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="API key (--server)")] = None,
+    wait: Annotated[bool, typer.Option(help="with --server: wait and print the result")] = True,
 ) -> None:
-    """DMMV: minimize the max row violation over discrete levels; print a summary."""
-    from service.commands.dmmv import run_dmmv
+    """DMMV: minimize the max row violation over discrete levels; print a summary.
+
+    Runs here, or with --server as a job on that server (the server's device settings apply).
+    """
+    from service.commands.dmmv import run_dmmv, run_remote
     from service.heuristics.dmmv import DmmvConfig
 
     try:
-        dev = get_settings().device if device == "auto" else device
+        settings = get_settings()
+        dev = settings.device if device == "auto" else device
         dev = "cpu" if dev == "auto" else dev
-        run_dmmv(file, DmmvConfig(time_limit=time_limit, seed=seed, device=dev), out, console)
+        config = DmmvConfig(time_limit=time_limit, seed=seed, device=dev)
+        if server is not None:
+            run_remote(file, server, api_key or settings.api_key, config, wait, out, console)
+        else:
+            run_dmmv(file, config, out, console)
     except Exception as exc:
         raise fail(exc) from exc
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -21,6 +21,9 @@ from service.errors import MipguideError
 from service.pipeline.result import SolveResult
 from service.settings import Settings
 from service.solvers.types import Incumbent, IncumbentSource
+
+if TYPE_CHECKING:
+    from service.heuristics.dmmv.types import DmmvInstance
 
 ModelSource = str | os.PathLike[str] | tuple[str, bytes]
 TERMINAL = ("completed", "failed", "cancelled")
@@ -178,6 +181,38 @@ class MipguideClient:
         resp = self._http.post("/v1/jobs", json={"model": model, "options": options})
         return Job.of(self._check(resp).json())
 
+    def submit_dmmv(
+        self,
+        instance: ModelSource | DmmvInstance | Mapping[str, Any],
+        *,
+        wait: float | None = None,
+        **options: Any,
+    ) -> Job:
+        """Submit a DMMV search as a job (``/v1/dmmv``).
+
+        Args:
+            instance: an npz file (path, or (filename, bytes)) in the CLI's format, sent as an
+                upload; or a ``DmmvInstance``, or a dict of the JSON fields (A, lower, upper,
+                levels, x0, fixed, name), sent as JSON.
+            wait: seconds to wait for the end (the answer then embeds the result).
+            options: time_limit, seed, threads, priority, tags (list).
+        """
+        params = {"wait": wait} if wait else {}
+        timeout = self._timeout + wait if wait else self._timeout
+        if isinstance(instance, str | os.PathLike | tuple):
+            resp = self._http.post(
+                "/v1/dmmv",
+                files={"file": _file(instance)},
+                data=_form(options),
+                params=params,
+                timeout=timeout,
+            )
+        else:
+            body = dict(instance) if isinstance(instance, Mapping) else _dmmv_json(instance)
+            body.update({k: v for k, v in options.items() if v is not None})
+            resp = self._http.post("/v1/dmmv", json=body, params=params, timeout=timeout)
+        return Job.of(self._check(resp).json())
+
     def submit_batch(self, models: Sequence[ModelSource], **options: Any) -> Batch:
         """Upload several models with shared options (all accepted or none)."""
         files = [("file", _file(m)) for m in models]
@@ -223,6 +258,11 @@ class MipguideClient:
     def result(self, job_id: str) -> SolveResult:
         resp = self._http.get(f"/v1/jobs/{job_id}/result")
         return SolveResult.from_dict(self._check(resp).json())
+
+    def result_json(self, job_id: str) -> dict[str, Any]:
+        """The stored result as JSON (a DMMV job's result: x, level_index, max_violation, ...)."""
+        data: dict[str, Any] = self._check(self._http.get(f"/v1/jobs/{job_id}/result")).json()
+        return data
 
     def result_text(self, job_id: str, format: str = "sol") -> str:
         resp = self._http.get(f"/v1/jobs/{job_id}/result", params={"format": format})
@@ -271,6 +311,12 @@ class MipguideClient:
     def cancel_batch(self, batch_id: str, purge: bool = False) -> Batch | None:
         resp = self._check(self._http.delete(f"/v1/batches/{batch_id}", params={"purge": purge}))
         return None if resp.status_code == 204 else Batch.of(resp.json())
+
+
+def _dmmv_json(instance: DmmvInstance) -> dict[str, Any]:
+    from service.heuristics.dmmv.io import instance_to_json
+
+    return instance_to_json(instance)
 
 
 def _incumbent(d: dict[str, Any]) -> Incumbent:

@@ -8,7 +8,8 @@
     │   ├── UnsupportedFormatError   a file type we do not read (HTTP 415)
     │   ├── UnsupportedFeatureError  a valid model using a feature we refuse (semi-continuous)
     │   ├── UnsupportedProblemError  the chosen backend cannot take this problem (e.g. LP-only)
-    │   └── InvalidOptionError    unknown or out-of-range option/parameter (HTTP 422)
+    │   ├── InvalidOptionError    unknown or out-of-range option/parameter (HTTP 422)
+    │   └── FieldError            a field of structured input (a DMMV instance) is wrong (HTTP 422)
     ├── BackendUnavailableError   a solver backend is not installed
     └── SolverError               a backend failed while solving (CLI exit 1, HTTP 500 on the job)
 
@@ -72,6 +73,20 @@ class InvalidOptionError(InputError):
         if self.valid:
             msg += f" (valid: {', '.join(self.valid)})"
         super().__init__(msg)
+
+
+class FieldError(InputError):
+    """A field of structured input (e.g. the arrays of a DMMV instance) is missing or wrong.
+
+    Attributes:
+        field: the offending field, as the caller named it (``A``, ``levels``, ``x0``, ...).
+        reason: what is wrong, in words.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class BackendUnavailableError(MipguideError):

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     gpu_coalesce_wait: float = Field(
         default=0.005, ge=0.0, description="seconds a worker waits for more requests to batch"
     )
+    dmmv_max_entries: int = Field(
+        default=20_000_000, ge=1, description="largest rows x columns of a DMMV job (413 beyond)"
+    )
     model_dir: Path = Field(
         default=Path("models/weights"), description="registry root: NAME@VERSION directories"
     )

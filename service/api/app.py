@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any, cast
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from service.api.errors import install_error_handlers
 from service.api.metrics import Metrics
-from service.api.routes import batches, health, jobs
+from service.api.routes import batches, dmmv, health, jobs
 from service.jobs.manager import JobManager
 from service.settings import Settings
 
@@ -49,5 +50,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(jobs.router)
     app.include_router(batches.router)
+    app.include_router(dmmv.router)
     app.include_router(health.router)
+    _document_bodies(app)
     return app
+
+
+def _document_bodies(app: FastAPI) -> None:
+    """Add the JSON request bodies that routes read by hand (JobCreate, BatchCreate, DmmvCreate)
+    to the OpenAPI components their ``$ref``s point at."""
+    from pydantic import BaseModel
+    from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+    from service.api.schemas import BatchCreate, DmmvCreate, JobCreate
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        bodies: tuple[type[BaseModel], ...] = (JobCreate, BatchCreate, DmmvCreate)
+        models = [(m, cast(JsonSchemaMode, "validation")) for m in bodies]
+        _, extra = models_json_schema(models, ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(extra["$defs"])
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

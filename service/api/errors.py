@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import (
     BackendUnavailableError,
+    FieldError,
     InputError,
     InvalidOptionError,
     MipguideError,
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (UnsupportedFormatError, 415, "unsupported_format"),
     (ParseError, 422, "parse_error"),
     (InvalidOptionError, 422, "invalid_option"),
+    (FieldError, 422, "invalid_field"),
     (InputError, 422, "invalid_input"),
     (BackendUnavailableError, 422, "backend_unavailable"),
     (JobNotFoundError, 404, "not_found"),
@@ -54,6 +56,8 @@ def describe(exc: MipguideError) -> tuple[int, dict[str, Any]]:
         extra = {"file": exc.file, "line": exc.line}
     elif isinstance(exc, InvalidOptionError):
         extra = {"option": exc.option, "valid": exc.valid or None}
+    elif isinstance(exc, FieldError):
+        extra = {"field": exc.field}
     elif isinstance(exc, JobNotReadyError):
         extra = {"state": exc.state}
     return status, error_body(code, str(exc), **extra)

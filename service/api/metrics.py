@@ -46,13 +46,19 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.submitted = Counter("mipguide_jobs_submitted", "Jobs accepted", registry=self.registry)
+        self.submitted = Counter(
+            "mipguide_jobs_submitted", "Jobs accepted, by kind", ["kind"], registry=self.registry
+        )
         self.finished = Counter(
-            "mipguide_jobs_finished", "Jobs ended, by state", ["state"], registry=self.registry
+            "mipguide_jobs_finished",
+            "Jobs ended, by kind and state",
+            ["kind", "state"],
+            registry=self.registry,
         )
         self.solve_seconds = Histogram(
             "mipguide_solve_seconds",
-            "Wall seconds of completed solves (in the worker)",
+            "Wall seconds of completed jobs (in the worker), by kind",
+            ["kind"],
             buckets=SOLVE_BUCKETS,
             registry=self.registry,
         )
@@ -62,7 +68,7 @@ class Metrics:
     def bind(self, manager: JobManager) -> None:
         self._live.manager = manager
 
-    def on_finish(self, _job: JobRecord, outcome: Outcome) -> None:
-        self.finished.labels(outcome.state.value).inc()
+    def on_finish(self, job: JobRecord, outcome: Outcome) -> None:
+        self.finished.labels(job.kind.value, outcome.state.value).inc()
         if outcome.state == JobState.COMPLETED and outcome.solve_seconds is not None:
-            self.solve_seconds.observe(outcome.solve_seconds)
+            self.solve_seconds.labels(job.kind.value).observe(outcome.solve_seconds)

@@ -19,6 +19,7 @@ class ErrorPublic(BaseModel):
     file: str | None = None
     line: int | None = None
     option: str | None = None
+    field: str | None = Field(default=None, description="the input field that is wrong")
     valid: list[str] | None = None
     state: str | None = None
 
@@ -39,6 +40,7 @@ class JobPublic(BaseModel):
     """A job: its state, timestamps, options and (when ended) a summary of the outcome."""
 
     id: str
+    kind: str = Field(description="solve | dmmv")
     state: str
     batch_id: str | None
     created_at: datetime
@@ -49,9 +51,11 @@ class JobPublic(BaseModel):
     tags: list[str]
     options: dict[str, Any]
     problem: ProblemPublic
-    status: str | None = Field(description="optimal, feasible, infeasible, ... once solved")
+    status: str | None = Field(
+        description="optimal, feasible, infeasible, ... once solved (DMMV: feasible | violated)"
+    )
     termination: str | None
-    objective: float | None
+    objective: float | None = Field(description="the objective (DMMV: the max violation)")
     solve_seconds: float | None
     error: str | None
     attempts: int
@@ -63,6 +67,7 @@ class JobPublic(BaseModel):
     def of(cls, job: JobRecord, queue_position: int | None = None) -> JobPublic:
         return cls(
             id=job.id,
+            kind=job.kind.value,
             state=job.state.value,
             batch_id=job.batch_id,
             created_at=job.created_at,
@@ -145,6 +150,43 @@ class JobCreate(BaseModel):
 
     model: dict[str, Any] = Field(description="the model, in mipguide's JSON model format")
     options: dict[str, Any] = Field(default_factory=dict)
+
+
+class CsrMatrix(BaseModel):
+    indptr: list[int]
+    indices: list[int]
+    values: list[float]
+    shape: list[int] = Field(min_length=2, max_length=2)
+
+
+class CsrWrapper(BaseModel):
+    csr: CsrMatrix
+
+
+Bound = float | str | None
+
+
+class DmmvCreate(BaseModel):
+    """JSON DMMV submission: the instance (minimize max_i viol_i(x), x_j in levels) and options.
+
+    Documents the body; validation is done by ``service.heuristics.dmmv.io`` so that every error
+    names its field.
+    """
+
+    A: list[list[float]] | CsrWrapper = Field(description="dense rows, or {'csr': {...}}")
+    lower: list[Bound] = Field(description="row lower bounds: number, null or '-inf'")
+    upper: list[Bound] = Field(description="row upper bounds: number, null or 'inf'")
+    levels: list[float] | list[list[float]] = Field(
+        description="ascending levels shared by all variables, or one list per variable"
+    )
+    x0: list[float] | None = Field(default=None, description="values to round for the start")
+    fixed: list[bool] | None = Field(default=None, description="variables kept at round(x0)")
+    name: str | None = Field(default=None, description="shown as the job's problem name")
+    time_limit: float | None = None
+    seed: int | None = None
+    threads: int | None = None
+    priority: int | None = None
+    tags: list[str] | str | None = None
 
 
 class BatchCreate(BaseModel):

@@ -1,4 +1,5 @@
-"""Read a submission from a request: multipart files + option fields, or a JSON body.
+"""Read a submission from a request: multipart files + option fields, or a JSON body; for
+``/v1/dmmv`` a DMMV instance (JSON fields or an npz upload) + options.
 
 Enforces the upload size limit while reading (413) and the accepted content types (415).
 """
@@ -6,16 +7,20 @@ Enforces the upload size limit while reading (413) and the accepted content type
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from service.errors import InputError, UnsupportedFormatError
+from service.errors import FieldError, InputError, UnsupportedFormatError
 from service.jobs.errors import PayloadTooLargeError
 from service.jobs.manager import Upload
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.heuristics.dmmv.types import DmmvInstance
 
 FILE_FIELDS = ("file", "files")
 
@@ -37,6 +42,17 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _read_body(request: Request, settings: Settings) -> tuple[str, bytes]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("multipart/form-data", "application/json"):
+        raise UnsupportedFormatError(
+            f"content type {ctype or 'none'!r}: send multipart/form-data or application/json"
+        )
+    body = await _read_limited(request, settings.max_upload_bytes)
+    request._body = body  # starlette parses the form from the body we already hold
+    return ctype, body
+
+
 async def read_submission(
     request: Request, settings: Settings, *, many: bool
 ) -> tuple[list[Upload], dict[str, Any]]:
@@ -45,13 +61,7 @@ async def read_submission(
     Args:
         many: a batch (several files / ``models``) rather than one job.
     """
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in ("multipart/form-data", "application/json"):
-        raise UnsupportedFormatError(
-            f"content type {ctype or 'none'!r}: send multipart/form-data or application/json"
-        )
-    body = await _read_limited(request, settings.max_upload_bytes)
-    request._body = body  # starlette parses the form from the body we already hold
+    ctype, body = await _read_body(request, settings)
     if ctype == "application/json":
         return _from_json(body, many)
     return await _from_form(request, settings, many)
@@ -99,3 +109,80 @@ async def _from_form(
     if len(uploads) > 1 and not many:
         raise InputError(f"{len(uploads)} files: send several files to /v1/batches")
     return uploads, options
+
+
+@dataclass(frozen=True)
+class DmmvSubmission:
+    """A validated DMMV instance, its raw options, and how to show it (file and name)."""
+
+    instance: DmmvInstance
+    options: dict[str, Any]
+    filename: str
+    name: str
+
+
+async def read_dmmv_submission(request: Request, settings: Settings) -> DmmvSubmission:
+    """A DMMV instance from a JSON body (instance fields + options) or a multipart ``file``
+    (npz, the CLI's format) + option fields.
+
+    Raises:
+        FieldError: a missing, malformed or inconsistent field (422, the field named).
+        PayloadTooLargeError: the body, or the npz's arrays unpacked, over the limit (413).
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    ctype, body = await _read_body(request, settings)
+    if ctype == "application/json":
+        return await run_in_threadpool(_dmmv_from_json, body)
+    form = await request.form(max_files=1, max_fields=100)
+    try:
+        options: dict[str, Any] = {}
+        upload: tuple[str, bytes] | None = None
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if key != "file":
+                    raise FieldError(key, "send the npz in the 'file' field")
+                upload = (value.filename or "instance.npz", await value.read())
+            else:
+                options[key] = value
+    finally:
+        await form.close()
+    if upload is None:
+        raise FieldError("file", "no instance given (send an npz 'file' or a JSON body)")
+    name = str(options.pop("name", "") or upload[0].removesuffix(".npz"))
+    instance = await run_in_threadpool(_dmmv_from_npz, upload[1], settings)
+    return DmmvSubmission(instance, options, upload[0], name)
+
+
+def _dmmv_from_npz(data: bytes, settings: Settings) -> DmmvInstance:
+    from service.heuristics.dmmv.io import instance_from_npz, npz_unpacked_bytes
+
+    unpacked = npz_unpacked_bytes(data)
+    if unpacked > settings.max_upload_bytes:
+        raise PayloadTooLargeError(
+            f"the npz's arrays take {unpacked} bytes unpacked; the limit is "
+            f"{settings.max_upload_bytes} bytes"
+        )
+    return instance_from_npz(data)
+
+
+def _dmmv_from_json(body: bytes) -> DmmvSubmission:
+    from service.heuristics.dmmv.io import INSTANCE_FIELDS, instance_from_json
+    from service.jobs.options import DMMV_OPTION_NAMES
+
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise FieldError("body", f"not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise FieldError("body", "expected a JSON object with A, lower, upper, levels")
+    known = (*INSTANCE_FIELDS, "name", *DMMV_OPTION_NAMES)
+    for key in doc:
+        if key not in known:
+            raise FieldError(key, f"unknown field (valid: {', '.join(known)})")
+    instance = instance_from_json(doc)
+    options = {k: doc[k] for k in DMMV_OPTION_NAMES if k in doc}
+    name = doc.get("name") or "dmmv"
+    if not isinstance(name, str) or len(name) > 256:
+        raise FieldError("name", "expected a string of at most 256 characters")
+    return DmmvSubmission(instance, options, "instance.json", name)

@@ -10,59 +10,30 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
 from rich.console import Console
 from rich.table import Table
 
-from service.errors import InputError
+from service.errors import FieldError, InputError
 from service.heuristics.dmmv.types import DmmvConfig, DmmvInstance, DmmvResult
-
-
-def _pick(z: np.lib.npyio.NpzFile, *names: str) -> np.ndarray | None:
-    for n in names:
-        if n in z.files:
-            return np.asarray(z[n])
-    return None
 
 
 def load_npz(path: Path) -> DmmvInstance:
     """Read a DMMV instance from an npz file.
 
     Raises:
-        InputError: missing arrays or inconsistent shapes (the message names them).
+        InputError: unreadable file, missing arrays or inconsistent shapes (the message names
+            the file and the field).
     """
+    from service.heuristics.dmmv.io import instance_from_npz
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
     try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable npz file ({exc})") from exc
-    with z:
-        A: np.ndarray | sp.csr_matrix | None = _pick(z, "A")
-        if A is None:
-            parts = [_pick(z, k, f"A_{k}") for k in ("data", "indices", "indptr", "shape")]
-            data, indices, indptr, shape = parts
-            if data is None or indices is None or indptr is None or shape is None:
-                raise InputError(f"{path}: needs A (dense) or CSR parts data/indices/indptr/shape")
-            A = sp.csr_matrix((data, indices, indptr), shape=tuple(int(s) for s in shape))
-        lower, upper = _pick(z, "l", "lower"), _pick(z, "u", "upper")
-        levels = _pick(z, "levels")
-        if lower is None or upper is None or levels is None:
-            raise InputError(f"{path}: needs l, u and levels")
-        x0, fixed = _pick(z, "x0"), _pick(z, "fixed")
-    inst = DmmvInstance(
-        A,
-        lower.astype(np.float64),
-        upper.astype(np.float64),
-        levels.astype(np.float64),
-        None if x0 is None else x0.astype(np.float64),
-        None if fixed is None else fixed.astype(bool),
-    )
-    try:
-        inst.as_batch()
-    except ValueError as exc:
+        return instance_from_npz(path)
+    except FieldError as exc:
         raise InputError(f"{path}: {exc}") from exc
-    return inst
 
 
 def run_dmmv(path: Path, config: DmmvConfig, out: Path | None, console: Console) -> DmmvResult:
@@ -72,23 +43,65 @@ def run_dmmv(path: Path, config: DmmvConfig, out: Path | None, console: Console)
     inst = load_npz(path)
     res = solve(inst, config)
     m, n = inst.A.shape
-    table = Table(title=f"DMMV {path.name}  ({m} rows, {n} variables)")
-    table.add_column("field")
-    table.add_column("value", justify="right")
-    for key, val in (
-        ("max violation", f"{res.max_violation:.6g}"),
-        ("round-to-nearest start", f"{res.start_max_violation:.6g}"),
-        ("arg-max row", str(res.argmax_row)),
-        ("sum of squares", f"{res.sum_squares:.6g}"),
-        ("passes", str(res.iterations)),
-        ("seconds", f"{res.seconds:.2f}"),
-        ("device", res.device),
-    ):
-        table.add_row(key, val)
-    console.print(table)
-    console.print(", ".join(f"{k} {v}" for k, v in res.counters.items()))
+    doc = {"file": str(path), "rows": m, "vars": n, "config": asdict(config), **res.to_dict()}
+    print_summary(doc, f"DMMV {path.name}  ({m} rows, {n} variables)", console)
     if out is not None:
-        doc = {"file": str(path), "rows": m, "vars": n, "config": asdict(config), **res.to_dict()}
         out.write_text(json.dumps(doc, indent=2))
         console.print(f"wrote {out}")
     return res
+
+
+def print_summary(doc: dict[str, Any], title: str, console: Console) -> None:
+    """A table of a DMMV result (``DmmvResult.to_dict()`` form, local or from the server)."""
+    table = Table(title=title)
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for key, val in (
+        ("max violation", f"{doc['max_violation']:.6g}"),
+        ("round-to-nearest start", f"{doc['start_max_violation']:.6g}"),
+        ("arg-max row", str(doc["argmax_row"])),
+        ("sum of squares", f"{doc['sum_squares']:.6g}"),
+        ("passes", str(doc["iterations"])),
+        ("seconds", f"{doc['seconds']:.2f}"),
+        ("device", str(doc["device"])),
+    ):
+        table.add_row(key, val)
+    console.print(table)
+    console.print(", ".join(f"{k} {v}" for k, v in doc["counters"].items()))
+
+
+def run_remote(
+    path: Path,
+    server: str,
+    api_key: str | None,
+    config: DmmvConfig,
+    wait: bool,
+    out: Path | None,
+    console: Console,
+) -> dict[str, Any] | None:
+    """Submit an npz instance to a server as a DMMV job; with ``wait``, print and return its
+    result (and write it to ``out``), else print the job id.
+
+    Raises:
+        InputError: no such file. ApiError: the server refused it (its message says why).
+    """
+    from service.client import MipguideClient
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    with MipguideClient(server, api_key or "") as client:
+        job = client.submit_dmmv(path, time_limit=config.time_limit, seed=config.seed)
+        console.print(f"{job.id}  {path.name}  {job.state}")
+        if not wait:
+            return None
+        job = client.wait(job.id)
+        if job.state != "completed":
+            console.print(f"{job.id}  {job.state}" + (f": {job.error}" if job.error else ""))
+            return None
+        doc = client.result_json(job.id)
+    title = f"DMMV {path.name}  ({doc['rows']} rows, {doc['vars']} variables) on {server}"
+    print_summary(doc, title, console)
+    if out is not None:
+        out.write_text(json.dumps(doc, indent=2))
+        console.print(f"wrote {out}")
+    return doc

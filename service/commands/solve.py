@@ -39,8 +39,16 @@ def run_solve(
     options: SolveOptions,
     out: Path | None,
     console: Console,
+    *,
+    dmmv_seconds: float | None = None,
 ) -> SolveResult:
-    """Read, solve, verify; print incumbents as they come and a summary; write the JSON result."""
+    """Read, solve, verify; print incumbents as they come and a summary; write the JSON result.
+
+    Args:
+        dmmv_seconds: run the DMMV feasibility search first for up to this many seconds and
+            hand its point to the solver as a start (pure-integer problems; others get a
+            warning and a plain solve). None: no DMMV.
+    """
     from service.problem.io import read_problem
 
     t0 = time.perf_counter()
@@ -57,7 +65,29 @@ def run_solve(
         bound = "" if inc.bound is None else f"  bound {inc.bound:.10g}"
         console.print(f"  {inc.t:8.3f} s  incumbent {inc.objective:.10g}{bound}  ({inc.source})")
 
-    result = solve_problem(problem, solver, options, on_incumbent=show, read_seconds=read_seconds)
+    if dmmv_seconds is not None:
+        # imported here: the DMMV search brings torch, which a plain solve does not need
+        from service.heuristics.dmmv_start import dmmv_unsuitable
+
+        reason = dmmv_unsuitable(problem)
+        if reason is not None:
+            console.print(f"[yellow]warning:[/] --dmmv ignored: {reason}; solving without DMMV")
+            dmmv_seconds = None
+    if dmmv_seconds is not None:
+        from service.pipeline.dmmv_start import solve_with_dmmv_start
+
+        result = solve_with_dmmv_start(
+            problem,
+            solver,
+            options,
+            dmmv_seconds,
+            on_incumbent=show,
+            read_seconds=read_seconds,
+        )
+    else:
+        result = solve_problem(
+            problem, solver, options, on_incumbent=show, read_seconds=read_seconds
+        )
     print_summary(result, console)
     if out is not None:
         out.write_text(result.to_json())

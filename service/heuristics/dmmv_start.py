@@ -6,6 +6,8 @@ keep their bounds, so a zero max violation is a feasible point; the objective is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from service.heuristics.dmmv.solve import solve
@@ -36,13 +38,33 @@ def dmmv_instance(problem: Problem, max_domain: int = MAX_DOMAIN) -> DmmvInstanc
     return DmmvInstance(problem.A, problem.row_lower, problem.row_upper, levels)
 
 
-def dmmv_start(problem: Problem, time_limit: float, seed: int = 0) -> np.ndarray | None:
+def dmmv_unsuitable(problem: Problem) -> str | None:
+    """Why DMMV cannot search this problem (a sentence for a warning), or None when it can."""
+    if problem.num_vars == 0:
+        return "the problem has no variables"
+    continuous = int((~problem.integrality).sum())
+    if continuous:
+        return f"the problem is not pure-integer ({continuous} continuous variables)"
+    if dmmv_instance(problem) is None:
+        return f"an integer variable has an infinite bound or a domain over {MAX_DOMAIN} values"
+    if problem.num_rows * problem.num_vars > MAX_DENSE_ENTRIES:
+        return f"rows x columns is over {MAX_DENSE_ENTRIES} (the search keeps A dense)"
+    return None
+
+
+def dmmv_start(
+    problem: Problem,
+    time_limit: float,
+    seed: int = 0,
+    stop: Callable[[], bool] | None = None,
+) -> np.ndarray | None:
     """Search for a feasible point of a pure-integer problem with DMMV.
 
     Args:
         problem: the model (objective ignored).
         time_limit: seconds for the search.
         seed: search seed.
+        stop: polled between passes; True ends the search (a cooperative interrupt).
 
     Returns:
         A verified feasible assignment, or None (not pure integer with finite bounds, too large
@@ -51,6 +73,6 @@ def dmmv_start(problem: Problem, time_limit: float, seed: int = 0) -> np.ndarray
     inst = dmmv_instance(problem)
     if inst is None or problem.num_rows * problem.num_vars > MAX_DENSE_ENTRIES:
         return None
-    res = solve(inst, DmmvConfig(time_limit=time_limit, seed=seed))
+    res = solve(inst, DmmvConfig(time_limit=time_limit, seed=seed), stop=stop)
     check = verify(problem, res.x)
     return res.x if check.feasible else None

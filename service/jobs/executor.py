@@ -220,16 +220,9 @@ class LocalExecutor:
             return
         self.bus.publish(JobEvent(job.id, "state", {"state": JobState.RUNNING.value}))
         self.logs.append(job.id, f"[mipguide] running (attempt {job.attempts + 1})")
-        w.send(
-            (
-                "solve",
-                job.id,
-                job.input_path,
-                str(self.files.result(job.id)),
-                job.options.get("solver", self.settings.default_solver),
-                job.options,
-            )
-        )
+        solver = job.options.get("solver", self.settings.default_solver)
+        result_path = str(self.files.result(job.id))
+        w.send((job.kind.value, job.id, job.input_path, result_path, solver, job.options))
 
     def _release(self, w: _Worker, job: JobRecord) -> None:
         with self._cv:
@@ -329,6 +322,10 @@ class LocalExecutor:
         )
 
     def _on_death(self, w: _Worker) -> None:
+        with self._cv:
+            # before its job is released: the scheduler must not hand the next job to a dead
+            # worker in the moment before its replacement takes its place
+            was_ready, w.ready = w.ready, False
         w.process.join(5.0)
         code = w.process.exitcode
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
@@ -347,7 +344,7 @@ class LocalExecutor:
                 outcome = Outcome(JobState.FAILED, error=f"worker died ({how})")
             self._finish(job, outcome)
         # a worker that dies before it is ready points at a broken environment: back off
-        self._early_deaths = 0 if w.ready else self._early_deaths + 1
+        self._early_deaths = 0 if was_ready else self._early_deaths + 1
         if self._early_deaths:
             time.sleep(min(10.0, 0.2 * 2**self._early_deaths))
         with self._cv:

@@ -1,4 +1,5 @@
-"""On-disk layout of a job's data: <data_dir>/jobs/<id>/{problem.npz,result.json,log.txt}.
+"""On-disk layout of a job's data: <data_dir>/jobs/<id>/{problem.npz,result.json,log.txt}
+(a DMMV job keeps its instance in instance.npz instead of problem.npz).
 
 Also the normalized problem format stored with each job (npz, no pickles), so any result can
 be reproduced from exactly what was solved.
@@ -29,6 +30,9 @@ class JobFiles:
 
     def problem(self, job_id: str) -> Path:
         return self.dir(job_id) / "problem.npz"
+
+    def dmmv_instance(self, job_id: str) -> Path:
+        return self.dir(job_id) / "instance.npz"
 
     def result(self, job_id: str) -> Path:
         return self.dir(job_id) / "result.json"

@@ -12,20 +12,28 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.errors import InputError, ParseError
-from service.jobs.errors import JobNotFoundError, JobNotReadyError, QuotaExceededError
+from service.jobs.errors import (
+    JobNotFoundError,
+    JobNotReadyError,
+    PayloadTooLargeError,
+    QuotaExceededError,
+)
 from service.jobs.events import EventBus
 from service.jobs.executor import LocalExecutor, OnFinish
 from service.jobs.files import JobFiles, save_problem
 from service.jobs.logs import JobLogs
-from service.jobs.models import JobState, utcnow
-from service.jobs.options import JobOptions, parse_options
+from service.jobs.models import JobKind, JobState, utcnow
+from service.jobs.options import JobOptions, parse_dmmv_options, parse_options
 from service.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
 from service.jobs.store import JobStore
 from service.problem.model import Problem
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.heuristics.dmmv.types import DmmvInstance
 
 
 @dataclass(frozen=True)
@@ -105,11 +113,7 @@ class JobManager:
         opts = parse_options(raw_options, self.settings, self.param_table)
         if not uploads:
             raise InputError("file: no model given (send a 'file' field or a JSON 'model')")
-        active = self.store.count_active(owner)
-        if active + len(uploads) > self.settings.max_queued_per_key:
-            raise QuotaExceededError(
-                f"{active} active jobs; at most {self.settings.max_queued_per_key} per key"
-            )
+        self._check_quota(owner, len(uploads))
         batch_id = _new_id() if batch else None
         specs: list[JobSpec] = []
         try:
@@ -128,6 +132,72 @@ class JobManager:
             self.logs.close(job.id)
         self.executor.submit(jobs)
         return jobs, batch_rec
+
+    def submit_dmmv(
+        self,
+        instance: DmmvInstance,
+        raw_options: Mapping[str, Any],
+        owner: str,
+        *,
+        filename: str = "instance.json",
+        name: str = "dmmv",
+    ) -> JobRecord:
+        """Store and queue a DMMV job (the instance is already validated).
+
+        Raises:
+            InvalidOptionError: bad options (422).
+            PayloadTooLargeError: rows x columns over ``dmmv_max_entries`` (413).
+            QuotaExceededError: the owner has too many active jobs (429).
+        """
+        from service.heuristics.dmmv.io import save_instance
+
+        opts = parse_dmmv_options(raw_options, self.settings)
+        m, n = instance.A.shape
+        if m * n > self.settings.dmmv_max_entries:
+            raise PayloadTooLargeError(
+                f"A is {m} x {n}; DMMV keeps A dense, at most "
+                f"{self.settings.dmmv_max_entries} entries"
+            )
+        self._check_quota(owner, 1)
+        job_id = _new_id()
+        path = self.files.dmmv_instance(job_id)
+        try:
+            save_instance(instance, path)
+            nnz = (
+                int(instance.A.nnz) if hasattr(instance.A, "nnz") else int((instance.A != 0).sum())
+            )
+            stored = opts.model_dump(exclude={"priority", "tags"}) | {
+                "device": self.settings.device
+            }
+            spec = JobSpec(
+                id=job_id,
+                owner=owner,
+                options=stored,
+                priority=opts.priority,
+                tags=tuple(opts.tags),
+                filename=filename,
+                problem_name=name,
+                num_vars=int(n),
+                num_rows=int(m),
+                nnz=nnz,
+                input_path=str(path),
+                kind=JobKind.DMMV,
+            )
+            (job,) = self.store.create_jobs([spec])
+        except Exception:
+            self.files.remove(job_id)
+            raise
+        self.logs.append(job.id, f"[mipguide] queued DMMV {name} ({m} rows, {n} variables)")
+        self.logs.close(job.id)
+        self.executor.submit([job])
+        return job
+
+    def _check_quota(self, owner: str, new_jobs: int) -> None:
+        active = self.store.count_active(owner)
+        if active + new_jobs > self.settings.max_queued_per_key:
+            raise QuotaExceededError(
+                f"{active} active jobs; at most {self.settings.max_queued_per_key} per key"
+            )
 
     def _prepare(
         self, upload: Upload, opts: JobOptions, owner: str, batch_id: str | None

@@ -1,7 +1,8 @@
 """Job store tables (SQLAlchemy 2 ORM): jobs, batches, incumbents; and the job states.
 
-The schema is created with ``create_all`` on startup (no migrations yet): adding a nullable
-column is safe, anything else needs a fresh database or a migration.
+The schema is created with ``create_all`` on startup. ``create_all`` never changes an existing
+table, so columns added later are added by ``service.jobs.store.migrate`` (``jobs.kind``); any
+other change needs a fresh database or a real migration.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+
+class JobKind(StrEnum):
+    """What a job runs: a MILP solve, or a DMMV search (discrete min-max violation)."""
+
+    SOLVE = "solve"
+    DMMV = "dmmv"
 
 
 class JobState(StrEnum):
@@ -66,13 +74,17 @@ class Base(DeclarativeBase):
 
 
 class JobRow(Base):
-    """One solve request. ``seq`` orders submissions (FIFO within a priority)."""
+    """One job (a solve or a DMMV search). ``seq`` orders submissions (FIFO within a priority)."""
 
     __tablename__ = "jobs"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
     owner: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # added after the first release: ``migrate`` adds it to older databases (rows there: solve)
+    kind: Mapped[str] = mapped_column(
+        String(16), default=JobKind.SOLVE.value, server_default=JobKind.SOLVE.value
+    )
     batch_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
     state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
     priority: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,5 @@
-"""Job options: raw form/JSON fields -> validated ``JobOptions`` -> ``SolveOptions`` in a worker.
+"""Job options: raw form/JSON fields -> validated ``JobOptions`` (solve jobs) or ``DmmvOptions``
+(DMMV jobs) -> ``SolveOptions`` / ``DmmvConfig`` in a worker.
 
 Unknown names and bad values raise ``InvalidOptionError`` naming the option and the valid ones.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,6 +19,8 @@ from service.solvers.base import backend_names, check_params, get_backend
 from service.solvers.types import SolveOptions
 
 MODES = ("exact",)
+DEFAULT_DMMV_SECONDS = 2.0
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class JobOptions(BaseModel):
@@ -35,9 +38,28 @@ class JobOptions(BaseModel):
     priority: int = Field(default=0, ge=-100, le=100)
     tags: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
+    dmmv: bool = Field(
+        default=False, description="pure-integer problems: DMMV feasibility search first"
+    )
+    dmmv_seconds: float | None = Field(default=None, gt=0, description="DMMV's share of time")
 
 
 OPTION_NAMES = tuple(JobOptions.model_fields)
+
+
+class DmmvOptions(BaseModel):
+    """Options of a DMMV job (what is stored with it; ``device`` comes from the settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    time_limit: float = Field(default=60.0, gt=0)
+    seed: int = Field(default=0, ge=0)
+    threads: int = Field(default=1, ge=1)
+    priority: int = Field(default=0, ge=-100, le=100)
+    tags: list[str] = Field(default_factory=list)
+
+
+DMMV_OPTION_NAMES = tuple(DmmvOptions.model_fields)
 
 
 def _split_tags(value: Any) -> list[str]:
@@ -79,21 +101,12 @@ def parse_options(
     Raises:
         InvalidOptionError: unknown option, bad value, unknown solver/mode/parameter.
     """
-    data = {k: v for k, v in raw.items() if v is not None and v != ""}
-    for key in data:
-        if key not in OPTION_NAMES:
-            raise InvalidOptionError(key, "unknown option", OPTION_NAMES)
+    data = _known(raw, OPTION_NAMES, settings)
     data.setdefault("solver", settings.default_solver)
-    data.setdefault("time_limit", settings.default_time_limit)
-    if "tags" in data:
-        data["tags"] = _split_tags(data["tags"])
     data["params"] = _params(data.get("params"))
-    try:
-        opts = JobOptions.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "options"
-        raise InvalidOptionError(name, err["msg"]) from exc
+    opts = _validate(JobOptions, data)
+    if opts.dmmv_seconds is not None and not opts.dmmv:
+        raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")
     if opts.solver not in backend_names():
         raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", backend_names())
     if opts.mode not in MODES:
@@ -101,6 +114,9 @@ def parse_options(
     if opts.threads > settings.max_threads:
         raise InvalidOptionError("threads", f"at most {settings.max_threads}")
     updates: dict[str, Any] = {"time_limit": min(opts.time_limit, settings.max_time_limit)}
+    if opts.dmmv:
+        seconds = opts.dmmv_seconds or DEFAULT_DMMV_SECONDS
+        updates["dmmv_seconds"] = min(seconds, updates["time_limit"])
     if opts.params:
         table = (param_table or _backend_params)(opts.solver)
         updates["params"] = check_params(opts.solver, opts.params, table)
@@ -108,6 +124,39 @@ def parse_options(
             if isinstance(value, float) and not math.isfinite(value):
                 raise InvalidOptionError(f"params.{key}", f"expected a finite number, got {value}")
     return opts.model_copy(update=updates)
+
+
+def parse_dmmv_options(raw: Mapping[str, Any], settings: Settings) -> DmmvOptions:
+    """Validate the options of a DMMV job (time_limit capped like a solve's).
+
+    Raises:
+        InvalidOptionError: unknown option or bad value.
+    """
+    opts = _validate(DmmvOptions, _known(raw, DMMV_OPTION_NAMES, settings))
+    if opts.threads > settings.max_threads:
+        raise InvalidOptionError("threads", f"at most {settings.max_threads}")
+    return opts.model_copy(update={"time_limit": min(opts.time_limit, settings.max_time_limit)})
+
+
+def _known(raw: Mapping[str, Any], names: tuple[str, ...], settings: Settings) -> dict[str, Any]:
+    """Given options (empty ones dropped) after checking their names; tags split."""
+    data = {k: v for k, v in raw.items() if v is not None and v != ""}
+    for key in data:
+        if key not in names:
+            raise InvalidOptionError(key, "unknown option", names)
+    data.setdefault("time_limit", settings.default_time_limit)
+    if "tags" in data:
+        data["tags"] = _split_tags(data["tags"])
+    return data
+
+
+def _validate(model: type[_M], data: dict[str, Any]) -> _M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "options"
+        raise InvalidOptionError(name, err["msg"]) from exc
 
 
 def _backend_params(solver: str) -> Mapping[str, type]:

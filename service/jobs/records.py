@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from service.jobs.models import BatchRow, IncumbentRow, JobRow, JobState
+from service.jobs.models import BatchRow, IncumbentRow, JobKind, JobRow, JobState
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -32,6 +32,7 @@ class JobSpec:
     nnz: int
     input_path: str
     batch_id: str | None = None
+    kind: JobKind = JobKind.SOLVE
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class JobRecord:
     error: str | None
     attempts: int
     requeues: int
+    kind: JobKind = JobKind.SOLVE
 
     @classmethod
     def from_row(cls, row: JobRow) -> JobRecord:
@@ -90,6 +92,7 @@ class JobRecord:
             error=row.error,
             attempts=row.attempts,
             requeues=row.requeues,
+            kind=JobKind(row.kind or JobKind.SOLVE.value),
         )
 
 

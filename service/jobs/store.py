@@ -16,10 +16,21 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.jobs.models import Base, BatchRow, IncumbentRow, JobRow, JobState, utcnow
+from service.jobs.models import Base, BatchRow, IncumbentRow, JobKind, JobRow, JobState, utcnow
 from service.jobs.records import (
     BatchRecord,
     IncumbentRecord,
@@ -77,6 +88,22 @@ def _unstorable(*values: str | None) -> bool:
     return any(v is not None and "\x00" in v for v in values)
 
 
+def migrate(engine: Engine) -> list[str]:
+    """Add the columns that ``create_all`` cannot add to a table made by an older release.
+
+    Returns:
+        The columns added (``jobs.kind``: existing rows become ``solve`` jobs).
+    """
+    columns = {c["name"] for c in inspect(engine).get_columns("jobs")}
+    added: list[str] = []
+    if "kind" not in columns:
+        ddl = f"ALTER TABLE jobs ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT '{JobKind.SOLVE}'"
+        with engine.begin() as conn:
+            conn.execute(text(ddl))
+        added.append("jobs.kind")
+    return added
+
+
 class JobStore:
     """Persistent jobs, batches and incumbents."""
 
@@ -84,6 +111,7 @@ class JobStore:
         self.url = url
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
+        migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite allows one writer; serializing writes here avoids busy retries under load.
         # PostgreSQL takes concurrent writers (every transition is a guarded UPDATE).
@@ -125,6 +153,7 @@ class JobStore:
             JobRow(
                 id=s.id,
                 owner=s.owner,
+                kind=s.kind.value,
                 batch_id=s.batch_id,
                 state=JobState.QUEUED.value,
                 priority=s.priority,
@@ -160,6 +189,7 @@ class JobStore:
         state: JobState | None = None,
         tag: str | None = None,
         batch_id: str | None = None,
+        kind: JobKind | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[JobRecord], int]:
@@ -175,6 +205,8 @@ class JobStore:
             query = query.where(self._contains(JobRow.tags_text, f",{tag},"))
         if batch_id is not None:
             query = query.where(JobRow.batch_id == batch_id)
+        if kind is not None:
+            query = query.where(JobRow.kind == kind.value)
         with self._read() as s:
             total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = s.scalars(query.order_by(JobRow.seq.desc()).limit(limit).offset(offset))

@@ -3,6 +3,7 @@
 Parent -> worker messages::
 
     ("solve", job_id, problem_path, result_path, solver, options)
+    ("dmmv", job_id, instance_path, result_path, "", options)     a DMMV search
     ("interrupt", job_id)          cooperative stop of that job
     ("stop",)                      exit after the current job
 
@@ -10,7 +11,7 @@ Worker -> parent messages::
 
     ("ready", pid)
     ("log", job_id, line)
-    ("incumbent", job_id, {"t", "objective", "bound", "source"})
+    ("incumbent", job_id, {"t", "objective", "bound", "source"})   (DMMV: objective = max violation)
     ("result", job_id, summary)    result.json is written (atomically) before this is sent
     ("error", job_id, kind, message)
 
@@ -24,12 +25,20 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.errors import MipguideError
 from service.solvers.types import Incumbent, Interrupt
+
+if TYPE_CHECKING:
+    from service.pipeline.result import SolveResult
+    from service.problem.model import Problem
+    from service.solvers.types import IncumbentCallback, SolveOptions
+
+JOB_KINDS = ("solve", "dmmv")
 
 
 class _Channel:
@@ -59,7 +68,7 @@ def worker_main(conn: Connection, warm_solver: str | None = None) -> None:
             msg = conn.recv()
         except (EOFError, OSError):
             os._exit(0)  # parent is gone: nobody can use our results
-        if msg[0] == "solve":
+        if msg[0] in JOB_KINDS:
             with cv:
                 interrupts.setdefault(msg[1], Interrupt())
                 jobs.append(msg)
@@ -96,9 +105,10 @@ def _solve_loop(
                 cv.wait()
             msg = jobs.pop(0)
             interrupt = interrupts[msg[1]]
-        _, job_id, problem_path, result_path, solver, options = msg
+        kind, job_id, problem_path, result_path, solver, options = msg
+        run = _dmmv_one if kind == "dmmv" else _solve_one
         try:
-            _solve_one(channel, job_id, problem_path, result_path, solver, options, interrupt)
+            run(channel, job_id, problem_path, result_path, solver, options, interrupt)
         finally:
             with cv:
                 interrupts.pop(job_id, None)
@@ -115,10 +125,8 @@ def _solve_one(
 ) -> None:
     from service.jobs.files import load_problem, write_atomic
     from service.jobs.options import solve_options
-    from service.pipeline.solve import solve_problem
 
-    def log(line: str) -> None:
-        channel.send(("log", job_id, line.rstrip("\n")))
+    log = _logger(channel, job_id)
 
     def on_incumbent(inc: Incumbent) -> None:
         data = {"t": inc.t, "objective": inc.objective, "bound": inc.bound}
@@ -129,14 +137,8 @@ def _solve_one(
         problem = load_problem(Path(problem_path))
         read = time.perf_counter() - t0
         log(f"[worker {os.getpid()}] solving {problem.name} with {solver}")
-        result = solve_problem(
-            problem,
-            solver,
-            solve_options(options, log),
-            on_incumbent=on_incumbent,
-            interrupt=interrupt,
-            read_seconds=read,
-        )
+        so = solve_options(options, log)
+        result = _run_solve(problem, solver, so, options, log, read, on_incumbent, interrupt)
         write_atomic(Path(result_path), result.to_json(indent=None))
         summary = {
             "status": result.status.value,
@@ -145,9 +147,100 @@ def _solve_one(
             "seconds": result.seconds.get("total"),
         }
         channel.send(("result", job_id, summary))
-    except MipguideError as exc:
+    except Exception as exc:
+        _report_error(channel, job_id, exc, log)
+
+
+def _logger(channel: _Channel, job_id: str) -> Callable[[str], None]:
+    def log(line: str) -> None:
+        channel.send(("log", job_id, line.rstrip("\n")))
+
+    return log
+
+
+def _report_error(
+    channel: _Channel, job_id: str, exc: Exception, log: Callable[[str], None]
+) -> None:
+    if isinstance(exc, MipguideError):
         channel.send(("error", job_id, type(exc).__name__, str(exc)))
-    except Exception as exc:  # a bug in a backend must fail the job, not the worker
-        for line in traceback.format_exc().splitlines():
-            log(line)
-        channel.send(("error", job_id, "InternalError", f"{type(exc).__name__}: {exc}"))
+        return
+    # a bug in a backend must fail the job, not the worker
+    for line in traceback.format_exc().splitlines():
+        log(line)
+    channel.send(("error", job_id, "InternalError", f"{type(exc).__name__}: {exc}"))
+
+
+def _run_solve(
+    problem: Problem,
+    solver: str,
+    solve_opts: SolveOptions,
+    options: dict[str, Any],
+    log: Callable[[str], None],
+    read: float,
+    on_incumbent: IncumbentCallback,
+    interrupt: Interrupt,
+) -> SolveResult:
+    """A plain solve, or one with a DMMV start when the job asks for it and DMMV can run."""
+    from service.pipeline.solve import solve_problem
+
+    if options.get("dmmv"):
+        # imported only here: the DMMV modules bring torch, which a plain solve does not need
+        from service.heuristics.dmmv_start import dmmv_unsuitable
+        from service.pipeline.dmmv_start import solve_with_dmmv_start
+
+        reason = dmmv_unsuitable(problem)
+        if reason is None:
+            seconds = float(options.get("dmmv_seconds") or 0.0)
+            log(f"[mipguide] DMMV feasibility search first (up to {seconds:g} s)")
+            return solve_with_dmmv_start(
+                problem,
+                solver,
+                solve_opts,
+                seconds,
+                on_incumbent=on_incumbent,
+                interrupt=interrupt,
+                read_seconds=read,
+            )
+        log(f"[mipguide] warning: dmmv skipped: {reason}; solving without it")
+    return solve_problem(
+        problem,
+        solver,
+        solve_opts,
+        on_incumbent=on_incumbent,
+        interrupt=interrupt,
+        read_seconds=read,
+    )
+
+
+def _dmmv_one(
+    channel: _Channel,
+    job_id: str,
+    instance_path: str,
+    result_path: str,
+    _solver: str,
+    options: dict[str, Any],
+    interrupt: Interrupt,
+) -> None:
+    import json
+
+    from service.jobs.dmmv_job import run_dmmv_job
+    from service.jobs.files import write_atomic
+
+    log = _logger(channel, job_id)
+
+    def on_incumbent(data: dict[str, Any]) -> None:
+        channel.send(("incumbent", job_id, data))
+
+    try:
+        log(f"[worker {os.getpid()}] DMMV search")
+        doc = run_dmmv_job(Path(instance_path), options, log, on_incumbent, interrupt)
+        write_atomic(Path(result_path), json.dumps(doc))
+        summary = {
+            "status": doc["status"],
+            "termination": doc["termination"],
+            "objective": doc["max_violation"],
+            "seconds": doc["seconds"],
+        }
+        channel.send(("result", job_id, summary))
+    except Exception as exc:
+        _report_error(channel, job_id, exc, log)

@@ -36,6 +36,7 @@ def solve_with_dmmv_start(
     *,
     on_incumbent: IncumbentCallback | None = None,
     interrupt: Interrupt | None = None,
+    read_seconds: float = 0.0,
 ) -> SolveResult:
     """Run DMMV for up to dmmv_seconds, then the solver with the remaining time and the start.
 
@@ -43,7 +44,8 @@ def solve_with_dmmv_start(
         the errors of ``solve_problem``.
     """
     t0 = time.perf_counter()
-    x = dmmv_start(problem, dmmv_seconds, options.seed)
+    stop = interrupt.is_set if interrupt is not None else None
+    x = dmmv_start(problem, dmmv_seconds, options.seed, stop)
     spent = time.perf_counter() - t0
     first: tuple[Incumbent, ...] = ()
     if x is not None:
@@ -52,7 +54,19 @@ def solve_with_dmmv_start(
             on_incumbent(first[0])
     remaining = None if options.time_limit is None else max(0.0, options.time_limit - spent)
     sub = replace(options, time_limit=remaining, start=x if x is not None else options.start)
-    result = solve_problem(problem, solver, sub, on_incumbent=on_incumbent, interrupt=interrupt)
+
+    def report(inc: Incumbent) -> None:  # live incumbents on the same clock as the result's
+        if on_incumbent is not None:
+            on_incumbent(replace(inc, t=inc.t + spent))
+
+    result = solve_problem(
+        problem,
+        solver,
+        sub,
+        on_incumbent=report,
+        interrupt=interrupt,
+        read_seconds=read_seconds,
+    )
     if x is not None and _worse(result, problem.objective_value(x), problem.sense):
         result = _from_dmmv(problem, result, x, options.seed)
     shifted = tuple(replace(i, t=i.t + spent) for i in result.incumbents)

@@ -25,6 +25,7 @@ from service.errors import ParseError, UnsupportedFeatureError
 from service.problem.compression import decompress
 from service.problem.model import Problem, Sense
 from service.problem.mps_bounds import parse_bounds
+from service.problem.mps_fast import Scan, fast_columns
 from service.problem.mps_fields import show
 from service.problem.mps_lex import Lines, Section, split_sections, tokenize_fixed, tokenize_free
 from service.problem.mps_sections import Rows, parse_columns, parse_rows, row_vector, some
@@ -80,9 +81,11 @@ def read_mps(data: bytes, file: str = "<bytes>") -> Problem:
         ParseError: the file is malformed (file, 1-based line and reason).
         UnsupportedFeatureError: the file uses a feature we refuse (semi-continuous, SOS, ...).
     """
-    sections = _ordered(split_sections(decompress(data, file), file), file)
+    payload = decompress(data, file)
+    scan = Scan.of(payload)
+    sections = _ordered(split_sections(payload, file, scan.newlines), file)
     try:
-        return _build(sections, tokenize_free, file)
+        return _build(sections, tokenize_free, file, scan)
     except UnsupportedFeatureError:
         raise
     except ParseError as free_error:
@@ -117,12 +120,21 @@ def _ordered(sections: list[Section], file: str) -> list[Section]:
     return sections
 
 
-def _build(sections: list[Section], tokenize, file: str) -> Problem:  # type: ignore[no-untyped-def]
+def _build(sections: list[Section], tokenize, file: str, scan: Scan | None = None) -> Problem:  # type: ignore[no-untyped-def]
+    """The model from the sections; with the ``scan`` of the payload (free format only), try
+    ``fast_columns`` first."""
     by_kw = {s.keyword: s for s in sections}
-    lines = {s.keyword: tokenize(s.body, s.first_line) for s in sections}
+    lines = {s.keyword: tokenize(s.body, s.first_line) for s in sections if s.keyword != "COLUMNS"}
     header = _header(sections, lines, file)
     rows = parse_rows(lines["ROWS"], header.objname, file)
-    cols = parse_columns(lines["COLUMNS"], rows, file)
+    body = by_kw["COLUMNS"]
+    cols = None
+    if scan is not None:
+        if body.payload is not scan.data:
+            scan = Scan.of(body.payload)  # comment lines were blanked
+        cols = fast_columns(scan, body.body_start, body.body_end, rows)
+    if cols is None:
+        cols = parse_columns(tokenize(body.body, body.first_line), rows, file)
     warnings = list(rows.warnings)
     rhs, offset = _rhs(lines.get("RHS"), rows, warnings, file)
     ranges = _ranges(lines.get("RANGES"), rows, warnings, file)

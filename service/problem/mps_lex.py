@@ -49,24 +49,40 @@ class Lines:
 
 @dataclass(frozen=True)
 class Section:
-    """One MPS section: header keyword and arguments, and its raw body."""
+    """One MPS section: header keyword and arguments, and its raw body.
+
+    The body is ``payload[body_start:body_end]`` (sliced on demand: the payload is the whole
+    file, with comment lines blanked).
+    """
 
     keyword: str
     args: tuple[bytes, ...]
     header: bytes
     lineno: int
-    body: bytes
+    payload: bytes
+    body_start: int
+    body_end: int
     first_line: int
 
+    @property
+    def body(self) -> bytes:
+        return self.payload[self.body_start : self.body_end]
 
-def split_sections(data: bytes, file: str) -> list[Section]:
+
+def split_sections(data: bytes, file: str, newlines: np.ndarray | None = None) -> list[Section]:
     """Cut an MPS payload into sections; comment lines ('*' in column 1) are blanked.
+
+    Args:
+        data: the payload.
+        file: the name reported in errors.
+        newlines: the offsets of the newlines of ``data``, if already known.
 
     Raises:
         ParseError: there is no ENDATA (a truncated file) or no section at all.
     """
     arr = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
+    if newlines is None:
+        newlines = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [arr.shape[0]]))
     first = np.full(starts.shape[0], 32, dtype=np.uint8)
@@ -90,7 +106,9 @@ def split_sections(data: bytes, file: str) -> list[Section]:
                 args=tuple(words[1:]),
                 header=header,
                 lineno=h + 1,
-                body=data[int(ends[h]) + 1 : body_end] if h + 1 < starts.shape[0] else b"",
+                payload=data,
+                body_start=int(ends[h]) + 1 if h + 1 < starts.shape[0] else body_end,
+                body_end=body_end,
                 first_line=h + 2,
             )
         )

@@ -63,7 +63,7 @@ from service.solvers.types import (
     TerminationReason,
 )
 
-PDLP_EPS = 1e-8
+PDLP_EPS = 1e-10
 
 
 def build_model(problem: Problem) -> mathopt.Model:
@@ -248,7 +248,9 @@ class MathOptBackend:
                 if options.time_limit is not None
                 else None
             ),
-            "relative_gap_tolerance": options.rel_gap,
+            # "optimal" means proven optimal, as with SCIP and CP-SAT: HiGHS would otherwise
+            # stop at its default 1e-4 relative gap and still call the result optimal.
+            "relative_gap_tolerance": options.rel_gap if options.rel_gap is not None else 0.0,
             "absolute_gap_tolerance": options.abs_gap,
             "threads": options.threads if options.threads != 1 else None,
             "random_seed": options.seed if options.seed != 0 else None,
@@ -266,7 +268,7 @@ class MathOptBackend:
             setattr(sp, key, value)
         if caps.solver_type == mathopt.SolverType.PDLP:
             # PDLP's default tolerances (1e-4 relative) leave row violations that fail our
-            # 1e-6 verification; ask for 1e-8 unless the caller sets pdlp.* params.
+            # 1e-6 verification; ask for 1e-10 unless the caller sets pdlp.* params.
             crit = sp.pdlp.termination_criteria.simple_optimality_criteria
             crit.eps_optimal_absolute = crit.eps_optimal_relative = PDLP_EPS
         self._apply_params(problem, sp, params)

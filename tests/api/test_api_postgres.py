@@ -36,6 +36,18 @@ def test_p0033_is_solved_to_its_optimum(
         assert job.raw["created_at"].endswith(("+00:00", "Z"))
 
 
+def test_a_dmmv_job_is_stored_and_listed_by_kind(pg_server: Server) -> None:
+    from tests.api.test_api_dmmv import planted_body
+
+    with pg_server.http() as http:
+        resp = http.post("/v1/dmmv", params={"wait": 60}, json=planted_body())
+        assert resp.status_code == 200, resp.text
+        job = resp.json()
+        assert (job["kind"], job["state"], job["objective"]) == ("dmmv", "completed", 0.0)
+        listed = http.get("/v1/jobs", params={"kind": "dmmv"}).json()
+        assert [j["id"] for j in listed["items"]] == [job["id"]]
+
+
 def test_50_concurrent_submissions_none_lost(pg_server: Server) -> None:
     tag = "c" + uuid.uuid4().hex[:8]
 

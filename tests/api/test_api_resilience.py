@@ -132,3 +132,23 @@ def test_watchdog_ends_jobs_that_overrun_their_time_limit(tmp_path: Path) -> Non
 def _ran_for(job: dict[str, Any]) -> float:
     started = datetime.fromisoformat(job["started_at"])
     return (datetime.fromisoformat(job["finished_at"]) - started).total_seconds()
+
+
+def test_a_job_queued_behind_a_terminated_one_runs_on_the_replacement(
+    tmp_path: Path, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    """No cooperative grace: cancel goes straight to SIGTERM. The job waiting behind it must go
+    to the replacement worker, not to the dead one while it is being replaced."""
+    from tests.api.serverutil import launch
+
+    srv = launch(tmp_path, workers=1, cancel_grace="0")
+    try:
+        with srv.client() as client:
+            long = client.submit(miplib_dir / "markshare1.mps.gz", time_limit=600)
+            wait_running(client, long.id)
+            nxt = client.submit(miplib_dir / "p0033.mps.gz")
+            assert client.cancel(long.id).state == "cancelled"  # type: ignore[union-attr]
+            done = client.wait(nxt.id, timeout=30)
+            assert done.objective == pytest.approx(optimum("p0033"))
+    finally:
+        srv.stop()

@@ -98,3 +98,33 @@ def test_invalid_levels_are_rejected() -> None:
         DmmvInstance(A, np.zeros(1), np.ones(1), np.array([1.0, 0.0])).as_batch()
     with pytest.raises(ValueError, match="at least one level"):
         DmmvInstance(A, np.zeros(1), np.ones(1), np.array([[np.nan], [1.0]])).as_batch()
+
+
+def test_stop_ends_the_search_between_passes_with_the_best_point() -> None:
+    inst = random_instance(11, m=40, n=30)
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 5
+
+    res = solve(inst, DmmvConfig(time_limit=60.0, seed=0), stop=stop)
+    assert res.interrupted and res.iterations == 5
+    assert res.seconds < 5.0
+    assert res.max_violation <= res.start_max_violation
+    assert res.to_dict()["interrupted"] is True
+
+
+def test_progress_reports_decreasing_values_ending_at_the_result() -> None:
+    inst = random_instance(12, m=30, n=20)
+    seen: list[tuple[float, float]] = []
+    res = solve(
+        inst,
+        DmmvConfig(time_limit=5.0, max_iterations=200, seed=0),
+        on_improve=lambda t, v: seen.append((t, v)),
+    )
+    values = [v for _, v in seen]
+    assert values and values == sorted(values, reverse=True) and len(set(values)) == len(values)
+    assert values[0] == pytest.approx(res.start_max_violation, rel=1e-9)
+    assert values[-1] == pytest.approx(res.max_violation, rel=1e-9, abs=1e-12)
+    assert not res.interrupted

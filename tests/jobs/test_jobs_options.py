@@ -64,3 +64,36 @@ def test_unknown_option_lists_valid_names() -> None:
 def test_params_are_checked_and_coerced() -> None:
     opts = parse_options({"params": '{"limits/nodes": "10"}'}, SETTINGS, table)
     assert opts.params == {"limits/nodes": 10}
+
+
+def test_dmmv_option_of_solve_jobs() -> None:
+    from service.jobs.options import DEFAULT_DMMV_SECONDS
+
+    opts = parse_options({"dmmv": "true"}, SETTINGS)
+    assert opts.dmmv and opts.dmmv_seconds == DEFAULT_DMMV_SECONDS
+    capped = parse_options({"dmmv": True, "dmmv_seconds": 50, "time_limit": 10}, SETTINGS)
+    assert capped.dmmv_seconds == 10.0
+    assert parse_options({}, SETTINGS).dmmv is False
+    for raw, option in (
+        ({"dmmv": "maybe"}, "dmmv"),
+        ({"dmmv": "true", "dmmv_seconds": "-1"}, "dmmv_seconds"),
+        ({"dmmv_seconds": "3"}, "dmmv_seconds"),
+    ):
+        with pytest.raises(InvalidOptionError) as info:
+            parse_options(raw, SETTINGS)
+        assert info.value.option == option
+
+
+def test_dmmv_job_options() -> None:
+    from service.jobs.options import DMMV_OPTION_NAMES, parse_dmmv_options
+
+    opts = parse_dmmv_options({"time_limit": "5000", "seed": "4", "tags": "a,b"}, SETTINGS)
+    assert (opts.time_limit, opts.seed, opts.tags) == (100.0, 4, ["a", "b"])
+    assert parse_dmmv_options({}, SETTINGS).time_limit == SETTINGS.default_time_limit
+    for raw, option in (({"solver": "scip"}, "solver"), ({"threads": 99}, "threads")):
+        with pytest.raises(InvalidOptionError) as info:
+            parse_dmmv_options(raw, SETTINGS)
+        assert info.value.option == option
+    with pytest.raises(InvalidOptionError) as info:
+        parse_dmmv_options({"nope": 1}, SETTINGS)
+    assert info.value.valid == sorted(DMMV_OPTION_NAMES)

@@ -142,3 +142,58 @@ def _named(job_id: str, filename: str, problem_name: str) -> JobSpec:
 )
 def test_postgres_urls_use_the_shipped_driver(db_url: str, expected: str) -> None:
     assert Settings(db_url=db_url).database_url == expected
+
+
+def test_kind_is_stored_and_filters_the_list(store: JobStore) -> None:
+    from dataclasses import replace
+
+    from service.jobs.models import JobKind
+
+    store.create_jobs([spec("s1"), replace(spec("d1"), kind=JobKind.DMMV), spec("s2")])
+    assert store.get("d1").kind == JobKind.DMMV  # type: ignore[union-attr]
+    assert store.get("s1").kind == JobKind.SOLVE  # type: ignore[union-attr]
+    dmmv, total = store.list_jobs(kind=JobKind.DMMV)
+    assert total == 1 and [j.id for j in dmmv] == ["d1"]
+    assert store.list_jobs(kind=JobKind.SOLVE)[1] == 2
+
+
+def test_a_database_without_the_kind_column_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    from service.jobs.models import JobKind
+
+    path = tmp_path / "old.db"
+    old = JobStore(f"sqlite:///{path}")
+    old.create_jobs([spec("old1")])
+    old.close()
+    with sqlite3.connect(path) as conn:  # the table as an older release created it
+        conn.execute("ALTER TABLE jobs DROP COLUMN kind")
+        assert "kind" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+    new = JobStore(f"sqlite:///{path}")
+    try:
+        job = new.get("old1")
+        assert job is not None and job.kind == JobKind.SOLVE
+        new.create_jobs([spec("new1")])
+        assert new.list_jobs()[1] == 2
+    finally:
+        new.close()
+
+
+def test_a_postgres_database_without_the_kind_column_is_migrated(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    from service.jobs.models import JobKind
+
+    old = JobStore(pg_url)
+    old.create_jobs([spec("old1")])
+    with old.engine.begin() as conn:  # the table as an older release created it
+        conn.execute(text("ALTER TABLE jobs DROP COLUMN kind"))
+    old.close()
+    new = JobStore(pg_url)
+    try:
+        job = new.get("old1")
+        assert job is not None and job.kind == JobKind.SOLVE
+        new.create_jobs([spec("new1")])
+        assert new.list_jobs()[1] == 2
+    finally:
+        new.close()

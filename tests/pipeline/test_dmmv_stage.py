@@ -19,7 +19,7 @@ def test_solve_with_dmmv_start_records_the_dmmv_incumbent(monkeypatch) -> None:
     p = _knapsack_like()
     seen = {}
 
-    def no_solution(problem, solver, options, on_incumbent=None, interrupt=None):
+    def no_solution(problem, solver, options, on_incumbent=None, interrupt=None, read_seconds=0.0):
         seen["start"] = options.start
         out = SolveOutput(
             Status.NO_SOLUTION,

@@ -30,7 +30,9 @@ def test_round_trip_exact(p: Problem) -> None:
         assert q.same_as(p)
     else:  # a ranged row MPS cannot carry exactly: the upper bound is within a few ulps
         # of the row's larger bound (rhs + |R| rounds at that magnitude)
-        scale = np.maximum(np.abs(p.row_lower), np.abs(p.row_upper))
+        # (an infinite lower bound is no scale: such a row, e.g. [-inf, 0], is exact)
+        lower = np.where(np.isfinite(p.row_lower), p.row_lower, 0.0)
+        scale = np.maximum(np.abs(lower), np.abs(p.row_upper))
         fin = np.isfinite(p.row_upper)
         err = np.abs(q.row_upper[fin] - p.row_upper[fin])
         assert np.all(err <= 2 * np.spacing(scale[fin]))

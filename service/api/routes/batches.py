@@ -13,6 +13,7 @@ from service.api.deps import manager, metrics
 from service.api.routes.jobs import ERRORS
 from service.api.schemas import BatchPublic
 from service.api.uploads import read_submission
+from service.jobs.models import JobKind
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 Who = Annotated[Caller, Depends(caller)]
@@ -51,7 +52,7 @@ async def create_batch(request: Request, who: Who) -> JSONResponse:
     m = manager(request)
     uploads, raw = await read_submission(request, m.settings, many=True)
     jobs, batch = await run_in_threadpool(m.submit, uploads, raw, who.owner, batch=True)
-    metrics(request).submitted.inc(len(jobs))
+    metrics(request).submitted.labels(JobKind.SOLVE.value).inc(len(jobs))
     assert batch is not None
     body = await run_in_threadpool(BatchPublic.of, batch, m)
     return JSONResponse(body.model_dump(mode="json"), status_code=202)

@@ -22,8 +22,9 @@ from service.api.schemas import (
     JobPublic,
 )
 from service.api.uploads import read_submission
+from service.errors import InvalidOptionError
 from service.jobs.manager import JobManager
-from service.jobs.models import JobState
+from service.jobs.models import JobKind, JobState
 from service.jobs.records import JobRecord
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -88,7 +89,7 @@ async def create_job(
     m = manager(request)
     uploads, raw = await read_submission(request, m.settings, many=False)
     jobs, _ = await run_in_threadpool(m.submit, uploads, raw, who.owner)
-    metrics(request).submitted.inc()
+    metrics(request).submitted.labels(JobKind.SOLVE.value).inc()
     job = await wait_for_end(m, jobs[0], min(wait, m.settings.max_wait))
     body = await public(m, job, with_result=job.state.terminal)
     status = 200 if job.state.terminal else 202
@@ -102,6 +103,7 @@ async def list_jobs(
     who: Who,
     state: JobState | None = None,
     tag: str | None = None,
+    kind: JobKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobListPublic:
@@ -110,7 +112,7 @@ async def list_jobs(
 
     def build() -> JobListPublic:
         jobs, total = m.store.list_jobs(
-            owner=who.scope, state=state, tag=tag, limit=limit, offset=offset
+            owner=who.scope, state=state, tag=tag, kind=kind, limit=limit, offset=offset
         )
         items = [JobPublic.of(j, m.queue_position(j)) for j in jobs]
         return JobListPublic(items=items, total=total, limit=limit, offset=offset)
@@ -142,9 +144,11 @@ async def read_result(
     who: Who,
     format: Literal["json", "sol", "csv"] = "json",
 ) -> Response:
-    """The verified result (409 while the job has none)."""
+    """The verified result (409 while the job has none); a DMMV job's result is JSON only."""
     m = manager(request)
     job = await get_job(m, job_id, who)
+    if job.kind == JobKind.DMMV and format != "json":
+        raise InvalidOptionError("format", "a DMMV result is JSON only", ["json"])
     result = await run_in_threadpool(m.result, job)
     if format == "sol":
         return PlainTextResponse(to_sol(result))

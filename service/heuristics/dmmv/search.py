@@ -8,6 +8,7 @@ local minimum, records it if it beats the best, returns to the best otherwise, a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -45,12 +46,19 @@ COUNTERS = (
 
 @dataclass(frozen=True)
 class SearchOutcome:
-    """Best level indices (B, n), passes run, counters per instance, wall seconds."""
+    """Best level indices (B, n), passes run, counters per instance, wall seconds, and whether
+    ``stop`` ended the search early."""
 
     best_idx: torch.Tensor
     iterations: int
     counters: list[dict[str, int]]
     seconds: float
+    interrupted: bool = False
+
+
+StopCheck = Callable[[], bool]
+# (seconds since the search started, largest best max violation over the batch)
+ProgressCallback = Callable[[float, float], None]
 
 
 def _keys(state: SearchState, batch: DeviceBatch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -151,15 +159,33 @@ class _Loop:
 
 
 def run_search(
-    mat: DeviceMatrix, batch: DeviceBatch, start: torch.Tensor, config: DmmvConfig
+    mat: DeviceMatrix,
+    batch: DeviceBatch,
+    start: torch.Tensor,
+    config: DmmvConfig,
+    *,
+    stop: StopCheck | None = None,
+    on_improve: ProgressCallback | None = None,
 ) -> SearchOutcome:
-    """Search from the start indices (B, n) until the time limit, the iteration limit, or every
-    instance has a zero max violation.
+    """Search from the start indices (B, n) until the time limit, the iteration limit, ``stop()``
+    answers True, or every instance has a zero max violation.
+
+    Args:
+        stop: polled between passes, where the time limit is checked (a cooperative interrupt).
+        on_improve: called with (seconds, value) at the start and whenever the largest best max
+            violation over the batch goes down (values from the working dtype; the final answer
+            is recomputed in float64 by the caller).
     """
     t0 = time.perf_counter()
     loop = _Loop(mat, batch, start, config)
-    it = 0
+    it, interrupted = 0, False
+    reported = float("inf")
     while time.perf_counter() - t0 < config.time_limit:
+        if on_improve is not None:
+            reported = _report(loop, reported, t0, on_improve)
+        if stop is not None and stop():
+            interrupted = True
+            break
         if config.max_iterations is not None and it >= config.max_iterations:
             break
         if bool((loop.best_mx <= 0).all()):
@@ -167,6 +193,16 @@ def run_search(
         it += 1
         loop.step(it)
     best = loop.finish()
+    if on_improve is not None:
+        _report(loop, reported, t0, on_improve)
     per = {k: c.tolist() for k, c in loop.count.items()}
     counters = [{k: int(per[k][b]) for k in COUNTERS} for b in range(start.shape[0])]
-    return SearchOutcome(best, it, counters, time.perf_counter() - t0)
+    return SearchOutcome(best, it, counters, time.perf_counter() - t0, interrupted)
+
+
+def _report(loop: _Loop, reported: float, t0: float, on_improve: ProgressCallback) -> float:
+    value = float(loop.best_mx.max())
+    if value < reported:
+        on_improve(time.perf_counter() - t0, value)
+        return value
+    return reported

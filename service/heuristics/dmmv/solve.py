@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from service.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
-from service.heuristics.dmmv.search import COUNTERS, run_search
+from service.heuristics.dmmv.search import COUNTERS, ProgressCallback, StopCheck, run_search
 from service.heuristics.dmmv.tensors import (
     DeviceMatrix,
     resolve_dtype,
@@ -23,9 +23,15 @@ from service.heuristics.dmmv.tensors import (
 from service.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvInstance, DmmvResult
 
 
-def solve(instance: DmmvInstance, config: DmmvConfig | None = None) -> DmmvResult:
+def solve(
+    instance: DmmvInstance,
+    config: DmmvConfig | None = None,
+    *,
+    stop: StopCheck | None = None,
+    on_improve: ProgressCallback | None = None,
+) -> DmmvResult:
     """Minimize the max row violation of one instance. See ``solve_batch``."""
-    return solve_batch(instance.as_batch(), config)[0]
+    return solve_batch(instance.as_batch(), config, stop=stop, on_improve=on_improve)[0]
 
 
 def solve_batch(
@@ -33,6 +39,8 @@ def solve_batch(
     config: DmmvConfig | None = None,
     *,
     matrix: DeviceMatrix | None = None,
+    stop: StopCheck | None = None,
+    on_improve: ProgressCallback | None = None,
 ) -> list[DmmvResult]:
     """Minimize the max row violation of every instance of a batch.
 
@@ -40,6 +48,9 @@ def solve_batch(
         batch: instances sharing A.
         config: search parameters (time limit, seed, device, ...); defaults when None.
         matrix: A already on the device (the worker pool's cache), or None.
+        stop: polled between passes (with the time limit); True ends the search early and the
+            best point so far is returned, marked ``interrupted``.
+        on_improve: progress callback (seconds, largest best max violation over the batch).
 
     Returns:
         One result per instance, in batch order.
@@ -59,9 +70,10 @@ def solve_batch(
     mat = matrix if matrix is not None else to_device_matrix(batch.A, device, dtype)
     dbatch = to_device_batch(batch, device, dtype)
     start_t = torch.as_tensor(start, dtype=torch.long, device=device)
-    out = run_search(mat, dbatch, start_t, cfg)
+    out = run_search(mat, dbatch, start_t, cfg, stop=stop, on_improve=on_improve)
     best = out.best_idx.cpu().numpy()
-    return _results(batch, start, best, out.iterations, out.counters, out.seconds, cfg)
+    results = _results(batch, start, best, out.iterations, out.counters, out.seconds, cfg)
+    return [replace(r, interrupted=out.interrupted) for r in results]
 
 
 def _results(

@@ -227,6 +227,7 @@ class DmmvResult:
         device: where it ran.
         counters: moves, swaps, kicks, random perturbations, restarts, improvements, recomputes.
         fallback: True when this is round-to-nearest returned because the search could not run.
+        interrupted: True when a stop request ended the search before its limits.
     """
 
     x: np.ndarray
@@ -240,6 +241,7 @@ class DmmvResult:
     device: str
     counters: Mapping[str, int] = field(default_factory=dict)
     fallback: bool = False
+    interrupted: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -254,4 +256,5 @@ class DmmvResult:
             "device": self.device,
             "counters": dict(self.counters),
             "fallback": self.fallback,
+            "interrupted": self.interrupted,
         }

@@ -1,0 +1,77 @@
+"""/v1/dmmv: submit a DMMV search (discrete min-max violation) as a job.
+
+The job then lives under /v1/jobs like any other (status, result, events, cancel).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from service.api.auth import Caller, caller
+from service.api.deps import manager, metrics, wait_for_end
+from service.api.routes.jobs import ERRORS, public
+from service.api.schemas import JobPublic
+from service.api.uploads import read_dmmv_submission
+from service.jobs.models import JobKind
+
+router = APIRouter(prefix="/v1/dmmv", tags=["dmmv"])
+Who = Annotated[Caller, Depends(caller)]
+
+SUBMIT_DOC: dict[str, Any] = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/DmmvCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "npz: A (or data/indices/indptr/shape), l, u, "
+                            "levels, x0?, fixed?",
+                        },
+                        "name": {"type": "string"},
+                        "time_limit": {"type": "number"},
+                        "seed": {"type": "integer"},
+                        "threads": {"type": "integer"},
+                        "priority": {"type": "integer"},
+                        "tags": {"type": "string", "description": "comma-separated"},
+                    },
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobPublic,
+    responses={200: {"model": JobPublic, "description": "ended within ?wait"}, **ERRORS},
+    openapi_extra=SUBMIT_DOC,
+)
+async def create_dmmv_job(
+    request: Request,
+    who: Who,
+    wait: Annotated[float, Query(ge=0, description="seconds to wait for the end")] = 0.0,
+) -> JSONResponse:
+    """Submit a DMMV instance (JSON fields, or an npz ``file`` + option fields) as a job."""
+    m = manager(request)
+    sub = await read_dmmv_submission(request, m.settings)
+    job = await run_in_threadpool(
+        m.submit_dmmv, sub.instance, sub.options, who.owner, filename=sub.filename, name=sub.name
+    )
+    metrics(request).submitted.labels(JobKind.DMMV.value).inc()
+    job = await wait_for_end(m, job, min(wait, m.settings.max_wait))
+    body = await public(m, job, with_result=job.state.terminal)
+    status = 200 if job.state.terminal else 202
+    headers = {"Location": f"/v1/jobs/{job.id}"}
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)

@@ -1,0 +1,122 @@
+"""A DMMV job in a worker process: (stored instance, options) -> result.json + summary.
+
+The search runs in the job worker itself, on the device the server's settings name (``auto``:
+CUDA when this process sees one). It polls the job's interrupt between passes, and reports the
+best max violation as it improves: as log lines and as incumbents with source ``dmmv`` whose
+``objective`` is that max violation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from service.heuristics.dmmv.types import DmmvConfig, DmmvResult
+from service.solvers.types import Interrupt
+
+FEASIBLE_TOL = 1e-9
+REPORT_EVERY = 0.1  # seconds between progress reports (the last improvement is always sent)
+
+Log = Callable[[str], None]
+OnIncumbent = Callable[[dict[str, Any]], None]
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when this process sees a CUDA device, else ``cpu``."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def dmmv_config(options: dict[str, Any]) -> DmmvConfig:
+    """The search configuration of a DMMV job's stored options."""
+    return DmmvConfig(
+        time_limit=float(options.get("time_limit", 60.0)),
+        seed=int(options.get("seed", 0)),
+        device=resolve_device(str(options.get("device", "cpu"))),
+    )
+
+
+class _Progress:
+    """Turns the search's improvements into (throttled) log lines and incumbents."""
+
+    def __init__(self, log: Log, on_incumbent: OnIncumbent) -> None:
+        self.log, self.on_incumbent = log, on_incumbent
+        self.t0 = time.perf_counter()
+        self.last_sent = -REPORT_EVERY
+        self.pending: float | None = None
+        self.best = float("inf")
+
+    def __call__(self, _search_t: float, value: float) -> None:
+        self.pending = value
+        if time.perf_counter() - self.t0 - self.last_sent >= REPORT_EVERY:
+            self.flush()
+
+    def flush(self, final: float | None = None) -> None:
+        value = final if final is not None else self.pending
+        self.pending = None
+        if value is None or value >= self.best:
+            return
+        self.best = value
+        t = time.perf_counter() - self.t0
+        self.last_sent = t
+        self.log(f"[dmmv] {t:8.3f} s  best max violation {value:.10g}")
+        self.on_incumbent({"t": t, "objective": value, "bound": None, "source": "dmmv"})
+
+
+def result_document(res: DmmvResult, config: DmmvConfig, shape: tuple[int, int]) -> dict[str, Any]:
+    """The stored result of a DMMV job: ``DmmvResult.to_dict()`` plus status and context."""
+    if res.interrupted:
+        termination = "interrupted"
+    elif res.max_violation <= FEASIBLE_TOL:
+        termination = "zero_violation"
+    else:
+        termination = "time_limit"
+    return {
+        "kind": "dmmv",
+        "rows": shape[0],
+        "vars": shape[1],
+        "status": "feasible" if res.max_violation <= FEASIBLE_TOL else "violated",
+        "termination": termination,
+        **res.to_dict(),
+        "seed": config.seed,
+        "config": asdict(config),
+    }
+
+
+def run_dmmv_job(
+    input_path: Path,
+    options: dict[str, Any],
+    log: Log,
+    on_incumbent: OnIncumbent,
+    interrupt: Interrupt,
+) -> dict[str, Any]:
+    """Load the stored instance, search, and return the result document.
+
+    Raises:
+        FieldError: the stored instance is unreadable. torch errors propagate.
+    """
+    import torch
+
+    from service.heuristics.dmmv.io import instance_from_npz
+    from service.heuristics.dmmv.solve import solve
+
+    torch.set_num_threads(int(options.get("threads", 1)))
+    inst = instance_from_npz(input_path)
+    config = dmmv_config(options)
+    m, n = inst.A.shape
+    log(f"[dmmv] {m} rows, {n} variables, {config.time_limit:g} s on {config.device}")
+    progress = _Progress(log, on_incumbent)
+    res = solve(inst, config, stop=interrupt.is_set, on_improve=progress)
+    progress.flush(res.max_violation)
+    log(
+        f"[dmmv] max violation {res.max_violation:.10g} (start {res.start_max_violation:.10g}), "
+        f"{res.iterations} passes in {res.seconds:.2f} s"
+        + (" (interrupted)" if res.interrupted else "")
+    )
+    return result_document(res, config, (m, n))
