@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; None: SQLite at <data_dir>/mipguide.db"
+        default=None,
+        description="SQLAlchemy URL or SQLite file; postgres(ql):// means psycopg 3; "
+        "None: SQLite at <data_dir>/mipguide.db",
     )
     workers: int = Field(default=2, ge=1, description="local solver worker processes")
     api_keys: str = Field(
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
         if self.db_url:
             if "://" not in self.db_url:
                 return f"sqlite:///{Path(self.db_url).resolve()}"
+            scheme, rest = self.db_url.split("://", 1)
+            if scheme in ("postgres", "postgresql"):  # the driver we ship (extra 'postgres')
+                return f"postgresql+psycopg://{rest}"
             return self.db_url
         return f"sqlite:///{(self.data_dir / 'mipguide.db').resolve()}"
 

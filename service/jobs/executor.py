@@ -4,6 +4,12 @@ A supervisor thread per worker reads its pipe and writes the store; a scheduler 
 queued jobs to idle workers (priority high first, FIFO within a priority, a per-owner cap on
 running jobs) and enforces cancellation (interrupt, then SIGTERM, then SIGKILL) and the
 watchdog (time_limit + grace). A worker that dies fails its job with the reason and is replaced.
+
+The watchdog, for a backend that overruns its time limit: at ``time_limit + watchdog_grace`` it
+interrupts the job, which then ends *completed* with termination ``time_limit`` (its partial
+result kept); if the backend ignores the interrupt too, SIGTERM follows after ``cancel_grace``
+and SIGKILL after ``kill_grace``, the job ends *failed* with ``watchdog: ...`` and the worker is
+replaced.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 class JobKind(StrEnum):
@@ -43,6 +44,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class FreeText(TypeDecorator[str]):
+    """Free text from outside (file names, model names, error messages, solver words).
+
+    PostgreSQL rejects NUL characters and strings longer than a VARCHAR(n), where SQLite
+    stores anything; binding drops NULs and cuts to ``length`` so both accept the same values.
+    Not for keys (ids): cutting a key could make two differ only past the cut.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__()
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(String(self.length) if self.length else Text())
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        value = value.replace("\x00", "")
+        return value[: self.length] if self.length else value
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -69,18 +95,18 @@ class JobRow(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # ",a,b," so that a tag filter is a portable LIKE '%,a,%' on SQLite and PostgreSQL
     tags_text: Mapped[str] = mapped_column(Text, default=",")
-    filename: Mapped[str] = mapped_column(String(512), default="")
-    problem_name: Mapped[str] = mapped_column(String(512), default="")
+    filename: Mapped[str] = mapped_column(FreeText(512), default="")
+    problem_name: Mapped[str] = mapped_column(FreeText(512), default="")
     num_vars: Mapped[int] = mapped_column(Integer, default=0)
     num_rows: Mapped[int] = mapped_column(Integer, default=0)
     nnz: Mapped[int] = mapped_column(Integer, default=0)
-    input_path: Mapped[str] = mapped_column(Text, default="")
-    result_path: Mapped[str | None] = mapped_column(Text, default=None)
-    status: Mapped[str | None] = mapped_column(String(32), default=None)
-    termination: Mapped[str | None] = mapped_column(String(32), default=None)
+    input_path: Mapped[str] = mapped_column(FreeText(), default="")
+    result_path: Mapped[str | None] = mapped_column(FreeText(), default=None)
+    status: Mapped[str | None] = mapped_column(FreeText(32), default=None)
+    termination: Mapped[str | None] = mapped_column(FreeText(32), default=None)
     objective: Mapped[float | None] = mapped_column(Float, default=None)
     solve_seconds: Mapped[float | None] = mapped_column(Float, default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(FreeText(), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     requeues: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -108,4 +134,4 @@ class IncumbentRow(Base):
     t: Mapped[float] = mapped_column(Float)
     objective: Mapped[float] = mapped_column(Float)
     bound: Mapped[float | None] = mapped_column(Float, default=None)
-    source: Mapped[str] = mapped_column(String(16), default="solver")
+    source: Mapped[str] = mapped_column(FreeText(16), default="solver")

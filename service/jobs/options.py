@@ -7,6 +7,7 @@ Unknown names and bad values raise ``InvalidOptionError`` naming the option and 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -25,7 +26,8 @@ _M = TypeVar("_M", bound=BaseModel)
 class JobOptions(BaseModel):
     """Options of one job, after validation and capping (what is stored with the job)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN/Infinity cannot be stored as JSON (PostgreSQL refuses them) and mean nothing here
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     solver: str = "scip"
     mode: str = "exact"
@@ -48,7 +50,7 @@ OPTION_NAMES = tuple(JobOptions.model_fields)
 class DmmvOptions(BaseModel):
     """Options of a DMMV job (what is stored with it; ``device`` comes from the settings)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     time_limit: float = Field(default=60.0, gt=0)
     seed: int = Field(default=0, ge=0)
@@ -118,6 +120,9 @@ def parse_options(
     if opts.params:
         table = (param_table or _backend_params)(opts.solver)
         updates["params"] = check_params(opts.solver, opts.params, table)
+        for key, value in updates["params"].items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InvalidOptionError(f"params.{key}", f"expected a finite number, got {value}")
     return opts.model_copy(update=updates)
 
 

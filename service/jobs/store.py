@@ -1,17 +1,33 @@
 """Job store: SQLAlchemy 2 over SQLite (WAL, one writer at a time) or PostgreSQL by URL.
 
 Every method is one short transaction and returns frozen records (``service.jobs.records``).
+Both backends behave alike: JSON is strict (no NaN/Infinity, which PostgreSQL rejects), free
+text is cleaned (``models.FreeText``), and the tag filter is an exact, case-sensitive substring
+test (LIKE is case-insensitive on SQLite and treats ``_``/``%`` as wildcards).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, inspect, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.jobs.models import Base, BatchRow, IncumbentRow, JobKind, JobRow, JobState, utcnow
@@ -26,11 +42,34 @@ from service.jobs.records import (
 RESTART_REASON = "interrupted twice by a server restart (re-queued once already)"
 
 
+def _json_dumps(value: Any) -> str:
+    # strict JSON on every backend: PostgreSQL refuses NaN/Infinity, SQLite would store them
+    return json.dumps(value, allow_nan=False)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine; for SQLite: WAL, NORMAL sync and a busy timeout on every connection."""
+    """An engine; for SQLite: WAL, NORMAL sync and a busy timeout on every connection.
+
+    Raises:
+        ModuleNotFoundError: the database driver is missing (PostgreSQL: extra ``postgres``).
+    """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        try:
+            return create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                json_serializer=_json_dumps,
+            )
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(
+                f"no driver for {url.split('://')[0]}: {exc} "
+                "(for PostgreSQL: pip install 'mipguide[postgres]')"
+            ) from exc
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json_dumps
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -42,6 +81,11 @@ def make_engine(url: str) -> Engine:
         cur.close()
 
     return engine
+
+
+def _unstorable(*values: str | None) -> bool:
+    """A NUL can match nothing stored, and PostgreSQL fails a query that carries one."""
+    return any(v is not None and "\x00" in v for v in values)
 
 
 def migrate(engine: Engine) -> list[str]:
@@ -70,7 +114,10 @@ class JobStore:
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite allows one writer; serializing writes here avoids busy retries under load.
-        self._write_lock = threading.Lock()
+        # PostgreSQL takes concurrent writers (every transition is a guarded UPDATE).
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -84,6 +131,15 @@ class JobStore:
     def _read(self) -> Iterator[Session]:
         with self._sessions() as session:
             yield session
+
+    def _contains(self, column: Any, needle: str) -> ColumnElement[bool]:
+        """Exact, case-sensitive substring test (no LIKE wildcards) on every backend."""
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            return func.instr(column, needle) > 0
+        if dialect == "postgresql":
+            return func.strpos(column, needle) > 0
+        return column.contains(needle, autoescape=True)  # type: ignore[no-any-return]
 
     def ping(self) -> bool:
         with self._read() as s:
@@ -120,6 +176,8 @@ class JobStore:
             return [JobRecord.from_row(r) for r in rows]
 
     def get(self, job_id: str) -> JobRecord | None:
+        if _unstorable(job_id):
+            return None
         with self._read() as s:
             row = s.scalar(select(JobRow).where(JobRow.id == job_id))
             return JobRecord.from_row(row) if row is not None else None
@@ -136,13 +194,15 @@ class JobStore:
         offset: int = 0,
     ) -> tuple[list[JobRecord], int]:
         """Jobs newest first, and the total count matching the filters."""
+        if _unstorable(owner, tag, batch_id):
+            return [], 0
         query = select(JobRow)
         if owner is not None:
             query = query.where(JobRow.owner == owner)
         if state is not None:
             query = query.where(JobRow.state == state.value)
         if tag is not None:
-            query = query.where(JobRow.tags_text.like(f"%,{tag},%"))
+            query = query.where(self._contains(JobRow.tags_text, f",{tag},"))
         if batch_id is not None:
             query = query.where(JobRow.batch_id == batch_id)
         if kind is not None:
@@ -304,6 +364,8 @@ class JobStore:
             return BatchRecord.from_row(row)
 
     def get_batch(self, batch_id: str) -> BatchRecord | None:
+        if _unstorable(batch_id):
+            return None
         with self._read() as s:
             row = s.get(BatchRow, batch_id)
             return BatchRecord.from_row(row) if row is not None else None

@@ -7,7 +7,8 @@ TIME_LIMIT) and the interrupt (stops within one poll with INTERRUPTED).
 
 Configure it by constructing ``FakeBackend(FakeScript(...))``, or, through the registry, with
 the params ``delay``, ``status``, ``objective_step`` (emit incumbents improving by this step
-every ``incumbent_every`` seconds).
+every ``incumbent_every`` seconds), and ``ignore_time_limit`` / ``ignore_interrupt`` to play a
+misbehaving backend (a hung solver: what the executor's watchdog and kill path are for).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _PARAMS: dict[str, type] = {
     "status": str,
     "objective_step": float,
     "incumbent_every": float,
+    "ignore_time_limit": bool,
+    "ignore_interrupt": bool,
 }
 
 
@@ -50,6 +53,8 @@ class FakeScript:
         bound: the dual bound to report (None: the objective of x when OPTIMAL).
         delay: seconds the solve takes.
         incumbents: (seconds, objective) pairs emitted in order while waiting.
+        ignore_time_limit: run the full delay whatever the time limit (a misbehaving backend).
+        ignore_interrupt: never poll the interrupt (a hung backend only a signal stops).
     """
 
     status: Status = Status.OPTIMAL
@@ -57,6 +62,8 @@ class FakeScript:
     bound: float | None = None
     delay: float = 0.0
     incumbents: tuple[tuple[float, float], ...] = ()
+    ignore_time_limit: bool = False
+    ignore_interrupt: bool = False
 
 
 _REASONS = {
@@ -107,7 +114,15 @@ class FakeBackend:
             sign = -1.0 if problem.sense == Sense.MINIMIZE else 1.0
             k = max(1, int(delay / every))
             incumbents = tuple((every * (i + 1), sign * float(step) * (i + 1)) for i in range(k))
-        return FakeScript(status, script.x, script.bound, delay, incumbents)
+        return FakeScript(
+            status,
+            script.x,
+            script.bound,
+            delay,
+            incumbents,
+            bool(params.get("ignore_time_limit", script.ignore_time_limit)),
+            bool(params.get("ignore_interrupt", script.ignore_interrupt)),
+        )
 
     def solve(
         self,
@@ -121,13 +136,13 @@ class FakeBackend:
         tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)
         clock = Stopwatch()
         stop_at = script.delay
-        if options.time_limit is not None:
+        if options.time_limit is not None and not script.ignore_time_limit:
             stop_at = min(stop_at, options.time_limit)
         reason: TerminationReason | None = None
         pending = list(script.incumbents)
         wake = threading.Event()
         while True:
-            if interrupt is not None and interrupt.is_set():
+            if interrupt is not None and interrupt.is_set() and not script.ignore_interrupt:
                 reason = TerminationReason.INTERRUPTED
                 break
             now = clock()

@@ -1,4 +1,4 @@
-"""Cancel, worker crash and server restart against a one-worker server."""
+"""Cancel, worker crash, watchdog and server restart against a one-worker server."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import re
 import signal
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from service.client import ApiError, MipguideClient
-from tests.api.serverutil import Server
+from tests.api.serverutil import TINY_MPS, Server, launch
 
 
 def wait_running(client: MipguideClient, job_id: str, timeout: float = 30.0) -> int:
@@ -94,6 +96,42 @@ def test_restart_keeps_jobs_results_logs_and_requeues_running_once(
         assert gone.state == "failed" and "restart" in (gone.error or "")
         done = client.wait(queued.id, timeout=60)
         assert done.objective == pytest.approx(optimum("stein27"))
+
+
+def test_watchdog_ends_jobs_that_overrun_their_time_limit(tmp_path: Path) -> None:
+    """A backend that overruns its time limit is interrupted at time_limit + watchdog_grace
+    (completed, termination time_limit); one that ignores the interrupt too is killed (failed,
+    with the reason) and its worker replaced; the next job is served either way."""
+    limit, grace, slack = 1.0, 0.5, 2.0
+    srv = launch(tmp_path, workers=1, watchdog_grace=str(grace))
+    overrun = {"delay": 30, "ignore_time_limit": True}
+    hung = {**overrun, "ignore_interrupt": True}
+    try:
+        with srv.client() as client:
+            job = client.submit(
+                ("t.mps", TINY_MPS), solver="fake", time_limit=limit, params=overrun
+            )
+            done = client.wait(job.id, timeout=30)
+            assert (done.state, done.termination) == ("completed", "time_limit")
+            assert _ran_for(done.raw) < limit + grace + slack
+
+            job = client.submit(("t.mps", TINY_MPS), solver="fake", time_limit=limit, params=hung)
+            pid = wait_running(client, job.id)
+            done = client.wait(job.id, timeout=30)
+            assert done.state == "failed" and (done.error or "").startswith("watchdog:")
+            assert _ran_for(done.raw) < limit + grace + slack
+            assert "[mipguide] failed: watchdog" in client.log(job.id)[0]
+
+            after = client.submit(("t.mps", TINY_MPS), wait=30)
+            assert after.objective == pytest.approx(-2.0)
+            assert wait_running(client, after.id) != pid  # a fresh worker served it
+    finally:
+        srv.stop()
+
+
+def _ran_for(job: dict[str, Any]) -> float:
+    started = datetime.fromisoformat(job["started_at"])
+    return (datetime.fromisoformat(job["finished_at"]) - started).total_seconds()
 
 
 def test_a_job_queued_behind_a_terminated_one_runs_on_the_replacement(

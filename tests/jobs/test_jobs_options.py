@@ -12,7 +12,7 @@ SETTINGS = Settings(default_time_limit=30.0, max_time_limit=100.0, max_threads=4
 
 
 def table(_solver: str) -> dict[str, type]:
-    return {"limits/nodes": int, "presolving/emphasis": str}
+    return {"limits/nodes": int, "presolving/emphasis": str, "limits/time": float}
 
 
 def test_defaults_and_cap() -> None:
@@ -43,6 +43,10 @@ def test_form_strings_are_coerced() -> None:
         ({"params": "[1, 2]"}, "params"),
         ({"params": '{"limits/nodes": "many"}'}, "params.limits/nodes"),
         ({"params": '{"nope": 1}'}, "params.nope"),
+        # non-finite numbers cannot be stored as JSON (PostgreSQL refuses them)
+        ({"gap": "inf"}, "gap"),
+        ({"time_limit": "nan"}, "time_limit"),
+        ({"params": '{"limits/time": Infinity}'}, "params.limits/time"),
     ],
 )
 def test_bad_options_name_the_option(raw: dict[str, str], option: str) -> None:

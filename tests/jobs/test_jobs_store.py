@@ -1,16 +1,21 @@
-"""JobStore contracts: run order, state transitions, restart recovery, retention, filters."""
+"""JobStore contracts on SQLite and PostgreSQL: run order, transitions, recovery, retention,
+filters."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from service.jobs.models import JobState, utcnow
 from service.jobs.records import IncumbentRecord, JobSpec, Outcome
 from service.jobs.store import RESTART_REASON, JobStore
+from service.settings import Settings
 
 
 def spec(job_id: str, priority: int = 0, owner: str = "", tags: tuple[str, ...] = ()) -> JobSpec:
@@ -29,9 +34,14 @@ def spec(job_id: str, priority: int = 0, owner: str = "", tags: tuple[str, ...] 
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    s = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
+    """The same contracts on SQLite and on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    s = JobStore(url)
     yield s
     s.close()
 
@@ -90,6 +100,50 @@ def test_incumbents_since(store: JobStore) -> None:
     assert [i.seq for i in store.incumbents("a", since=1)] == [2, 3]
 
 
+def test_tag_filter_is_exact_and_case_sensitive(store: JobStore) -> None:
+    # LIKE would let "_" match "-" and, on SQLite only, "X" match "x"
+    store.create_jobs([spec("a", tags=("a_b", "X")), spec("b", tags=("a-b", "x"))])
+    assert [j.id for j in store.list_jobs(tag="a_b")[0]] == ["a"]
+    assert [j.id for j in store.list_jobs(tag="X")[0]] == ["a"]
+    assert store.list_jobs(tag="%")[1] == 0
+
+
+def test_free_text_is_stored_alike_on_every_backend(store: JobStore) -> None:
+    # PostgreSQL refuses NUL characters and over-long VARCHARs; SQLite took both
+    long_name = "m" * 600 + ".mps"
+    store.create_jobs([_named("a", long_name, "p\x00q")])
+    job = store.get("a")
+    assert job is not None and job.filename == long_name[:512] and job.problem_name == "pq"
+    store.finish("a", Outcome(JobState.FAILED, error="bad\x00byte", termination="t" * 40))
+    job = store.get("a")
+    assert job is not None and job.error == "badbyte" and job.termination == "t" * 32
+    assert store.get("a\x00") is None and store.list_jobs(batch_id="\x00") == ([], 0)
+
+
+def test_json_is_strict_on_every_backend(store: JobStore) -> None:
+    bad = replace(spec("a"), options={"gap": math.inf})
+    with pytest.raises((ValueError, StatementError), match="Out of range float values"):
+        store.create_jobs([bad])
+    assert store.get("a") is None
+
+
+def _named(job_id: str, filename: str, problem_name: str) -> JobSpec:
+    return replace(spec(job_id), filename=filename, problem_name=problem_name)
+
+
+@pytest.mark.parametrize(
+    ("db_url", "expected"),
+    [
+        ("postgresql://u:p@db/mipguide", "postgresql+psycopg://u:p@db/mipguide"),
+        ("postgres://u@db:5433/m", "postgresql+psycopg://u@db:5433/m"),
+        ("postgresql+psycopg://u@db/m", "postgresql+psycopg://u@db/m"),
+        ("sqlite:////x/j.db", "sqlite:////x/j.db"),
+    ],
+)
+def test_postgres_urls_use_the_shipped_driver(db_url: str, expected: str) -> None:
+    assert Settings(db_url=db_url).database_url == expected
+
+
 def test_kind_is_stored_and_filters_the_list(store: JobStore) -> None:
     from dataclasses import replace
 
@@ -116,6 +170,26 @@ def test_a_database_without_the_kind_column_is_migrated(tmp_path: Path) -> None:
         conn.execute("ALTER TABLE jobs DROP COLUMN kind")
         assert "kind" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
     new = JobStore(f"sqlite:///{path}")
+    try:
+        job = new.get("old1")
+        assert job is not None and job.kind == JobKind.SOLVE
+        new.create_jobs([spec("new1")])
+        assert new.list_jobs()[1] == 2
+    finally:
+        new.close()
+
+
+def test_a_postgres_database_without_the_kind_column_is_migrated(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    from service.jobs.models import JobKind
+
+    old = JobStore(pg_url)
+    old.create_jobs([spec("old1")])
+    with old.engine.begin() as conn:  # the table as an older release created it
+        conn.execute(text("ALTER TABLE jobs DROP COLUMN kind"))
+    old.close()
+    new = JobStore(pg_url)
     try:
         job = new.get("old1")
         assert job is not None and job.kind == JobKind.SOLVE

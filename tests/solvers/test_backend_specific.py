@@ -139,6 +139,16 @@ def test_fake_honours_time_limit_and_interrupt() -> None:
     assert out.solve_seconds < 1.0
 
 
+def test_fake_can_ignore_its_time_limit_and_interrupt() -> None:
+    params = {"delay": 0.3, "ignore_time_limit": "true", "ignore_interrupt": True}
+    interrupt = Interrupt()
+    interrupt.set()
+    out = get_backend("fake").solve(
+        KNAPSACK, SolveOptions(time_limit=0.05, params=params), interrupt=interrupt
+    )
+    assert out.termination.reason == TerminationReason.OPTIMAL and out.solve_seconds >= 0.3
+
+
 def test_fake_params_through_registry() -> None:
     out = get_backend("fake").solve(
         KNAPSACK,
