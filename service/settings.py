@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     max_batch_jobs: int = 1000
     max_running_per_key: int = Field(default=8, ge=1, description="running jobs per API key")
     max_queued_per_key: int = Field(default=10_000, ge=1, description="queued jobs per key (429)")
+    allow_fake_solver: bool = Field(
+        default=False, description="accept solver=fake (a scripted test backend) in jobs"
+    )
     max_threads: int = Field(default=8, ge=1, description="largest threads option accepted")
     max_wait: float = Field(default=600.0, description="largest ?wait= in seconds")
     cancel_grace: float = Field(default=0.5, description="interrupt -> SIGTERM, seconds")

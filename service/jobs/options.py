@@ -107,8 +107,9 @@ def parse_options(
     opts = _validate(JobOptions, data)
     if opts.dmmv_seconds is not None and not opts.dmmv:
         raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")
-    if opts.solver not in backend_names():
-        raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", backend_names())
+    solvers = [n for n in backend_names() if n != "fake" or settings.allow_fake_solver]
+    if opts.solver not in solvers:
+        raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", solvers)
     if opts.mode not in MODES:
         raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
     if opts.threads > settings.max_threads:

@@ -103,7 +103,7 @@ def test_watchdog_ends_jobs_that_overrun_their_time_limit(tmp_path: Path) -> Non
     (completed, termination time_limit); one that ignores the interrupt too is killed (failed,
     with the reason) and its worker replaced; the next job is served either way."""
     limit, grace, slack = 1.0, 0.5, 2.0
-    srv = launch(tmp_path, workers=1, watchdog_grace=str(grace))
+    srv = launch(tmp_path, workers=1, watchdog_grace=str(grace), allow_fake_solver="true")
     overrun = {"delay": 30, "ignore_time_limit": True}
     hung = {**overrun, "ignore_interrupt": True}
     try:

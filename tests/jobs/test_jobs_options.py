@@ -97,3 +97,11 @@ def test_dmmv_job_options() -> None:
     with pytest.raises(InvalidOptionError) as info:
         parse_dmmv_options({"nope": 1}, SETTINGS)
     assert info.value.valid == sorted(DMMV_OPTION_NAMES)
+
+
+def test_fake_solver_only_when_allowed() -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        parse_options({"solver": "fake"}, SETTINGS)
+    assert "fake" not in err.value.valid and "scip" in err.value.valid
+    allowed = SETTINGS.model_copy(update={"allow_fake_solver": True})
+    assert parse_options({"solver": "fake"}, allowed).solver == "fake"
