@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from service.errors import BackendUnavailableError, InvalidOptionError
@@ -63,6 +64,15 @@ _REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 
+# How many close names an "unknown parameter" error lists when the valid set is large.
+CLOSE_NAMES = 20
+
+
+def closest_names(name: str, valid: Iterable[str], k: int = CLOSE_NAMES) -> list[str]:
+    """The k valid names most similar to ``name`` (difflib ratio), best first."""
+    return difflib.get_close_matches(name, list(valid), n=k, cutoff=0.0)
+
+
 def backend_names() -> list[str]:
     """All registered backend names (installed or not)."""
     return list(_REGISTRY)
@@ -97,8 +107,16 @@ def check_params(
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key not in valid:
-            raise InvalidOptionError(f"params.{key}", f"unknown {backend} parameter", valid)
+            # a short table is listed whole; a long one (SCIP has ~3000) by its closest names
+            short = len(valid) <= CLOSE_NAMES
+            names = list(valid) if short else closest_names(key, valid)
+            hint = "valid" if short else f"{len(valid)} valid; closest"
+            raise InvalidOptionError(
+                f"params.{key}", f"unknown {backend} parameter ({hint})", names
+            )
         typ = valid[key]
+        if typ is int and isinstance(value, float) and not value.is_integer():
+            raise InvalidOptionError(f"params.{key}", f"expected int, got {value!r}")
         try:
             if typ is bool and isinstance(value, str):
                 if value.lower() not in ("true", "false", "1", "0"):

@@ -5,11 +5,10 @@ Nothing here imports a solver package.
 
 from __future__ import annotations
 
-import difflib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,6 @@ from google.protobuf.message import Message
 from service.errors import InvalidOptionError
 from service.problem.model import Problem
 from service.problem.verify import verify
-from service.solvers.base import check_params
 from service.solvers.types import (
     IncumbentSource,
     IncumbentTracker,
@@ -30,36 +28,6 @@ from service.solvers.types import (
 
 # How often watcher threads look at the interrupt flag (seconds).
 POLL_SECONDS = 0.05
-# How many close names an "unknown parameter" error lists when the valid set is large.
-CLOSE_NAMES = 20
-
-
-def closest_names(name: str, valid: Iterable[str], k: int = CLOSE_NAMES) -> list[str]:
-    """The k valid names most similar to ``name`` (difflib ratio), best first."""
-    return difflib.get_close_matches(name, list(valid), n=k, cutoff=0.0)
-
-
-def validate_params(
-    backend: str, params: Mapping[str, Any], valid: Mapping[str, type], k: int = CLOSE_NAMES
-) -> dict[str, Any]:
-    """Validate pass-through parameters; coerce them to the declared types.
-
-    Unknown names raise with the whole list when it is short, else with the k closest names.
-
-    Raises:
-        InvalidOptionError: unknown name, or a value of the wrong type.
-    """
-    for key in params:
-        if key not in valid:
-            names = list(valid) if len(valid) <= k else closest_names(key, valid, k)
-            hint = "valid" if len(valid) <= k else f"{len(valid)} valid; closest"
-            raise InvalidOptionError(
-                f"params.{key}", f"unknown {backend} parameter ({hint})", names
-            )
-    for key, value in params.items():
-        if valid[key] is int and isinstance(value, float) and not value.is_integer():
-            raise InvalidOptionError(f"params.{key}", f"expected int, got {value!r}")
-    return check_params(backend, params, valid)
 
 
 def start_values(problem: Problem, options: SolveOptions) -> np.ndarray | None:

@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 
 from service.errors import SolverError
 from service.problem.model import Problem, Sense
+from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     Stopwatch,
@@ -35,7 +36,6 @@ from service.solvers.common import (
     proto_scalar_fields,
     set_proto_field,
     start_values,
-    validate_params,
 )
 from service.solvers.types import (
     IncumbentCallback,
@@ -218,7 +218,7 @@ class CpSatBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = validate_params(self.name, options.params, self.param_names())
+        params = check_params(self.name, options.params, self.param_names())
         start = start_values(problem, options)
         form = self._form(problem)
         if isinstance(form, str):

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from service.problem.model import Problem, Sense
-from service.solvers.common import Stopwatch, start_values, validate_params
+from service.solvers.base import check_params
+from service.solvers.common import Stopwatch, start_values
 from service.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
@@ -131,7 +132,7 @@ class FakeBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = validate_params(self.name, options.params, _PARAMS)
+        params = check_params(self.name, options.params, _PARAMS)
         script = self._script(problem, params)
         tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)
         clock = Stopwatch()

@@ -42,6 +42,7 @@ from ortools.util.python.solve_interrupter import SolveInterrupter
 
 from service.errors import InvalidOptionError, SolverError
 from service.problem.model import Problem, Sense
+from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     Stopwatch,
@@ -50,7 +51,6 @@ from service.solvers.common import (
     proto_scalar_fields,
     set_proto_field,
     start_values,
-    validate_params,
 )
 from service.solvers.types import (
     IncumbentCallback,
@@ -193,7 +193,7 @@ class MathOptBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = validate_params(self.name, options.params, self.param_names())
+        params = check_params(self.name, options.params, self.param_names())
         start = start_values(problem, options)
         notes: list[str] = []
         solve_params = self._parameters(problem, options, params, notes)

@@ -34,12 +34,12 @@ from pyscipopt.scip import Expr, ExprCons
 
 from service.errors import InvalidOptionError, SolverError
 from service.problem.model import Problem, Sense
+from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     Stopwatch,
     offer_start,
     start_values,
-    validate_params,
 )
 from service.solvers.types import (
     IncumbentCallback,
@@ -280,7 +280,7 @@ class ScipBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = validate_params(self.name, options.params, self.param_names())
+        params = check_params(self.name, options.params, self.param_names())
         start = start_values(problem, options)
         tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)
         clock = Stopwatch()
