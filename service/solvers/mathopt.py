@@ -441,8 +441,10 @@ def _caps(
     )
 
 
-class HighsBackend(MathOptBackend):
-    name = "highs"
+class OrtoolsHighsBackend(MathOptBackend):
+    """HiGHS through MathOpt; the ``highs`` backend (highspy in a child) has callbacks."""
+
+    name = "ortools-highs"
     caps = _caps(
         mathopt.SolverType.HIGHS,
         log_incumbents=True,
