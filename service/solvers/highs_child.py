@@ -13,6 +13,7 @@ simplex/IPM/MIP interrupt callback once the parent has written ``stop`` (or clos
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -216,8 +217,11 @@ def main() -> None:
     code = 0
     try:
         solve(arrays, request, channel, stop)
-    except Exception as exc:  # every failure goes to the parent as a message
-        channel.send(Msg.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    except BrokenPipeError:
+        code = 1  # the parent is gone; nobody to tell
+    except Exception as exc:  # every other failure goes to the parent as a message
+        with contextlib.suppress(OSError):
+            channel.send(Msg.ERROR, detail=f"{type(exc).__name__}: {exc}")
         code = 1
     # os._exit: the stdin watcher is blocked in a read on the buffered stdin, which would stall
     # or abort interpreter shutdown; everything worth keeping has been flushed.
