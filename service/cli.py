@@ -53,7 +53,7 @@ def fail(exc: Exception) -> typer.Exit:
 def solve(
     file: Annotated[Path, typer.Argument(help="MPS (.mps, .mps.gz, .mps.bz2), LP or JSON model")],
     solver: Annotated[
-        str, typer.Option(help="scip | cpsat | highs | glop | pdlp | ortools-scip")
+        str, typer.Option(help="scip | cpsat | highs | ortools-highs | glop | pdlp | ortools-scip")
     ] = "",
     time_limit: Annotated[float | None, typer.Option(help="seconds")] = None,
     gap: Annotated[float | None, typer.Option(help="relative gap to stop at")] = None,

@@ -22,7 +22,7 @@ def mipguide(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
     )
 
 
-@pytest.mark.parametrize("solver", ["scip", "cpsat", "highs"])
+@pytest.mark.parametrize("solver", ["scip", "cpsat", "highs", "ortools-highs"])
 def test_solve_writes_verified_json(tmp_path: Path, solver: str) -> None:
     out = tmp_path / "r.json"
     proc = mipguide("solve", str(MIPLIB / "p0033.mps.gz"), "--solver", solver, "--out", str(out))

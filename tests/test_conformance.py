@@ -20,7 +20,7 @@ with (MIPLIB / "catalog.csv").open() as _f:
 EASY = [row for row in CATALOG if row["difficulty"] == "easy"]
 # Exact backends only: PDLP is a first-order method whose answers are accurate to its
 # tolerances (about 1e-4), so it is checked separately with a looser tolerance.
-EXACT_BACKENDS = ["scip", "highs", "cpsat", "glop", "ortools-scip"]
+EXACT_BACKENDS = ["scip", "highs", "ortools-highs", "cpsat", "glop", "ortools-scip"]
 REL_TOL = 1e-6
 TIME_LIMIT = 60.0
 # CP-SAT's portfolio is built for several workers: with one it runs no LP-based subsolver and

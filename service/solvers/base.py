@@ -56,7 +56,8 @@ class SolverBackend(Protocol):
 _REGISTRY: dict[str, tuple[str, str]] = {
     "scip": ("service.solvers.scip", "ScipBackend"),
     "cpsat": ("service.solvers.cpsat", "CpSatBackend"),
-    "highs": ("service.solvers.mathopt", "HighsBackend"),
+    "highs": ("service.solvers.highs", "HighsBackend"),
+    "ortools-highs": ("service.solvers.mathopt", "OrtoolsHighsBackend"),
     "glop": ("service.solvers.mathopt", "GlopBackend"),
     "pdlp": ("service.solvers.mathopt", "PdlpBackend"),
     "ortools-scip": ("service.solvers.mathopt", "OrtoolsScipBackend"),

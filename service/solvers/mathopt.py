@@ -7,7 +7,8 @@ callbacks, an interrupter and a log-line callback. The model is built as a ``Mod
 repeated fields are filled from numpy arrays in bulk (no Python object per nonzero), then loaded
 with ``Model.from_model_proto``; on a 1M-nonzero model that takes well under a second.
 
-What each solver gives us (OR-Tools 9.15):
+What each solver gives us (OR-Tools 9.15; HiGHS here is the ``ortools-highs`` backend, the
+``highs`` backend runs highspy in a child process and has callbacks and an interrupt):
 
 =========  ===============  ====================================  =========================
 solver     problems         incumbents                            interrupt
@@ -441,8 +442,10 @@ def _caps(
     )
 
 
-class HighsBackend(MathOptBackend):
-    name = "highs"
+class OrtoolsHighsBackend(MathOptBackend):
+    """HiGHS through MathOpt; the ``highs`` backend (highspy in a child) has callbacks."""
+
+    name = "ortools-highs"
     caps = _caps(
         mathopt.SolverType.HIGHS,
         log_incumbents=True,

@@ -11,7 +11,7 @@ from service.problem.model import Problem, Sense, make_problem
 from service.solvers.base import SolverBackend
 from service.solvers.types import Status
 
-REAL_BACKENDS = ["scip", "cpsat", "highs", "glop", "pdlp", "ortools-scip"]
+REAL_BACKENDS = ["scip", "cpsat", "highs", "ortools-highs", "glop", "pdlp", "ortools-scip"]
 ALL_BACKENDS = [*REAL_BACKENDS, "fake"]
 INF = np.inf
 

@@ -1,4 +1,7 @@
-"""Behaviour that belongs to one backend: SCIP settings, CP-SAT scaling, HiGHS log parsing, fake."""
+"""Behaviour that belongs to one backend: SCIP settings, CP-SAT scaling, HiGHS log parsing, fake.
+
+The ``highs`` backend (highspy in a child process) has its own file, ``test_highs.py``.
+"""
 
 from __future__ import annotations
 
@@ -100,9 +103,9 @@ def test_highs_log_parser() -> None:
     assert parse_highs_incumbent("Solving report") is None
 
 
-def test_highs_passthrough_options() -> None:
+def test_ortools_highs_passthrough_options() -> None:
     params = {"highs.mip_heuristic_effort": 0.3, "highs.presolve": "off", "heuristics": "high"}
-    out = get_backend("highs").solve(KNAPSACK, SolveOptions(params=params))
+    out = get_backend("ortools-highs").solve(KNAPSACK, SolveOptions(params=params))
     assert out.objective == pytest.approx(23.0)
 
 

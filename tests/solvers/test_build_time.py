@@ -46,7 +46,7 @@ def random_problem(rows: int, cols: int, nnz: int, seed: int = 0) -> Problem:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("solver", ["scip", "highs"])
+@pytest.mark.parametrize("solver", ["scip", "highs", "ortools-highs"])
 @pytest.mark.parametrize("shape", [(2000, 50000), (100000, 50000)], ids=["wide", "tall"])
 def test_build_vs_solve_1m_nonzeros(solver: str, shape: tuple[int, int]) -> None:
     problem = random_problem(*shape, nnz=1_000_000)
@@ -61,7 +61,7 @@ def test_build_vs_solve_1m_nonzeros(solver: str, shape: tuple[int, int]) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("solver", ["scip", "highs", "cpsat", "ortools-scip"])
+@pytest.mark.parametrize("solver", ["scip", "highs", "ortools-highs", "cpsat", "ortools-scip"])
 def test_build_cap6000(solver: str) -> None:
     problem = read_problem(MIPLIB / "cap6000.mps.gz")
     gc.collect()  # do not time the collection of an earlier test's big model

@@ -64,7 +64,7 @@ def test_interrupt_from_another_thread(backend: SolverBackend) -> None:
     refuse_or_none(backend, HARD)
     interrupt = Interrupt()
     timer = threading.Timer(0.5, interrupt.set)
-    cannot = backend.name == "highs"  # OR-Tools passes no interrupter to HiGHS
+    cannot = backend.name == "ortools-highs"  # OR-Tools passes no interrupter to HiGHS
     t0 = time.perf_counter()
     timer.start()
     out = backend.solve(HARD, SolveOptions(time_limit=1.5 if cannot else 30), interrupt=interrupt)
