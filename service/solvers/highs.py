@@ -37,13 +37,13 @@ import numpy as np
 
 from service.errors import InvalidOptionError, SolverError
 from service.problem.model import Problem, Sense
+from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     gap_closed,
     limit_reason,
     offer_start,
     start_values,
-    validate_params,
 )
 from service.solvers.highs_wire import STOP, Msg, decode_message, decode_vector, write_request
 from service.solvers.types import (
@@ -292,7 +292,7 @@ class HighsBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = validate_params(self.name, options.params, self.param_names())
+        params = check_params(self.name, options.params, self.param_names())
         start = start_values(problem, options)
         request = {
             "sense": int(problem.sense),
