@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -63,3 +64,24 @@ def launch(data_dir: Path, workers: int, **settings: str) -> Server:
 
 
 TINY_MPS = TINY_MPS_TEXT.encode()
+
+
+def submit_concurrently(url: str, key: str, tag: str, n: int) -> list[httpx.Response]:
+    """Upload n tiny models at once (one asyncio client, 50 connections); the responses."""
+
+    async def submit_all() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(
+            base_url=url, headers={"X-API-Key": key}, timeout=120, limits=limits
+        ) as http:
+            sends = [
+                http.post(
+                    "/v1/jobs",
+                    files={"file": (f"tiny{i}.mps", TINY_MPS)},
+                    data={"tags": tag, "time_limit": "10"},
+                )
+                for i in range(n)
+            ]
+            return await asyncio.gather(*sends)
+
+    return asyncio.run(submit_all())

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.client import MipguideClient
-from tests.api.serverutil import TINY_MPS, Server
+from tests.api.serverutil import TINY_MPS, Server, submit_concurrently
 
 
 @pytest.mark.parametrize("name", ["p0033", "stein27"])
@@ -137,23 +135,7 @@ def test_json_model_submission(server: Server) -> None:
 def test_200_concurrent_submissions_none_lost(server: Server) -> None:
     tag = "c" + uuid.uuid4().hex[:8]
 
-    async def submit_all() -> list[httpx.Response]:
-        limits = httpx.Limits(max_connections=50)
-        headers = {"X-API-Key": "key-alpha-123"}
-        async with httpx.AsyncClient(
-            base_url=server.url, headers=headers, timeout=120, limits=limits
-        ) as http:
-            sends = [
-                http.post(
-                    "/v1/jobs",
-                    files={"file": (f"tiny{i}.mps", TINY_MPS)},
-                    data={"tags": tag, "time_limit": "10"},
-                )
-                for i in range(200)
-            ]
-            return await asyncio.gather(*sends)
-
-    responses = asyncio.run(submit_all())
+    responses = submit_concurrently(server.url, "key-alpha-123", tag, 200)
     assert [r.status_code for r in responses] == [202] * 200
     ids = {r.json()["id"] for r in responses}
     assert len(ids) == 200

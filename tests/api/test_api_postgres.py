@@ -3,15 +3,13 @@ concurrent submissions, and inputs that SQLite stored but PostgreSQL used to ref
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.api.serverutil import KEY_A, TINY_MPS, Server, launch
+from tests.api.serverutil import KEY_A, TINY_MPS, Server, launch, submit_concurrently
 from tests.api.test_api_resilience import wait_running
 from tests.pg import PgCluster
 
@@ -51,21 +49,7 @@ def test_a_dmmv_job_is_stored_and_listed_by_kind(pg_server: Server) -> None:
 def test_50_concurrent_submissions_none_lost(pg_server: Server) -> None:
     tag = "c" + uuid.uuid4().hex[:8]
 
-    async def submit_all() -> list[httpx.Response]:
-        async with httpx.AsyncClient(
-            base_url=pg_server.url, headers={"X-API-Key": KEY_A}, timeout=120
-        ) as http:
-            sends = [
-                http.post(
-                    "/v1/jobs",
-                    files={"file": (f"tiny{i}.mps", TINY_MPS)},
-                    data={"tags": tag, "time_limit": "10"},
-                )
-                for i in range(50)
-            ]
-            return await asyncio.gather(*sends)
-
-    responses = asyncio.run(submit_all())
+    responses = submit_concurrently(pg_server.url, KEY_A, tag, 50)
     assert [r.status_code for r in responses] == [202] * 50
     ids = {r.json()["id"] for r in responses}
     with pg_server.client() as client:
