@@ -64,15 +64,36 @@ def solve(
     presolve: Annotated[bool, typer.Option(help="run the solver's presolve")] = True,
     param: Annotated[list[str], typer.Option(help="backend parameter KEY=VALUE (repeat)")] = [],  # noqa: B006
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+    mode: Annotated[
+        str, typer.Option(help="exact | pas (predict-and-search) | auto (pas when a model fits)")
+    ] = "exact",
+    model: Annotated[
+        str | None, typer.Option(help="NAME@VERSION for pas/auto (default: the best match)")
+    ] = None,
+    pas: Annotated[
+        list[str],
+        typer.Option(help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, widen, complete"),
+    ] = [],  # noqa: B006
 ) -> None:
-    """Solve one model with one backend; print a summary and write the verified JSON result."""
-    from service.commands.solve import parse_params, run_solve
+    """Solve one model with one backend; print a summary and write the verified JSON result.
+
+    ``--mode pas`` predicts the binaries with a PaS model, solves a trust-region subproblem,
+    then completes on the full model with the best solution as warm start.
+    """
+    from service.commands.solve import Guidance, parse_params, run_solve
     from service.solvers.types import SolveOptions
 
     settings = get_settings()
     try:
         if not file.exists():
             raise InputError(f"{file}: no such file")
+        guidance = Guidance(
+            mode=mode,
+            model=model,
+            pas=parse_params(pas, "--pas"),
+            model_dir=settings.model_dir,
+            device=settings.device,
+        )
         options = SolveOptions(
             time_limit=time_limit,
             rel_gap=gap,
@@ -83,7 +104,7 @@ def solve(
             presolve=presolve,
             params=parse_params(param),
         )
-        run_solve(file, solver or settings.default_solver, options, out, console)
+        run_solve(file, solver or settings.default_solver, options, out, console, guidance)
     except Exception as exc:
         raise fail(exc) from exc
 
@@ -130,7 +151,9 @@ def _family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size
 
 @app.command()
 def train(
-    family: Annotated[str, typer.Option(help="setcover | cauction | indset | facility")],
+    family: Annotated[
+        str, typer.Option(help="setcover | cauction | indset | facility, a comma list, or all")
+    ],
     out: Annotated[Path, typer.Option(help="registry directory .../NAME@VERSION")],
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
     train_seeds: Annotated[str, typer.Option(help="A-B")] = "0-99",
@@ -143,22 +166,36 @@ def train(
     pool_k: Annotated[int, typer.Option(min=1, help="solutions kept per instance")] = 32,
     pool_time: Annotated[float, typer.Option(help="SCIP seconds per instance")] = 10.0,
     pool_dir: Annotated[
-        Path | None, typer.Option(help="pool cache (default DATA_DIR/pools)")
+        Path | None,
+        typer.Option(
+            help="pool cache (default DATA_DIR/pools/FAMILY-SIZE; with several "
+            "families: POOL_DIR/FAMILY-SIZE)"
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=0, help="processes for the pools (0: all cores)")] = 0,
 ) -> None:
-    """Train a PaS model on solution pools of generated instances and register it."""
+    """Train a PaS model on solution pools of generated instances and register it.
+
+    Several families (a comma list or ``all``) train one model on their mix; pools are cached
+    per family, so a mix reuses the pools of the single-family models.
+    """
+    import sys
+
     from models.pools import PoolConfig
     from models.train import TrainConfig
     from service.commands.train import run_train
 
     settings = get_settings()
     try:
-        fam, sz, train_list = _family_size_seeds(family, size, train_seeds)
-        _, _, val_list = _family_size_seeds(family, size, val_seeds)
-        pools = pool_dir or settings.data_dir / "pools" / f"{fam.value}-{sz.value}"
+        names = _family_list(family)
+        fams = [_family_size_seeds(f, size, train_seeds)[0] for f in names]
+        _, sz, train_list = _family_size_seeds(names[0], size, train_seeds)
+        _, _, val_list = _family_size_seeds(names[0], size, val_seeds)
+        root = pool_dir or settings.data_dir / "pools"
+        several = len(fams) > 1 or pool_dir is None
+        pools = {f: root / f"{f.value}-{sz.value}" if several else root for f in fams}
         run_train(
-            fam,
+            fams,
             sz,
             train_list,
             val_list,
@@ -169,9 +206,20 @@ def train(
             workers or os.cpu_count() or 1,
             settings.device,
             console,
+            command="mipguide " + " ".join(sys.argv[1:]),
         )
     except Exception as exc:
         raise fail(exc) from exc
+
+
+def _family_list(spec: str) -> list[str]:
+    """``all`` or ``a,b`` -> family names (validated later)."""
+    from instances.registry import Family
+
+    if spec == "all":
+        return [f.value for f in Family]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    return list(dict.fromkeys(names)) or [spec]
 
 
 @bench_app.command("features")

@@ -6,17 +6,20 @@ Unknown names and bad values raise ``InvalidOptionError`` naming the option and 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.errors import InvalidOptionError
+from service.pipeline.pas_params import PasParams
 from service.settings import Settings
 from service.solvers.base import backend_names, check_params, get_backend
 from service.solvers.types import SolveOptions
 
-MODES = ("exact",)
+MODES = ("exact", "pas", "auto")
+_MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
 
 
 class JobOptions(BaseModel):
@@ -26,6 +29,8 @@ class JobOptions(BaseModel):
 
     solver: str = "scip"
     mode: str = "exact"
+    model: str | None = None
+    pas: dict[str, Any] = Field(default_factory=dict)
     time_limit: float = Field(default=60.0, gt=0)
     gap: float | None = Field(default=None, ge=0)
     threads: int = Field(default=1, ge=1)
@@ -49,16 +54,30 @@ def _split_tags(value: Any) -> list[str]:
     return tags
 
 
-def _params(value: Any) -> dict[str, Any]:
+def _params(value: Any, name: str = "params", what: str = "backend parameters") -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     try:
         parsed = json.loads(value) if value not in (None, "") else {}
     except (TypeError, ValueError) as exc:
-        raise InvalidOptionError("params", "expected a JSON object of backend parameters") from exc
+        raise InvalidOptionError(name, f"expected a JSON object of {what}") from exc
     if not isinstance(parsed, dict):
-        raise InvalidOptionError("params", "expected a JSON object of backend parameters")
+        raise InvalidOptionError(name, f"expected a JSON object of {what}")
     return parsed
+
+
+def _check_guidance(opts: JobOptions) -> None:
+    """Mode, model reference and PaS parameters (the model itself is resolved by the worker)."""
+    if opts.mode not in MODES:
+        raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
+    if opts.model is not None and not _MODEL_REF.match(opts.model):
+        raise InvalidOptionError("model", f"bad model reference {opts.model!r}: use NAME@VERSION")
+    if (opts.model or opts.pas) and opts.mode == "exact":
+        raise InvalidOptionError("mode", "model and pas options need mode pas or auto")
+    try:
+        PasParams.from_mapping(opts.pas)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("pas", str(exc), PasParams.__dataclass_fields__) from exc
 
 
 def parse_options(
@@ -86,6 +105,8 @@ def parse_options(
     if "tags" in data:
         data["tags"] = _split_tags(data["tags"])
     data["params"] = _params(data.get("params"))
+    if "pas" in data:
+        data["pas"] = _params(data["pas"], "pas", "PaS parameters")
     try:
         opts = JobOptions.model_validate(data)
     except ValidationError as exc:
@@ -94,8 +115,7 @@ def parse_options(
         raise InvalidOptionError(name, err["msg"]) from exc
     if opts.solver not in backend_names():
         raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", backend_names())
-    if opts.mode not in MODES:
-        raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
+    _check_guidance(opts)
     if opts.threads > settings.max_threads:
         raise InvalidOptionError("threads", f"at most {settings.max_threads}")
     updates: dict[str, Any] = {"time_limit": min(opts.time_limit, settings.max_time_limit)}

@@ -44,15 +44,21 @@ class _Channel:
             self.conn.send(msg)
 
 
-def worker_main(conn: Connection, warm_solver: str | None = None) -> None:
-    """Entry point of a worker process (multiprocessing spawn target)."""
+def worker_main(
+    conn: Connection, warm_solver: str | None = None, guidance: dict[str, str] | None = None
+) -> None:
+    """Entry point of a worker process (multiprocessing spawn target).
+
+    ``guidance``: ``model_dir`` and ``device`` for the guided modes (from the server's settings).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     channel = _Channel(conn)
     _warm_up(warm_solver)
     interrupts: dict[str, Interrupt] = {}
     jobs: list[tuple[Any, ...]] = []
     cv = threading.Condition()
-    threading.Thread(target=_solve_loop, args=(channel, jobs, interrupts, cv), daemon=True).start()
+    loop_args = (channel, jobs, interrupts, cv, guidance or {})
+    threading.Thread(target=_solve_loop, args=loop_args, daemon=True).start()
     channel.send(("ready", os.getpid()))
     while True:
         try:
@@ -89,6 +95,7 @@ def _solve_loop(
     jobs: list[tuple[Any, ...]],
     interrupts: dict[str, Interrupt],
     cv: threading.Condition,
+    guidance: dict[str, str],
 ) -> None:
     while True:
         with cv:
@@ -98,7 +105,9 @@ def _solve_loop(
             interrupt = interrupts[msg[1]]
         _, job_id, problem_path, result_path, solver, options = msg
         try:
-            _solve_one(channel, job_id, problem_path, result_path, solver, options, interrupt)
+            _solve_one(
+                channel, job_id, problem_path, result_path, solver, options, interrupt, guidance
+            )
         finally:
             with cv:
                 interrupts.pop(job_id, None)
@@ -112,10 +121,14 @@ def _solve_one(
     solver: str,
     options: dict[str, Any],
     interrupt: Interrupt,
+    guidance: dict[str, str] | None = None,
 ) -> None:
     from service.jobs.files import load_problem, write_atomic
     from service.jobs.options import solve_options
     from service.pipeline.solve import solve_problem
+
+    guidance = guidance or {}
+    mode = str(options.get("mode") or "exact")
 
     def log(line: str) -> None:
         channel.send(("log", job_id, line.rstrip("\n")))
@@ -128,15 +141,32 @@ def _solve_one(
         t0 = time.perf_counter()
         problem = load_problem(Path(problem_path))
         read = time.perf_counter() - t0
-        log(f"[worker {os.getpid()}] solving {problem.name} with {solver}")
-        result = solve_problem(
-            problem,
-            solver,
-            solve_options(options, log),
-            on_incumbent=on_incumbent,
-            interrupt=interrupt,
-            read_seconds=read,
-        )
+        log(f"[worker {os.getpid()}] solving {problem.name} with {solver} (mode {mode})")
+        if mode == "exact":
+            result = solve_problem(
+                problem,
+                solver,
+                solve_options(options, log),
+                on_incumbent=on_incumbent,
+                interrupt=interrupt,
+                read_seconds=read,
+            )
+        else:
+            from service.pipeline.guided import solve_guided
+
+            result = solve_guided(
+                problem,
+                solver,
+                solve_options(options, log),
+                mode,
+                model=options.get("model"),
+                model_dir=Path(guidance.get("model_dir", "models/weights")),
+                device=guidance.get("device", "cpu"),
+                pas=dict(options.get("pas") or {}),
+                on_incumbent=on_incumbent,
+                interrupt=interrupt,
+                read_seconds=read,
+            )
         write_atomic(Path(result_path), result.to_json(indent=None))
         summary = {
             "status": result.status.value,
