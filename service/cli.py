@@ -257,6 +257,61 @@ def bench_read_cmd(
         write_csv(results, out / "read.csv")
 
 
+@bench_app.command("guided")
+def bench_guided(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="model files (or --family ...)")
+    ] = None,
+    instances: Annotated[
+        list[Path] | None, typer.Option(help="model file (repeat; same as the arguments)")
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="generate: setcover | cauction | ...")] = None,
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
+    seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
+    methods: Annotated[
+        str, typer.Option(help="comma list of scip, scip-aggressive, cpsat, highs, pas")
+    ] = "scip,pas",
+    time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
+    out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(
+        "bench-out/guided"
+    ),
+    reference: Annotated[
+        Path | None, typer.Option(help="CSV instance,reference (default: best found)")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="PaS model (default: best match)")] = None,
+    grace: Annotated[float, typer.Option(help="seconds past the budget before a kill")] = 2.0,
+) -> None:
+    """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
+    from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
+
+    settings = get_settings()
+    try:
+        paths = list(files or []) + list(instances or [])
+        if family is not None:
+            from service.commands.generate import run_generate
+
+            fam, sz, seed_list = _family_size_seeds(family, size, seeds)
+            paths += run_generate(fam, sz, seed_list, out / "instances", console)
+        if not paths:
+            raise InvalidOptionError("instances", "give model files or --family")
+        for p in paths:
+            if not p.exists():
+                raise InputError(f"{p}: no such file")
+        run_bench_guided(
+            paths,
+            parse_methods(methods),
+            time_limit,
+            out,
+            console,
+            references=read_references(reference) if reference else None,
+            model=model,
+            model_dir=settings.model_dir,
+            grace=grace,
+        )
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
 @app.command()
 def dmmv(
     file: Annotated[
