@@ -60,3 +60,27 @@ def test_unknown_option_lists_valid_names() -> None:
 def test_params_are_checked_and_coerced() -> None:
     opts = parse_options({"params": '{"limits/nodes": "10"}'}, SETTINGS, table)
     assert opts.params == {"limits/nodes": 10}
+
+
+def test_guided_modes_are_accepted_with_model_and_pas_parameters() -> None:
+    opts = parse_options(
+        {"mode": "pas", "model": "pas-mix@1", "pas": '{"k0": 0.5, "delta": 0}'}, SETTINGS
+    )
+    assert (opts.mode, opts.model, opts.pas) == ("pas", "pas-mix@1", {"k0": 0.5, "delta": 0})
+    assert parse_options({"mode": "auto"}, SETTINGS).model is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "option"),
+    [
+        ({"mode": "pas", "model": "no-version"}, "model"),
+        ({"mode": "pas", "pas": '{"k0": 2}'}, "pas"),
+        ({"mode": "pas", "pas": '{"speed": 1}'}, "pas"),
+        ({"mode": "pas", "pas": "[1]"}, "pas"),
+        ({"model": "pas-mix@1"}, "mode"),
+    ],
+)
+def test_bad_guidance_options_name_the_option(raw: dict[str, str], option: str) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        parse_options(raw, SETTINGS)
+    assert info.value.option == option
