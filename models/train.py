@@ -164,9 +164,10 @@ class TrainJob:
     workers: int = 1
     device: str = "cpu"
     description: dict[str, Any] = field(default_factory=dict)
-    pool_dirs: dict[str, Path] = field(
-        default_factory=dict
-    )  # family -> pool dir (default pool_dir)
+    # family -> its pool directory (default: pool_dir)
+    pool_dirs: dict[str, Path] = field(default_factory=dict)
+    # recommended PaS parameters, written to the card as "pas"
+    recommended_pas: dict[str, Any] = field(default_factory=dict)
 
 
 def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
@@ -211,6 +212,7 @@ def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
         },
         "train_config": asdict(job.train),
         "signature": [c.to_dict() for c in signature],
+        "pas": job.recommended_pas,
         "seed": job.train.seed,
         "metrics": {
             "best_epoch": result.best_epoch,

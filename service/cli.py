@@ -173,6 +173,9 @@ def train(
         ),
     ] = None,
     workers: Annotated[int, typer.Option(min=0, help="processes for the pools (0: all cores)")] = 0,
+    pas: Annotated[
+        list[str], typer.Option(help="recommended PaS parameter KEY=VALUE for the card (repeat)")
+    ] = [],  # noqa: B006
 ) -> None:
     """Train a PaS model on solution pools of generated instances and register it.
 
@@ -183,10 +186,17 @@ def train(
 
     from models.pools import PoolConfig
     from models.train import TrainConfig
+    from service.commands.solve import parse_params
     from service.commands.train import run_train
+    from service.pipeline.pas_params import PasParams
 
     settings = get_settings()
     try:
+        recommended = parse_params(pas, "--pas")
+        try:
+            PasParams.from_mapping(recommended)
+        except (TypeError, ValueError) as exc:
+            raise InvalidOptionError("--pas", str(exc)) from exc
         names = _family_list(family)
         fams = [_family_size_seeds(f, size, train_seeds)[0] for f in names]
         _, sz, train_list = _family_size_seeds(names[0], size, train_seeds)
@@ -207,6 +217,7 @@ def train(
             settings.device,
             console,
             command="mipguide " + " ".join(sys.argv[1:]),
+            pas=recommended,
         )
     except Exception as exc:
         raise fail(exc) from exc

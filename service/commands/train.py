@@ -4,6 +4,7 @@ register."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -25,12 +26,14 @@ def run_train(
     device: str,
     console: Console,
     command: str = "",
+    pas: dict[str, Any] | None = None,
 ) -> None:
     """Train one model on the given families (several: one model for their mix).
 
     Args:
         families: the families; the same seeds are used for each.
         pool_dirs: where each family's solution pools are cached.
+        pas: recommended PaS parameters, written to the card (``mode=pas`` uses them).
     """
 
     def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
@@ -51,6 +54,7 @@ def run_train(
         train=train,
         workers=workers,
         device=device,
+        recommended_pas=dict(pas or {}),
         description={
             "size": size.value,
             "generator": "instances.registry " + ",".join(f.value for f in families),
