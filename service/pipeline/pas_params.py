@@ -20,8 +20,8 @@ class PasParams:
         sub_time_cap: subproblem seconds when the solve has no time limit.
     """
 
-    k0: float = 0.7
-    k1: float = 0.05
+    k0: float = 0.6
+    k1: float = 0.02
     delta: float = 0.02
     sub_share: float = 0.5
     widen: int = 2
