@@ -2,7 +2,8 @@
 
 1. features and GNN inference (counted in the budget);
 2. the prediction rounded (and repaired where cheap, see ``rounding``); a feasible rounding is
-   the first incumbent (source ``gnn``) and every later stage gets it as its start;
+   the first incumbent (source ``gnn``) and every later stage gets it as its start; otherwise
+   the stages get the region's reference values on S as a partial start;
 3. the trust-region subproblem (``trust_region``) under ``sub_share`` of the remaining budget;
    when it is proven infeasible, Delta is widened (``widen`` times), then the full model takes
    over;
@@ -115,6 +116,11 @@ def solve_pas(
     region = choose_region(
         pred.probs, pred.binary_index, params.k0, params.k1, params.delta, best.x
     )
+    if best.x is None:
+        # No feasible rounding: hand the solver only the confident part (x^ on S) as a partial
+        # start; the whole rounding (e.g. every facility closed) is often infeasible.
+        start = np.full(problem.num_vars, np.nan)
+        start[region.index] = region.x_hat
     t_start = trace.elapsed()
     sub = _subproblem(problem, backend, options, params, region, start, best, trace, interrupt)
     t_sub = trace.elapsed()
