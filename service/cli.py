@@ -291,9 +291,13 @@ def bench_guided(
     ] = None,
     model: Annotated[str | None, typer.Option(help="PaS model (default: best match)")] = None,
     grace: Annotated[float, typer.Option(help="seconds past the budget before a kill")] = 2.0,
+    pas: Annotated[
+        list[str], typer.Option(help="PaS parameter KEY=VALUE for method pas (repeat)")
+    ] = [],  # noqa: B006
 ) -> None:
     """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
     from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
+    from service.commands.solve import parse_params
 
     settings = get_settings()
     try:
@@ -318,6 +322,7 @@ def bench_guided(
             model=model,
             model_dir=settings.model_dir,
             grace=grace,
+            pas=parse_params(pas, "--pas"),
         )
     except Exception as exc:
         raise fail(exc) from exc

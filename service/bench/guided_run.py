@@ -41,6 +41,7 @@ class RunSpec:
     seed: int = 0
     model: str | None = None
     model_dir: Path = Path("models/weights")
+    pas: dict[str, Any] = field(default_factory=dict)  # PaS parameter overrides
 
 
 @dataclass
@@ -117,6 +118,7 @@ def _solver_for(mode: str, spec: RunSpec) -> Callable[..., SolveResult]:
             mode,
             model=spec.model,
             model_dir=spec.model_dir,
+            pas=spec.pas,
             on_incumbent=on_incumbent,
             read_seconds=read,
         )

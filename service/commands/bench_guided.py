@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -88,6 +89,7 @@ def run_bench_guided(
     model_dir: Path = Path("models/weights"),
     grace: float = 2.0,
     seed: int = 0,
+    pas: dict[str, Any] | None = None,
 ) -> list[Row]:
     """Run, score, and write the outputs; returns the rows of results.csv."""
     out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +99,7 @@ def run_bench_guided(
         for path in files:
             for method in methods:
                 bar.update(task, description=f"{instance_name(path)} / {method}")
-                spec = RunSpec(path, method, budget, seed, model, model_dir)
+                spec = RunSpec(path, method, budget, seed, model, model_dir, dict(pas or {}))
                 outcomes[(instance_name(path), method)] = run_one(spec, grace)
                 bar.advance(task)
     rows = score(outcomes, budget, references or {})

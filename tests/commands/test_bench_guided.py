@@ -54,3 +54,21 @@ def test_a_run_that_overruns_is_killed(tmp_path: Path) -> None:
     os.mkfifo(fifo)  # reading blocks forever: nobody writes
     out = run_one(RunSpec(fifo, "scip", budget=0.5), grace=0.3)
     assert out.status == "killed" and out.trace == [] and 0.5 <= out.wall < 5
+
+
+def test_pas_method_uses_the_model_and_parameters(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = Path(__file__).parents[2] / "models" / "weights"
+    monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(weights))
+    out = tmp_path / "out"
+    args = ["bench", "guided", str(small_file), "--methods", "pas", "--time-limit", "5"]
+    args += ["--model", "pas-setcover@1", "--pas", "delta=0", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    with (out / "results.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["detail"] == "pas-setcover@1" and row["status"] in ("optimal", "feasible")
+    assert float(row["primal_gap"]) == 0.0  # the only method is its own reference
+    sources = (out / "traces.csv").read_text()
+    assert ",gnn" in sources  # the repaired rounding came first
