@@ -21,7 +21,9 @@ from models.data import BipartiteData, collate, graph_to_data
 from models.pas import PaSConfig, PaSNet, pas_loss
 from models.pools import InstanceSpec, PoolConfig, build_pools, load_pool
 from models.registry import resolve_device, save_model
+from models.signature import cluster_of
 from service.pipeline.features import build_graph
+from service.problem.model import Problem
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,14 @@ class TrainResult:
 
 def labeled_data(spec: InstanceSpec, pool_file: Path, temperature: float | None) -> BipartiteData:
     """Instance + pool -> tensors with energy-weighted labels (checks the pool's hash)."""
+    return _labeled(spec.build(), spec, pool_file, temperature)
+
+
+def _labeled(
+    problem: Problem, spec: InstanceSpec, pool_file: Path, temperature: float | None
+) -> BipartiteData:
     from service.problem.digest import problem_hash
 
-    problem = spec.build()
     pool = load_pool(pool_file)
     if pool.instance_hash != problem_hash(problem):
         raise ValueError(f"{pool_file} was made for a different instance than {spec.name}")
@@ -157,14 +164,38 @@ class TrainJob:
     workers: int = 1
     device: str = "cpu"
     description: dict[str, Any] = field(default_factory=dict)
+    # family -> its pool directory (default: pool_dir)
+    pool_dirs: dict[str, Path] = field(default_factory=dict)
+    # recommended PaS parameters, written to the card as "pas"
+    recommended_pas: dict[str, Any] = field(default_factory=dict)
 
 
 def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
-    """Pools -> labels -> training -> registry directory ``job.out`` (NAME@VERSION)."""
+    """Pools -> labels -> training -> registry directory ``job.out`` (NAME@VERSION).
+
+    The specs may mix families (a model for all of them); each family's pools live in
+    ``job.pool_dirs[family]`` (default ``job.pool_dir``). The card records the signature of the
+    training instances per family (``models.signature``), which ``mode=auto`` matches against.
+    """
     specs = list(job.train_specs) + list(job.val_specs)
-    paths = build_pools(specs, job.pool_dir, job.pool, job.workers, progress)
-    data = [labeled_data(s, p, job.train.temperature) for s, p in zip(specs, paths, strict=True)]
+    paths: dict[str, Path] = {}
+    for fam in dict.fromkeys(s.family for s in specs):
+        group = [s for s in specs if s.family == fam]
+        where = job.pool_dirs.get(fam, job.pool_dir)
+        built = build_pools(group, where, job.pool, job.workers, progress)
+        paths.update({s.name: p for s, p in zip(group, built, strict=True)})
+    problems = [s.build() for s in specs]
+    data = [
+        _labeled(prob, s, paths[s.name], job.train.temperature)
+        for prob, s in zip(problems, specs, strict=True)
+    ]
     n_train = len(job.train_specs)
+    signature = [
+        cluster_of(
+            fam, [p for p, s in zip(problems[:n_train], specs, strict=False) if s.family == fam]
+        )
+        for fam in dict.fromkeys(s.family for s in job.train_specs)
+    ]
     t0 = time.perf_counter()
     result = train_pas(
         data[:n_train], data[n_train:], job.train, device=job.device, progress=progress
@@ -180,6 +211,8 @@ def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
             "pool": asdict(job.pool),
         },
         "train_config": asdict(job.train),
+        "signature": [c.to_dict() for c in signature],
+        "pas": job.recommended_pas,
         "seed": job.train.seed,
         "metrics": {
             "best_epoch": result.best_epoch,

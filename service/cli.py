@@ -70,15 +70,36 @@ def solve(
     dmmv_seconds: Annotated[
         float, typer.Option(min=0.0, help="seconds for the DMMV search (with --dmmv)")
     ] = 2.0,
+    mode: Annotated[
+        str, typer.Option(help="exact | pas (predict-and-search) | auto (pas when a model fits)")
+    ] = "exact",
+    model: Annotated[
+        str | None, typer.Option(help="NAME@VERSION for pas/auto (default: the best match)")
+    ] = None,
+    pas: Annotated[
+        list[str],
+        typer.Option(help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, widen, complete"),
+    ] = [],  # noqa: B006
 ) -> None:
-    """Solve one model with one backend; print a summary and write the verified JSON result."""
-    from service.commands.solve import parse_params, run_solve
+    """Solve one model with one backend; print a summary and write the verified JSON result.
+
+    ``--mode pas`` predicts the binaries with a PaS model, solves a trust-region subproblem,
+    then completes on the full model with the best solution as warm start.
+    """
+    from service.commands.solve import Guidance, parse_params, run_solve
     from service.solvers.types import SolveOptions
 
     settings = get_settings()
     try:
         if not file.exists():
             raise InputError(f"{file}: no such file")
+        guidance = Guidance(
+            mode=mode,
+            model=model,
+            pas=parse_params(pas, "--pas"),
+            model_dir=settings.model_dir,
+            device=settings.device,
+        )
         options = SolveOptions(
             time_limit=time_limit,
             rel_gap=gap,
@@ -95,6 +116,7 @@ def solve(
             options,
             out,
             console,
+            guidance,
             dmmv_seconds=dmmv_seconds if dmmv else None,
         )
     except Exception as exc:
@@ -143,7 +165,9 @@ def _family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size
 
 @app.command()
 def train(
-    family: Annotated[str, typer.Option(help="setcover | cauction | indset | facility")],
+    family: Annotated[
+        str, typer.Option(help="setcover | cauction | indset | facility, a comma list, or all")
+    ],
     out: Annotated[Path, typer.Option(help="registry directory .../NAME@VERSION")],
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
     train_seeds: Annotated[str, typer.Option(help="A-B")] = "0-99",
@@ -156,22 +180,46 @@ def train(
     pool_k: Annotated[int, typer.Option(min=1, help="solutions kept per instance")] = 32,
     pool_time: Annotated[float, typer.Option(help="SCIP seconds per instance")] = 10.0,
     pool_dir: Annotated[
-        Path | None, typer.Option(help="pool cache (default DATA_DIR/pools)")
+        Path | None,
+        typer.Option(
+            help="pool cache (default DATA_DIR/pools/FAMILY-SIZE; with several "
+            "families: POOL_DIR/FAMILY-SIZE)"
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=0, help="processes for the pools (0: all cores)")] = 0,
+    pas: Annotated[
+        list[str], typer.Option(help="recommended PaS parameter KEY=VALUE for the card (repeat)")
+    ] = [],  # noqa: B006
 ) -> None:
-    """Train a PaS model on solution pools of generated instances and register it."""
+    """Train a PaS model on solution pools of generated instances and register it.
+
+    Several families (a comma list or ``all``) train one model on their mix; pools are cached
+    per family, so a mix reuses the pools of the single-family models.
+    """
+    import sys
+
     from models.pools import PoolConfig
     from models.train import TrainConfig
+    from service.commands.solve import parse_params
     from service.commands.train import run_train
+    from service.pipeline.pas_params import PasParams
 
     settings = get_settings()
     try:
-        fam, sz, train_list = _family_size_seeds(family, size, train_seeds)
-        _, _, val_list = _family_size_seeds(family, size, val_seeds)
-        pools = pool_dir or settings.data_dir / "pools" / f"{fam.value}-{sz.value}"
+        recommended = parse_params(pas, "--pas")
+        try:
+            PasParams.from_mapping(recommended)
+        except (TypeError, ValueError) as exc:
+            raise InvalidOptionError("--pas", str(exc)) from exc
+        names = _family_list(family)
+        fams = [_family_size_seeds(f, size, train_seeds)[0] for f in names]
+        _, sz, train_list = _family_size_seeds(names[0], size, train_seeds)
+        _, _, val_list = _family_size_seeds(names[0], size, val_seeds)
+        root = pool_dir or settings.data_dir / "pools"
+        several = len(fams) > 1 or pool_dir is None
+        pools = {f: root / f"{f.value}-{sz.value}" if several else root for f in fams}
         run_train(
-            fam,
+            fams,
             sz,
             train_list,
             val_list,
@@ -182,9 +230,21 @@ def train(
             workers or os.cpu_count() or 1,
             settings.device,
             console,
+            command="mipguide " + " ".join(sys.argv[1:]),
+            pas=recommended,
         )
     except Exception as exc:
         raise fail(exc) from exc
+
+
+def _family_list(spec: str) -> list[str]:
+    """``all`` or ``a,b`` -> family names (validated later)."""
+    from instances.registry import Family
+
+    if spec == "all":
+        return [f.value for f in Family]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    return list(dict.fromkeys(names)) or [spec]
 
 
 @bench_app.command("features")
@@ -220,6 +280,66 @@ def bench_read_cmd(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_csv(results, out / "read.csv")
+
+
+@bench_app.command("guided")
+def bench_guided(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="model files (or --family ...)")
+    ] = None,
+    instances: Annotated[
+        list[Path] | None, typer.Option(help="model file (repeat; same as the arguments)")
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="generate: setcover | cauction | ...")] = None,
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
+    seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
+    methods: Annotated[
+        str, typer.Option(help="comma list of scip, scip-aggressive, cpsat, highs, pas")
+    ] = "scip,pas",
+    time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
+    out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(
+        "bench-out/guided"
+    ),
+    reference: Annotated[
+        Path | None, typer.Option(help="CSV instance,reference (default: best found)")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="PaS model (default: best match)")] = None,
+    grace: Annotated[float, typer.Option(help="seconds past the budget before a kill")] = 2.0,
+    pas: Annotated[
+        list[str], typer.Option(help="PaS parameter KEY=VALUE for method pas (repeat)")
+    ] = [],  # noqa: B006
+) -> None:
+    """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
+    from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
+    from service.commands.solve import parse_params
+
+    settings = get_settings()
+    try:
+        paths = list(files or []) + list(instances or [])
+        if family is not None:
+            from service.commands.generate import run_generate
+
+            fam, sz, seed_list = _family_size_seeds(family, size, seeds)
+            paths += run_generate(fam, sz, seed_list, out / "instances", console)
+        if not paths:
+            raise InvalidOptionError("instances", "give model files or --family")
+        for p in paths:
+            if not p.exists():
+                raise InputError(f"{p}: no such file")
+        run_bench_guided(
+            paths,
+            parse_methods(methods),
+            time_limit,
+            out,
+            console,
+            references=read_references(reference) if reference else None,
+            model=model,
+            model_dir=settings.model_dir,
+            grace=grace,
+            pas=parse_params(pas, "--pas"),
+        )
+    except Exception as exc:
+        raise fail(exc) from exc
 
 
 @app.command()

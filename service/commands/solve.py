@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,21 @@ from rich.console import Console
 
 from service.errors import InvalidOptionError
 from service.pipeline.result import SolveResult
-from service.pipeline.solve import solve_problem
 from service.solvers.types import Incumbent, SolveOptions
 
 
-def parse_params(pairs: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Guidance:
+    """How ML guidance is used: mode (exact | pas | auto), model, PaS parameters, registry."""
+
+    mode: str = "exact"
+    model: str | None = None
+    pas: dict[str, Any] = field(default_factory=dict)
+    model_dir: Path = Path("models/weights")
+    device: str = "cpu"
+
+
+def parse_params(pairs: list[str], option: str = "--param") -> dict[str, Any]:
     """Turn ``key=value`` strings into a dict; values are JSON-decoded when possible.
 
     Raises:
@@ -25,7 +36,7 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
-            raise InvalidOptionError("--param", f"expected KEY=VALUE, got {pair!r}")
+            raise InvalidOptionError(option, f"expected KEY=VALUE, got {pair!r}")
         try:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -39,18 +50,26 @@ def run_solve(
     options: SolveOptions,
     out: Path | None,
     console: Console,
+    guidance: Guidance | None = None,
     *,
     dmmv_seconds: float | None = None,
 ) -> SolveResult:
-    """Read, solve, verify; print incumbents as they come and a summary; write the JSON result.
+    """Read, solve (in the guidance's mode), verify; print incumbents as they come and a summary;
+    write the JSON result.
 
     Args:
-        dmmv_seconds: run the DMMV feasibility search first for up to this many seconds and
-            hand its point to the solver as a start (pure-integer problems; others get a
-            warning and a plain solve). None: no DMMV.
+        guidance: exact (default), pas or auto, with the model and PaS parameters.
+        dmmv_seconds: exact mode only: run the DMMV feasibility search first for up to this many
+            seconds and hand its point to the solver as a start (pure-integer problems; others
+            get a warning and a plain solve). None: no DMMV.
+
+    Raises:
+        InvalidOptionError: DMMV asked for together with a guided mode.
     """
+    from service.pipeline.guided import solve_guided
     from service.problem.io import read_problem
 
+    guidance = guidance or Guidance()
     t0 = time.perf_counter()
     problem = read_problem(path)
     read_seconds = time.perf_counter() - t0
@@ -65,6 +84,8 @@ def run_solve(
         bound = "" if inc.bound is None else f"  bound {inc.bound:.10g}"
         console.print(f"  {inc.t:8.3f} s  incumbent {inc.objective:.10g}{bound}  ({inc.source})")
 
+    if dmmv_seconds is not None and guidance.mode != "exact":
+        raise InvalidOptionError("--dmmv", f"works with --mode exact only, not {guidance.mode}")
     if dmmv_seconds is not None:
         # imported here: the DMMV search brings torch, which a plain solve does not need
         from service.heuristics.dmmv_start import dmmv_unsuitable
@@ -85,8 +106,17 @@ def run_solve(
             read_seconds=read_seconds,
         )
     else:
-        result = solve_problem(
-            problem, solver, options, on_incumbent=show, read_seconds=read_seconds
+        result = solve_guided(
+            problem,
+            solver,
+            options,
+            guidance.mode,
+            model=guidance.model,
+            model_dir=guidance.model_dir,
+            device=guidance.device,
+            pas=guidance.pas,
+            on_incumbent=show,
+            read_seconds=read_seconds,
         )
     print_summary(result, console)
     if out is not None:
@@ -104,8 +134,17 @@ def print_summary(result: SolveResult, console: Console) -> None:
     console.print(
         f"[bold]{result.status.value}[/] ({result.termination.value}"
         + (f": {result.termination_detail}" if result.termination_detail else "")
-        + f") with {result.solver} {result.solver_version}"
+        + f") with {result.solver} {result.solver_version}, mode {result.mode}"
     )
+    if "pas" in result.extra:
+        info = result.extra["pas"]
+        console.print(
+            f"model {info['model']}: |S| {info['region_size']} of {info['binaries']} binaries, "
+            f"Delta {info['delta']} (widened {info['widened']}x), subproblem "
+            f"{info['subproblem_status']}, completion {'ran' if info['completed'] else 'skipped'}"
+        )
+    if "auto" in result.extra and result.extra["auto"].get("model") is None:
+        console.print(f"auto: {result.extra['auto'].get('reason')}; solved exactly")
     console.print(
         f"objective {_fmt(result.objective)}  bound {_fmt(result.bound)}  "
         f"gap {_fmt(result.gap)}  max violation {_fmt(result.max_violation)}"

@@ -1,8 +1,10 @@
-"""`mipguide train`: generate a family's instances, build solution pools, train PaS, register."""
+"""`mipguide train`: generate instances of one or more families, build solution pools, train PaS,
+register."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -12,35 +14,52 @@ from models.train import TrainConfig, TrainJob, train_family
 
 
 def run_train(
-    family: Family,
+    families: list[Family],
     size: Size,
     train_seeds: list[int],
     val_seeds: list[int],
     out: Path,
-    pool_dir: Path,
+    pool_dirs: dict[Family, Path],
     pool: PoolConfig,
     train: TrainConfig,
     workers: int,
     device: str,
     console: Console,
+    command: str = "",
+    pas: dict[str, Any] | None = None,
 ) -> None:
+    """Train one model on the given families (several: one model for their mix).
+
+    Args:
+        families: the families; the same seeds are used for each.
+        pool_dirs: where each family's solution pools are cached.
+        pas: recommended PaS parameters, written to the card (``mode=pas`` uses them).
+    """
+
     def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
-        params = PARAMS[family][size]
         return tuple(
-            InstanceSpec(family.value, params, s, instance_name(family, size, s)) for s in seeds
+            InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
+            for f in families
+            for s in seeds
         )
 
     job = TrainJob(
-        family=family.value,
+        family="+".join(f.value for f in families),
         train_specs=specs(train_seeds),
         val_specs=specs(val_seeds),
-        pool_dir=pool_dir,
+        pool_dir=pool_dirs[families[0]],
+        pool_dirs={f.value: d for f, d in pool_dirs.items()},
         out=out,
         pool=pool,
         train=train,
         workers=workers,
         device=device,
-        description={"size": size.value, "generator": f"instances.registry {family.value}"},
+        recommended_pas=dict(pas or {}),
+        description={
+            "size": size.value,
+            "generator": "instances.registry " + ",".join(f.value for f in families),
+            "command": command,
+        },
     )
     result = train_family(job, progress=True)
     for h in result.history:

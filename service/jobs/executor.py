@@ -112,11 +112,15 @@ class LocalExecutor:
         if self._scheduler is not None:
             self._scheduler.join(timeout)
 
+    def _guidance(self) -> dict[str, str]:
+        """Where workers find models, and their torch device (auto -> cpu unless CUDA)."""
+        return {"model_dir": str(self.settings.model_dir), "device": self.settings.device}
+
     def _spawn(self, index: int) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=worker_main,
-            args=(child, self.settings.default_solver),
+            args=(child, self.settings.default_solver, self._guidance()),
             name=f"mipguide-worker-{index}",
             daemon=True,
         )

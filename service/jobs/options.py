@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.errors import InvalidOptionError
+from service.pipeline.pas_params import PasParams
 from service.settings import Settings
 from service.solvers.base import backend_names, check_params, get_backend
 from service.solvers.types import SolveOptions
 
-MODES = ("exact",)
+MODES = ("exact", "pas", "auto")
 DEFAULT_DMMV_SECONDS = 2.0
+_MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -31,6 +34,8 @@ class JobOptions(BaseModel):
 
     solver: str = "scip"
     mode: str = "exact"
+    model: str | None = None
+    pas: dict[str, Any] = Field(default_factory=dict)
     time_limit: float = Field(default=60.0, gt=0)
     gap: float | None = Field(default=None, ge=0)
     threads: int = Field(default=1, ge=1)
@@ -73,16 +78,30 @@ def _split_tags(value: Any) -> list[str]:
     return tags
 
 
-def _params(value: Any) -> dict[str, Any]:
+def _params(value: Any, name: str = "params", what: str = "backend parameters") -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     try:
         parsed = json.loads(value) if value not in (None, "") else {}
     except (TypeError, ValueError) as exc:
-        raise InvalidOptionError("params", "expected a JSON object of backend parameters") from exc
+        raise InvalidOptionError(name, f"expected a JSON object of {what}") from exc
     if not isinstance(parsed, dict):
-        raise InvalidOptionError("params", "expected a JSON object of backend parameters")
+        raise InvalidOptionError(name, f"expected a JSON object of {what}")
     return parsed
+
+
+def _check_guidance(opts: JobOptions) -> None:
+    """Mode, model reference and PaS parameters (the model itself is resolved by the worker)."""
+    if opts.mode not in MODES:
+        raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
+    if opts.model is not None and not _MODEL_REF.match(opts.model):
+        raise InvalidOptionError("model", f"bad model reference {opts.model!r}: use NAME@VERSION")
+    if (opts.model or opts.pas) and opts.mode == "exact":
+        raise InvalidOptionError("mode", "model and pas options need mode pas or auto")
+    try:
+        PasParams.from_mapping(opts.pas)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("pas", str(exc), PasParams.__dataclass_fields__) from exc
 
 
 def parse_options(
@@ -104,14 +123,17 @@ def parse_options(
     data = _known(raw, OPTION_NAMES, settings)
     data.setdefault("solver", settings.default_solver)
     data["params"] = _params(data.get("params"))
+    if "pas" in data:
+        data["pas"] = _params(data["pas"], "pas", "PaS parameters")
     opts = _validate(JobOptions, data)
     if opts.dmmv_seconds is not None and not opts.dmmv:
         raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")
+    if opts.dmmv and opts.mode != "exact":
+        raise InvalidOptionError("dmmv", f"works with mode exact only, not {opts.mode}")
     solvers = [n for n in backend_names() if n != "fake" or settings.allow_fake_solver]
     if opts.solver not in solvers:
         raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", solvers)
-    if opts.mode not in MODES:
-        raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
+    _check_guidance(opts)
     if opts.threads > settings.max_threads:
         raise InvalidOptionError("threads", f"at most {settings.max_threads}")
     updates: dict[str, Any] = {"time_limit": min(opts.time_limit, settings.max_time_limit)}

@@ -53,15 +53,21 @@ class _Channel:
             self.conn.send(msg)
 
 
-def worker_main(conn: Connection, warm_solver: str | None = None) -> None:
-    """Entry point of a worker process (multiprocessing spawn target)."""
+def worker_main(
+    conn: Connection, warm_solver: str | None = None, guidance: dict[str, str] | None = None
+) -> None:
+    """Entry point of a worker process (multiprocessing spawn target).
+
+    ``guidance``: ``model_dir`` and ``device`` for the guided modes (from the server's settings).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     channel = _Channel(conn)
     _warm_up(warm_solver)
     interrupts: dict[str, Interrupt] = {}
     jobs: list[tuple[Any, ...]] = []
     cv = threading.Condition()
-    threading.Thread(target=_solve_loop, args=(channel, jobs, interrupts, cv), daemon=True).start()
+    loop_args = (channel, jobs, interrupts, cv, guidance or {})
+    threading.Thread(target=_solve_loop, args=loop_args, daemon=True).start()
     channel.send(("ready", os.getpid()))
     while True:
         try:
@@ -98,6 +104,7 @@ def _solve_loop(
     jobs: list[tuple[Any, ...]],
     interrupts: dict[str, Interrupt],
     cv: threading.Condition,
+    guidance: dict[str, str],
 ) -> None:
     while True:
         with cv:
@@ -106,9 +113,13 @@ def _solve_loop(
             msg = jobs.pop(0)
             interrupt = interrupts[msg[1]]
         kind, job_id, problem_path, result_path, solver, options = msg
-        run = _dmmv_one if kind == "dmmv" else _solve_one
         try:
-            run(channel, job_id, problem_path, result_path, solver, options, interrupt)
+            if kind == "dmmv":
+                _dmmv_one(channel, job_id, problem_path, result_path, solver, options, interrupt)
+            else:
+                _solve_one(
+                    channel, job_id, problem_path, result_path, solver, options, interrupt, guidance
+                )
         finally:
             with cv:
                 interrupts.pop(job_id, None)
@@ -122,10 +133,13 @@ def _solve_one(
     solver: str,
     options: dict[str, Any],
     interrupt: Interrupt,
+    guidance: dict[str, str] | None = None,
 ) -> None:
     from service.jobs.files import load_problem, write_atomic
     from service.jobs.options import solve_options
 
+    guidance = guidance or {}
+    mode = str(options.get("mode") or "exact")
     log = _logger(channel, job_id)
 
     def on_incumbent(inc: Incumbent) -> None:
@@ -136,9 +150,26 @@ def _solve_one(
         t0 = time.perf_counter()
         problem = load_problem(Path(problem_path))
         read = time.perf_counter() - t0
-        log(f"[worker {os.getpid()}] solving {problem.name} with {solver}")
-        so = solve_options(options, log)
-        result = _run_solve(problem, solver, so, options, log, read, on_incumbent, interrupt)
+        log(f"[worker {os.getpid()}] solving {problem.name} with {solver} (mode {mode})")
+        if mode == "exact":
+            so = solve_options(options, log)
+            result = _run_solve(problem, solver, so, options, log, read, on_incumbent, interrupt)
+        else:
+            from service.pipeline.guided import solve_guided
+
+            result = solve_guided(
+                problem,
+                solver,
+                solve_options(options, log),
+                mode,
+                model=options.get("model"),
+                model_dir=Path(guidance.get("model_dir", "models/weights")),
+                device=guidance.get("device", "cpu"),
+                pas=dict(options.get("pas") or {}),
+                on_incumbent=on_incumbent,
+                interrupt=interrupt,
+                read_seconds=read,
+            )
         write_atomic(Path(result_path), result.to_json(indent=None))
         summary = {
             "status": result.status.value,

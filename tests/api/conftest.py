@@ -10,11 +10,14 @@ import pytest
 
 from tests.api.serverutil import Server, launch
 
+# The shipped models (mode=pas/auto), whatever directory the tests run from.
+MODEL_DIR = Path(__file__).parents[2] / "models" / "weights"
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Shared server with 2 workers and two API keys."""
-    srv = launch(tmp_path_factory.mktemp("server"), workers=2)
+    srv = launch(tmp_path_factory.mktemp("server"), workers=2, model_dir=str(MODEL_DIR))
     yield srv
     srv.stop()
 

@@ -37,6 +37,8 @@ def test_unsupported_file_type_is_415(server: Server, miplib_dir: Path) -> None:
         ({"colour": "blue"}, "colour", "time_limit"),
         ({"solver": "gurobi"}, "solver", "scip"),
         ({"mode": "magic"}, "mode", "exact"),
+        ({"mode": "pas", "pas": '{"k0": 7}'}, "pas", "k0"),
+        ({"mode": "pas", "model": "v1"}, "model", None),
         ({"time_limit": "-1"}, "time_limit", None),
         ({"threads": "many"}, "threads", None),
         ({"params": "{not json"}, "params", None),

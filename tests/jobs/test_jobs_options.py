@@ -105,3 +105,27 @@ def test_fake_solver_only_when_allowed() -> None:
     assert "fake" not in err.value.valid and "scip" in err.value.valid
     allowed = SETTINGS.model_copy(update={"allow_fake_solver": True})
     assert parse_options({"solver": "fake"}, allowed).solver == "fake"
+
+
+def test_guided_modes_are_accepted_with_model_and_pas_parameters() -> None:
+    opts = parse_options(
+        {"mode": "pas", "model": "pas-mix@1", "pas": '{"k0": 0.5, "delta": 0}'}, SETTINGS
+    )
+    assert (opts.mode, opts.model, opts.pas) == ("pas", "pas-mix@1", {"k0": 0.5, "delta": 0})
+    assert parse_options({"mode": "auto"}, SETTINGS).model is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "option"),
+    [
+        ({"mode": "pas", "model": "no-version"}, "model"),
+        ({"mode": "pas", "pas": '{"k0": 2}'}, "pas"),
+        ({"mode": "pas", "pas": '{"speed": 1}'}, "pas"),
+        ({"mode": "pas", "pas": "[1]"}, "pas"),
+        ({"model": "pas-mix@1"}, "mode"),
+    ],
+)
+def test_bad_guidance_options_name_the_option(raw: dict[str, str], option: str) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        parse_options(raw, SETTINGS)
+    assert info.value.option == option

@@ -16,7 +16,9 @@ def test_train_wires_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
     seen: dict[str, Any] = {}
 
-    def fake_run_train(family, size, train_seeds, val_seeds, out, pool_dir, pool, train, *rest):  # noqa: ANN001, ANN002, ANN202
+    def fake_run_train(
+        families, size, train_seeds, val_seeds, out, pool_dirs, pool, train, *a, **k
+    ):  # noqa: ANN001, ANN002, ANN003, ANN202
         seen.update(locals())
 
     monkeypatch.setattr(train_cmd, "run_train", fake_run_train)
@@ -26,11 +28,28 @@ def test_train_wires_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     args += ["--out", str(tmp_path / "pas-indset@1")]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    assert seen["family"].value == "indset" and seen["size"].value == "medium"
+    assert [f.value for f in seen["families"]] == ["indset"] and seen["size"].value == "medium"
     assert seen["train_seeds"] == [0, 1, 2] and seen["val_seeds"] == [10, 11]
     assert seen["train"].epochs == 3 and seen["train"].seed == 4
     assert seen["pool"].time_limit == 1.5 and seen["pool"].seed == 4
-    assert seen["pool_dir"] == tmp_path / "pools" / "indset-medium"
+    assert list(seen["pool_dirs"].values()) == [tmp_path / "pools" / "indset-medium"]
+
+
+def test_train_several_families_share_per_family_pools(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import service.commands.train as train_cmd
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(train_cmd, "run_train", lambda *a, **k: seen.update(args=a, kw=k))
+    monkeypatch.setenv("MIPGUIDE_DATA_DIR", str(tmp_path))
+    args = ["train", "--family", "all", "--size", "medium", "--out", str(tmp_path / "pas-mix@1")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    families, pool_dirs = seen["args"][0], seen["args"][5]
+    assert [f.value for f in families] == ["setcover", "cauction", "indset", "facility"]
+    assert pool_dirs[families[3]] == tmp_path / "pools" / "facility-medium"
+    assert seen["kw"]["command"].startswith("mipguide ")
 
 
 def test_train_rejects_unknown_family(tmp_path: Path) -> None:

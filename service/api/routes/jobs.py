@@ -43,7 +43,9 @@ SUBMIT_DOC: dict[str, Any] = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "solver": {"type": "string", "example": "scip"},
-                        "mode": {"type": "string", "enum": ["exact"]},
+                        "mode": {"type": "string", "enum": ["exact", "pas", "auto"]},
+                        "model": {"type": "string", "description": "NAME@VERSION (pas, auto)"},
+                        "pas": {"type": "string", "description": "JSON object: k0, k1, ..."},
                         "time_limit": {"type": "number"},
                         "gap": {"type": "number"},
                         "threads": {"type": "integer"},

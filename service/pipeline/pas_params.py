@@ -1,0 +1,51 @@
+"""Predict-and-search parameters (no torch here: the job layer validates them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PasParams:
+    """Predict-and-search parameters.
+
+    Attributes:
+        k0, k1: fractions of the binaries fixed near 0 / near 1 (S = the k0 most likely 0 and
+            the k1 most likely 1, each side capped by the predicted count on that side).
+        delta: Delta as a fraction of |S| (rounded up); 0 is hard fixing.
+        sub_share: share of the remaining budget (after inference) for the subproblem.
+        widen: how many times Delta is doubled when the subproblem is infeasible.
+        complete: continue on the full model (False: heuristic only, no proof).
+        sub_time_cap: subproblem seconds when the solve has no time limit.
+    """
+
+    k0: float = 0.6
+    k1: float = 0.02
+    delta: float = 0.02
+    sub_share: float = 0.5
+    widen: int = 2
+    complete: bool = True
+    sub_time_cap: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("k0", "k1", "sub_share"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {v}")
+        if not self.delta >= 0:
+            raise ValueError(f"delta must be >= 0, got {self.delta}")
+        if self.widen < 0 or self.sub_time_cap <= 0:
+            raise ValueError("widen must be >= 0 and sub_time_cap > 0")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any] | None) -> PasParams:
+        """Build from a dict (unknown keys rejected with ValueError)."""
+        values = dict(values or {})
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown PaS parameters {sorted(unknown)}")
+        return cls(**values)
+
+
+PAS_PARAM_NAMES = tuple(PasParams.__dataclass_fields__)

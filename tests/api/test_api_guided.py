@@ -1,0 +1,48 @@
+"""The API runs guided modes: mode=pas with a shipped model, mode=auto (worker dispatch)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import MODEL_DIR
+from tests.api.serverutil import Server
+
+SHIPPED = "pas-setcover@1"
+
+
+def submit(server: Server, path: Path, data: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    with server.http() as http:
+        resp = http.post(
+            "/v1/jobs",
+            params={"wait": 60},
+            files={"file": (path.name, path.read_bytes())},
+            data={"solver": "scip", "time_limit": "60", **data},
+        )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["state"] == "completed", body
+    return body
+
+
+def test_mode_pas_with_a_shipped_model(
+    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    assert (MODEL_DIR / SHIPPED / "weights.safetensors").is_file()
+    body = submit(server, miplib_dir / "p0033.mps.gz", {"mode": "pas", "model": SHIPPED})
+    assert body["options"]["mode"] == "pas" and body["status"] == "optimal"
+    result = body["result"]
+    assert result["mode"] == "pas" and result["extra"]["pas"]["model"] == SHIPPED
+    assert result["objective"] == pytest.approx(optimum("p0033"), rel=1e-6)
+    assert result["max_violation"] <= 1e-6
+
+
+def test_mode_auto_solves_an_unmatched_instance_exactly(
+    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    body = submit(server, miplib_dir / "stein27.mps.gz", {"mode": "auto", "pas": '{"k0": 0.5}'})
+    result = body["result"]
+    assert result["mode"] == "exact" and result["extra"]["auto"]["model"] is None
+    assert result["objective"] == pytest.approx(optimum("stein27"), rel=1e-6)

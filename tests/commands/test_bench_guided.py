@@ -1,0 +1,74 @@
+"""`mipguide bench guided`: outputs, reference, hard kill of a run that overruns."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from service.bench.guided_run import RunSpec, run_one
+from service.cli import app
+from service.problem.io import write_problem
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    path = tmp_path / "sc-small.mps"
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=60, n_cols=50, density=0.1), 1)
+    write_problem(p, path)
+    return path
+
+
+def test_bench_writes_csv_markdown_png(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ref = tmp_path / "ref.csv"
+    ref.write_text("instance,reference\nsc-small,1\n")  # far below: nobody reaches it
+    args = ["bench", "guided", str(small_file), "--methods", "scip,highs"]
+    args += ["--time-limit", "5", "--out", str(out), "--reference", str(ref)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    with (out / "results.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["method"] for r in rows] == ["scip", "highs"]
+    for r in rows:
+        assert r["instance"] == "sc-small" and float(r["reference"]) == 1.0
+        assert 0 < float(r["primal_gap"]) <= 1 and r["proven_optimal"] == "True"
+        assert float(r["time_to_first"]) <= 5 and r["time_to_1pct"] == ""
+    assert (out / "gap.png").stat().st_size > 1000
+    assert "| scip | 1 |" in (out / "results.md").read_text()
+    assert (out / "traces.csv").read_text().count("sc-small") >= 2
+
+
+def test_unknown_method_is_bad_input(small_file: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["bench", "guided", str(small_file), "--methods", "gurobi"])
+    assert res.exit_code == 2 and "unknown method" in res.output
+
+
+def test_a_run_that_overruns_is_killed(tmp_path: Path) -> None:
+    fifo = tmp_path / "stuck.mps"
+    os.mkfifo(fifo)  # reading blocks forever: nobody writes
+    out = run_one(RunSpec(fifo, "scip", budget=0.5), grace=0.3)
+    assert out.status == "killed" and out.trace == [] and 0.5 <= out.wall < 5
+
+
+def test_pas_method_uses_the_model_and_parameters(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = Path(__file__).parents[2] / "models" / "weights"
+    monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(weights))
+    out = tmp_path / "out"
+    args = ["bench", "guided", str(small_file), "--methods", "pas", "--time-limit", "5"]
+    args += ["--model", "pas-setcover@1", "--pas", "delta=0", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    with (out / "results.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["detail"] == "pas-setcover@1" and row["status"] in ("optimal", "feasible")
+    assert float(row["primal_gap"]) == 0.0  # the only method is its own reference
+    sources = (out / "traces.csv").read_text()
+    assert ",gnn" in sources  # the repaired rounding came first

@@ -1,0 +1,111 @@
+"""Mode dispatch: auto picks the model trained on the instance's family, or solves exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from instances.registry import Family, Size, generate
+from models.pas import PaSConfig, PaSNet
+from models.registry import save_model
+from models.signature import cluster_of, signature
+from service.errors import InvalidOptionError
+from service.pipeline.guided import pas_params, select_model, solve_guided
+from service.problem.io import read_problem
+from service.solvers.types import SolveOptions, Status
+
+FAMILIES = list(Family)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One untrained model per family (signature of 3 medium instances) and one on the mix."""
+    root = tmp_path_factory.mktemp("registry")
+    clusters = {
+        f: cluster_of(f.value, [generate(f, Size.MEDIUM, s) for s in (0, 1, 2)]) for f in FAMILIES
+    }
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = PaSNet(PaSConfig(hidden=8, rounds=1))
+    for f in FAMILIES:
+        save_model(net, root / f"pas-{f.value}@1", {"signature": [clusters[f].to_dict()]})
+    mix = [clusters[f].to_dict() for f in FAMILIES]
+    save_model(net, root / "pas-mix@1", {"signature": mix, "pas": {"k0": 0.5}})
+    save_model(net, root / "pas-nocard@1", {})
+    return root
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("size", [Size.MEDIUM, Size.HARD])
+def test_auto_prefers_the_family_model(registry: Path, family: Family, size: Size) -> None:
+    match = select_model(generate(family, size, 1234), registry)
+    assert match is not None and match.ref == f"pas-{family.value}@1"
+
+
+def test_the_mix_is_chosen_when_no_specialist_is_registered(registry: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(registry / "pas-mix@1", tmp_path / "pas-mix@1")
+    match = select_model(generate(Family.INDEPENDENT_SET, Size.MEDIUM, 5), tmp_path)
+    assert match is not None and match.ref == "pas-mix@1"
+
+
+@pytest.mark.parametrize("name", ["p0033", "stein27", "10teams", "air03", "egout"])
+def test_no_model_matches_miplib(registry: Path, miplib_dir: Path, name: str) -> None:
+    path = next(miplib_dir.glob(f"{name}.mps*"))
+    assert select_model(read_problem(path), registry) is None
+
+
+def test_auto_without_a_match_solves_exactly(registry: Path, miplib_dir: Path) -> None:
+    p = read_problem(miplib_dir / "p0033.mps.gz")
+    r = solve_guided(p, "scip", SolveOptions(time_limit=30), "auto", model_dir=registry)
+    assert r.mode == "exact" and r.status == Status.OPTIMAL
+    assert r.objective == pytest.approx(3089.0)
+    assert r.extra["auto"]["model"] is None and "no registered model" in r.extra["auto"]["reason"]
+
+
+def test_auto_with_a_match_runs_pas(registry: Path) -> None:
+    p = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, 1)
+    r = solve_guided(p, "scip", SolveOptions(time_limit=3), "auto", model_dir=registry)
+    assert r.mode == "pas" and r.extra["auto"]["model"] == "pas-cauction@1"
+    assert r.status in (Status.OPTIMAL, Status.FEASIBLE) and r.max_violation is not None
+    assert r.seconds["select"] >= 0
+
+
+def test_pas_without_a_matching_model_is_an_input_error(registry: Path, miplib_dir: Path) -> None:
+    p = read_problem(miplib_dir / "p0033.mps.gz")
+    with pytest.raises(InvalidOptionError) as info:
+        solve_guided(p, "scip", SolveOptions(time_limit=5), "pas", model_dir=registry)
+    assert info.value.option == "model" and "pas-mix@1" in info.value.valid
+
+
+def test_pas_with_a_named_model_runs_on_any_problem(registry: Path, miplib_dir: Path) -> None:
+    p = read_problem(miplib_dir / "p0033.mps.gz")
+    r = solve_guided(
+        p, "scip", SolveOptions(time_limit=30), "pas", model="pas-mix@1", model_dir=registry
+    )
+    assert r.mode == "pas" and r.status == Status.OPTIMAL
+    assert r.objective == pytest.approx(3089.0)
+    assert r.extra["pas"]["params"]["k0"] == 0.5  # the card's recommendation
+
+
+def test_parameters_card_then_user() -> None:
+    assert pas_params({"pas": {"k0": 0.4, "delta": 0.1}}, {"delta": 0.0}).k0 == 0.4
+    assert pas_params({"pas": {"k0": 0.4, "delta": 0.1}}, {"delta": 0.0}).delta == 0.0
+    with pytest.raises(InvalidOptionError):
+        pas_params({}, {"speed": 1})
+
+
+def test_unknown_mode(registry: Path) -> None:
+    p = generate(Family.SET_COVER, Size.EASY, 0)
+    with pytest.raises(InvalidOptionError):
+        solve_guided(p, "scip", SolveOptions(), "srg-ish", model_dir=registry)
+
+
+def test_signature_is_cheap_and_scale_free() -> None:
+    a = signature(generate(Family.SET_COVER, Size.EASY, 0))
+    b = signature(generate(Family.SET_COVER, Size.EASY, 1))
+    assert a["rows"] == "ge" and a["coefficients"] == "unit" and a["types"] == "binary"
+    assert a["log_row_degree"] == pytest.approx(b["log_row_degree"], abs=0.05)

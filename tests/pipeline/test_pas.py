@@ -1,0 +1,114 @@
+"""Predict-and-search: verified results, widening, fallback, honest status and trace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from models.registry import LoadedModel
+from service.pipeline import pas as pas_module
+from service.pipeline.pas import solve_pas
+from service.pipeline.pas_params import PasParams
+from service.pipeline.predict import Prediction
+from service.pipeline.solve import solve_problem
+from service.problem.model import Problem, Sense, make_problem
+from service.solvers.types import IncumbentSource, SolveOptions, Status
+
+
+def choose_three() -> Problem:
+    """min c.x, sum x = 3 over six binaries: every region around all-zeros needs 3 flips."""
+    return make_problem(
+        np.ones((1, 6)),
+        [3],
+        [3],
+        [5, 4, 3, 2, 1, 6],
+        col_upper=np.ones(6),
+        integrality=np.ones(6, dtype=bool),
+    )
+
+
+@pytest.fixture
+def predict_zeros(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model predicts P(x = 1) = 0.1 everywhere."""
+
+    def fake(graph, loaded):  # noqa: ANN001, ANN202
+        bidx = np.flatnonzero(graph.binary_mask)
+        return Prediction(np.full(bidx.size, 0.1), bidx, "fake@1", "cpu", 0.0)
+
+    monkeypatch.setattr(pas_module, "predict", fake)
+
+
+def assert_trace_is_sane(result, sense: Sense) -> None:  # noqa: ANN001
+    times = [i.t for i in result.incumbents]
+    objs = np.array([i.objective for i in result.incumbents]) * float(sense)
+    assert times == sorted(times)
+    assert (np.diff(objs) < 0).all()
+    assert result.incumbents[-1].objective == pytest.approx(result.objective)
+
+
+def test_pas_proves_the_optimum_of_a_small_set_cover(tiny_model: LoadedModel) -> None:
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model)
+    assert result.mode == "pas" and result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(exact.objective)
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    assert result.incumbents[0].source == IncumbentSource.GNN  # the repaired rounding
+    assert_trace_is_sane(result, p.sense)
+    info = result.extra["pas"]
+    assert info["completed"] and info["start_feasible"] and info["model"] == "pas-tiny@1"
+    for stage in ("features", "predict", "subproblem", "completion"):
+        assert result.seconds[stage] >= 0
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_infeasible_region_is_widened_then_the_full_model_takes_over(
+    tiny_model: LoadedModel,
+) -> None:
+    p = choose_three()
+    params = PasParams(k0=1.0, k1=0.0, delta=0.0, widen=1)
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    info = result.extra["pas"]
+    assert info["widened"] == 1 and info["delta"] == 1
+    assert info["subproblem_status"] == "infeasible"
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(1 + 2 + 3)
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_widening_until_the_region_holds_a_solution(tiny_model: LoadedModel) -> None:
+    params = PasParams(k0=1.0, k1=0.0, delta=0.0, widen=3, complete=False)
+    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    info = result.extra["pas"]
+    assert info["widened"] == 3 and info["delta"] == 4  # 0 -> 1 -> 2 -> 4
+    assert info["subproblem_status"] == "optimal"
+    # heuristic only: the region's optimum is not claimed optimal, and no bound is reported
+    assert result.status == Status.FEASIBLE and result.bound is None and result.gap is None
+    assert result.objective == pytest.approx(6)
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_infeasible_region_without_completion_is_no_solution_not_infeasible(
+    tiny_model: LoadedModel,
+) -> None:
+    params = PasParams(k0=1.0, k1=0.0, delta=0.0, widen=0, complete=False)
+    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.NO_SOLUTION and result.objective is None
+    assert not result.extra["pas"]["completed"]
+
+
+def test_zero_budget_share_skips_the_subproblem(tiny_model: LoadedModel) -> None:
+    params = PasParams(sub_share=0.0)
+    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.extra["pas"]["subproblem_status"] is None
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(6)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"k0": 1.5}, {"k1": -0.1}, {"delta": -1}, {"sub_share": 2}, {"widen": -1}, {"kk": 1}],
+)
+def test_bad_parameters_are_rejected(values: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        PasParams.from_mapping(values)
