@@ -10,6 +10,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The shipped weights, wherever the checkout or installation is (not relative to the cwd).
+SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "models" / "weights"
+
 
 class Settings(BaseSettings):
     """Runtime configuration. Every field can be set as ``MIPGUIDE_<FIELD>`` in the environment."""
@@ -33,7 +36,7 @@ class Settings(BaseSettings):
         default=20_000_000, ge=1, description="largest rows x columns of a DMMV job (413 beyond)"
     )
     model_dir: Path = Field(
-        default=Path("models/weights"), description="registry root: NAME@VERSION directories"
+        default=SHIPPED_MODELS, description="registry root: NAME@VERSION directories"
     )
 
     # --- service (api/ and jobs/) ---

@@ -30,6 +30,7 @@ from service.bench.primal import (
     time_to_within,
 )
 from service.errors import InvalidOptionError
+from service.settings import SHIPPED_MODELS
 
 # Slack on top of the budget within which a proof of optimality still counts.
 PROOF_SLACK = 1.0
@@ -86,7 +87,7 @@ def run_bench_guided(
     *,
     references: dict[str, float] | None = None,
     model: str | None = None,
-    model_dir: Path = Path("models/weights"),
+    model_dir: Path = SHIPPED_MODELS,
     grace: float = 2.0,
     seed: int = 0,
     pas: dict[str, Any] | None = None,

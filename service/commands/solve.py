@@ -12,6 +12,7 @@ from rich.console import Console
 
 from service.errors import InvalidOptionError
 from service.pipeline.result import SolveResult
+from service.settings import SHIPPED_MODELS
 from service.solvers.types import Incumbent, SolveOptions
 
 
@@ -22,7 +23,7 @@ class Guidance:
     mode: str = "exact"
     model: str | None = None
     pas: dict[str, Any] = field(default_factory=dict)
-    model_dir: Path = Path("models/weights")
+    model_dir: Path = SHIPPED_MODELS
     device: str = "cpu"
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service.errors import MipguideError
+from service.settings import SHIPPED_MODELS
 from service.solvers.types import Incumbent, Interrupt
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def _solve_one(
                 solve_options(options, log),
                 mode,
                 model=options.get("model"),
-                model_dir=Path(guidance.get("model_dir", "models/weights")),
+                model_dir=Path(guidance.get("model_dir", SHIPPED_MODELS)),
                 device=guidance.get("device", "cpu"),
                 pas=dict(options.get("pas") or {}),
                 on_incumbent=on_incumbent,
