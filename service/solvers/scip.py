@@ -23,6 +23,7 @@ import math
 import os
 import tempfile
 import warnings
+from collections import deque
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -138,10 +139,13 @@ def build_model(problem: Problem) -> tuple[Model, list[Any]]:
     A = problem.A
     rows = np.repeat(np.arange(problem.num_rows), np.diff(A.indptr)).tolist()
     add_coef = model.addCoefLinear
-    for _ in map(
-        add_coef, [conss[r] for r in rows], [xs[j] for j in A.indices.tolist()], A.data.tolist()
-    ):
-        pass
+    # map + a zero-length deque drives the C-level calls without a Python loop body
+    deque(
+        map(
+            add_coef, [conss[r] for r in rows], [xs[j] for j in A.indices.tolist()], A.data.tolist()
+        ),
+        maxlen=0,
+    )
     if problem.sense == Sense.MAXIMIZE:
         model.setMaximize()
     if problem.offset != 0.0:
