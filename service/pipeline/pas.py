@@ -17,7 +17,6 @@ problem, so without a completion the status is at most feasible.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -35,6 +34,7 @@ from service.pipeline.trust_region import Region, apply_region, choose_region
 from service.problem.model import Problem, Sense
 from service.problem.verify import verify
 from service.solvers.base import SolverBackend, get_backend
+from service.solvers.common import gap_closed
 from service.solvers.types import (
     IncumbentCallback,
     IncumbentSource,
@@ -228,7 +228,7 @@ def _final_output(
             # The completion returned nothing, or something worse than an earlier stage
             # (e.g. its start was rejected): the earlier solution stands, proven only if the
             # bound closes the gap.
-            status = Status.OPTIMAL if _closed(best.objective, bound) else Status.FEASIBLE
+            status = Status.OPTIMAL if gap_closed(best.objective, bound) else Status.FEASIBLE
             if full.status == Status.INFEASIBLE:
                 notes.append("the completion reported infeasible despite a verified solution")
                 bound = None
@@ -257,9 +257,3 @@ def _final_output(
         nodes=nodes,
         warnings=tuple(notes),
     )
-
-
-def _closed(objective: float | None, bound: float | None) -> bool:
-    if objective is None or bound is None or not math.isfinite(bound):
-        return False
-    return abs(objective - bound) <= 1e-9 * max(1.0, abs(objective)) + 1e-6

@@ -72,9 +72,9 @@ def limit_reason(
     return default
 
 
-def gap_closed(objective: float | None, bound: float | None, options: SolveOptions) -> bool:
+def gap_closed(objective: float | None, bound: float | None) -> bool:
     """True when objective and bound agree within the tightest tolerance we may claim optimal."""
-    if objective is None or bound is None or not (math.isfinite(objective)):
+    if objective is None or bound is None or not math.isfinite(objective):
         return False
     if not math.isfinite(bound):
         return False

@@ -299,7 +299,7 @@ class CpSatBackend:
         name = solver.status_name(code)
         if code == cp_model.OPTIMAL:
             status, reason = Status.OPTIMAL, TerminationReason.OPTIMAL
-            if not gap_closed(objective, bound, options):  # stopped by a gap limit
+            if not gap_closed(objective, bound):  # stopped by a gap limit
                 status, reason = Status.FEASIBLE, TerminationReason.GAP_LIMIT
         elif code == cp_model.INFEASIBLE:
             status, reason = Status.INFEASIBLE, TerminationReason.INFEASIBLE

@@ -400,11 +400,7 @@ def _map_status(
     """HiGHS model status -> (status, reason); status None means FEASIBLE or NO_SOLUTION."""
     if model_status in _FINAL:
         status, reason = _FINAL[model_status]
-        if (
-            reason == TerminationReason.OPTIMAL
-            and is_mip
-            and not gap_closed(objective, bound, options)
-        ):
+        if reason == TerminationReason.OPTIMAL and is_mip and not gap_closed(objective, bound):
             return Status.FEASIBLE, TerminationReason.GAP_LIMIT  # within a requested gap
         return status, reason
     if model_status in _LIMITS:
