@@ -308,6 +308,10 @@ def bench_guided(
     pas: Annotated[
         list[str], typer.Option(help="PaS parameter KEY=VALUE for method pas (repeat)")
     ] = [],  # noqa: B006
+    jobs: Annotated[int, typer.Option(min=1, help="runs at once (one thread each)")] = 1,
+    resume: Annotated[
+        bool, typer.Option(help="reuse runs already saved in OUT/runs (same settings)")
+    ] = False,
 ) -> None:
     """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
     from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
@@ -337,6 +341,8 @@ def bench_guided(
             model_dir=settings.model_dir,
             grace=grace,
             pas=parse_params(pas, "--pas"),
+            jobs=jobs,
+            resume=resume,
         )
     except Exception as exc:
         raise fail(exc) from exc

@@ -10,9 +10,12 @@ the budget (see ``service.bench.primal``).
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,23 +94,74 @@ def run_bench_guided(
     grace: float = 2.0,
     seed: int = 0,
     pas: dict[str, Any] | None = None,
+    jobs: int = 1,
+    resume: bool = False,
 ) -> list[Row]:
-    """Run, score, and write the outputs; returns the rows of results.csv."""
+    """Run, score, and write the outputs; returns the rows of results.csv.
+
+    Args:
+        jobs: runs at once (each run is one thread; keep ``jobs`` at most the idle cores).
+        resume: reuse a run whose outcome is already saved in ``out/runs`` with the same
+            instance, method, budget, seed, model and parameters (each finished run is saved
+            there), e.g. to add a method to an earlier benchmark or finish an interrupted one.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    (out / "runs").mkdir(exist_ok=True)
     outcomes: dict[tuple[str, str], RunOutcome] = {}
+    todo: list[tuple[tuple[str, str], RunSpec, Path]] = []
+    for path in files:
+        for method in methods:
+            spec = RunSpec(path, method, budget, seed, model, model_dir, dict(pas or {}))
+            key = (instance_name(path), method)
+            saved = out / "runs" / f"{key[0]}__{method}__{_spec_key(spec)}.json"
+            if resume and saved.is_file():
+                outcomes[key] = load_outcome(saved)
+            else:
+                todo.append((key, spec, saved))
     with Progress(console=console) as bar:
-        task = bar.add_task("guided bench", total=len(files) * len(methods))
-        for path in files:
-            for method in methods:
-                bar.update(task, description=f"{instance_name(path)} / {method}")
-                spec = RunSpec(path, method, budget, seed, model, model_dir, dict(pas or {}))
-                outcomes[(instance_name(path), method)] = run_one(spec, grace)
-                bar.advance(task)
+        task = bar.add_task(
+            f"guided bench ({len(outcomes)} reused)", total=len(files) * len(methods)
+        )
+        bar.advance(task, len(outcomes))
+
+        def run(item: tuple[tuple[str, str], RunSpec, Path]) -> None:
+            key, spec, saved = item
+            outcome = run_one(spec, grace)
+            save_outcome(outcome, saved)
+            outcomes[key] = outcome
+            bar.update(task, description=f"{key[0]} / {key[1]} done")
+            bar.advance(task)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(run, todo))
+    order = {
+        (instance_name(p), m): i for i, (p, m) in enumerate((p, m) for p in files for m in methods)
+    }
+    outcomes = dict(sorted(outcomes.items(), key=lambda kv: order[kv[0]]))
     rows = score(outcomes, budget, references or {})
     write_outputs(rows, outcomes, methods, budget, out)
     print_summary(rows, methods, budget, console)
     console.print(f"results in {out}")
     return rows
+
+
+def _spec_key(spec: RunSpec) -> str:
+    """A short hash of what makes a run (the instance by name, not by content)."""
+    what = [spec.method, spec.budget, spec.seed, spec.model, sorted(spec.pas.items())]
+    return hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()[:10]
+
+
+def save_outcome(outcome: RunOutcome, path: Path) -> None:
+    """One run's outcome as JSON (written atomically)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(outcome)))
+    tmp.replace(path)
+
+
+def load_outcome(path: Path) -> RunOutcome:
+    raw = json.loads(path.read_text())
+    raw["trace"] = [tuple(t) for t in raw["trace"]]
+    return RunOutcome(**raw)
 
 
 def score(

@@ -72,3 +72,26 @@ def test_pas_method_uses_the_model_and_parameters(
     assert float(row["primal_gap"]) == 0.0  # the only method is its own reference
     sources = (out / "traces.csv").read_text()
     assert ",gnn" in sources  # the repaired rounding came first
+
+
+def test_resume_reuses_saved_runs_and_adds_new_methods(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    base = ["bench", "guided", str(small_file), "--time-limit", "3", "--out", str(out)]
+    res = CliRunner().invoke(app, [*base, "--methods", "scip"])
+    assert res.exit_code == 0, res.output
+    (saved,) = (out / "runs").glob("sc-small__scip__*.json")
+    # Mark the saved run so that reuse (not a fresh run) is visible in the results.
+    text = saved.read_text().replace('"status": "optimal"', '"status": "from-cache"')
+    saved.write_text(text)
+    args = [*base, "--methods", "scip,highs", "--resume", "--jobs", "2"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    with (out / "results.csv").open(newline="") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == ["scip", "highs"]
+    assert rows["scip"]["status"] == "from-cache" and rows["highs"]["status"] == "optimal"
+    assert len(list((out / "runs").glob("*.json"))) == 2
+    # Without --resume the saved run is run again.
+    res = CliRunner().invoke(app, [*base, "--methods", "scip"])
+    with (out / "results.csv").open(newline="") as fh:
+        assert [r["status"] for r in csv.DictReader(fh)] == ["optimal"]
