@@ -6,7 +6,7 @@
    the stages get the region's reference values on S as a partial start;
 3. the trust-region subproblem (``trust_region``) under ``sub_share`` of the remaining budget;
    when it is proven infeasible, Delta is widened (``widen`` times), then the full model takes
-   over;
+   over; when no stage has improved for ``stall`` of the budget, it is stopped early;
 4. the completion: the full model with the best solution as warm start and the rest of the
    budget, so optimality is still proven when time allows (skipped with ``complete=False``).
 
@@ -154,6 +154,7 @@ def solve_pas(
             "region_size": region.size,
             "delta": sub.region.delta,
             "widened": sub.widened,
+            "stalled": sub.stalled,
             "subproblem_status": sub.last.status.value if sub.last is not None else None,
             "start_feasible": bool(trace.items and trace.items[0].source == IncumbentSource.GNN),
             "completed": full is not None,
@@ -173,6 +174,7 @@ class _SubOutcome:
     region: Region
     widened: int = 0
     last: SolveOutput | None = None
+    stalled: bool = False
 
 
 def _subproblem(
@@ -191,23 +193,45 @@ def _subproblem(
     if region.size == 0 or params.sub_share <= 0:
         return outcome
     remaining = _remaining(options, trace)
+    total = params.sub_time_cap if remaining is None else remaining
     budget = params.sub_time_cap if remaining is None else params.sub_share * remaining
     deadline = trace.elapsed() + budget
+    stall = StallInterrupt(trace, params.stall * total, interrupt)
     while True:
         left = deadline - trace.elapsed()
-        if left <= MIN_STAGE_SECONDS or (interrupt is not None and interrupt.is_set()):
+        if left <= MIN_STAGE_SECONDS or stall.is_set():
             return outcome
         warm = best.x if best.x is not None else start
         opts = replace(options, time_limit=left, start=warm)
         out = backend.solve(
-            apply_region(problem, outcome.region), opts, trace.relay(keep_bound=False), interrupt
+            apply_region(problem, outcome.region), opts, trace.relay(keep_bound=False), stall
         )
         outcome.last = out
+        outcome.stalled = stall.stalled
         best.consider(problem, out.x)
         if out.status != Status.INFEASIBLE or outcome.widened >= params.widen:
             return outcome
         outcome.region = outcome.region.widened()
         outcome.widened += 1
+
+
+class StallInterrupt(Interrupt):
+    """Set when ``outer`` is set, or when the trace has not improved for ``seconds`` (counted
+    from the later of this object's creation and the trace's last incumbent; 0: never)."""
+
+    def __init__(self, trace: Trace, seconds: float, outer: Interrupt | None) -> None:
+        super().__init__()
+        self.trace, self.seconds, self.outer = trace, seconds, outer
+        self.since = trace.elapsed()
+        self.stalled = False
+
+    def is_set(self) -> bool:
+        if self.outer is not None and self.outer.is_set():
+            return True
+        if self.seconds > 0 and not self.stalled:
+            last = max(self.since, self.trace.items[-1].t if self.trace.items else 0.0)
+            self.stalled = self.trace.elapsed() - last > self.seconds
+        return self.stalled or super().is_set()
 
 
 def _final_output(

@@ -15,6 +15,10 @@ class PasParams:
             the k1 most likely 1, each side capped by the predicted count on that side).
         delta: Delta as a fraction of |S| (rounded up); 0 is hard fixing.
         sub_share: share of the remaining budget (after inference) for the subproblem.
+        stall: the subproblem is stopped early when no stage has improved the incumbent for
+            this share of the remaining budget (0: never); measured at hard size, a region
+            search that finds nothing in the first seconds rarely does later, while the warm-
+            started full model often improves at once.
         widen: how many times Delta is doubled when the subproblem is infeasible.
         complete: continue on the full model (False: heuristic only, no proof).
         sub_time_cap: subproblem seconds when the solve has no time limit.
@@ -24,12 +28,13 @@ class PasParams:
     k1: float = 0.02
     delta: float = 0.02
     sub_share: float = 0.5
+    stall: float = 0.1
     widen: int = 2
     complete: bool = True
     sub_time_cap: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("k0", "k1", "sub_share"):
+        for name in ("k0", "k1", "sub_share", "stall"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")

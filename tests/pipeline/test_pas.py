@@ -112,3 +112,29 @@ def test_zero_budget_share_skips_the_subproblem(tiny_model: LoadedModel) -> None
 def test_bad_parameters_are_rejected(values: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         PasParams.from_mapping(values)
+
+
+def test_stall_interrupt_fires_after_no_improvement_and_follows_the_outer_flag() -> None:
+    import time
+
+    from service.pipeline.pas import StallInterrupt
+    from service.pipeline.trace import Trace
+    from service.solvers.types import Interrupt
+
+    trace = Trace(True, None)
+    stall = StallInterrupt(trace, 0.4, None)
+    assert not stall.is_set()
+    time.sleep(0.25)
+    trace.offer(10.0, None, IncumbentSource.SOLVER)  # an improvement restarts the window
+    time.sleep(0.25)
+    assert not stall.is_set()  # 0.25 s since the improvement, 0.5 s since creation
+    time.sleep(0.3)
+    assert stall.is_set() and stall.stalled
+    trace.offer(9.0, None, IncumbentSource.SOLVER)
+    assert stall.is_set()  # a stop once requested stays requested
+    outer = Interrupt()
+    never = StallInterrupt(trace, 0.0, outer)  # 0: no stall stop
+    time.sleep(0.05)
+    assert not never.is_set()
+    outer.set()
+    assert never.is_set() and not never.stalled
