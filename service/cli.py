@@ -294,7 +294,7 @@ def bench_guided(
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
     seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
     methods: Annotated[
-        str, typer.Option(help="comma list of scip, scip-aggressive, cpsat, highs, pas")
+        str, typer.Option(help="comma list of scip, scip-aggressive, cpsat, highs, pas, pas-highs")
     ] = "scip,pas",
     time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
     out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(

@@ -28,6 +28,7 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cpsat": ("exact", "cpsat", {}),
     "highs": ("exact", "highs", {}),
     "pas": ("pas", "scip", {}),
+    "pas-highs": ("pas", "highs", {}),  # PaS with HiGHS for the subproblem and the completion
 }
 
 
