@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -190,11 +190,23 @@ def train(
     pas: Annotated[
         list[str], typer.Option(help="recommended PaS parameter KEY=VALUE for the card (repeat)")
     ] = [],  # noqa: B006
+    kind: Annotated[str, typer.Option(help="pas (predictor) | srg (score network)")] = "pas",
+    srg: Annotated[
+        list[str], typer.Option(help="recommended SRG parameter KEY=VALUE for the card (repeat)")
+    ] = [],  # noqa: B006
+    hidden: Annotated[int, typer.Option(min=1, help="kind srg: hidden width")] = 32,
+    coupling: Annotated[
+        str, typer.Option(help="kind srg: graph (message passing) | none (per variable)")
+    ] = "graph",
+    samples: Annotated[
+        int, typer.Option(min=1, help="kind srg: noised pool solutions per instance and step")
+    ] = 8,
 ) -> None:
-    """Train a PaS model on solution pools of generated instances and register it.
+    """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of
+    generated instances and register it.
 
     Several families (a comma list or ``all``) train one model on their mix; pools are cached
-    per family, so a mix reuses the pools of the single-family models.
+    per family, so a mix reuses the pools of the single-family models (and SRG those of PaS).
     """
     import sys
 
@@ -211,6 +223,7 @@ def train(
             PasParams.from_mapping(recommended)
         except (TypeError, ValueError) as exc:
             raise InvalidOptionError("--pas", str(exc)) from exc
+        srg_model, srg_params = _srg_training(kind, srg, hidden, coupling)
         names = _family_list(family)
         fams = [_family_size_seeds(f, size, train_seeds)[0] for f in names]
         _, sz, train_list = _family_size_seeds(names[0], size, train_seeds)
@@ -232,9 +245,30 @@ def train(
             console,
             command="mipguide " + " ".join(sys.argv[1:]),
             pas=recommended,
+            kind=kind,
+            srg=srg_params,
+            srg_model=srg_model,
+            samples=samples,
         )
     except Exception as exc:
         raise fail(exc) from exc
+
+
+def _srg_training(kind: str, srg: list[str], hidden: int, coupling: str) -> tuple[Any, dict]:
+    """Validate ``--kind``, ``--srg``, ``--coupling``: (SrgConfig or None, SRG card params)."""
+    from models.srg import SrgConfig
+    from service.commands.solve import parse_params
+    from service.pipeline.srg_params import SrgParams
+
+    if kind not in ("pas", "srg"):
+        raise InvalidOptionError("--kind", f"unknown kind {kind!r}", ["pas", "srg"])
+    params = parse_params(srg, "--srg")
+    try:
+        SrgParams.from_mapping(params)
+        config = SrgConfig(hidden=hidden, coupling=coupling) if kind == "srg" else None
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("--srg" if "SRG" in str(exc) else "--coupling", str(exc)) from exc
+    return config, params
 
 
 def _family_list(spec: str) -> list[str]:

@@ -4,16 +4,20 @@ The reverse VP-SDE (``models.sde``) is run for K states at once, from y_1 ~ N(0,
 with ``steps`` ancestral steps on a uniform time grid. Each step:
 
 1. the network predicts the clean state y0_hat from (graph, y_t, t) (one forward for all K);
-2. with guidance, x^ = (y0_hat + 1) / 2 is scored on the normalized problem
+2. with guidance, the rounding x^ = [y0_hat > 0] of the denoised estimate is scored on the
+   normalized problem
    (``service.pipeline.guidance``): lambda <- max(0, lambda + rho h(x^)) with h the signed row
    residual (projected subgradient ascent on the dual, one multiplier per row and candidate),
    and
    y0_hat <- clip(y0_hat - eta grad_y L(x^, lambda), -1, 1) with
    grad_y L = 1/2 (objective * c~ + A'^T (lambda * s)), s = +1 above / -1 below the row's bounds.
    This is the score gaining -eta(t) grad_y L with eta(t) = eta alpha(t) / sigma(t)^2 (the
-   reverse drift gets -beta(t) eta(t) grad_y L). The gradient is taken through the rows only,
-   not through the network (the network's Jacobian is treated as the identity): one sparse
-   product per step instead of a backward pass;
+   reverse drift gets -beta(t) eta(t) grad_y L). The rows are scored at the rounding, the
+   point a candidate would be, not at the fractional estimate (which satisfies a covering row
+   with many small values that all round to 0); the gradient is the straight-through one (the
+   rows are linear: only which rows are violated depends on the point), and it is taken
+   through the rows only, not through the network (whose Jacobian is treated as the
+   identity): one sparse product per step instead of a backward pass;
 3. the ancestral step to the next time with the (guided) y0_hat.
 
 The last step lands on y0_hat itself; candidates are its signs (x = 1 where y > 0). Same code on
@@ -153,7 +157,7 @@ def sample_candidates(
             t, s = times[i], times[i + 1]
             y0 = torch.tanh(0.5 * net(ctx, y, t.expand(k)))
             if g_rows is not None:
-                lam, grad = g_rows.step(0.5 * (y0 + 1.0), lam, params.rho, params.objective)
+                lam, grad = g_rows.step((y0 > 0).float(), lam, params.rho, params.objective)
                 if lam.numel():
                     lam_min = min(lam_min, float(lam.min()))
                 y0 = torch.clamp(y0 - params.eta * 0.5 * grad, -1.0, 1.0)
