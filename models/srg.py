@@ -68,16 +68,49 @@ def sparse_matrix(index: Tensor, values: Tensor, shape: tuple[int, int]) -> Tens
         return coo.coalesce().to_sparse_csr()
 
 
+@dataclass(frozen=True, eq=False)
+class Adjacency:
+    """One direction src -> dst of the graph, as sparse operators over a K-wide feature axis.
+
+    Attributes:
+        wide: (Nd, 2 Ns) = [coef | pattern], for sums of stacked source features.
+        tall: (2 Nd, Ns) = [coef; pattern], for two sums of the same source features.
+        coef_sum, plain_sum: (Nd, 1, 1) row sums of coef and pattern (for the biases).
+    """
+
+    wide: Tensor
+    tall: Tensor
+    coef_sum: Tensor
+    plain_sum: Tensor
+
+    @classmethod
+    def build(cls, index: Tensor, coef: Tensor, shape: tuple[int, int]) -> Adjacency:
+        """From edges index[0] (dst) <- index[1] (src) with coefficients ``coef``."""
+        nd, ns = shape
+        ones = torch.ones_like(coef)
+        dst, src = index[0], index[1]
+        wide = torch.stack([torch.cat([dst, dst]), torch.cat([src, src + ns])])
+        tall = torch.stack([torch.cat([dst, dst + nd]), torch.cat([src, src])])
+        values = torch.cat([coef, ones])
+        zero = torch.zeros(nd, dtype=coef.dtype, device=coef.device)
+        return cls(
+            wide=sparse_matrix(wide, values, (nd, 2 * ns)),
+            tall=sparse_matrix(tall, values, (2 * nd, ns)),
+            coef_sum=zero.index_add(0, dst, coef).view(nd, 1, 1),
+            plain_sum=zero.index_add(0, dst, ones).view(nd, 1, 1),
+        )
+
+
 class SparseConv(nn.Module):
     """One half-round of message passing with messages linear in the source node:
 
         agg_i = sum_j a_ij (W_a h_j + b_a) + sum_j (W_p h_j + b_p)     (a_ij: row-normalized coef)
         out_i = dst_i + ReLU(W_u LayerNorm(agg_i) + b_u)
 
-    The sums are two sparse products over a K-wide feature dimension; the linear maps commute
+    The sums are one sparse product over a K-wide feature dimension; the linear maps commute
     with them and run on the smaller side, so nothing is computed per edge and sample but the
-    sparse products (PaS's ``BipartiteConv``, whose message is nonlinear in both ends, costs
-    an MLP per edge and sample: several times slower at K = 16).
+    sparse product (PaS's ``BipartiteConv``, whose message is nonlinear in both ends, costs an
+    MLP per edge and sample: several times slower at K = 16).
     """
 
     def __init__(self, hidden: int) -> None:
@@ -87,21 +120,17 @@ class SparseConv(nn.Module):
         self.norm = nn.LayerNorm(hidden)
         self.update = nn.Linear(hidden, hidden)
 
-    def forward(self, src: Tensor, dst: Tensor, coef: Tensor, pattern: Tensor) -> Tensor:
-        """src (Ns, K, h); dst (Nd, K, h) or (Nd, 1, h); coef, pattern (Nd, Ns) sparse."""
+    def forward(self, src: Tensor, dst: Tensor, adj: Adjacency) -> Tensor:
+        """src (Ns, K, h); dst (Nd, K, h) or (Nd, 1, h)."""
         ns, k, h = src.shape
         nd = dst.shape[0]
         if ns <= nd:  # linear maps first, on the source side
-            ua = self.coef_map(src).reshape(ns, k * h)
-            up = self.plain_map(src).reshape(ns, k * h)
-            agg = (coef @ ua + pattern @ up).view(nd, k, h)
+            stacked = torch.cat([self.coef_map(src), self.plain_map(src)], dim=0)
+            agg = (adj.wide @ stacked.reshape(2 * ns, k * h)).view(nd, k, h)
         else:  # sums first, then the linear maps on the target side
-            flat = src.reshape(ns, k * h)
-            sa, sp = (coef @ flat).view(nd, k, h), (pattern @ flat).view(nd, k, h)
-            ones = torch.ones(ns, 1, dtype=src.dtype, device=src.device)
-            ra, rp = (coef @ ones).view(nd, 1, 1), (pattern @ ones).view(nd, 1, 1)
-            agg = sa @ self.coef_map.weight.T + sp @ self.plain_map.weight.T
-            agg = agg + ra * self.coef_map.bias + rp * self.plain_map.bias
+            sums = (adj.tall @ src.reshape(ns, k * h)).view(2, nd, k, h)
+            agg = sums[0] @ self.coef_map.weight.T + sums[1] @ self.plain_map.weight.T
+            agg = agg + adj.coef_sum * self.coef_map.bias + adj.plain_sum * self.plain_map.bias
         return dst + torch.relu(self.update(self.norm(agg)))
 
 
@@ -112,17 +141,14 @@ class SrgContext:
     Attributes:
         var_static: (n, h) static part of the variable input layer.
         rows: (m, h) constraint embeddings.
-        coef, pattern: (m, n) sparse: row-normalized coefficients, ones.
-        coef_t, pattern_t: their transposes (n, m).
+        to_rows, to_vars: the two directions of the graph.
         bin_index: (nb,) indices of the binaries.
     """
 
     var_static: Tensor
     rows: Tensor
-    coef: Tensor
-    pattern: Tensor
-    coef_t: Tensor
-    pattern_t: Tensor
+    to_rows: Adjacency
+    to_vars: Adjacency
     bin_index: Tensor
 
     @property
@@ -152,15 +178,11 @@ class SrgNet(nn.Module):
         n, m = data.x_v.size(0), data.x_c.size(0)
         index = data.edge_index
         coef = data.edge_attr[:, 0].float()
-        ones = torch.ones_like(coef)
-        flipped = index.flip(0)
         return SrgContext(
             var_static=self.var_static(data.x_v),
             rows=self.row_embed(data.x_c) if len(self.to_rows) else data.x_c[:, :0],
-            coef=sparse_matrix(index, coef, (m, n)),
-            pattern=sparse_matrix(index, ones, (m, n)),
-            coef_t=sparse_matrix(flipped, coef, (n, m)),
-            pattern_t=sparse_matrix(flipped, ones, (n, m)),
+            to_rows=Adjacency.build(index, coef, (m, n)),
+            to_vars=Adjacency.build(index.flip(0), coef, (n, m)),
             bin_index=torch.nonzero(data.bin_mask).flatten(),
         )
 
@@ -175,8 +197,8 @@ class SrgNet(nn.Module):
         if len(self.to_rows):
             c = ctx.rows[:, None, :]
             for to_rows, to_vars in zip(self.to_rows, self.to_vars, strict=True):
-                c = to_rows(v, c, ctx.coef, ctx.pattern)
-                v = to_vars(c, v, ctx.coef_t, ctx.pattern_t)
+                c = to_rows(v, c, ctx.to_rows)
+                v = to_vars(c, v, ctx.to_vars)
         vb = torch.cat([v[ctx.bin_index], v0[ctx.bin_index], state[ctx.bin_index, :, None]], -1)
         return self.head(vb).squeeze(-1).T
 

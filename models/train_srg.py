@@ -166,7 +166,7 @@ def _epoch(net, items, opt, batch_size, samples, gen, dev) -> float:  # noqa: AN
         for i in chunk:
             loss = _loss(net, items[i], *_noisy_batch(items[i], samples, gen), dev) / len(chunk)
             loss.backward()
-            total += float(loss)
+            total += float(loss.detach())
         opt.step()
         losses.append(total)
     return float(np.mean(losses)) if losses else float("nan")
