@@ -27,10 +27,7 @@ CHECKSUM = "weights.sha256"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
 _REF = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)@(?P<version>[A-Za-z0-9_.+-]+)$")
-_KINDS: dict[str, tuple[type[PaSNet] | type[SrgNet], type[PaSConfig] | type[SrgConfig]]] = {
-    "pas": (PaSNet, PaSConfig),
-    "srg": (SrgNet, SrgConfig),
-}
+_KINDS = ("pas", "srg")
 
 
 class ModelError(MipguideError):
@@ -151,15 +148,22 @@ def load_model(ref: ModelRef | str, model_dir: Path, device: str = "cpu") -> Loa
     kind = config.get("kind")
     if kind not in _KINDS:
         raise ModelError(f"model {r}: unknown kind {kind!r}")
-    net_cls, cfg_cls = _KINDS[kind]
-    fields = set(cfg_cls.__dataclass_fields__)
-    net = net_cls(cfg_cls(**{k: v for k, v in config.items() if k in fields}))
+    net = _network(kind, config)
     dev = resolve_device(device)
     net.load_state_dict(load_file(str(directory / WEIGHTS), device="cpu"))
     net.to(dev).eval()
     card_file = directory / CARD_JSON
     card = json.loads(card_file.read_text()) if card_file.is_file() else {}
     return LoadedModel(ref=r, model=net, config=config, card=card, device=dev)
+
+
+def _network(kind: str, config: dict[str, Any]) -> PaSNet | SrgNet:
+    """An untrained network of ``kind`` shaped by config.json."""
+    if kind == "srg":
+        fields = set(SrgConfig.__dataclass_fields__)
+        return SrgNet(SrgConfig(**{k: v for k, v in config.items() if k in fields}))
+    fields = set(PaSConfig.__dataclass_fields__)
+    return PaSNet(PaSConfig(**{k: v for k, v in config.items() if k in fields}))
 
 
 def list_models(model_dir: Path) -> list[ModelRef]:

@@ -71,20 +71,30 @@ def solve(
         float, typer.Option(min=0.0, help="seconds for the DMMV search (with --dmmv)")
     ] = 2.0,
     mode: Annotated[
-        str, typer.Option(help="exact | pas (predict-and-search) | auto (pas when a model fits)")
+        str,
+        typer.Option(
+            help="exact | pas (predict-and-search) | auto (pas when a model fits) | srg "
+            "(Lagrangian-guided score-based sampling)"
+        ),
     ] = "exact",
     model: Annotated[
-        str | None, typer.Option(help="NAME@VERSION for pas/auto (default: the best match)")
+        str | None, typer.Option(help="NAME@VERSION for pas/auto/srg (default: the best match)")
     ] = None,
     pas: Annotated[
         list[str],
         typer.Option(help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, widen, complete"),
     ] = [],  # noqa: B006
+    srg: Annotated[
+        list[str],
+        typer.Option(help="SRG parameter KEY=VALUE: k, steps, eta, rho, guidance, region, ..."),
+    ] = [],  # noqa: B006
 ) -> None:
     """Solve one model with one backend; print a summary and write the verified JSON result.
 
     ``--mode pas`` predicts the binaries with a PaS model, solves a trust-region subproblem,
-    then completes on the full model with the best solution as warm start.
+    then completes on the full model with the best solution as warm start. ``--mode srg``
+    samples K candidates with an SRG score model instead and builds the region from their
+    consensus.
     """
     from service.commands.solve import Guidance, parse_params, run_solve
     from service.solvers.types import SolveOptions
@@ -97,6 +107,7 @@ def solve(
             mode=mode,
             model=model,
             pas=parse_params(pas, "--pas"),
+            srg=parse_params(srg, "--srg"),
             model_dir=settings.model_dir,
             device=settings.device,
         )
@@ -328,7 +339,11 @@ def bench_guided(
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
     seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
     methods: Annotated[
-        str, typer.Option(help="comma list of scip, scip-aggressive, cpsat, highs, pas")
+        str,
+        typer.Option(
+            help="comma list of scip, scip-aggressive, cpsat, highs, pas, srg and the SRG "
+            "ablations srg-noguide, srg-k1, srg-topk, srg-indep"
+        ),
     ] = "scip,pas",
     time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
     out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(
@@ -342,6 +357,13 @@ def bench_guided(
     pas: Annotated[
         list[str], typer.Option(help="PaS parameter KEY=VALUE for method pas (repeat)")
     ] = [],  # noqa: B006
+    srg: Annotated[
+        list[str],
+        typer.Option(help="SRG parameter KEY=VALUE for the srg methods (repeat), e.g. k=1"),
+    ] = [],  # noqa: B006
+    srg_model: Annotated[
+        str | None, typer.Option(help="SRG model for the srg methods (default: best match)")
+    ] = None,
 ) -> None:
     """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
     from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
@@ -371,9 +393,24 @@ def bench_guided(
             model_dir=settings.model_dir,
             grace=grace,
             pas=parse_params(pas, "--pas"),
+            srg=_srg_overrides(srg),
+            srg_model=srg_model,
         )
     except Exception as exc:
         raise fail(exc) from exc
+
+
+def _srg_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``--srg KEY=VALUE`` pairs, validated (InvalidOptionError naming the parameter)."""
+    from service.commands.solve import parse_params
+    from service.pipeline.srg_params import SrgParams
+
+    values = parse_params(pairs, "--srg")
+    try:
+        SrgParams.from_mapping(values)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("--srg", str(exc)) from exc
+    return values
 
 
 @app.command()
@@ -407,6 +444,53 @@ def dmmv(
             run_remote(file, server, api_key or settings.api_key, config, wait, out, console)
         else:
             run_dmmv(file, config, out, console)
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
+@bench_app.command("srg")
+def bench_srg(
+    families: Annotated[
+        str, typer.Option(help="setcover | cauction | indset | facility, a comma list, or all")
+    ] = "all",
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "hard",
+    seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
+    timing_size: Annotated[
+        str, typer.Option(help="size of the timing instances (hard: 1500 binaries)")
+    ] = "hard",
+    repeat: Annotated[int, typer.Option(min=1, help="timing repeats (median is shown)")] = 3,
+    model: Annotated[
+        str | None, typer.Option(help="SRG model for every instance (default: best match)")
+    ] = None,
+    srg: Annotated[
+        list[str], typer.Option(help="SRG parameter KEY=VALUE (repeat), e.g. k=16 steps=20")
+    ] = [],  # noqa: B006
+    out: Annotated[Path, typer.Option(help="folder for CSV and PNG")] = Path("bench-out/srg"),
+) -> None:
+    """SRG sampler: time of K candidates on 1500 binaries (one thread), and raw-candidate
+    feasibility, violation and objective with guidance vs without, per family."""
+    from service.commands.bench_srg import run_bench_srg
+
+    settings = get_settings()
+    try:
+        names = _family_list(families)
+        fams = [_family_size_seeds(f, size, seeds)[0] for f in names]
+        _, sz, seed_list = _family_size_seeds(names[0], size, seeds)
+        _, tsz, _ = _family_size_seeds(names[0], timing_size, seeds)
+        device = "cpu" if settings.device == "auto" else settings.device
+        run_bench_srg(
+            fams,
+            sz,
+            seed_list,
+            out,
+            console,
+            timing_size=tsz,
+            repeat=repeat,
+            model=model,
+            model_dir=settings.model_dir,
+            device=device,
+            srg=_srg_overrides(srg),
+        )
     except Exception as exc:
         raise fail(exc) from exc
 

@@ -91,8 +91,15 @@ def run_bench_guided(
     grace: float = 2.0,
     seed: int = 0,
     pas: dict[str, Any] | None = None,
+    srg: dict[str, Any] | None = None,
+    srg_model: str | None = None,
 ) -> list[Row]:
-    """Run, score, and write the outputs; returns the rows of results.csv."""
+    """Run, score, and write the outputs; returns the rows of results.csv.
+
+    ``pas`` and ``srg`` are parameter overrides for the pas and srg methods (the srg
+    ablations add their own, see ``guided_run.SRG_ABLATIONS``); ``model`` is the PaS model and
+    ``srg_model`` the SRG one (default: the best match of each kind).
+    """
     out.mkdir(parents=True, exist_ok=True)
     outcomes: dict[tuple[str, str], RunOutcome] = {}
     with Progress(console=console) as bar:
@@ -100,7 +107,17 @@ def run_bench_guided(
         for path in files:
             for method in methods:
                 bar.update(task, description=f"{instance_name(path)} / {method}")
-                spec = RunSpec(path, method, budget, seed, model, model_dir, dict(pas or {}))
+                spec = RunSpec(
+                    path,
+                    method,
+                    budget,
+                    seed,
+                    model,
+                    model_dir,
+                    dict(pas or {}),
+                    srg=dict(srg or {}),
+                    srg_model=srg_model,
+                )
                 outcomes[(instance_name(path), method)] = run_one(spec, grace)
                 bar.advance(task)
     rows = score(outcomes, budget, references or {})

@@ -167,6 +167,7 @@ def _solve_one(
                 model_dir=Path(guidance.get("model_dir", SHIPPED_MODELS)),
                 device=guidance.get("device", "cpu"),
                 pas=dict(options.get("pas") or {}),
+                srg=dict(options.get("srg") or {}),
                 on_incumbent=on_incumbent,
                 interrupt=interrupt,
                 read_seconds=read,

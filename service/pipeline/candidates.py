@@ -120,11 +120,11 @@ def evaluate_candidates(
         for i in _ranked_distinct(x, violation, rows.objective(x))[:count]:
             if stop is not None and stop():
                 break
-            solutions[i] = complete_binaries(
+            done = complete_binaries(
                 problem, bidx, x[i], solver=solver, time_limit=params.complete_seconds
             )
-            if solutions[i] is not None:
-                objective[i] = problem.objective_value(solutions[i])
+            if done is not None:
+                solutions[i], objective[i] = done, problem.objective_value(done)
     raw = np.array([s is not None for s in solutions], dtype=bool)
     method = repair_method(problem, params.repair)
     if method == "greedy":
