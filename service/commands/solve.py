@@ -109,6 +109,10 @@ def run_solve(
             read_seconds=read_seconds,
         )
     else:
+        if guidance.mode != "exact":
+            import torch
+
+            torch.set_num_threads(options.threads)  # the network on the solve's threads
         result = solve_guided(
             problem,
             solver,

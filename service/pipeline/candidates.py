@@ -5,8 +5,9 @@ original problem:
 
 - pure-binary problems: the candidate is the whole assignment; ``verify`` decides;
 - otherwise the binaries must admit a completion of the other variables: the best candidates
-  (fewest violated guidance rows, then objective) get one, by a solve of the problem with the
-  binaries fixed (an LP when the rest is continuous, under a small time cap each).
+  (fewest violated guidance rows, then objective) are tried, by a solve of the problem with the
+  binaries fixed (an LP when the rest is continuous, under a small time cap each), until
+  ``complete_top`` distinct ones have a completion (at most 2 complete_top + 2 attempts).
 
 "Raw feasible" is this verdict before any repair. Then the infeasible ones are repaired
 (``repair``): the greedy packing/covering repair of PaS (``rounding``, which also improves the
@@ -116,15 +117,24 @@ def evaluate_candidates(
     else:
         viol = rows.violations(x)
         violation = viol.max(axis=1) if viol.size else np.zeros(k)
-        count = k if complete_all else min(k, params.complete_top)
-        for i in _ranked_distinct(x, violation, rows.objective(x))[:count]:
-            if stop is not None and stop():
+        ranked = _ranked_distinct(x, violation, rows.objective(x))
+        # the guidance rows may not see why binaries have no completion (facility location:
+        # too little capacity open), so failures do not count, up to a few extra attempts
+        wanted = len(ranked) if complete_all else params.complete_top
+        attempts = len(ranked) if complete_all else 2 * params.complete_top + 2
+        found = 0
+        for i in ranked[: attempts if wanted else 0]:
+            if found >= wanted or (stop is not None and stop()):
                 break
             done = complete_binaries(
                 problem, bidx, x[i], solver=solver, time_limit=params.complete_seconds
             )
             if done is not None:
-                solutions[i], objective[i] = done, problem.objective_value(done)
+                found += 1
+                same = np.flatnonzero((x == x[i]).all(axis=1))  # duplicates share the verdict
+                objective[same] = problem.objective_value(done)
+                for j in same:
+                    solutions[j] = done
     raw = np.array([s is not None for s in solutions], dtype=bool)
     method = repair_method(problem, params.repair)
     if method == "greedy":
