@@ -148,8 +148,9 @@ def solve_guided(
     if ref is None:
         if mode in ("pas", "srg"):
             choices = [r for r, _ in model_cards(model_dir, kind)]
+            article = "an" if kind == "srg" else "a"
             raise InvalidOptionError(
-                "model", f"no registered {kind} model matches; name one", choices
+                "model", f"no registered model matches; name {article} {kind} model", choices
             )
         why["reason"] = "no registered model matches this instance"
         result = solve_problem(
