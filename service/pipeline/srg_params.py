@@ -45,9 +45,9 @@ class SrgParams:
     k: int = 16
     steps: int = 20
     guidance: bool = True
-    eta: float = 1.0
-    rho: float = 0.5
-    objective: float = 1.0
+    eta: float = 3.0
+    rho: float = 1.0
+    objective: float = 0.05
     seed: int | None = None
     repair: str = "auto"
     repair_seconds: float = 0.2
