@@ -55,6 +55,7 @@ class Samples:
         model, device: what ran where.
         seconds: sampling time (network and guidance).
         seed: the sampling seed.
+        steps: reverse steps run (fewer than asked when the budget was short).
     """
 
     x: np.ndarray
@@ -66,6 +67,7 @@ class Samples:
     device: str
     seconds: float
     seed: int
+    steps: int = 0
 
     @property
     def k(self) -> int:
@@ -125,6 +127,7 @@ def sample_candidates(
     loaded: LoadedModel,
     params: SrgParams,
     seed: int,
+    budget: float | None = None,
 ) -> Samples:
     """Sample ``params.k`` candidates with the reverse SDE (see module docstring).
 
@@ -134,6 +137,10 @@ def sample_candidates(
         loaded: an SRG model (``kind = srg``), on its device.
         params: k, steps, guidance, eta, rho, objective.
         seed: seed of the noise (same seed, same device and threads: same candidates).
+        budget: seconds the sampling may take, or None. The first step (at t = 1, the same in
+            every grid) is timed, and when ``params.steps`` steps would not fit, the grid gets
+            as many as fit (at least one): big graphs get fewer, coarser steps rather than
+            eating the solve's time.
 
     Raises:
         ModelError: not an SRG model.
@@ -150,18 +157,26 @@ def sample_candidates(
     lam_min = float("inf")
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     y = torch.randn(k, nb, generator=gen, device=dev)
+    steps = params.steps
     if nb:
         ctx = net.context(graph_to_data(graph).to(dev))
-        times = torch.linspace(1.0, 0.0, params.steps + 1, device=dev)
-        for i in range(params.steps):
+        one = torch.ones(k, device=dev)
+        t_step = time.perf_counter()
+        y0_first = torch.tanh(0.5 * net(ctx, y, one))
+        if budget is not None:
+            now = time.perf_counter()
+            fit = int((budget - (now - t0)) / max(now - t_step, 1e-9))
+            steps = max(1, min(steps, fit))
+        times = torch.linspace(1.0, 0.0, steps + 1, device=dev)
+        for i in range(steps):
             t, s = times[i], times[i + 1]
-            y0 = torch.tanh(0.5 * net(ctx, y, t.expand(k)))
+            y0 = y0_first if i == 0 else torch.tanh(0.5 * net(ctx, y, t.expand(k)))
             if g_rows is not None:
                 lam, grad = g_rows.step((y0 > 0).float(), lam, params.rho, params.objective)
                 if lam.numel():
                     lam_min = min(lam_min, float(lam.min()))
                 y0 = torch.clamp(y0 - params.eta * 0.5 * grad, -1.0, 1.0)
-            last = i == params.steps - 1
+            last = i == steps - 1
             noise = None if last else torch.randn(k, nb, generator=gen, device=dev)
             y = ancestral_step(y, y0, t, s, noise)
     final = y.double().cpu().numpy()
@@ -175,4 +190,5 @@ def sample_candidates(
         device=str(dev),
         seconds=time.perf_counter() - t0,
         seed=int(seed),
+        steps=steps,
     )

@@ -1,7 +1,8 @@
 """SRG (DESIGN steps 2-7): (Problem, solver, options, score model) -> verified SolveResult.
 
 1. features and the guidance rows (``guidance``);
-2. K candidates from the Lagrangian-guided reverse SDE (``sample``), in one batch;
+2. K candidates from the Lagrangian-guided reverse SDE (``sample``), in one batch, within
+   ``sample_share`` of the time limit (fewer steps on graphs too big for the full count);
 3. each candidate verified (completed where the problem has non-binary variables) and the
    infeasible ones repaired (``candidates``); the best feasible one is the first incumbent
    (source ``srg``) and the solver's start;
@@ -26,7 +27,7 @@ from service.pipeline.features import build_graph
 from service.pipeline.guidance import guidance_rows
 from service.pipeline.result import SolveResult
 from service.pipeline.sample import Samples, sample_candidates
-from service.pipeline.search import Best, search_region
+from service.pipeline.search import Best, remaining, search_region
 from service.pipeline.solve import finish
 from service.pipeline.srg_params import SrgParams
 from service.pipeline.trace import Trace
@@ -78,7 +79,9 @@ def solve_srg(
     rows = guidance_rows(problem)
     t_features = trace.elapsed()
     seed = params.seed if params.seed is not None else options.seed
-    samples = sample_candidates(graph, rows, model, params, seed)
+    left = remaining(options, trace)
+    budget = None if left is None else params.sample_share * left
+    samples = sample_candidates(graph, rows, model, params, seed, budget)
     t_sample = trace.elapsed()
     stop = interrupt.is_set if interrupt is not None else None
     cands = evaluate_candidates(problem, samples, rows, params, solver=solver, seed=seed, stop=stop)
@@ -116,6 +119,7 @@ def solve_srg(
             "device": samples.device,
             "params": asdict(params),
             "seed": seed,
+            "steps": samples.steps,
             "binaries": int(samples.binary_index.size),
             **candidate_summary(cands),
             "lambda_min": samples.lambda_min,

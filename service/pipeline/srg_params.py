@@ -22,6 +22,8 @@ class SrgParams:
         rho: step of the projected subgradient update of lambda.
         objective: weight of the normalized objective in L (0: feasibility only).
         seed: sampling seed (None: the solve's seed).
+        sample_share: at most this share of the time limit goes to sampling (steps are
+            reduced on graphs too big for ``steps`` forwards in that time; at least one).
     Candidates (``service.pipeline.candidates``):
         repair: how infeasible candidates are repaired: ``greedy`` (packing/covering rows),
             ``dmmv`` (min-max violation search, pure-integer problems), ``auto`` (greedy where
@@ -49,6 +51,7 @@ class SrgParams:
     rho: float = 1.0
     objective: float = 0.05
     seed: int | None = None
+    sample_share: float = 0.25
     repair: str = "auto"
     repair_seconds: float = 0.2
     complete_top: int = 2
@@ -104,7 +107,7 @@ class SrgParams:
         return cls(**values)
 
 
-_FRACTIONS = ("max_share", "k0", "k1", "sub_share")
+_FRACTIONS = ("max_share", "k0", "k1", "sub_share", "sample_share")
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
 _BOOLS = ("guidance", "complete")
 _STRS = ("repair", "region")

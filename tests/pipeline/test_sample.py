@@ -80,3 +80,13 @@ def test_one_candidate_and_no_binaries(tiny_srg_model: LoadedModel) -> None:
 def test_a_pas_model_is_refused(tiny_model: LoadedModel) -> None:
     with pytest.raises(ModelError, match="srg"):
         _sample(tiny_model, _instance(Family.SET_COVER), SrgParams())
+
+
+def test_a_short_budget_takes_fewer_steps(tiny_srg_model: LoadedModel) -> None:
+    p = _instance(Family.SET_COVER)
+    g, rows = build_graph(p), guidance_rows(p)
+    full = sample_candidates(g, rows, tiny_srg_model, SrgParams(steps=12), 0, budget=None)
+    short = sample_candidates(g, rows, tiny_srg_model, SrgParams(steps=12), 0, budget=1e-6)
+    assert full.steps == 12 and short.steps == 1
+    same = sample_candidates(g, rows, tiny_srg_model, SrgParams(steps=12), 0, budget=1e6)
+    np.testing.assert_array_equal(same.x, full.x)  # enough time: the same candidates
