@@ -1,7 +1,8 @@
 """Model registry: ``name@version`` <-> a directory with config.json, weights.safetensors,
 card.json + card.md (training data, seed, metrics) and weights.sha256 (checked at load).
 
-Layout: ``<model_dir>/<name>@<version>/``. The model code is chosen by ``config.json["kind"]``.
+Layout: ``<model_dir>/<name>@<version>/``. The model code is chosen by ``config.json["kind"]``:
+``pas`` (``models.pas.PaSNet``) or ``srg`` (``models.srg.SrgNet``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from models.pas import PaSConfig, PaSNet
+from models.srg import SrgConfig, SrgNet
 from service.errors import MipguideError
 
 CONFIG = "config.json"
@@ -25,7 +27,7 @@ CHECKSUM = "weights.sha256"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
 _REF = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)@(?P<version>[A-Za-z0-9_.+-]+)$")
-_KINDS: dict[str, tuple[type[PaSNet], type[PaSConfig]]] = {"pas": (PaSNet, PaSConfig)}
+_KINDS = ("pas", "srg")
 
 
 class ModelError(MipguideError):
@@ -56,7 +58,7 @@ class ModelRef:
 @dataclass(frozen=True)
 class LoadedModel:
     ref: ModelRef
-    model: PaSNet
+    model: PaSNet | SrgNet
     config: dict[str, Any]
     card: dict[str, Any]
     device: torch.device
@@ -93,7 +95,12 @@ def _card_markdown(ref: ModelRef, card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_model(model: PaSNet, directory: Path, card: dict[str, Any]) -> Path:
+def model_kind(model: PaSNet | SrgNet) -> str:
+    """``"pas"`` or ``"srg"``: the registry kind of a network."""
+    return "srg" if isinstance(model, SrgNet) else "pas"
+
+
+def save_model(model: PaSNet | SrgNet, directory: Path, card: dict[str, Any]) -> Path:
     """Write a model directory; its name must be ``NAME@VERSION``.
 
     Args:
@@ -104,7 +111,12 @@ def save_model(model: PaSNet, directory: Path, card: dict[str, Any]) -> Path:
     directory = Path(directory)
     ref = ModelRef.parse(directory.name)
     directory.mkdir(parents=True, exist_ok=True)
-    config = {"kind": "pas", "name": ref.name, "version": ref.version, **model.config.to_dict()}
+    config = {
+        "kind": model_kind(model),
+        "name": ref.name,
+        "version": ref.version,
+        **model.config.to_dict(),
+    }
     (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / WEIGHTS), metadata={"ref": str(ref)})
@@ -136,15 +148,22 @@ def load_model(ref: ModelRef | str, model_dir: Path, device: str = "cpu") -> Loa
     kind = config.get("kind")
     if kind not in _KINDS:
         raise ModelError(f"model {r}: unknown kind {kind!r}")
-    net_cls, cfg_cls = _KINDS[kind]
-    fields = set(cfg_cls.__dataclass_fields__)
-    net = net_cls(cfg_cls(**{k: v for k, v in config.items() if k in fields}))
+    net = _network(kind, config)
     dev = resolve_device(device)
     net.load_state_dict(load_file(str(directory / WEIGHTS), device="cpu"))
     net.to(dev).eval()
     card_file = directory / CARD_JSON
     card = json.loads(card_file.read_text()) if card_file.is_file() else {}
     return LoadedModel(ref=r, model=net, config=config, card=card, device=dev)
+
+
+def _network(kind: str, config: dict[str, Any]) -> PaSNet | SrgNet:
+    """An untrained network of ``kind`` shaped by config.json."""
+    if kind == "srg":
+        fields = set(SrgConfig.__dataclass_fields__)
+        return SrgNet(SrgConfig(**{k: v for k, v in config.items() if k in fields}))
+    fields = set(PaSConfig.__dataclass_fields__)
+    return PaSNet(PaSConfig(**{k: v for k, v in config.items() if k in fields}))
 
 
 def list_models(model_dir: Path) -> list[ModelRef]:

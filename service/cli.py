@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -71,20 +71,30 @@ def solve(
         float, typer.Option(min=0.0, help="seconds for the DMMV search (with --dmmv)")
     ] = 2.0,
     mode: Annotated[
-        str, typer.Option(help="exact | pas (predict-and-search) | auto (pas when a model fits)")
+        str,
+        typer.Option(
+            help="exact | pas (predict-and-search) | auto (pas when a model fits) | srg "
+            "(Lagrangian-guided score-based sampling)"
+        ),
     ] = "exact",
     model: Annotated[
-        str | None, typer.Option(help="NAME@VERSION for pas/auto (default: the best match)")
+        str | None, typer.Option(help="NAME@VERSION for pas/auto/srg (default: the best match)")
     ] = None,
     pas: Annotated[
         list[str],
         typer.Option(help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, widen, complete"),
     ] = [],  # noqa: B006
+    srg: Annotated[
+        list[str],
+        typer.Option(help="SRG parameter KEY=VALUE: k, steps, eta, rho, guidance, region, ..."),
+    ] = [],  # noqa: B006
 ) -> None:
     """Solve one model with one backend; print a summary and write the verified JSON result.
 
     ``--mode pas`` predicts the binaries with a PaS model, solves a trust-region subproblem,
-    then completes on the full model with the best solution as warm start.
+    then completes on the full model with the best solution as warm start. ``--mode srg``
+    samples K candidates with an SRG score model instead and builds the region from their
+    consensus.
     """
     from service.commands.solve import Guidance, parse_params, run_solve
     from service.solvers.types import SolveOptions
@@ -97,6 +107,7 @@ def solve(
             mode=mode,
             model=model,
             pas=parse_params(pas, "--pas"),
+            srg=parse_params(srg, "--srg"),
             model_dir=settings.model_dir,
             device=settings.device,
         )
@@ -190,11 +201,23 @@ def train(
     pas: Annotated[
         list[str], typer.Option(help="recommended PaS parameter KEY=VALUE for the card (repeat)")
     ] = [],  # noqa: B006
+    kind: Annotated[str, typer.Option(help="pas (predictor) | srg (score network)")] = "pas",
+    srg: Annotated[
+        list[str], typer.Option(help="recommended SRG parameter KEY=VALUE for the card (repeat)")
+    ] = [],  # noqa: B006
+    hidden: Annotated[int, typer.Option(min=1, help="kind srg: hidden width")] = 32,
+    coupling: Annotated[
+        str, typer.Option(help="kind srg: graph (message passing) | none (per variable)")
+    ] = "graph",
+    samples: Annotated[
+        int, typer.Option(min=1, help="kind srg: noised pool solutions per instance and step")
+    ] = 8,
 ) -> None:
-    """Train a PaS model on solution pools of generated instances and register it.
+    """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of
+    generated instances and register it.
 
     Several families (a comma list or ``all``) train one model on their mix; pools are cached
-    per family, so a mix reuses the pools of the single-family models.
+    per family, so a mix reuses the pools of the single-family models (and SRG those of PaS).
     """
     import sys
 
@@ -211,6 +234,7 @@ def train(
             PasParams.from_mapping(recommended)
         except (TypeError, ValueError) as exc:
             raise InvalidOptionError("--pas", str(exc)) from exc
+        srg_model, srg_params = _srg_training(kind, srg, hidden, coupling)
         names = _family_list(family)
         fams = [_family_size_seeds(f, size, train_seeds)[0] for f in names]
         _, sz, train_list = _family_size_seeds(names[0], size, train_seeds)
@@ -232,9 +256,30 @@ def train(
             console,
             command="mipguide " + " ".join(sys.argv[1:]),
             pas=recommended,
+            kind=kind,
+            srg=srg_params,
+            srg_model=srg_model,
+            samples=samples,
         )
     except Exception as exc:
         raise fail(exc) from exc
+
+
+def _srg_training(kind: str, srg: list[str], hidden: int, coupling: str) -> tuple[Any, dict]:
+    """Validate ``--kind``, ``--srg``, ``--coupling``: (SrgConfig or None, SRG card params)."""
+    from models.srg import SrgConfig
+    from service.commands.solve import parse_params
+    from service.pipeline.srg_params import SrgParams
+
+    if kind not in ("pas", "srg"):
+        raise InvalidOptionError("--kind", f"unknown kind {kind!r}", ["pas", "srg"])
+    params = parse_params(srg, "--srg")
+    try:
+        SrgParams.from_mapping(params)
+        config = SrgConfig(hidden=hidden, coupling=coupling) if kind == "srg" else None
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("--srg" if "SRG" in str(exc) else "--coupling", str(exc)) from exc
+    return config, params
 
 
 def _family_list(spec: str) -> list[str]:
@@ -294,7 +339,11 @@ def bench_guided(
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
     seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
     methods: Annotated[
-        str, typer.Option(help="comma list of scip, scip-aggressive, cpsat, highs, pas, pas-highs")
+        str,
+        typer.Option(
+            help="comma list of scip, scip-aggressive, cpsat, highs, pas, pas-highs, srg and "
+            "the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
+        ),
     ] = "scip,pas",
     time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
     out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(
@@ -312,6 +361,13 @@ def bench_guided(
     resume: Annotated[
         bool, typer.Option(help="reuse runs already saved in OUT/runs (same settings)")
     ] = False,
+    srg: Annotated[
+        list[str],
+        typer.Option(help="SRG parameter KEY=VALUE for the srg methods (repeat), e.g. k=1"),
+    ] = [],  # noqa: B006
+    srg_model: Annotated[
+        str | None, typer.Option(help="SRG model for the srg methods (default: best match)")
+    ] = None,
 ) -> None:
     """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
     from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
@@ -343,9 +399,24 @@ def bench_guided(
             pas=parse_params(pas, "--pas"),
             jobs=jobs,
             resume=resume,
+            srg=_srg_overrides(srg),
+            srg_model=srg_model,
         )
     except Exception as exc:
         raise fail(exc) from exc
+
+
+def _srg_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``--srg KEY=VALUE`` pairs, validated (InvalidOptionError naming the parameter)."""
+    from service.commands.solve import parse_params
+    from service.pipeline.srg_params import SrgParams
+
+    values = parse_params(pairs, "--srg")
+    try:
+        SrgParams.from_mapping(values)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("--srg", str(exc)) from exc
+    return values
 
 
 @app.command()
@@ -379,6 +450,53 @@ def dmmv(
             run_remote(file, server, api_key or settings.api_key, config, wait, out, console)
         else:
             run_dmmv(file, config, out, console)
+    except Exception as exc:
+        raise fail(exc) from exc
+
+
+@bench_app.command("srg")
+def bench_srg(
+    families: Annotated[
+        str, typer.Option(help="setcover | cauction | indset | facility, a comma list, or all")
+    ] = "all",
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "hard",
+    seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
+    timing_size: Annotated[
+        str, typer.Option(help="size of the timing instances (hard: 1500 binaries)")
+    ] = "hard",
+    repeat: Annotated[int, typer.Option(min=1, help="timing repeats (median is shown)")] = 3,
+    model: Annotated[
+        str | None, typer.Option(help="SRG model for every instance (default: best match)")
+    ] = None,
+    srg: Annotated[
+        list[str], typer.Option(help="SRG parameter KEY=VALUE (repeat), e.g. k=16 steps=20")
+    ] = [],  # noqa: B006
+    out: Annotated[Path, typer.Option(help="folder for CSV and PNG")] = Path("bench-out/srg"),
+) -> None:
+    """SRG sampler: time of K candidates on 1500 binaries (one thread), and raw-candidate
+    feasibility, violation and objective with guidance vs without, per family."""
+    from service.commands.bench_srg import run_bench_srg
+
+    settings = get_settings()
+    try:
+        names = _family_list(families)
+        fams = [_family_size_seeds(f, size, seeds)[0] for f in names]
+        _, sz, seed_list = _family_size_seeds(names[0], size, seeds)
+        _, tsz, _ = _family_size_seeds(names[0], timing_size, seeds)
+        device = "cpu" if settings.device == "auto" else settings.device
+        run_bench_srg(
+            fams,
+            sz,
+            seed_list,
+            out,
+            console,
+            timing_size=tsz,
+            repeat=repeat,
+            model=model,
+            model_dir=settings.model_dir,
+            device=device,
+            srg=_srg_overrides(srg),
+        )
     except Exception as exc:
         raise fail(exc) from exc
 

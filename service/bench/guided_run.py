@@ -29,7 +29,21 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "highs": ("exact", "highs", {}),
     "pas": ("pas", "scip", {}),
     "pas-highs": ("pas", "highs", {}),  # PaS with HiGHS for the subproblem and the completion
+    "srg": ("srg", "scip", {}),
+    # SRG ablations: the same mode with one thing changed (SRG_ABLATIONS, SRG_MODELS)
+    "srg-noguide": ("srg", "scip", {}),
+    "srg-k1": ("srg", "scip", {}),
+    "srg-topk": ("srg", "scip", {}),
+    "srg-indep": ("srg", "scip", {}),
 }
+# SRG ablation -> its SRG parameter overrides (on top of the run's --srg ones)
+SRG_ABLATIONS: dict[str, dict[str, Any]] = {
+    "srg-noguide": {"guidance": False},
+    "srg-k1": {"k": 1},
+    "srg-topk": {"region": "topk"},
+}
+# SRG ablation -> its model (independent variables: the score network without message passing)
+SRG_MODELS: dict[str, str] = {"srg-indep": "srg-indep-mix@1"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,16 @@ class RunSpec:
     model: str | None = None
     model_dir: Path = Path("models/weights")
     pas: dict[str, Any] = field(default_factory=dict)  # PaS parameter overrides
+    srg: dict[str, Any] = field(default_factory=dict)  # SRG parameter overrides
+    srg_model: str | None = None  # SRG model for the srg methods (default: the best match)
+
+    def guidance(self) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+        """(model, PaS overrides, SRG overrides) for this run's method."""
+        mode = METHODS[self.method][0]
+        if mode != "srg":
+            return self.model, self.pas, {}
+        srg = {**self.srg, **SRG_ABLATIONS.get(self.method, {})}
+        return SRG_MODELS.get(self.method, self.srg_model), {}, srg
 
 
 @dataclass
@@ -89,7 +113,8 @@ def _child(spec: RunSpec, queue: Any) -> None:
             time_limit=max(0.01, spec.budget - read), threads=1, seed=spec.seed, params=params
         )
         result = solve(problem, solver, options, on_incumbent, read)
-        model = result.extra.get("pas", {}).get("model", "")
+        info = result.extra.get("pas") or result.extra.get("srg") or {}
+        model = info.get("model", "")
         queue.put(("done", result.status.value, result.objective, time.perf_counter() - t0, model))
     except Exception as exc:  # reported as the run's outcome; the bench goes on
         queue.put(("error", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0))
@@ -111,15 +136,18 @@ def _solver_for(mode: str, spec: RunSpec) -> Callable[..., SolveResult]:
     torch.set_num_threads(1)  # one thread for inference too
     from service.pipeline.guided import solve_guided
 
+    model, pas, srg = spec.guidance()
+
     def guided(problem, solver, options, on_incumbent, read):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
         return solve_guided(
             problem,
             solver,
             options,
             mode,
-            model=spec.model,
+            model=model,
             model_dir=spec.model_dir,
-            pas=spec.pas,
+            pas=pas,
+            srg=srg,
             on_incumbent=on_incumbent,
             read_seconds=read,
         )

@@ -94,12 +94,17 @@ def run_bench_guided(
     grace: float = 2.0,
     seed: int = 0,
     pas: dict[str, Any] | None = None,
+    srg: dict[str, Any] | None = None,
+    srg_model: str | None = None,
     jobs: int = 1,
     resume: bool = False,
 ) -> list[Row]:
     """Run, score, and write the outputs; returns the rows of results.csv.
 
     Args:
+        pas, srg: parameter overrides for the pas and srg methods (the srg ablations add
+            their own, see ``guided_run.SRG_ABLATIONS``).
+        model, srg_model: the PaS and the SRG model (default: the best match of each kind).
         jobs: runs at once (each run is one thread; keep ``jobs`` at most the idle cores).
         resume: reuse a run whose outcome is already saved in ``out/runs`` with the same
             instance, method, budget, seed, model and parameters (each finished run is saved
@@ -111,7 +116,17 @@ def run_bench_guided(
     todo: list[tuple[tuple[str, str], RunSpec, Path]] = []
     for path in files:
         for method in methods:
-            spec = RunSpec(path, method, budget, seed, model, model_dir, dict(pas or {}))
+            spec = RunSpec(
+                path,
+                method,
+                budget,
+                seed,
+                model,
+                model_dir,
+                dict(pas or {}),
+                srg=dict(srg or {}),
+                srg_model=srg_model,
+            )
             key = (instance_name(path), method)
             saved = out / "runs" / f"{key[0]}__{method}__{_spec_key(spec)}.json"
             if resume and saved.is_file():
@@ -147,7 +162,9 @@ def run_bench_guided(
 
 def _spec_key(spec: RunSpec) -> str:
     """A short hash of what makes a run (the instance by name, not by content)."""
-    what = [spec.method, spec.budget, spec.seed, spec.model, sorted(spec.pas.items())]
+    what: list[Any] = [spec.method, spec.budget, spec.seed, spec.model, sorted(spec.pas.items())]
+    if METHODS[spec.method][0] == "srg":  # (keys of the other methods stay as they were)
+        what += [sorted(spec.srg.items()), spec.srg_model]
     return hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()[:10]
 
 

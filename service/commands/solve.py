@@ -18,11 +18,13 @@ from service.solvers.types import Incumbent, SolveOptions
 
 @dataclass(frozen=True)
 class Guidance:
-    """How ML guidance is used: mode (exact | pas | auto), model, PaS parameters, registry."""
+    """How ML guidance is used: mode (exact | pas | auto | srg), model, PaS and SRG parameters,
+    registry."""
 
     mode: str = "exact"
     model: str | None = None
     pas: dict[str, Any] = field(default_factory=dict)
+    srg: dict[str, Any] = field(default_factory=dict)
     model_dir: Path = SHIPPED_MODELS
     device: str = "cpu"
 
@@ -59,7 +61,7 @@ def run_solve(
     write the JSON result.
 
     Args:
-        guidance: exact (default), pas or auto, with the model and PaS parameters.
+        guidance: exact (default), pas, auto or srg, with the model and PaS/SRG parameters.
         dmmv_seconds: exact mode only: run the DMMV feasibility search first for up to this many
             seconds and hand its point to the solver as a start (pure-integer problems; others
             get a warning and a plain solve). None: no DMMV.
@@ -107,6 +109,10 @@ def run_solve(
             read_seconds=read_seconds,
         )
     else:
+        if guidance.mode != "exact":
+            import torch
+
+            torch.set_num_threads(options.threads)  # the network on the solve's threads
         result = solve_guided(
             problem,
             solver,
@@ -116,6 +122,7 @@ def run_solve(
             model_dir=guidance.model_dir,
             device=guidance.device,
             pas=guidance.pas,
+            srg=guidance.srg,
             on_incumbent=show,
             read_seconds=read_seconds,
         )
@@ -143,6 +150,15 @@ def print_summary(result: SolveResult, console: Console) -> None:
             f"model {info['model']}: |S| {info['region_size']} of {info['binaries']} binaries, "
             f"Delta {info['delta']} (widened {info['widened']}x), subproblem "
             f"{info['subproblem_status']}, completion {'ran' if info['completed'] else 'skipped'}"
+        )
+    if "srg" in result.extra:
+        info = result.extra["srg"]
+        console.print(
+            f"model {info['model']}: {info['k']} candidates, {info['raw_feasible']} raw feasible, "
+            f"{info['feasible']} after repair ({info['repair']}); |S| {info['region_size']} of "
+            f"{info['binaries']} binaries ({info['region']}), Delta {info['delta']} (widened "
+            f"{info['widened']}x), subproblem {info['subproblem_status']}, completion "
+            f"{'ran' if info['completed'] else 'skipped'}"
         )
     if "auto" in result.extra and result.extra["auto"].get("model") is None:
         console.print(f"auto: {result.extra['auto'].get('reason')}; solved exactly")

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.errors import InvalidOptionError
 from service.pipeline.pas_params import PasParams
+from service.pipeline.srg_params import SrgParams
 from service.settings import Settings
 from service.solvers.base import backend_names, check_params, get_backend
 from service.solvers.types import SolveOptions
 
-MODES = ("exact", "pas", "auto")
+MODES = ("exact", "pas", "auto", "srg")
 DEFAULT_DMMV_SECONDS = 2.0
 _MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
 _M = TypeVar("_M", bound=BaseModel)
@@ -36,6 +37,7 @@ class JobOptions(BaseModel):
     mode: str = "exact"
     model: str | None = None
     pas: dict[str, Any] = Field(default_factory=dict)
+    srg: dict[str, Any] = Field(default_factory=dict)
     time_limit: float = Field(default=60.0, gt=0)
     gap: float | None = Field(default=None, ge=0)
     threads: int = Field(default=1, ge=1)
@@ -91,17 +93,26 @@ def _params(value: Any, name: str = "params", what: str = "backend parameters") 
 
 
 def _check_guidance(opts: JobOptions) -> None:
-    """Mode, model reference and PaS parameters (the model itself is resolved by the worker)."""
+    """Mode, model reference, PaS and SRG parameters (the model is resolved by the worker)."""
     if opts.mode not in MODES:
         raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
     if opts.model is not None and not _MODEL_REF.match(opts.model):
         raise InvalidOptionError("model", f"bad model reference {opts.model!r}: use NAME@VERSION")
     if (opts.model or opts.pas) and opts.mode == "exact":
-        raise InvalidOptionError("mode", "model and pas options need mode pas or auto")
+        raise InvalidOptionError("mode", "model and pas options need mode pas, auto or srg")
+    if opts.pas and opts.mode == "srg":
+        raise InvalidOptionError("pas", "PaS parameters need mode pas or auto; use srg")
+    if opts.srg and opts.mode != "srg":
+        raise InvalidOptionError("srg", f"SRG parameters need mode srg, not {opts.mode}")
     try:
         PasParams.from_mapping(opts.pas)
     except (TypeError, ValueError) as exc:
         raise InvalidOptionError("pas", str(exc), PasParams.__dataclass_fields__) from exc
+    try:
+        SrgParams.from_mapping(opts.srg)
+    except (TypeError, ValueError) as exc:
+        names = SrgParams.__dataclass_fields__ if "unknown" in str(exc) else ()
+        raise InvalidOptionError("srg", str(exc), names) from exc
 
 
 def parse_options(
@@ -125,6 +136,8 @@ def parse_options(
     data["params"] = _params(data.get("params"))
     if "pas" in data:
         data["pas"] = _params(data["pas"], "pas", "PaS parameters")
+    if "srg" in data:
+        data["srg"] = _params(data["srg"], "srg", "SRG parameters")
     opts = _validate(JobOptions, data)
     if opts.dmmv_seconds is not None and not opts.dmmv:
         raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")

@@ -156,7 +156,13 @@ def _solve_one(
             so = solve_options(options, log)
             result = _run_solve(problem, solver, so, options, log, read, on_incumbent, interrupt)
         else:
+            import torch
+
             from service.pipeline.guided import solve_guided
+
+            # the network runs on the job's threads (SRG's many small forwards are slow when
+            # torch spins one thread per core against the solver)
+            torch.set_num_threads(int(options.get("threads", 1)))
 
             result = solve_guided(
                 problem,
@@ -167,6 +173,7 @@ def _solve_one(
                 model_dir=Path(guidance.get("model_dir", SHIPPED_MODELS)),
                 device=guidance.get("device", "cpu"),
                 pas=dict(options.get("pas") or {}),
+                srg=dict(options.get("srg") or {}),
                 on_incumbent=on_incumbent,
                 interrupt=interrupt,
                 read_seconds=read,

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.data import graph_to_data
-from models.registry import LoadedModel
+from models.pas import PaSNet
+from models.registry import LoadedModel, ModelError
 from service.pipeline.features import BipartiteGraph
 
 
@@ -34,8 +35,15 @@ class Prediction:
 
 
 def predict(graph: BipartiteGraph, loaded: LoadedModel) -> Prediction:
-    """Run the PaS network on one graph."""
+    """Run the PaS network on one graph.
+
+    Raises:
+        ModelError: the model is not a PaS predictor (e.g. an SRG score model).
+    """
     t0 = time.perf_counter()
+    if not isinstance(loaded.model, PaSNet):
+        kind = loaded.config.get("kind")
+        raise ModelError(f"model {loaded.ref} is a {kind} model; mode pas needs a pas model")
     data = graph_to_data(graph).to(loaded.device)
     probs = loaded.model.predict_proba(data).double().cpu().numpy()
     return Prediction(

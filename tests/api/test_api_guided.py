@@ -1,4 +1,5 @@
-"""The API runs guided modes: mode=pas with a shipped model, mode=auto (worker dispatch)."""
+"""The API runs guided modes: mode=pas with a shipped model, mode=auto (worker dispatch),
+mode=srg with a shipped score model and SRG parameters."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tests.api.conftest import MODEL_DIR
 from tests.api.serverutil import Server
 
 SHIPPED = "pas-setcover@1"
+SHIPPED_SRG = "srg-setcover@1"
 
 
 def submit(server: Server, path: Path, data: dict[str, str]) -> dict:  # type: ignore[type-arg]
@@ -46,3 +48,42 @@ def test_mode_auto_solves_an_unmatched_instance_exactly(
     result = body["result"]
     assert result["mode"] == "exact" and result["extra"]["auto"]["model"] is None
     assert result["objective"] == pytest.approx(optimum("stein27"), rel=1e-6)
+
+
+def test_mode_srg_with_a_shipped_model_and_parameters(
+    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    assert (MODEL_DIR / SHIPPED_SRG / "weights.safetensors").is_file()
+    data = {"mode": "srg", "model": SHIPPED_SRG, "srg": '{"k": 4, "steps": 8}'}
+    body = submit(server, miplib_dir / "p0033.mps.gz", data)
+    assert body["options"]["mode"] == "srg" and body["options"]["srg"] == {"k": 4, "steps": 8}
+    result = body["result"]
+    assert result["mode"] == "srg" and result["extra"]["srg"]["model"] == SHIPPED_SRG
+    assert result["extra"]["srg"]["k"] == 4
+    assert result["objective"] == pytest.approx(optimum("p0033"), rel=1e-6)
+    assert result["status"] == "optimal" and result["max_violation"] <= 1e-6
+
+
+@pytest.mark.parametrize(
+    ("srg", "mode", "named"),
+    [
+        ('{"k": 0}', "srg", "k must be"),
+        ('{"eta": "strong"}', "srg", "eta"),
+        ('{"warp": 9}', "srg", "warp"),
+        ('{"k": 4}', "pas", "need mode srg"),
+    ],
+)
+def test_bad_srg_parameters_are_422_naming_the_parameter(
+    server: Server, miplib_dir: Path, srg: str, mode: str, named: str
+) -> None:
+    path = miplib_dir / "p0033.mps.gz"
+    with server.http() as http:
+        resp = http.post(
+            "/v1/jobs",
+            files={"file": (path.name, path.read_bytes())},
+            data={"mode": mode, "srg": srg},
+        )
+    assert resp.status_code == 422, resp.text
+    err = resp.json()["error"]
+    assert err["code"] == "invalid_option" and err["option"] == "srg"
+    assert named in err["message"]

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
-from service.bench.guided_run import RunSpec, run_one
+from service.bench.guided_run import METHODS, RunSpec, run_one
 from service.cli import app
+from service.commands.bench_guided import parse_methods
 from service.problem.io import write_problem
 
 
@@ -95,3 +96,46 @@ def test_resume_reuses_saved_runs_and_adds_new_methods(small_file: Path, tmp_pat
     res = CliRunner().invoke(app, [*base, "--methods", "scip"])
     with (out / "results.csv").open(newline="") as fh:
         assert [r["status"] for r in csv.DictReader(fh)] == ["optimal"]
+
+
+def test_srg_methods_and_ablations(tmp_path: Path) -> None:
+    names = ["srg", "srg-noguide", "srg-k1", "srg-topk", "srg-indep"]
+    assert parse_methods(",".join(names)) == names
+    assert all(METHODS[m][0] == "srg" for m in names)
+    path = tmp_path / "x.mps"
+    base = {"steps": 5, "k": 8}
+
+    def spec(method: str) -> RunSpec:
+        return RunSpec(path, method, 1.0, model="pas-x@1", srg=base, srg_model="srg-y@1")
+
+    assert spec("srg").guidance() == ("srg-y@1", {}, base)
+    assert spec("srg-noguide").guidance() == ("srg-y@1", {}, {**base, "guidance": False})
+    assert spec("srg-k1").guidance() == ("srg-y@1", {}, {**base, "k": 1})
+    assert spec("srg-topk").guidance() == ("srg-y@1", {}, {**base, "region": "topk"})
+    assert spec("srg-indep").guidance() == ("srg-indep-mix@1", {}, base)
+    pas = RunSpec(path, "pas", 1.0, model="pas-x@1", pas={"k0": 0.5}, srg=base)
+    assert pas.guidance() == ("pas-x@1", {"k0": 0.5}, {})
+
+
+def test_srg_methods_run_with_the_shipped_models(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = Path(__file__).parents[2] / "models" / "weights"
+    monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(weights))
+    out = tmp_path / "out"
+    args = ["bench", "guided", str(small_file), "--methods", "srg,srg-indep", "--time-limit", "5"]
+    args += ["--srg", "steps=5", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    with (out / "results.csv").open(newline="") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    assert rows["srg"]["detail"] == "srg-setcover@1"
+    assert rows["srg-indep"]["detail"] == "srg-indep-mix@1"
+    assert all(r["status"] in ("optimal", "feasible") for r in rows.values())
+    assert ",srg" in (out / "traces.csv").read_text()  # a candidate was the first incumbent
+
+
+def test_bad_srg_option_is_bad_input(small_file: Path) -> None:
+    args = ["bench", "guided", str(small_file), "--methods", "srg", "--srg", "k=-3"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "k must be" in res.output

@@ -1,4 +1,4 @@
-"""`mipguide solve --mode pas|auto`: wiring, the JSON result, and bad guidance options."""
+"""`mipguide solve --mode pas|auto|srg`: wiring, the JSON result, and bad guidance options."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from models.pas import PaSConfig, PaSNet
 from models.registry import save_model
+from models.srg import SrgConfig, SrgNet
 from service.cli import app
 
 
@@ -20,6 +21,7 @@ def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         save_model(PaSNet(PaSConfig(hidden=8, rounds=1)), root / "pas-tiny@1", {})
+        save_model(SrgNet(SrgConfig(hidden=8)), root / "srg-tiny@1", {"srg": {"steps": 6}})
     monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(root))
     monkeypatch.setenv("MIPGUIDE_DEVICE", "cpu")
     return root
@@ -63,3 +65,37 @@ def test_bad_guidance_is_reported(
 ) -> None:
     res = CliRunner().invoke(app, ["solve", str(miplib_dir / "p0033.mps.gz"), *extra])
     assert res.exit_code == code and message in res.output, res.output
+
+
+@pytest.mark.usefixtures("model_dir")
+def test_solve_mode_srg_proves_the_optimum(miplib_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    args = ["solve", str(miplib_dir / "p0033.mps.gz"), "--mode", "srg", "--model", "srg-tiny@1"]
+    args += ["--time-limit", "30", "--srg", "k=4", "--srg", "region=topk", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "mode srg" in res.output and "model srg-tiny@1: 4 candidates" in res.output
+    result = json.loads(out.read_text())
+    assert result["mode"] == "srg" and result["status"] == "optimal"
+    assert result["objective"] == pytest.approx(3089.0)
+    params = result["extra"]["srg"]["params"]
+    assert (params["k"], params["region"], params["steps"]) == (4, "topk", 6)  # user, card
+
+
+@pytest.mark.usefixtures("model_dir")
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "k=0"], "k must be"),
+        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "region=box"], "region"),
+        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "speed=2"], "speed"),
+        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "k"], "KEY=VALUE"),
+        (["--mode", "pas", "--model", "pas-tiny@1", "--srg", "k=4"], "need mode srg"),
+        (["--mode", "srg"], "no registered model matches; name an srg model"),
+    ],
+)
+def test_bad_srg_options_exit_2_naming_the_parameter(
+    miplib_dir: Path, extra: list[str], message: str
+) -> None:
+    res = CliRunner().invoke(app, ["solve", str(miplib_dir / "p0033.mps.gz"), *extra])
+    assert res.exit_code == 2 and message in res.output, res.output

@@ -36,7 +36,7 @@ def test_form_strings_are_coerced() -> None:
     [
         ({"speed": "fast"}, "speed"),
         ({"solver": "nope"}, "solver"),
-        ({"mode": "srg-ish"}, "mode"),
+        ({"mode": "srg-fast"}, "mode"),
         ({"threads": "99"}, "threads"),
         ({"gap": "-1"}, "gap"),
         ({"tags": "bad tag!"}, "tags"),
@@ -129,3 +129,33 @@ def test_bad_guidance_options_name_the_option(raw: dict[str, str], option: str) 
     with pytest.raises(InvalidOptionError) as info:
         parse_options(raw, SETTINGS)
     assert info.value.option == option
+
+
+def test_mode_srg_is_accepted_with_srg_parameters() -> None:
+    opts = parse_options(
+        {"mode": "srg", "model": "srg-mix@1", "srg": '{"k": 8, "guidance": false}'}, SETTINGS
+    )
+    assert (opts.mode, opts.model, opts.srg) == ("srg", "srg-mix@1", {"k": 8, "guidance": False})
+    assert parse_options({"mode": "srg"}, SETTINGS).srg == {}
+    assert parse_options({"mode": "srg", "srg": {"region": "topk"}}, SETTINGS).srg == {
+        "region": "topk"
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "option", "names"),
+    [
+        ({"mode": "srg", "srg": '{"k": 0}'}, "srg", "k must be"),
+        ({"mode": "srg", "srg": '{"steps": "many"}'}, "srg", "steps"),
+        ({"mode": "srg", "srg": '{"region": "box"}'}, "srg", "region"),
+        ({"mode": "srg", "srg": '{"speed": 1}'}, "srg", "speed"),
+        ({"mode": "srg", "srg": "[1]"}, "srg", "JSON object"),
+        ({"mode": "pas", "srg": '{"k": 4}'}, "srg", "need mode srg"),
+        ({"srg": '{"k": 4}'}, "srg", "need mode srg"),
+        ({"mode": "srg", "pas": '{"k0": 0.5}'}, "pas", "mode pas or auto"),
+    ],
+)
+def test_bad_srg_options_name_the_parameter(raw: dict[str, str], option: str, names: str) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        parse_options(raw, SETTINGS)
+    assert info.value.option == option and names in str(info.value)

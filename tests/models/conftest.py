@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
@@ -18,3 +19,12 @@ def tiny_spec(seed: int) -> InstanceSpec:
 @pytest.fixture
 def tiny_problem():  # noqa: ANN201
     return generate_with(Family.SET_COVER, TINY_SET_COVER, 0, "tiny")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():  # noqa: ANN202
+    """Small networks are latency-bound: one torch thread is faster on a shared machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,4 +1,4 @@
-"""A tiny registered PaS model (untrained, fixed seed) for the guided-solve tests."""
+"""Tiny registered models (untrained, fixed seed) for the guided-solve tests: PaS and SRG."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import torch
 
 from models.pas import PaSConfig, PaSNet
 from models.registry import LoadedModel, load_model, save_model
+from models.srg import SrgConfig, SrgNet
 
 TINY_REF = "pas-tiny@1"
+TINY_SRG_REF = "srg-tiny@1"
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +22,28 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         torch.manual_seed(0)
         net = PaSNet(PaSConfig(hidden=8, rounds=1))
     save_model(net, root / TINY_REF, {"note": "untrained, for tests"})
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        srg = SrgNet(SrgConfig(hidden=8))
+    save_model(srg, root / TINY_SRG_REF, {"note": "untrained, for tests"})
     return root
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir: Path) -> LoadedModel:
     return load_model(TINY_REF, tiny_model_dir, "cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_srg_model(tiny_model_dir: Path) -> LoadedModel:
+    return load_model(TINY_SRG_REF, tiny_model_dir, "cpu")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():  # noqa: ANN202
+    """Sampling is latency-bound (20 small forwards); on a shared 2-core machine torch's
+    default of one thread per core spins against the solvers and is many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

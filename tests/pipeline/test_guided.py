@@ -9,10 +9,11 @@ import torch
 
 from instances.registry import Family, Size, generate
 from models.pas import PaSConfig, PaSNet
-from models.registry import save_model
+from models.registry import ModelError, save_model
 from models.signature import cluster_of, signature
+from models.srg import SrgConfig, SrgNet
 from service.errors import InvalidOptionError
-from service.pipeline.guided import pas_params, select_model, solve_guided
+from service.pipeline.guided import pas_params, select_model, solve_guided, srg_params
 from service.problem.io import read_problem
 from service.solvers.types import SolveOptions, Status
 
@@ -34,6 +35,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mix = [clusters[f].to_dict() for f in FAMILIES]
     save_model(net, root / "pas-mix@1", {"signature": mix, "pas": {"k0": 0.5}})
     save_model(net, root / "pas-nocard@1", {})
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        srg = SrgNet(SrgConfig(hidden=8))
+    for f in FAMILIES:  # score models with the same signatures: never picked for pas/auto
+        card = {"signature": [clusters[f].to_dict()], "srg": {"k": 4, "steps": 5}}
+        save_model(srg, root / f"srg-{f.value}@1", card)
     return root
 
 
@@ -102,6 +109,77 @@ def test_unknown_mode(registry: Path) -> None:
     p = generate(Family.SET_COVER, Size.EASY, 0)
     with pytest.raises(InvalidOptionError):
         solve_guided(p, "scip", SolveOptions(), "srg-ish", model_dir=registry)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_srg_picks_the_family_score_model(registry: Path, family: Family) -> None:
+    match = select_model(generate(family, Size.HARD, 1234), registry, "srg")
+    assert match is not None and match.ref == f"srg-{family.value}@1"
+
+
+def test_mode_srg_runs_with_the_card_parameters(registry: Path) -> None:
+    p = generate(Family.INDEPENDENT_SET, Size.EASY, 1)
+    r = solve_guided(p, "scip", SolveOptions(time_limit=5), "srg", model_dir=registry, srg={"k": 6})
+    assert r.mode == "srg" and r.extra["srg"]["model"] == "srg-indset@1"
+    assert r.extra["srg"]["k"] == 6 and r.extra["srg"]["params"]["steps"] == 5  # user, card
+    assert r.status in (Status.OPTIMAL, Status.FEASIBLE) and r.max_violation <= 1e-6
+    assert r.seconds["select"] >= 0 and r.seconds["sample"] >= 0
+
+
+def test_srg_without_a_matching_model_names_the_score_models(
+    registry: Path, miplib_dir: Path
+) -> None:
+    p = read_problem(miplib_dir / "p0033.mps.gz")
+    with pytest.raises(InvalidOptionError) as info:
+        solve_guided(p, "scip", SolveOptions(time_limit=5), "srg", model_dir=registry)
+    assert info.value.option == "model"
+    assert "srg-indset@1" in info.value.valid and "pas-mix@1" not in info.value.valid
+
+
+def test_pas_and_auto_never_pick_a_score_model(registry: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(registry / "srg-indset@1", tmp_path / "srg-indset@1")
+    p = generate(Family.INDEPENDENT_SET, Size.MEDIUM, 5)
+    assert select_model(p, tmp_path) is None
+    assert select_model(p, tmp_path, "srg") is not None
+    r = solve_guided(p, "scip", SolveOptions(time_limit=2), "auto", model_dir=tmp_path)
+    assert r.mode == "exact"
+
+
+def test_a_model_of_the_other_kind_is_refused(registry: Path) -> None:
+    p = generate(Family.SET_COVER, Size.EASY, 0)
+    with pytest.raises(ModelError, match="needs an srg model"):
+        solve_guided(p, "scip", SolveOptions(time_limit=5), "srg", model="pas-mix@1",
+                     model_dir=registry)  # fmt: skip
+    with pytest.raises(ModelError, match="needs a pas model"):
+        solve_guided(p, "scip", SolveOptions(time_limit=5), "pas", model="srg-indset@1",
+                     model_dir=registry)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mode", "kwargs", "option"),
+    [
+        ("srg", {"srg": {"k": 0}}, "srg"),
+        ("srg", {"srg": {"warp": 1}}, "srg"),
+        ("pas", {"srg": {"k": 4}}, "srg"),
+        ("srg", {"pas": {"k0": 0.5}}, "pas"),
+    ],
+)
+def test_bad_srg_options_are_input_errors(
+    registry: Path, mode: str, kwargs: dict, option: str
+) -> None:
+    p = generate(Family.SET_COVER, Size.EASY, 0)
+    with pytest.raises(InvalidOptionError) as info:
+        solve_guided(p, "scip", SolveOptions(time_limit=5), mode, model_dir=registry, **kwargs)
+    assert info.value.option == option
+
+
+def test_srg_parameters_card_then_user() -> None:
+    assert srg_params({"srg": {"k": 4, "eta": 2.0}}, {"eta": 0.5}).k == 4
+    assert srg_params({"srg": {"k": 4, "eta": 2.0}}, {"eta": 0.5}).eta == 0.5
+    with pytest.raises(InvalidOptionError, match="warp"):
+        srg_params({}, {"warp": 1})
 
 
 def test_signature_is_cheap_and_scale_free() -> None:

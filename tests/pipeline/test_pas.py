@@ -117,7 +117,7 @@ def test_bad_parameters_are_rejected(values: dict[str, float]) -> None:
 def test_stall_interrupt_fires_after_no_improvement_and_follows_the_outer_flag() -> None:
     import time
 
-    from service.pipeline.pas import StallInterrupt
+    from service.pipeline.search import StallInterrupt
     from service.pipeline.trace import Trace
     from service.solvers.types import Interrupt
 

@@ -43,9 +43,13 @@ SUBMIT_DOC: dict[str, Any] = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "solver": {"type": "string", "example": "scip"},
-                        "mode": {"type": "string", "enum": ["exact", "pas", "auto"]},
-                        "model": {"type": "string", "description": "NAME@VERSION (pas, auto)"},
+                        "mode": {"type": "string", "enum": ["exact", "pas", "auto", "srg"]},
+                        "model": {
+                            "type": "string",
+                            "description": "NAME@VERSION (pas, auto, srg)",
+                        },
                         "pas": {"type": "string", "description": "JSON object: k0, k1, ..."},
+                        "srg": {"type": "string", "description": "JSON object: k, steps, ..."},
                         "time_limit": {"type": "number"},
                         "gap": {"type": "number"},
                         "threads": {"type": "integer"},

@@ -1,0 +1,244 @@
+"""Trust-region search and completion, shared by PaS and SRG (DESIGN step 6):
+(Problem, region, start, budget) -> one SolveOutput with the best verified solution.
+
+1. the trust-region subproblem (``trust_region``) under ``sub_share`` of the remaining budget;
+   when it is proven infeasible, Delta is widened (``widen`` times), then the full model takes
+   over; when no stage has improved the incumbent for ``stall`` of the remaining budget, the
+   subproblem is stopped early (``StallInterrupt``);
+2. the completion: the full model with the best solution as warm start and the rest of the
+   budget, so optimality is still proven when time allows (skipped with ``complete=False``).
+
+Only the completion's dual bound is reported: a bound inside the region is not one of the
+original problem. A subproblem's "infeasible" or "optimal" says nothing about the original
+problem, so without a completion the status is at most feasible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+
+from service.pipeline.trace import Trace
+from service.pipeline.trust_region import Region, apply_region
+from service.problem.model import Problem
+from service.problem.verify import verify
+from service.solvers.base import SolverBackend
+from service.solvers.common import gap_closed
+from service.solvers.types import (
+    Interrupt,
+    SolveOptions,
+    SolveOutput,
+    Status,
+    Termination,
+    TerminationReason,
+)
+
+# Below this many seconds a stage is not started (building the model alone takes longer).
+MIN_STAGE_SECONDS = 0.05
+
+
+class SearchParams(Protocol):
+    """What the search needs of a mode's parameters (``PasParams``, ``SrgParams``)."""
+
+    @property
+    def sub_share(self) -> float: ...
+    @property
+    def stall(self) -> float: ...
+    @property
+    def widen(self) -> int: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def sub_time_cap(self) -> float: ...
+
+
+@dataclass
+class Best:
+    """The best verified solution so far (original problem)."""
+
+    x: np.ndarray | None = None
+    objective: float | None = None
+
+    def consider(self, problem: Problem, x: np.ndarray | None) -> bool:
+        if x is None or np.isnan(x).any() or not verify(problem, x).feasible:
+            return False
+        obj = problem.objective_value(x)
+        if self.objective is not None and problem.sense * obj >= problem.sense * self.objective:
+            return False
+        self.x, self.objective = np.asarray(x, dtype=np.float64), obj
+        return True
+
+
+@dataclass
+class SubOutcome:
+    region: Region
+    widened: int = 0
+    last: SolveOutput | None = None
+    stalled: bool = False
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """Attributes:
+    output: for ``finish``: the best verified x, the completion's status and bound.
+    sub: the subproblem's last region (Delta after widening), widenings and output.
+    completed: the completion ran.
+    sub_end: trace time at which the subproblem ended (the completion started).
+    """
+
+    output: SolveOutput
+    sub: SubOutcome
+    completed: bool
+    sub_end: float
+
+
+def remaining(options: SolveOptions, trace: Trace) -> float | None:
+    if options.time_limit is None:
+        return None
+    return max(0.0, options.time_limit - trace.elapsed())
+
+
+def search_region(
+    problem: Problem,
+    backend: SolverBackend,
+    options: SolveOptions,
+    params: SearchParams,
+    region: Region,
+    start: np.ndarray,
+    best: Best,
+    trace: Trace,
+    interrupt: Interrupt | None,
+    label: str = "guided search",
+) -> SearchOutcome:
+    """Subproblem (widened while infeasible), then the completion on the full model.
+
+    Args:
+        start: handed to the stages when ``best`` holds no solution (full or partial, NaN
+            where unknown).
+        best: updated with every verified improvement.
+        label: the mode's name in the termination detail when there is no completion.
+    """
+    sub = solve_subproblem(problem, backend, options, params, region, start, best, trace, interrupt)
+    sub_end = trace.elapsed()
+    full: SolveOutput | None = None
+    left = remaining(options, trace)
+    stopped = interrupt is not None and interrupt.is_set()
+    if params.complete and not stopped and (left is None or left > MIN_STAGE_SECONDS):
+        warm = best.x if best.x is not None else start
+        opts = replace(options, time_limit=left, start=warm)
+        full = backend.solve(problem, opts, trace.relay(keep_bound=True), interrupt)
+        best.consider(problem, full.x)
+    out = final_output(problem, backend, full, sub.last, best, stopped, label)
+    return SearchOutcome(out, sub, full is not None, sub_end)
+
+
+def solve_subproblem(
+    problem: Problem,
+    backend: SolverBackend,
+    options: SolveOptions,
+    params: SearchParams,
+    region: Region,
+    start: np.ndarray,
+    best: Best,
+    trace: Trace,
+    interrupt: Interrupt | None,
+) -> SubOutcome:
+    """Solve the trust-region subproblem, widening Delta while it is proven infeasible."""
+    outcome = SubOutcome(region)
+    if region.size == 0 or params.sub_share <= 0:
+        return outcome
+    left = remaining(options, trace)
+    budget = params.sub_time_cap if left is None else params.sub_share * left
+    total = params.sub_time_cap if left is None else left
+    deadline = trace.elapsed() + budget
+    stall = StallInterrupt(trace, params.stall * total, interrupt)
+    while True:
+        left = deadline - trace.elapsed()
+        if left <= MIN_STAGE_SECONDS or stall.is_set():
+            return outcome
+        warm = best.x if best.x is not None else start
+        opts = replace(options, time_limit=left, start=warm)
+        out = backend.solve(
+            apply_region(problem, outcome.region), opts, trace.relay(keep_bound=False), stall
+        )
+        outcome.last = out
+        outcome.stalled = stall.stalled
+        best.consider(problem, out.x)
+        if out.status != Status.INFEASIBLE or outcome.widened >= params.widen:
+            return outcome
+        outcome.region = outcome.region.widened()
+        outcome.widened += 1
+
+
+class StallInterrupt(Interrupt):
+    """Set when ``outer`` is set, or when the trace has not improved for ``seconds`` (counted
+    from the later of this object's creation and the trace's last incumbent; 0: never).
+
+    Measured at the hard size: a region search that finds nothing for a few seconds rarely
+    does later, while the warm-started full model often improves at once."""
+
+    def __init__(self, trace: Trace, seconds: float, outer: Interrupt | None) -> None:
+        super().__init__()
+        self.trace, self.seconds, self.outer = trace, seconds, outer
+        self.since = trace.elapsed()
+        self.stalled = False
+
+    def is_set(self) -> bool:
+        if self.outer is not None and self.outer.is_set():
+            return True
+        if self.seconds > 0 and not self.stalled:
+            last = max(self.since, self.trace.items[-1].t if self.trace.items else 0.0)
+            self.stalled = self.trace.elapsed() - last > self.seconds
+        return self.stalled or super().is_set()
+
+
+def final_output(
+    problem: Problem,
+    backend: SolverBackend,
+    full: SolveOutput | None,
+    sub: SolveOutput | None,
+    best: Best,
+    stopped: bool,
+    label: str = "guided search",
+) -> SolveOutput:
+    """One SolveOutput for ``finish``: the best verified x, the completion's status and bound."""
+    notes: list[str] = []
+    if full is not None:
+        notes.extend(full.warnings)
+        status, termination, bound = full.status, full.termination, full.bound
+        same = best.x is not None and full.x is not None and np.array_equal(best.x, full.x)
+        if best.x is not None and not same:
+            # The completion returned nothing, or something worse than an earlier stage
+            # (e.g. its start was rejected): the earlier solution stands, proven only if the
+            # bound closes the gap.
+            status = Status.OPTIMAL if gap_closed(best.objective, bound) else Status.FEASIBLE
+            if full.status == Status.INFEASIBLE:
+                notes.append("the completion reported infeasible despite a verified solution")
+                bound = None
+        build, solve = full.build_seconds, full.solve_seconds
+        nodes = full.nodes
+    else:
+        reason = TerminationReason.INTERRUPTED if stopped else TerminationReason.TIME_LIMIT
+        detail = f"{label} without completion (no proof of optimality)"
+        termination = Termination(reason, detail)
+        status = Status.FEASIBLE if best.x is not None else Status.NO_SOLUTION
+        bound = None
+        build = sub.build_seconds if sub is not None else 0.0
+        solve = sub.solve_seconds if sub is not None else 0.0
+        nodes = sub.nodes if sub is not None else None
+    return SolveOutput(
+        status=status,
+        termination=termination,
+        x=best.x,
+        objective=best.objective,
+        bound=bound,
+        solver=backend.name,
+        solver_version=backend.version(),
+        build_seconds=build,
+        solve_seconds=solve,
+        incumbents=(),
+        nodes=nodes,
+        warnings=tuple(notes),
+    )

@@ -1,0 +1,122 @@
+"""mode=srg: every answer verified, never worse than what the solver proves, honest status and
+trace; the ablations (no guidance, K = 1, top-k region, no completion) run the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instances.cauction import AuctionParams
+from instances.facility import FacilityParams
+from instances.indset import IndependentSetParams
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from models.registry import LoadedModel, ModelError
+from service.pipeline.solve import solve_problem
+from service.pipeline.srg import solve_srg
+from service.pipeline.srg_params import SrgParams
+from service.problem.model import Problem
+from service.problem.verify import verify
+from service.solvers.types import IncumbentSource, SolveOptions, Status
+
+SMALL = {
+    Family.SET_COVER: SetCoverParams(n_rows=80, n_cols=60, density=0.08),
+    Family.COMBINATORIAL_AUCTION: AuctionParams(n_items=20, n_bids=60),
+    Family.INDEPENDENT_SET: IndependentSetParams(n_nodes=60),
+    Family.FACILITY_LOCATION: FacilityParams(n_customers=12, n_facilities=8),
+}
+
+
+def _small(family: Family, seed: int = 3) -> Problem:
+    return generate_with(family, SMALL[family], seed)
+
+
+def _check(problem: Problem, result, optimum: float | None = None) -> None:  # noqa: ANN001
+    assert result.mode == "srg"
+    if result.status in (Status.OPTIMAL, Status.FEASIBLE):
+        x = np.array([result.values[v] for v in problem.var_names])
+        assert verify(problem, x).feasible and result.max_violation <= 1e-6
+        assert result.objective == pytest.approx(problem.objective_value(x))
+    if optimum is not None and result.status == Status.OPTIMAL:
+        assert result.objective == pytest.approx(optimum, rel=1e-6)
+    if optimum is not None and result.objective is not None:
+        assert problem.sense * result.objective >= problem.sense * optimum - 1e-6 * abs(optimum)
+    times = [i.t for i in result.incumbents]
+    objs = np.array([i.objective for i in result.incumbents]) * float(problem.sense)
+    assert times == sorted(times) and (np.diff(objs) < 0).all()
+    if result.incumbents:
+        assert result.incumbents[-1].objective == pytest.approx(result.objective)
+
+
+@pytest.mark.parametrize("family", list(Family))
+def test_srg_proves_the_optimum_of_small_instances(
+    tiny_srg_model: LoadedModel, family: Family
+) -> None:
+    p = _small(family)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    result = solve_srg(p, "scip", SolveOptions(time_limit=30), tiny_srg_model)
+    _check(p, result, exact.objective)
+    assert result.status == Status.OPTIMAL
+    info = result.extra["srg"]
+    assert info["model"] == "srg-tiny@1" and info["k"] == 16 and info["completed"]
+    assert info["lambda_min"] >= 0
+    for stage in ("features", "sample", "candidates", "subproblem", "completion", "select"):
+        assert result.seconds.get(stage, 0.0) >= 0
+    if info["feasible"]:
+        assert result.incumbents[0].source == IncumbentSource.SRG and info["start_feasible"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SrgParams(guidance=False),
+        SrgParams(k=1),
+        SrgParams(region="topk"),
+        SrgParams(agreement=0.5, max_share=1.0, delta_min=0, delta_factor=0.0),  # hard fixing
+        SrgParams(repair="none", complete_top=0),
+    ],
+    ids=["noguide", "k1", "topk", "hard-fixing", "raw-only"],
+)
+@pytest.mark.parametrize("family", [Family.SET_COVER, Family.FACILITY_LOCATION])
+def test_ablations_stay_correct(
+    tiny_srg_model: LoadedModel, family: Family, params: SrgParams
+) -> None:
+    p = _small(family, seed=4)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    result = solve_srg(p, "scip", SolveOptions(time_limit=30), tiny_srg_model, params)
+    _check(p, result, exact.objective)
+    assert result.status == Status.OPTIMAL and result.extra["srg"]["region"] == params.region
+
+
+def test_without_completion_the_status_is_at_most_feasible(tiny_srg_model: LoadedModel) -> None:
+    p = _small(Family.INDEPENDENT_SET)
+    params = SrgParams(complete=False)
+    result = solve_srg(p, "scip", SolveOptions(time_limit=20), tiny_srg_model, params)
+    _check(p, result)
+    assert result.status == Status.FEASIBLE and result.bound is None and result.gap is None
+    assert not result.extra["srg"]["completed"]
+
+
+def test_the_sampling_seed_defaults_to_the_solve_seed(tiny_srg_model: LoadedModel) -> None:
+    p = _small(Family.SET_COVER)
+    a = solve_srg(p, "scip", SolveOptions(time_limit=10, seed=4), tiny_srg_model)
+    b = solve_srg(p, "scip", SolveOptions(time_limit=10), tiny_srg_model, SrgParams(seed=4))
+    assert a.extra["srg"]["seed"] == b.extra["srg"]["seed"] == 4
+    assert a.extra["srg"]["raw_feasible"] == b.extra["srg"]["raw_feasible"]
+    assert a.extra["srg"]["region_size"] == b.extra["srg"]["region_size"]
+
+
+def test_a_pas_model_is_refused(tiny_model: LoadedModel) -> None:
+    with pytest.raises(ModelError, match="srg"):
+        solve_srg(_small(Family.SET_COVER), "scip", SolveOptions(time_limit=5), tiny_model)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"k": 0}, {"steps": 0}, {"eta": -1}, {"agreement": 0.3}, {"region": "box"},
+     {"repair": "magic"}, {"k": 2.5}, {"guidance": "yes"}, {"eta": float("inf")}, {"speed": 1}],
+)  # fmt: skip
+def test_bad_parameters_are_rejected_by_name(values: dict[str, object]) -> None:
+    with pytest.raises(ValueError) as info:
+        SrgParams.from_mapping(values)
+    assert next(iter(values)) in str(info.value)
