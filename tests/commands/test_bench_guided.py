@@ -124,7 +124,7 @@ def test_srg_methods_run_with_the_shipped_models(
     monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(weights))
     out = tmp_path / "out"
     args = ["bench", "guided", str(small_file), "--methods", "srg,srg-indep", "--time-limit", "5"]
-    args += ["--srg", "steps=5", "--out", str(out)]
+    args += ["--srg", "steps=5", "--srg-model", "srg-setcover@1", "--out", str(out)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     with (out / "results.csv").open(newline="") as fh:
