@@ -127,6 +127,7 @@ def solve_srg(
             "region_size": region.size,
             "delta": found.sub.region.delta,
             "widened": found.sub.widened,
+            "stalled": found.sub.stalled,
             "subproblem_status": found.sub.last.status.value if found.sub.last else None,
             "start_feasible": bool(trace.items and trace.items[0].source == IncumbentSource.SRG),
             "completed": found.completed,
