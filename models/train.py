@@ -40,6 +40,31 @@ class TrainConfig:
     temperature: float | None = None  # label temperature; None: models.labels default
 
 
+class EarlyStopping:
+    """Keeps the weights of the epoch with the lowest validation loss; says when ``patience``
+    epochs in a row brought no improvement (of more than 1e-6)."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best_loss, self.best_epoch, self.stale = float("inf"), -1, 0
+        self.best_state: dict[str, Any] | None = None
+
+    def step(self, model: torch.nn.Module, epoch: int, val_loss: float) -> bool:
+        """Record one epoch; True when training should stop."""
+        if val_loss < self.best_loss - 1e-6:
+            self.best_loss, self.best_epoch, self.stale = val_loss, epoch, 0
+            self.best_state = copy.deepcopy(model.state_dict())
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
+
+    def restore(self, model: torch.nn.Module) -> None:
+        """Load the best weights (if any epoch ran) and switch to eval mode."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        model.eval()
+
+
 @dataclass(frozen=True)
 class EpochStats:
     epoch: int
@@ -114,7 +139,7 @@ def train_pas(
     gen = torch.Generator().manual_seed(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[EpochStats] = []
-    best_loss, best_epoch, best_state, stale = float("inf"), -1, None, 0
+    stopper = EarlyStopping(config.patience)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("training", total=config.epochs)
         for epoch in range(config.epochs):
@@ -136,18 +161,11 @@ def train_pas(
                 EpochStats(epoch, train_loss, val_loss, val_acc, time.perf_counter() - t0)
             )
             bar.update(task, advance=1, description=f"epoch {epoch} val {val_loss:.4f}")
-            if val_loss < best_loss - 1e-6:
-                best_loss, best_epoch, stale = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
+            if stopper.step(model, epoch, val_loss):
+                break
+    stopper.restore(model)
     stopped = len(history) < config.epochs
-    return TrainResult(model, tuple(history), best_epoch, best_loss, stopped)
+    return TrainResult(model, tuple(history), stopper.best_epoch, stopper.best_loss, stopped)
 
 
 @dataclass(frozen=True)

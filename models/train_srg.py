@@ -11,7 +11,6 @@ distribution (``models.sde.score``).
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,7 +27,7 @@ from models.registry import resolve_device, save_model
 from models.sde import T_MIN, noised
 from models.signature import cluster_of
 from models.srg import SrgConfig, SrgNet, srg_loss
-from models.train import TrainConfig
+from models.train import EarlyStopping, TrainConfig
 from service.pipeline.features import build_graph
 from service.problem.digest import problem_hash
 from service.problem.model import Problem
@@ -131,7 +130,7 @@ def train_srg(
     gen = torch.Generator().manual_seed(config.seed)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[SrgEpoch] = []
-    best_loss, best_epoch, best_state, stale = float("inf"), -1, None, 0
+    stopper = EarlyStopping(config.patience)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("training", total=config.epochs)
         for epoch in range(config.epochs):
@@ -140,18 +139,11 @@ def train_srg(
             val_loss = validation_loss(net, val, dev, config.seed + 1) if val else train_loss
             history.append(SrgEpoch(epoch, train_loss, val_loss, time.perf_counter() - t0))
             bar.update(task, advance=1, description=f"epoch {epoch} val {val_loss:.4f}")
-            if val_loss < best_loss - 1e-6:
-                best_loss, best_epoch, stale = val_loss, epoch, 0
-                best_state = copy.deepcopy(net.state_dict())
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    break
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    net.eval()
+            if stopper.step(net, epoch, val_loss):
+                break
+    stopper.restore(net)
     stopped = len(history) < config.epochs
-    return SrgTrainResult(net, tuple(history), best_epoch, best_loss, stopped)
+    return SrgTrainResult(net, tuple(history), stopper.best_epoch, stopper.best_loss, stopped)
 
 
 def _epoch(net, items, opt, batch_size, samples, gen, dev) -> float:  # noqa: ANN001

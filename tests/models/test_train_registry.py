@@ -103,3 +103,23 @@ def test_registry_errors(tmp_path) -> None:  # noqa: ANN001
         save_model(PaSNet(), tmp_path / "not-a-ref", {})
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type in ("cpu", "cuda")
+
+
+def test_early_stopping_keeps_the_best_weights_and_stops_after_patience() -> None:
+    import torch
+
+    from models.train import EarlyStopping
+
+    net = torch.nn.Linear(2, 1)
+    stopper = EarlyStopping(patience=2)
+    stops = []
+    for epoch, loss in enumerate([3.0, 2.0, 2.5, 2.4, 1.0]):
+        with torch.no_grad():
+            net.weight.fill_(float(epoch))
+        stops.append(stopper.step(net, epoch, loss))
+        if stops[-1]:
+            break
+    assert stops == [False, False, False, True]  # two epochs without improvement after epoch 1
+    assert stopper.best_epoch == 1 and stopper.best_loss == 2.0
+    stopper.restore(net)
+    assert torch.all(net.weight == 1.0) and not net.training
