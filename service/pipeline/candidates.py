@@ -19,24 +19,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-from service.errors import MipguideError
+from service.pipeline.completion import complete_binaries
 from service.pipeline.guidance import GuidanceRows
 from service.pipeline.rounding import Structure, repaired_start, structure
 from service.pipeline.sample import Samples
 from service.pipeline.srg_params import SrgParams
 from service.problem.model import Problem
 from service.problem.verify import verify
-from service.solvers.base import get_backend
-from service.solvers.types import SolveOptions, Status
 
 # DMMV repairs at most this many candidates (the least violated infeasible ones).
 DMMV_REPAIR_MAX = 8
-_TOL = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,94 +225,3 @@ def _repair_dmmv(
     for i, res in zip(todo, results, strict=True):
         if verify(problem, res.x).feasible:
             solutions[i] = np.asarray(res.x, dtype=np.float64)
-
-
-def complete_binaries(
-    problem: Problem,
-    binary_index: np.ndarray,
-    values: np.ndarray,
-    *,
-    solver: str = "scip",
-    time_limit: float = 2.0,
-) -> np.ndarray | None:
-    """A verified feasible solution with the binaries fixed to ``values``, or None.
-
-    The binaries are substituted out (rows shifted by their activity); rows left with one
-    variable become bounds (facility location's x_ij <= y_j), rows left with none are checked
-    directly. The rest is solved by GLOP when continuous (``solver`` when GLOP is missing or
-    the rest has integers), under ``time_limit``.
-    """
-    bidx = np.asarray(binary_index, dtype=np.int64)
-    rest = np.setdiff1d(np.arange(problem.num_vars), bidx)
-    full = np.zeros(problem.num_vars)
-    full[bidx] = values
-    if rest.size == 0:
-        return full if verify(problem, full).feasible else None
-    reduced = _reduced(problem, bidx, rest, np.asarray(values, dtype=np.float64))
-    if reduced is None:
-        return None
-    out = _solve_rest(reduced, solver, time_limit)
-    if out is None:
-        return None
-    full[rest] = out
-    return full if verify(problem, full).feasible else None
-
-
-def _reduced(
-    problem: Problem, bidx: np.ndarray, rest: np.ndarray, values: np.ndarray
-) -> Problem | None:
-    """The problem over ``rest`` with the binaries fixed; None when a row is already broken."""
-    act = problem.A[:, bidx] @ values
-    lo, hi = problem.row_lower - act, problem.row_upper - act
-    A = problem.A[:, rest].tocsr()
-    deg = np.diff(A.indptr)
-    empty = deg == 0
-    if ((lo[empty] > _slack(lo[empty])) | (hi[empty] < -_slack(hi[empty]))).any():
-        return None
-    col_lo, col_hi = problem.col_lower[rest].copy(), problem.col_upper[rest].copy()
-    single = np.flatnonzero(deg == 1)
-    cols, coef = A.indices[A.indptr[single]], A.data[A.indptr[single]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b_lo = np.where(coef > 0, lo[single], hi[single]) / coef
-        b_hi = np.where(coef > 0, hi[single], lo[single]) / coef
-    np.maximum.at(col_lo, cols, np.nan_to_num(b_lo, nan=-np.inf))
-    np.minimum.at(col_hi, cols, np.nan_to_num(b_hi, nan=np.inf))
-    integral = problem.integrality[rest]
-    col_lo = np.where(integral, np.ceil(col_lo - 1e-9), col_lo)
-    col_hi = np.where(integral, np.floor(col_hi + 1e-9), col_hi)
-    if (col_lo > col_hi + 1e-9).any():
-        return None
-    keep = np.flatnonzero(deg >= 2)
-    return replace(
-        problem,
-        A=sp.csr_matrix(A[keep]),
-        row_lower=lo[keep],
-        row_upper=hi[keep],
-        c=problem.c[rest],
-        col_lower=np.minimum(col_lo, col_hi),
-        col_upper=col_hi,
-        integrality=integral,
-        var_names=tuple(problem.var_names[j] for j in rest),
-        row_names=tuple(problem.row_names[i] for i in keep),
-        warnings=(),
-    )
-
-
-def _slack(bound: np.ndarray) -> np.ndarray:
-    return 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(bound, posinf=0.0, neginf=0.0)))
-
-
-def _solve_rest(reduced: Problem, solver: str, time_limit: float) -> np.ndarray | None:
-    """Values of the remaining variables, or None (infeasible, no solution in time, failure)."""
-    name = solver if reduced.is_mip else "glop"
-    try:
-        backend = get_backend(name)
-    except MipguideError:
-        backend = get_backend(solver)
-    try:
-        out = backend.solve(reduced, SolveOptions(time_limit=time_limit, threads=1))
-    except MipguideError:
-        return None
-    if out.status not in (Status.OPTIMAL, Status.FEASIBLE) or out.x is None:
-        return None
-    return np.asarray(out.x, dtype=np.float64)

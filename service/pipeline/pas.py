@@ -1,7 +1,8 @@
 """Predict-and-search (DESIGN steps 2-7): (Problem, solver, options, model) -> verified SolveResult.
 
 1. features and GNN inference (counted in the budget);
-2. the prediction rounded (and repaired where cheap, see ``rounding``); a feasible rounding is
+2. the prediction rounded (and repaired where cheap, see ``rounding``; on problems with other
+   variables, completed by an LP with the binaries fixed, see ``completion``); a feasible one is
    the first incumbent (source ``gnn``) and every later stage gets it as its start; otherwise
    the stages get the region's reference values on S as a partial start;
 3. the trust-region subproblem and the completion on the full model (``search``, shared with
@@ -17,12 +18,12 @@ import numpy as np
 
 from models.registry import LoadedModel
 from service.errors import UnsupportedProblemError
+from service.pipeline.completion import prediction_start
 from service.pipeline.features import build_graph
 from service.pipeline.pas_params import PasParams
 from service.pipeline.predict import predict
 from service.pipeline.result import SolveResult
-from service.pipeline.rounding import repaired_start
-from service.pipeline.search import Best, search_region
+from service.pipeline.search import Best, remaining, search_region
 from service.pipeline.solve import finish
 from service.pipeline.trace import Trace
 from service.pipeline.trust_region import choose_region
@@ -77,7 +78,9 @@ def solve_pas(
     t_features = trace.elapsed()
     pred = predict(graph, model)
     t_predict = trace.elapsed()
-    start = repaired_start(problem, pred.probs, pred.binary_index)
+    left = remaining(options, trace)
+    cap = params.start_seconds if left is None else min(params.start_seconds, 0.05 * left)
+    start = prediction_start(problem, pred.probs, pred.binary_index, solver=solver, time_limit=cap)
     best = Best()
     if best.consider(problem, start):
         assert best.objective is not None

@@ -22,6 +22,9 @@ class PasParams:
         widen: how many times Delta is doubled when the subproblem is infeasible.
         complete: continue on the full model (False: heuristic only, no proof).
         sub_time_cap: subproblem seconds when the solve has no time limit.
+        start_seconds: on problems with non-binary variables, seconds (at most 5 % of the
+            budget left) for completing the rounded prediction into a first incumbent by a
+            solve with the binaries fixed (0: hand the solver the partial rounding only).
     """
 
     k0: float = 0.6
@@ -32,6 +35,7 @@ class PasParams:
     widen: int = 2
     complete: bool = True
     sub_time_cap: float = 30.0
+    start_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("k0", "k1", "sub_share", "stall"):
@@ -40,6 +44,8 @@ class PasParams:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")
         if not self.delta >= 0:
             raise ValueError(f"delta must be >= 0, got {self.delta}")
+        if not self.start_seconds >= 0:
+            raise ValueError(f"start_seconds must be >= 0, got {self.start_seconds}")
         if self.widen < 0 or self.sub_time_cap <= 0:
             raise ValueError("widen must be >= 0 and sub_time_cap > 0")
 

@@ -27,6 +27,7 @@ CPU and CUDA (the model's device); the noise comes from a ``torch.Generator`` se
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,7 @@ def sample_candidates(
     params: SrgParams,
     seed: int,
     budget: float | None = None,
+    on_first: Callable[[np.ndarray], None] | None = None,
 ) -> Samples:
     """Sample ``params.k`` candidates with the reverse SDE (see module docstring).
 
@@ -141,6 +143,10 @@ def sample_candidates(
             every grid) is timed, and when ``params.steps`` steps would not fit, the grid gets
             as many as fit (at least one): big graphs get fewer, coarser steps rather than
             eating the solve's time.
+        on_first: called after the first step with the mean of the K first estimates as
+            (nb,) probabilities: the network's one-step guess of the clean state from pure
+            noise, available long before the last step (SRG's first incumbent comes from it).
+            Its time counts in ``budget``.
 
     Raises:
         ModelError: not an SRG model.
@@ -163,6 +169,9 @@ def sample_candidates(
         one = torch.ones(k, device=dev)
         t_step = time.perf_counter()
         y0_first = torch.tanh(0.5 * net(ctx, y, one))
+        if on_first is not None:
+            mean = y0_first.mean(dim=0).double().cpu().numpy()
+            on_first(np.clip(0.5 * (mean + 1.0), 0.0, 1.0))
         if budget is not None:
             now = time.perf_counter()
             fit = int((budget - (now - t0)) / max(now - t_step, 1e-9))

@@ -1,11 +1,14 @@
 """SRG (DESIGN steps 2-7): (Problem, solver, options, score model) -> verified SolveResult.
 
 1. features and the guidance rows (``guidance``);
-2. K candidates from the Lagrangian-guided reverse SDE (``sample``), in one batch, within
+2. a first incumbent (source ``srg``) from the network's first one-step estimate (the mean
+   over K of the clean state guessed from pure noise), rounded, repaired or completed like
+   PaS's prediction (``completion.prediction_start``), as soon as the first step is done;
+   then K candidates from the Lagrangian-guided reverse SDE (``sample``), in one batch, within
    ``sample_share`` of the time limit (fewer steps on graphs too big for the full count);
 3. each candidate verified (completed where the problem has non-binary variables) and the
-   infeasible ones repaired (``candidates``); the best feasible one is the first incumbent
-   (source ``srg``) and the solver's start;
+   infeasible ones repaired (``candidates``); the best feasible one improves the incumbent
+   (source ``srg``) and is the solver's start;
 4. the region: the consensus of the candidates (``consensus``: agreement -> S, x^, Delta from
    their spread) or, as an ablation, PaS's top-k choice on their mean (``region=topk``);
 5. the same subproblem and completion as PaS (``search``).
@@ -22,6 +25,7 @@ import numpy as np
 from models.registry import LoadedModel
 from service.errors import UnsupportedProblemError
 from service.pipeline.candidates import CandidateSet, evaluate_candidates
+from service.pipeline.completion import prediction_start
 from service.pipeline.consensus import consensus_region
 from service.pipeline.features import build_graph
 from service.pipeline.guidance import guidance_rows
@@ -81,14 +85,24 @@ def solve_srg(
     seed = params.seed if params.seed is not None else options.seed
     left = remaining(options, trace)
     budget = None if left is None else params.sample_share * left
-    samples = sample_candidates(graph, rows, model, params, seed, budget)
+    best = Best()
+
+    def first_estimate(probs: np.ndarray) -> None:
+        x = prediction_start(
+            problem, probs, bidx, solver=solver, time_limit=params.complete_seconds
+        )
+        if best.consider(problem, x):
+            assert best.objective is not None
+            trace.offer(best.objective, None, IncumbentSource.SRG)
+
+    bidx = np.flatnonzero(graph.binary_mask)
+    hook = first_estimate if params.first_estimate else None
+    samples = sample_candidates(graph, rows, model, params, seed, budget, on_first=hook)
     t_sample = trace.elapsed()
     stop = interrupt.is_set if interrupt is not None else None
     cands = evaluate_candidates(problem, samples, rows, params, solver=solver, seed=seed, stop=stop)
-    best = Best()
-    for x in cands.solutions:
-        best.consider(problem, x)
-    if best.objective is not None:
+    if any([best.consider(problem, x) for x in cands.solutions]):
+        assert best.objective is not None
         trace.offer(best.objective, None, IncumbentSource.SRG)
     region = srg_region(samples, cands, params, best.x)
     start = best.x

@@ -24,6 +24,9 @@ class SrgParams:
         seed: sampling seed (None: the solve's seed).
         sample_share: at most this share of the time limit goes to sampling (steps are
             reduced on graphs too big for ``steps`` forwards in that time; at least one).
+        first_estimate: turn the first step's one-step estimate into the first incumbent
+            before the other steps run (rounded and repaired or completed like PaS's
+            prediction, within ``complete_seconds``).
     Candidates (``service.pipeline.candidates``):
         repair: how infeasible candidates are repaired: ``greedy`` (packing/covering rows),
             ``dmmv`` (min-max violation search, pure-integer problems), ``auto`` (greedy where
@@ -52,6 +55,7 @@ class SrgParams:
     objective: float = 0.05
     seed: int | None = None
     sample_share: float = 0.25
+    first_estimate: bool = True
     repair: str = "auto"
     repair_seconds: float = 0.2
     complete_top: int = 2
@@ -110,7 +114,7 @@ class SrgParams:
 
 _FRACTIONS = ("max_share", "k0", "k1", "sub_share", "stall", "sample_share")
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
-_BOOLS = ("guidance", "complete")
+_BOOLS = ("guidance", "complete", "first_estimate")
 _STRS = ("repair", "region")
 
 

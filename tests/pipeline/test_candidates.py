@@ -10,7 +10,8 @@ from instances.facility import FacilityParams
 from instances.indset import IndependentSetParams
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
-from service.pipeline.candidates import complete_binaries, evaluate_candidates, repair_method
+from service.pipeline.candidates import evaluate_candidates, repair_method
+from service.pipeline.completion import complete_binaries
 from service.pipeline.guidance import guidance_rows
 from service.pipeline.sample import Samples
 from service.pipeline.srg_params import SrgParams
