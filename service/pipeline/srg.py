@@ -86,6 +86,7 @@ def solve_srg(
     left = remaining(options, trace)
     budget = None if left is None else params.sample_share * left
     best = Best()
+    early: list[float] = []
 
     def first_estimate(probs: np.ndarray) -> None:
         x = prediction_start(
@@ -93,6 +94,7 @@ def solve_srg(
         )
         if best.consider(problem, x):
             assert best.objective is not None
+            early.append(best.objective)
             trace.offer(best.objective, None, IncumbentSource.SRG)
 
     bidx = np.flatnonzero(graph.binary_mask)
@@ -143,6 +145,7 @@ def solve_srg(
             "widened": found.sub.widened,
             "stalled": found.sub.stalled,
             "subproblem_status": found.sub.last.status.value if found.sub.last else None,
+            "first_estimate": early[0] if early else None,
             "start_feasible": bool(trace.items and trace.items[0].source == IncumbentSource.SRG),
             "completed": found.completed,
         },

@@ -11,7 +11,6 @@ from instances.indset import IndependentSetParams
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
 from service.pipeline.candidates import evaluate_candidates, repair_method
-from service.pipeline.completion import complete_binaries
 from service.pipeline.guidance import guidance_rows
 from service.pipeline.sample import Samples
 from service.pipeline.srg_params import SrgParams
@@ -30,15 +29,6 @@ def _facility() -> Problem:
     return generate_with(
         Family.FACILITY_LOCATION, FacilityParams(n_customers=15, n_facilities=8), 1
     )
-
-
-def test_completion_of_the_continuous_part() -> None:
-    p = _facility()
-    bidx = np.flatnonzero(p.binary_mask)
-    x = complete_binaries(p, bidx, np.ones(bidx.size))
-    assert x is not None and verify(p, x).feasible
-    np.testing.assert_array_equal(x[bidx], 1.0)
-    assert complete_binaries(p, bidx, np.zeros(bidx.size)) is None  # nobody serves
 
 
 def test_raw_feasibility_of_a_mixed_problem_is_the_completion() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from instances.facility import FacilityParams
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
 from models.registry import LoadedModel
@@ -138,3 +139,20 @@ def test_stall_interrupt_fires_after_no_improvement_and_follows_the_outer_flag()
     assert not never.is_set()
     outer.set()
     assert never.is_set() and not never.stalled
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedModel) -> None:
+    p = generate_with(
+        Family.FACILITY_LOCATION, FacilityParams(n_customers=12, n_facilities=8), 3
+    )  # every P(open) = 0.1: the rounding closes all, the completion opens a prefix
+    # 5 % of a minute (3 s) for the start: room for the first import of OR-Tools on a busy machine
+    result = solve_pas(p, "scip", SolveOptions(time_limit=60), tiny_model)
+    assert_trace_is_sane(result, p.sense)
+    assert result.incumbents[0].source == IncumbentSource.GNN
+    assert result.extra["pas"]["start_feasible"]
+    off = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, PasParams(start_seconds=0))
+    assert_trace_is_sane(off, p.sense)
+    assert not off.extra["pas"]["start_feasible"]
+    assert result.objective == pytest.approx(off.objective)  # both proven optimal
+    assert result.status == off.status == Status.OPTIMAL

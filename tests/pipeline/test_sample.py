@@ -90,3 +90,17 @@ def test_a_short_budget_takes_fewer_steps(tiny_srg_model: LoadedModel) -> None:
     assert full.steps == 12 and short.steps == 1
     same = sample_candidates(g, rows, tiny_srg_model, SrgParams(steps=12), 0, budget=1e6)
     np.testing.assert_array_equal(same.x, full.x)  # enough time: the same candidates
+
+
+def test_the_first_estimate_is_handed_over_and_changes_nothing(
+    tiny_srg_model: LoadedModel,
+) -> None:
+    p = _instance(Family.SET_COVER)
+    got: list[np.ndarray] = []
+    params = SrgParams(k=8, steps=5)
+    graph, rows = build_graph(p), guidance_rows(p)
+    with_hook = sample_candidates(graph, rows, tiny_srg_model, params, 3, on_first=got.append)
+    plain = sample_candidates(graph, rows, tiny_srg_model, params, 3)
+    assert len(got) == 1 and got[0].shape == (p.num_binaries,)
+    assert ((got[0] >= 0) & (got[0] <= 1)).all()
+    np.testing.assert_array_equal(with_hook.probs, plain.probs)

@@ -120,3 +120,19 @@ def test_bad_parameters_are_rejected_by_name(values: dict[str, object]) -> None:
     with pytest.raises(ValueError) as info:
         SrgParams.from_mapping(values)
     assert next(iter(values)) in str(info.value)
+
+
+def test_the_first_incumbent_comes_from_the_first_step(tiny_srg_model: LoadedModel) -> None:
+    p = _small(Family.SET_COVER)  # covering: the greedy repair always makes the estimate feasible
+    on = solve_srg(p, "scip", SolveOptions(time_limit=10), tiny_srg_model, SrgParams(steps=20))
+    _check(p, on)
+    first = on.incumbents[0]
+    assert first.source == IncumbentSource.SRG
+    assert first.objective == on.extra["srg"]["first_estimate"]
+    assert first.t < on.seconds["features"] + on.seconds["sample"]  # before step 20 ended
+    off = solve_srg(
+        p, "scip", SolveOptions(time_limit=10), tiny_srg_model, SrgParams(first_estimate=False)
+    )
+    _check(p, off)
+    assert off.extra["srg"]["first_estimate"] is None
+    assert off.incumbents[0].t > off.seconds["features"] + off.seconds["sample"]
