@@ -82,7 +82,10 @@ def solve(
     ] = None,
     pas: Annotated[
         list[str],
-        typer.Option(help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, widen, complete"),
+        typer.Option(
+            help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, stall, widen, complete, "
+            "start_seconds"
+        ),
     ] = [],  # noqa: B006
     srg: Annotated[
         list[str],
