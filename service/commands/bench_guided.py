@@ -33,6 +33,8 @@ from service.bench.primal import (
     time_to_within,
 )
 from service.errors import InvalidOptionError
+from service.pipeline.pas_params import PasParams
+from service.pipeline.srg_params import SrgParams
 from service.settings import SHIPPED_MODELS
 
 # Slack on top of the budget within which a proof of optimality still counts.
@@ -161,10 +163,17 @@ def run_bench_guided(
 
 
 def _spec_key(spec: RunSpec) -> str:
-    """A short hash of what makes a run (the instance by name, not by content)."""
+    """A short hash of what makes a run (the instance by name, not by content).
+
+    The guided methods hash their effective parameters (defaults included), so a changed
+    default or a new parameter makes new runs; a change of the code alone does not.
+    """
     what: list[Any] = [spec.method, spec.budget, spec.seed, spec.model, sorted(spec.pas.items())]
-    if METHODS[spec.method][0] == "srg":  # (keys of the other methods stay as they were)
-        what += [sorted(spec.srg.items()), spec.srg_model]
+    kind = METHODS[spec.method][0]
+    if kind == "pas":
+        what.append(asdict(PasParams.from_mapping(spec.pas)))
+    if kind == "srg":
+        what += [sorted(spec.srg.items()), spec.srg_model, asdict(SrgParams.from_mapping(spec.srg))]
     return hashlib.sha256(json.dumps(what, default=str).encode()).hexdigest()[:10]
 
 

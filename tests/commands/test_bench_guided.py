@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,10 @@ from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
 from service.bench.guided_run import METHODS, RunSpec, run_one
 from service.cli import app
+from service.commands import bench_guided
 from service.commands.bench_guided import parse_methods
+from service.pipeline.pas_params import PasParams
+from service.pipeline.srg_params import SrgParams
 from service.problem.io import write_problem
 
 
@@ -139,3 +143,24 @@ def test_bad_srg_option_is_bad_input(small_file: Path) -> None:
     args = ["bench", "guided", str(small_file), "--methods", "srg", "--srg", "k=-3"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2 and "k must be" in res.output
+
+
+@pytest.mark.parametrize("method", ["pas", "srg"])
+def test_a_changed_default_parameter_makes_a_new_run_key(
+    method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = RunSpec(tmp_path / "x.mps", method, 60.0)
+    before = bench_guided._spec_key(spec)
+    assert bench_guided._spec_key(RunSpec(tmp_path / "x.mps", method, 60.0)) == before
+
+    @dataclass(frozen=True)
+    class PasChanged(PasParams):
+        start_seconds: float = 5.0
+
+    @dataclass(frozen=True)
+    class SrgChanged(SrgParams):
+        first_estimate: bool = False
+
+    monkeypatch.setattr(bench_guided, "PasParams", PasChanged)
+    monkeypatch.setattr(bench_guided, "SrgParams", SrgChanged)
+    assert bench_guided._spec_key(spec) != before
