@@ -1,13 +1,16 @@
-"""Per-family table of the protocol runs (README): python docs/pas_bench/hard/summarize.py METHODS [ROOT with proto-F/results.csv]."""
-import csv, sys, statistics as st
+"""Per-family table of the protocol runs (README).
+
+python docs/pas_bench/hard/summarize.py METHODS [DIR with F.csv, the results.csv of `bench guided` per family]
+"""
+import csv, sys, os, statistics as st
 fams = [("setcover","set cover"),("cauction","auctions"),("indset","independent set"),("facility","facility location")]
 methods = sys.argv[1].split(",")
-root = sys.argv[2] if len(sys.argv) > 2 else "/work/bench"
+root = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
 print("| family (hard, 5 seeds) | method | mean primal gap at 60 s | mean primal integral | integral / SCIP's | mean time to first | reached 1 % | final vs SCIP (better/equal/worse) | proven optimal |")
 print("|---|---|---|---|---|---|---|---|---|")
 tot = {}
 for key, name in fams:
-    rows = list(csv.DictReader(open(f"{root}/proto-{key}/results.csv")))
+    rows = list(csv.DictReader(open(f"{root}/{key}.csv")))
     by = {}
     for r in rows: by.setdefault(r["method"], {})[r["instance"]] = r
     scip = by["scip"]; si = st.mean(float(r["primal_integral"]) for r in scip.values())
