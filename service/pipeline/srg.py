@@ -87,6 +87,7 @@ def solve_srg(
     budget = None if left is None else params.sample_share * left
     best = Best()
     early: list[float] = []
+    bidx = np.flatnonzero(graph.binary_mask)
 
     def first_estimate(probs: np.ndarray) -> None:
         x = prediction_start(
@@ -97,13 +98,13 @@ def solve_srg(
             early.append(best.objective)
             trace.offer(best.objective, None, IncumbentSource.SRG)
 
-    bidx = np.flatnonzero(graph.binary_mask)
     hook = first_estimate if params.first_estimate else None
     samples = sample_candidates(graph, rows, model, params, seed, budget, on_first=hook)
     t_sample = trace.elapsed()
     stop = interrupt.is_set if interrupt is not None else None
     cands = evaluate_candidates(problem, samples, rows, params, solver=solver, seed=seed, stop=stop)
-    if any([best.consider(problem, x) for x in cands.solutions]):
+    improved = [best.consider(problem, x) for x in cands.solutions]  # every one is offered
+    if any(improved):
         assert best.objective is not None
         trace.offer(best.objective, None, IncumbentSource.SRG)
     region = srg_region(samples, cands, params, best.x)
