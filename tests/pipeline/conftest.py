@@ -1,4 +1,5 @@
-"""Tiny registered models (untrained, fixed seed) for the guided-solve tests: PaS and SRG."""
+"""Tiny registered models (untrained, fixed seed) for the guided-solve tests: PaS and SRG; a
+small facility-location instance (binaries plus continuous variables)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from instances.facility import FacilityParams
+from instances.registry import Family, generate_with
 from models.pas import PaSConfig, PaSNet
 from models.registry import LoadedModel, load_model, save_model
 from models.srg import SrgConfig, SrgNet
+from service.problem.model import Problem
 
 TINY_REF = "pas-tiny@1"
 TINY_SRG_REF = "srg-tiny@1"
@@ -47,3 +51,11 @@ def _one_torch_thread():  # noqa: ANN202
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def small_facility() -> Problem:
+    """15 customers, 8 facilities (seed 1): a problem whose binaries need an LP completion."""
+    return generate_with(
+        Family.FACILITY_LOCATION, FacilityParams(n_customers=15, n_facilities=8), 1
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.facility import FacilityParams
 from instances.indset import IndependentSetParams
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
@@ -25,14 +24,8 @@ def _samples(problem: Problem, x: np.ndarray) -> Samples:
     return Samples(x, probs, bidx, np.zeros((x.shape[0], 0)), 0.0, "t@1", "cpu", 0.0, 0)
 
 
-def _facility() -> Problem:
-    return generate_with(
-        Family.FACILITY_LOCATION, FacilityParams(n_customers=15, n_facilities=8), 1
-    )
-
-
-def test_raw_feasibility_of_a_mixed_problem_is_the_completion() -> None:
-    p = _facility()
+def test_raw_feasibility_of_a_mixed_problem_is_the_completion(small_facility: Problem) -> None:
+    p = small_facility
     nb = p.num_binaries
     s = _samples(p, np.array([np.ones(nb), np.zeros(nb), np.ones(nb)]))
     params = SrgParams(repair="none")

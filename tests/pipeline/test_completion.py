@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from instances.facility import FacilityParams
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
 from service.pipeline.completion import complete_binaries, complete_prediction, prediction_start
@@ -14,20 +13,14 @@ from service.problem.model import Problem, make_problem
 from service.problem.verify import verify
 
 
-def _facility() -> Problem:
-    return generate_with(
-        Family.FACILITY_LOCATION, FacilityParams(n_customers=15, n_facilities=8), 1
-    )
-
-
 def _prefix(probs: np.ndarray, n: int) -> np.ndarray:
     values = np.zeros(probs.size)
     values[np.argsort(-probs, kind="stable")[:n]] = 1.0
     return values
 
 
-def test_completion_of_the_continuous_part() -> None:
-    p = _facility()
+def test_completion_of_the_continuous_part(small_facility: Problem) -> None:
+    p = small_facility
     bidx = np.flatnonzero(p.binary_mask)
     x = complete_binaries(p, bidx, np.ones(bidx.size))
     assert x is not None and verify(p, x).feasible
@@ -35,8 +28,10 @@ def test_completion_of_the_continuous_part() -> None:
     assert complete_binaries(p, bidx, np.zeros(bidx.size)) is None  # nobody serves
 
 
-def test_a_prediction_below_one_half_gives_the_shortest_completable_prefix() -> None:
-    p = _facility()
+def test_a_prediction_below_one_half_gives_the_shortest_completable_prefix(
+    small_facility: Problem,
+) -> None:
+    p = small_facility
     bidx = np.flatnonzero(p.binary_mask)
     probs = np.random.default_rng(3).uniform(0.05, 0.45, bidx.size)  # rounding: all closed
     x = complete_prediction(p, probs, bidx, time_limit=30.0)
@@ -47,8 +42,8 @@ def test_a_prediction_below_one_half_gives_the_shortest_completable_prefix() -> 
     assert complete_binaries(p, bidx, _prefix(probs, n - 1)) is None  # one fewer cannot serve
 
 
-def test_a_completable_rounding_is_taken_as_it_is() -> None:
-    p = _facility()
+def test_a_completable_rounding_is_taken_as_it_is(small_facility: Problem) -> None:
+    p = small_facility
     bidx = np.flatnonzero(p.binary_mask)
     probs = np.full(bidx.size, 0.9)
     x = complete_prediction(p, probs, bidx)
@@ -74,8 +69,8 @@ def test_prediction_start_on_a_pure_binary_problem_is_the_repaired_rounding() ->
     np.testing.assert_array_equal(prediction_start(p, probs, bidx), repaired_start(p, probs, bidx))
 
 
-def test_prediction_start_without_time_is_the_partial_rounding() -> None:
-    p = _facility()
+def test_prediction_start_without_time_is_the_partial_rounding(small_facility: Problem) -> None:
+    p = small_facility
     bidx = np.flatnonzero(p.binary_mask)
     start = prediction_start(p, np.full(bidx.size, 0.3), bidx, time_limit=0.0)
     assert np.isnan(start).any()
