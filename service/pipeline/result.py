@@ -112,4 +112,7 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     diff = abs(objective - bound)
     if diff <= 1e-9:
         return 0.0
-    return diff / max(abs(objective), abs(bound), 1e-10)
+    scale = max(abs(objective), abs(bound), 1e-10)
+    if math.isinf(diff):  # both finite but the difference overflows (near the float limit)
+        return abs(objective / scale - bound / scale)
+    return diff / scale

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -72,3 +73,9 @@ def test_relative_gap_definition():
     assert relative_gap(0.0, 0.0) == 0.0
     assert relative_gap(None, 1.0) is None
     assert relative_gap(-4.0, -5.0) == 0.2
+
+
+def test_relative_gap_near_the_float_limit_is_finite():
+    gap = relative_gap(1.7976931348623157e308, -9.9792015476736e291)
+    assert gap is not None and math.isfinite(gap)
+    assert gap == pytest.approx(1.0)  # |b| is 5.6e-17 of |obj|
