@@ -148,7 +148,8 @@ def print_summary(result: SolveResult, console: Console) -> None:
         info = result.extra["pas"]
         console.print(
             f"model {info['model']}: |S| {info['region_size']} of {info['binaries']} binaries, "
-            f"Delta {info['delta']} (widened {info['widened']}x), subproblem "
+            f"Delta {info['delta']} (widened {info['widened']}x, grown {info['grown']}x to "
+            f"|S| {info['last_region_size']}), subproblem "
             f"{info['subproblem_status']}, completion {'ran' if info['completed'] else 'skipped'}"
         )
     if "srg" in result.extra:
@@ -157,7 +158,8 @@ def print_summary(result: SolveResult, console: Console) -> None:
             f"model {info['model']}: {info['k']} candidates, {info['raw_feasible']} raw feasible, "
             f"{info['feasible']} after repair ({info['repair']}); |S| {info['region_size']} of "
             f"{info['binaries']} binaries ({info['region']}), Delta {info['delta']} (widened "
-            f"{info['widened']}x), subproblem {info['subproblem_status']}, completion "
+            f"{info['widened']}x, grown {info['grown']}x to |S| {info['last_region_size']}), "
+            f"subproblem {info['subproblem_status']}, completion "
             f"{'ran' if info['completed'] else 'skipped'}"
         )
     if "auto" in result.extra and result.extra["auto"].get("model") is None:

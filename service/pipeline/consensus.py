@@ -1,11 +1,11 @@
 """Consensus region (SRG, DESIGN step 5): K candidates -> S, x^ and an adaptive Delta.
 
 agreement_j = max(mean_k x_kj, 1 - mean_k x_kj) is the share of candidates that take the
-majority value of binary j. S = the binaries whose agreement reaches a threshold (the most
-agreeing first, at most ``max_share`` of the binaries; ties broken by the confidence of the mean
-soft estimate); x^ = a reference solution on S (the best feasible candidate) or the majority;
-Delta = max(delta_min, ceil(delta_factor * median_k Hamming(x_k on S, x^))): the region is as
-wide as the candidates are spread on S.
+majority value of binary j. S = the binaries whose agreement reaches a threshold, in the order
+of agreement (the most agreeing first, at most ``max_share`` of the binaries; ties broken by the
+confidence of the mean soft estimate); x^ = a reference solution on S (the best feasible
+candidate) or the majority; Delta = max(delta_min, ceil(delta_factor * median_k Hamming(x_k on
+S, x^))): the region is as wide as the candidates are spread on S.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def consensus_region(
     order = np.lexsort((-confidence, -agree))  # most agreeing first, then most confident
     eligible = order[agree[order] >= threshold - 1e-12]
     cap = math.floor(max_share * bidx.size + 1e-9)
-    pick = np.sort(eligible[:cap])
+    pick = eligible[:cap]  # most agreeing first: ``Region.shrunk`` frees the last ones
     majority = xb.mean(axis=0) > 0.5
     ref = majority if reference is None else np.asarray(reference) > 0.5
     x_hat = ref[pick]

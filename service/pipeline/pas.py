@@ -7,7 +7,8 @@
    the stages get the region's reference values on S as a partial start;
 3. the trust-region subproblem and the completion on the full model (``search``, shared with
    SRG): the subproblem under ``sub_share`` of the remaining budget, Delta widened while it is
-   infeasible, then the full model warm-started with the best solution (``complete=True``).
+   infeasible, S shrunk (the region grown) while it is solved to optimality, then the full
+   model warm-started with the best solution (``complete=True``).
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def solve_pas(
             "region_size": region.size,
             "delta": sub.region.delta,
             "widened": sub.widened,
+            "grown": sub.grown,
+            "last_region_size": sub.region.size,
             "stalled": sub.stalled,
             "subproblem_status": sub.last.status.value if sub.last is not None else None,
             "start_feasible": bool(trace.items and trace.items[0].source == IncumbentSource.GNN),

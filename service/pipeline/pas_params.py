@@ -20,6 +20,9 @@ class PasParams:
             search that finds nothing in the first seconds rarely does later, while the warm-
             started full model often improves at once.
         widen: how many times Delta is doubled when the subproblem is infeasible.
+        grow: when the subproblem is solved to optimality within its budget, this share of S
+            (the least confident part) is freed and the larger region solved again, centred
+            on the incumbent (0: go to the full model at once).
         complete: continue on the full model (False: heuristic only, no proof).
         sub_time_cap: subproblem seconds when the solve has no time limit.
         start_seconds: on problems with non-binary variables, seconds (at most 5 % of the
@@ -33,12 +36,13 @@ class PasParams:
     sub_share: float = 0.5
     stall: float = 0.1
     widen: int = 2
+    grow: float = 0.25
     complete: bool = True
     sub_time_cap: float = 30.0
     start_seconds: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("k0", "k1", "sub_share", "stall"):
+        for name in ("k0", "k1", "sub_share", "stall", "grow"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")

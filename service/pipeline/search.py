@@ -49,6 +49,8 @@ class SearchParams(Protocol):
     @property
     def widen(self) -> int: ...
     @property
+    def grow(self) -> float: ...
+    @property
     def complete(self) -> bool: ...
     @property
     def sub_time_cap(self) -> float: ...
@@ -75,6 +77,7 @@ class Best:
 class SubOutcome:
     region: Region
     widened: int = 0
+    grown: int = 0
     last: SolveOutput | None = None
     stalled: bool = False
 
@@ -145,7 +148,8 @@ def solve_subproblem(
     trace: Trace,
     interrupt: Interrupt | None,
 ) -> SubOutcome:
-    """Solve the trust-region subproblem, widening Delta while it is proven infeasible."""
+    """Solve the trust-region subproblem, widening Delta while it is proven infeasible and
+    freeing part of S while it is solved to optimality (``params.grow``)."""
     outcome = SubOutcome(region)
     if region.size == 0 or params.sub_share <= 0:
         return outcome
@@ -166,6 +170,13 @@ def solve_subproblem(
         outcome.last = out
         outcome.stalled = stall.stalled
         best.consider(problem, out.x)
+        if out.status == Status.OPTIMAL and params.grow > 0 and outcome.region.size > 0:
+            # the region is exhausted: a larger one, centred on the incumbent
+            outcome.region = outcome.region.shrunk(params.grow, best.x)
+            outcome.grown += 1
+            if outcome.region.size == 0:
+                return outcome
+            continue
         if out.status != Status.INFEASIBLE or outcome.widened >= params.widen:
             return outcome
         outcome.region = outcome.region.widened()

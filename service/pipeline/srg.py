@@ -144,6 +144,8 @@ def solve_srg(
             "region_size": region.size,
             "delta": found.sub.region.delta,
             "widened": found.sub.widened,
+            "grown": found.sub.grown,
+            "last_region_size": found.sub.region.size,
             "stalled": found.sub.stalled,
             "subproblem_status": found.sub.last.status.value if found.sub.last else None,
             "first_estimate": early[0] if early else None,

@@ -44,7 +44,7 @@ class SrgParams:
             distance of the candidates to x^ on S)).
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
-        sub_share, stall, widen, complete, sub_time_cap: as in ``PasParams``.
+        sub_share, stall, widen, grow, complete, sub_time_cap: as in ``PasParams``.
     """
 
     k: int = 16
@@ -71,6 +71,7 @@ class SrgParams:
     sub_share: float = 0.5
     stall: float = 0.1
     widen: int = 2
+    grow: float = 0.25
     complete: bool = True
     sub_time_cap: float = 30.0
 
@@ -112,7 +113,7 @@ class SrgParams:
         return cls(**values)
 
 
-_FRACTIONS = ("max_share", "k0", "k1", "sub_share", "stall", "sample_share")
+_FRACTIONS = ("max_share", "k0", "k1", "sub_share", "stall", "sample_share", "grow")
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
 _BOOLS = ("guidance", "complete", "first_estimate")
 _STRS = ("repair", "region")

@@ -26,7 +26,8 @@ class Region:
     """A trust region on binaries.
 
     Attributes:
-        index: (|S|,) int64 variable indices of S (distinct binaries).
+        index: (|S|,) int64 variable indices of S (distinct binaries), the most confident
+            first (``shrunk`` frees the last ones).
         x_hat: (|S|,) 0/1 reference values on S.
         delta: how many variables of S may differ from x^ (>= 0).
     """
@@ -46,6 +47,19 @@ class Region:
     def widened(self, factor: float = 2.0) -> Region:
         """The same S and x^ with a larger Delta (at least one more)."""
         return Region(self.index, self.x_hat, max(self.delta + 1, math.ceil(self.delta * factor)))
+
+    def shrunk(self, free: float, center: np.ndarray | None = None) -> Region:
+        """S without its least confident ``free`` share (at least one variable), same Delta,
+        x^ re-centred on ``center`` (full-length values, e.g. the incumbent) when given."""
+        if not 0.0 < free <= 1.0:
+            raise ValueError(f"free must be in (0, 1], got {free}")
+        keep = min(self.size - 1, math.floor((1.0 - free) * self.size + 1e-9))
+        keep = max(keep, 0)
+        index = self.index[:keep]
+        x_hat = self.x_hat[:keep]
+        if center is not None:
+            x_hat = (np.asarray(center)[index] > 0.5).astype(np.float64)
+        return Region(index, x_hat, self.delta if keep else 0)
 
 
 def trust_region(problem: Problem, index: np.ndarray, x_hat: np.ndarray, delta: float) -> Problem:
@@ -132,7 +146,8 @@ def choose_region(
             x^ on S instead of the rounded probabilities.
 
     Returns:
-        The region; empty S when there are no binaries.
+        The region, S ordered by confidence |p - 1/2| (most confident first); empty S when
+        there are no binaries.
     """
     p = np.asarray(probs, dtype=np.float64)
     bidx = np.asarray(binary_index, dtype=np.int64)
@@ -141,6 +156,7 @@ def choose_region(
     n1 = min(round(k1 * n), int((p > 0.5).sum()))
     order = np.argsort(p, kind="stable")
     pick = np.concatenate([order[:n0], order[n - n1 :] if n1 else order[:0]])
+    pick = pick[np.argsort(-np.abs(p[pick] - 0.5), kind="stable")]
     x_hat = (p[pick] > 0.5).astype(np.float64)
     if reference is not None:
         x_hat = (np.asarray(reference)[bidx[pick]] > 0.5).astype(np.float64)
