@@ -71,7 +71,7 @@ class SrgParams:
     sub_share: float = 0.5
     stall: float = 0.1
     widen: int = 2
-    grow: float = 0.25
+    grow: float = 0.0
     complete: bool = True
     sub_time_cap: float = 30.0
 

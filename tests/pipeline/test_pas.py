@@ -79,7 +79,7 @@ def test_infeasible_region_is_widened_then_the_full_model_takes_over(
 
 @pytest.mark.usefixtures("predict_zeros")
 def test_widening_until_the_region_holds_a_solution(tiny_model: LoadedModel) -> None:
-    params = PasParams(k0=1.0, k1=0.0, delta=0.0, widen=3, complete=False)
+    params = PasParams(k0=1.0, k1=0.0, delta=0.0, widen=3, complete=False, grow=0.0)
     result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
     info = result.extra["pas"]
     assert info["widened"] == 3 and info["delta"] == 4  # 0 -> 1 -> 2 -> 4
@@ -97,6 +97,35 @@ def test_infeasible_region_without_completion_is_no_solution_not_infeasible(
     result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
     assert result.status == Status.NO_SOLUTION and result.objective is None
     assert not result.extra["pas"]["completed"]
+
+
+def test_an_exhausted_region_grows_until_it_holds_the_optimum(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # P(x=1) rises with the index: S = {0, 1, 2} fixed to 0 holds only 2 + 1 + 6 = 9; the
+    # optimum 1 + 2 + 3 = 6 needs x_2, the least confident of S, freed.
+    def fake(graph, loaded):  # noqa: ANN001, ANN202
+        bidx = np.flatnonzero(graph.binary_mask)
+        return Prediction(np.array([0.05, 0.1, 0.15, 0.2, 0.3, 0.4]), bidx, "fake@1", "cpu", 0.0)
+
+    monkeypatch.setattr(pas_module, "predict", fake)
+    # a start is given (no GNN rounding: all zeros is infeasible), so no stage is skipped
+    base = dict(k0=0.5, k1=0.0, delta=0.0, complete=False, stall=0.0)
+    fixed = solve_pas(
+        choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, PasParams(**base, grow=0.0)
+    )
+    assert fixed.objective == pytest.approx(9) and fixed.extra["pas"]["grown"] == 0
+    grown = solve_pas(
+        choose_three(),
+        "scip",
+        SolveOptions(time_limit=20),
+        tiny_model,
+        PasParams(**base, grow=0.34),
+    )
+    info = grown.extra["pas"]
+    assert grown.objective == pytest.approx(6) and grown.status == Status.FEASIBLE
+    assert info["grown"] >= 1 and info["last_region_size"] < info["region_size"] == 3
+    assert_trace_is_sane(grown, Sense.MINIMIZE)
 
 
 def test_zero_budget_share_skips_the_subproblem(tiny_model: LoadedModel) -> None:

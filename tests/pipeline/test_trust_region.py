@@ -129,7 +129,7 @@ def test_continuous_variables_cannot_be_in_the_region() -> None:
 
 
 def test_choose_region_takes_the_most_confident_and_caps_each_side() -> None:
-    probs = np.array([0.01, 0.9, 0.4, 0.2, 0.99, 0.6, 0.05, 0.3, 0.45, 0.8])
+    probs = np.array([0.01, 0.9, 0.4, 0.2, 0.995, 0.6, 0.05, 0.3, 0.45, 0.8])
     bidx = np.arange(10) + 100
     r = choose_region(probs, bidx, k0=0.3, k1=0.2, delta=0.5)
     assert dict(zip(r.index.tolist(), r.x_hat.tolist(), strict=True)) == {
@@ -140,6 +140,8 @@ def test_choose_region_takes_the_most_confident_and_caps_each_side() -> None:
         101: 1.0,
     }
     assert r.delta == 3  # ceil(0.5 * 5)
+    # ordered by confidence |p - 1/2|, most confident first (``shrunk`` frees the last ones)
+    assert r.index.tolist() == [104, 100, 106, 101, 103]
     # k1 = 1 asks for all ten, but only four are predicted 1
     wide = choose_region(probs, bidx, k0=0.0, k1=1.0, delta=0.0)
     assert sorted(wide.index.tolist()) == [101, 104, 105, 109] and wide.delta == 0
@@ -163,3 +165,18 @@ def test_apply_region_is_trust_region() -> None:
     problem = small_problem(np.random.default_rng(2), 5, 2, mixed=False)
     r = Region(np.array([1, 3]), np.array([1.0, 1.0]), 1)
     assert apply_region(problem, r).same_as(trust_region(problem, r.index, r.x_hat, r.delta))
+
+
+def test_shrinking_frees_the_least_confident_and_recentres() -> None:
+    r = Region(np.array([7, 3, 5, 1]), np.array([0.0, 1.0, 0.0, 0.0]), 2)
+    half = r.shrunk(0.5)
+    assert half.index.tolist() == [7, 3] and half.x_hat.tolist() == [0, 1] and half.delta == 2
+    # at least one variable is freed, even when the share rounds to none
+    assert r.shrunk(0.01).index.tolist() == [7, 3, 5]
+    center = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0])
+    moved = r.shrunk(0.25, center)
+    assert moved.index.tolist() == [7, 3, 5] and moved.x_hat.tolist() == [1, 0, 1]
+    empty = r.shrunk(1.0)
+    assert empty.size == 0 and empty.delta == 0
+    with pytest.raises(ValueError, match="free"):
+        r.shrunk(0.0)
