@@ -170,7 +170,7 @@ def solve_subproblem(
         outcome.last = out
         outcome.stalled = stall.stalled
         best.consider(problem, out.x)
-        if out.status == Status.OPTIMAL and params.grow > 0 and outcome.region.size > 0:
+        if out.status == Status.OPTIMAL and params.grow > 0:
             # the region is exhausted: a larger one, centred on the incumbent
             outcome.region = outcome.region.shrunk(params.grow, best.x)
             outcome.grown += 1

@@ -53,8 +53,7 @@ class Region:
         x^ re-centred on ``center`` (full-length values, e.g. the incumbent) when given."""
         if not 0.0 < free <= 1.0:
             raise ValueError(f"free must be in (0, 1], got {free}")
-        keep = min(self.size - 1, math.floor((1.0 - free) * self.size + 1e-9))
-        keep = max(keep, 0)
+        keep = max(0, min(self.size - 1, math.floor((1.0 - free) * self.size + 1e-9)))
         index = self.index[:keep]
         x_hat = self.x_hat[:keep]
         if center is not None:
