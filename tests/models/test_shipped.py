@@ -15,7 +15,12 @@ from service.pipeline.srg_params import SrgParams
 
 WEIGHTS = Path(__file__).parents[2] / "models" / "weights"
 SHIPPED = [f"pas-{f.value}@1" for f in Family] + ["pas-mix@1"]
-SHIPPED_SRG = [f"srg-{f.value}@1" for f in Family] + ["srg-mix@1", "srg-indep-mix@1"]
+# auctions and facility location: version 2 (more instances, resp. longer pools; models/weights)
+SRG_FAMILY = {
+    f: f"srg-{f.value}@{2 if f in (Family.COMBINATORIAL_AUCTION, Family.FACILITY_LOCATION) else 1}"
+    for f in Family
+}
+SHIPPED_SRG = [*SRG_FAMILY.values(), "srg-mix@1", "srg-indep-mix@1"]
 
 
 def test_every_shipped_model_is_registered() -> None:
@@ -55,4 +60,4 @@ def test_auto_picks_the_family_model(family: Family, size: Size) -> None:
 @pytest.mark.parametrize("size", [Size.MEDIUM, Size.HARD])
 def test_srg_picks_the_family_score_model(family: Family, size: Size) -> None:
     match = select_model(generate(family, size, 2000), WEIGHTS, "srg")
-    assert match is not None and match.ref == f"srg-{family.value}@1"
+    assert match is not None and match.ref == SRG_FAMILY[family]
