@@ -15,6 +15,7 @@ from rich.console import Console
 from service.commands import bench_api, remote
 from service.commands.serve import serve
 from service.errors import InputError, InvalidOptionError, MipguideError
+from service.pipeline.pas_params import PAS_PARAM_NAMES
 from service.settings import get_settings
 
 if TYPE_CHECKING:
@@ -82,10 +83,7 @@ def solve(
     ] = None,
     pas: Annotated[
         list[str],
-        typer.Option(
-            help="PaS parameter KEY=VALUE: k0, k1, delta, sub_share, stall, widen, complete, "
-            "start_seconds"
-        ),
+        typer.Option(help=f"PaS parameter KEY=VALUE: {', '.join(PAS_PARAM_NAMES)}"),
     ] = [],  # noqa: B006
     srg: Annotated[
         list[str],
