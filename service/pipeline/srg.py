@@ -175,7 +175,9 @@ def srg_region(
     """The trust region of the candidates: consensus (default) or top-k on their mean.
 
     The consensus is taken over the feasible candidates (after repair) when there are at least
-    two, else over all of them; x^ is the best feasible solution on S when there is one.
+    two, else over all of them; ties in agreement are broken by the confidence of all K soft
+    estimates (with a few feasible candidates most binaries tie, and S must not then follow
+    the variable order); x^ is the best feasible solution on S when there is one.
     """
     bidx = samples.binary_index
     if bidx.size == 0:
@@ -186,7 +188,6 @@ def srg_region(
         return choose_region(mean, bidx, params.k0, params.k1, params.topk_delta, best)
     feasible = [s for s in cands.solutions if s is not None]
     pool = np.stack([s[bidx] for s in feasible]) if len(feasible) >= 2 else cands.x
-    probs = None if len(feasible) >= 2 else samples.probs
     return consensus_region(
         pool,
         bidx,
@@ -195,5 +196,5 @@ def srg_region(
         delta_factor=params.delta_factor,
         delta_min=params.delta_min,
         reference=reference,
-        probs=probs,
+        probs=samples.probs,
     ).region

@@ -136,3 +136,33 @@ def test_the_first_incumbent_comes_from_the_first_step(tiny_srg_model: LoadedMod
     _check(p, off)
     assert off.extra["srg"]["first_estimate"] is None
     assert off.incumbents[0].t > off.seconds["features"] + off.seconds["sample"]
+
+
+def test_the_consensus_of_two_feasible_candidates_keeps_the_most_confident_binaries() -> None:
+    """Two feasible candidates agree on every binary, so agreement ties everywhere: the capped
+    S must be the binaries the K soft estimates are surest of, not the first ones by index."""
+    from service.pipeline.candidates import CandidateSet
+    from service.pipeline.sample import Samples
+    from service.pipeline.srg import srg_region
+
+    nb, k = 6, 4
+    bidx = np.arange(10, 10 + nb)
+    x = np.zeros((k, nb))
+    probs = np.tile([0.45, 0.40, 0.30, 0.02, 0.05, 0.01], (k, 1))  # surest: 5, 3, 4
+    samples = Samples(x, probs, bidx, np.zeros((k, 0)), 0.0, "m", "cpu", 0.0, 0)
+    full = np.zeros(10 + nb)
+    cands = CandidateSet(
+        x=x,
+        binary_index=bidx,
+        objective=np.zeros(k),
+        violation=np.zeros(k),
+        raw_feasible=np.array([True, True, False, False]),
+        solutions=(full, full.copy(), None, None),
+        repaired=np.zeros(k, dtype=bool),
+        repair="none",
+        seconds=0.0,
+    )
+    params = SrgParams(max_share=0.5, delta_min=0, delta_factor=0.0)
+    region = srg_region(samples, cands, params, full)
+    assert region.index.tolist() == [15, 13, 14]
+    assert region.x_hat.tolist() == [0.0, 0.0, 0.0] and region.delta == 0
