@@ -3,8 +3,9 @@
 Outputs in ``--out``: ``results.csv`` (one row per instance and method), ``traces.csv`` (every
 incumbent), ``results.md`` (summary per method, then per instance) and ``gap.png`` (mean primal
 gap over time per method). The reference of an instance is the best objective any method found
-within the budget, unless a file of reference values is given. Primal integrals are divided by
-the budget (see ``service.bench.primal``).
+within the budget, unless a file of reference values is given (a given reference that a run
+beats gives way to that run's objective). Primal integrals are divided by the budget (see
+``service.bench.primal``).
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def score(
     for name in instances:
         runs = {m: o for (n, m), o in outcomes.items() if n == name}
         sense = next((o.sense for o in runs.values() if o.sense is not None), 1)
-        ref = references.get(name, _best(runs.values(), sense))
+        ref = _reference(references.get(name), _best(runs.values(), sense), sense)
         for method, o in runs.items():
             trace = [(t, obj) for t, obj, _ in o.trace]
             best = _best([o], sense)
@@ -222,6 +223,16 @@ def score(
                 )
             )
     return rows
+
+
+def _reference(given: float | None, found: float, sense: int) -> float:
+    """The given reference, or the best found when there is none or when a run beat it (a
+    reference file older than the runs; the gap is to the best known objective)."""
+    if given is None or math.isnan(given):
+        return found
+    if math.isnan(found):
+        return given
+    return min(given, found) if sense > 0 else max(given, found)
 
 
 def _best(runs: object, sense: int) -> float:
@@ -282,7 +293,7 @@ def markdown(rows: list[Row], methods: Sequence[str], budget: float) -> str:
         f"# Guided benchmark ({budget:g} s per method and instance, one thread)",
         "",
         "Primal integral = integral of the primal gap over [0, T] divided by T. Reference = best",
-        "objective any method found within the budget (unless a reference file was given).",
+        "objective any method found within the budget, or the given reference when no run beat it.",
         "Times include reading, features and inference.",
         "",
         "| method | instances | mean primal gap at T | mean primal integral | mean time to first "

@@ -164,3 +164,22 @@ def test_a_changed_default_parameter_makes_a_new_run_key(
     monkeypatch.setattr(bench_guided, "PasParams", PasChanged)
     monkeypatch.setattr(bench_guided, "SrgParams", SrgChanged)
     assert bench_guided._spec_key(spec) != before
+
+
+def test_a_reference_that_a_run_beats_gives_way_to_the_best_found() -> None:
+    """A reference file older than the runs: the gap is to the best known objective, never to a
+    worse one (a run better than the reference must not show a positive gap)."""
+    from service.bench.guided_run import RunOutcome
+
+    runs = {
+        ("a", "scip"): RunOutcome(trace=[(1.0, 10.0, "solver")], sense=1, status="feasible"),
+        ("a", "pas"): RunOutcome(trace=[(2.0, 8.0, "solver")], sense=1, status="feasible"),
+        ("b", "scip"): RunOutcome(trace=[(1.0, 5.0, "solver")], sense=-1, status="feasible"),
+    }
+    rows = {(r.instance, r.method): r for r in bench_guided.score(runs, 10.0, {"a": 9, "b": 4})}
+    assert rows["a", "pas"].reference == 8.0 and rows["a", "pas"].primal_gap == 0.0
+    assert rows["a", "scip"].primal_gap == pytest.approx(0.2)
+    assert rows["b", "scip"].reference == 5.0 and rows["b", "scip"].primal_gap == 0.0
+    rows = {(r.instance, r.method): r for r in bench_guided.score(runs, 10.0, {"a": 7})}
+    assert rows["a", "pas"].reference == 7.0  # a better given reference stands
+    assert rows["a", "pas"].primal_gap == pytest.approx(1 / 8)
