@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
-from service.bench.guided_run import METHODS, RunSpec, run_one
+from service.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
 from service.cli import app
 from service.commands import bench_guided
 from service.commands.bench_guided import parse_methods
@@ -169,8 +169,6 @@ def test_a_changed_default_parameter_makes_a_new_run_key(
 def test_a_reference_that_a_run_beats_gives_way_to_the_best_found() -> None:
     """A reference file older than the runs: the gap is to the best known objective, never to a
     worse one (a run better than the reference must not show a positive gap)."""
-    from service.bench.guided_run import RunOutcome
-
     runs = {
         ("a", "scip"): RunOutcome(trace=[(1.0, 10.0, "solver")], sense=1, status="feasible"),
         ("a", "pas"): RunOutcome(trace=[(2.0, 8.0, "solver")], sense=1, status="feasible"),

@@ -12,8 +12,10 @@ from instances.indset import IndependentSetParams
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
 from models.registry import LoadedModel, ModelError
+from service.pipeline.candidates import CandidateSet
+from service.pipeline.sample import Samples
 from service.pipeline.solve import solve_problem
-from service.pipeline.srg import solve_srg
+from service.pipeline.srg import solve_srg, srg_region
 from service.pipeline.srg_params import SrgParams
 from service.problem.model import Problem
 from service.problem.verify import verify
@@ -141,10 +143,6 @@ def test_the_first_incumbent_comes_from_the_first_step(tiny_srg_model: LoadedMod
 def test_the_consensus_of_two_feasible_candidates_keeps_the_most_confident_binaries() -> None:
     """Two feasible candidates agree on every binary, so agreement ties everywhere: the capped
     S must be the binaries the K soft estimates are surest of, not the first ones by index."""
-    from service.pipeline.candidates import CandidateSet
-    from service.pipeline.sample import Samples
-    from service.pipeline.srg import srg_region
-
     nb, k = 6, 4
     bidx = np.arange(10, 10 + nb)
     x = np.zeros((k, nb))
