@@ -8,8 +8,8 @@ a 1M-nonzero random model this is the fastest correct route in PySCIPOpt 6 (abou
 than ``quicksum`` or building ``Expr`` dicts; ``addMatrixCons``/``addConss`` loop over
 ``addCons`` and add nothing for sparse rows).
 
-Incumbents: an event handler on BESTSOLFOUND reports (primal bound, dual bound), both in the
-original space, so in the problem's sense and including the offset.
+Incumbents: an event handler on BESTSOLFOUND reports (the new best solution's objective, dual
+bound), both in the original space, so in the problem's sense and including the offset.
 
 Interrupt: SCIP runs with the GIL released (``optimizeNogil``) and a watcher thread calls
 ``interruptSolve`` while the interrupt is set; SCIP checks the flag between LP iterations and
@@ -166,7 +166,13 @@ class _IncumbentEvents(Eventhdlr):  # type: ignore[misc]
         self.model.dropEvent(SCIP_EVENTTYPE.BESTSOLFOUND, self)
 
     def eventexec(self, event: Any) -> None:
-        primal = self.model.getPrimalbound()
+        # The new best solution, not getPrimalbound(): while BESTSOLFOUND is processed the
+        # primal bound still holds the previous incumbent, so every report lagged one
+        # improvement and the last one arrived only with the final result.
+        sol = self.model.getBestSol()
+        if sol is None:
+            return
+        primal = self.model.getSolObjVal(sol)
         dual = self.model.getDualbound()
         if abs(primal) < SCIP_INF:
             self.tracker.offer(primal, dual if abs(dual) < SCIP_INF else None)

@@ -16,7 +16,14 @@ from service.solvers.base import get_backend
 from service.solvers.cpsat import integer_form
 from service.solvers.fake import FakeBackend, FakeScript
 from service.solvers.mathopt import parse_highs_incumbent
-from service.solvers.types import Interrupt, SolveOptions, Status, TerminationReason
+from service.solvers.scip import _IncumbentEvents, build_model
+from service.solvers.types import (
+    IncumbentTracker,
+    Interrupt,
+    SolveOptions,
+    Status,
+    TerminationReason,
+)
 from tests.solvers.cases import CASES, hard_problem
 
 KNAPSACK = CASES[0].problem
@@ -159,3 +166,23 @@ def test_fake_params_through_registry() -> None:
     )
     assert [i.objective for i in out.incumbents] == [1.0, 2.0, 3.0, 4.0]
     assert out.status == Status.OPTIMAL
+
+
+def test_scip_events_report_each_new_best_solution_when_it_is_found() -> None:
+    """During BESTSOLFOUND SCIP's primal bound still holds the previous incumbent: the event
+    handler alone (no final offer) must have reported the final best, and each report must be
+    a solution SCIP found."""
+    problem = hard_problem()
+    model, _ = build_model(problem)
+    tracker = IncumbentTracker(minimize=True)
+    model.includeEventhdlr(_IncumbentEvents(tracker), "t", "t")
+    model.setParam("display/verblevel", 0)
+    model.setParam("limits/time", 20.0)
+    model.setParam("limits/nodes", 2000)
+    model.setParam("limits/maxsol", 100000)  # keep every solution for the check below
+    model.optimize()
+    found = {model.getSolObjVal(s) for s in model.getSols()}
+    reported = [i.objective for i in tracker.items]
+    assert len(reported) >= 2  # at least one improvement after the first solution
+    assert reported[-1] == pytest.approx(model.getSolObjVal(model.getBestSol()))
+    assert all(any(o == pytest.approx(f) for f in found) for o in reported[1:])
