@@ -36,16 +36,22 @@ class PoolLabels:
     temperature: float
 
 
-def default_temperature(energies: np.ndarray) -> float:
-    """0.2 of the spread of the finite energies, or 1.0 when there is no spread."""
+def default_temperature(
+    energies: np.ndarray, fraction: float = DEFAULT_TEMPERATURE_FRACTION
+) -> float:
+    """``fraction`` (default 0.2) of the spread of the finite energies, or 1.0 when there is
+    no spread."""
     finite = energies[np.isfinite(energies)]
     spread = float(finite.max() - finite.min()) if finite.size else 0.0
-    t = DEFAULT_TEMPERATURE_FRACTION * spread
+    t = fraction * spread
     return t if t > 0 and np.isfinite(t) else 1.0
 
 
 def energy_weights(
-    objectives: np.ndarray, sense: Sense, temperature: float | None = None
+    objectives: np.ndarray,
+    sense: Sense,
+    temperature: float | None = None,
+    fraction: float = DEFAULT_TEMPERATURE_FRACTION,
 ) -> tuple[np.ndarray, float]:
     """Stable softmax of ``-sense * objective / T``.
 
@@ -53,6 +59,8 @@ def energy_weights(
         objectives: (K,) objective values in the problem's own sense (K >= 1).
         sense: the objective sense.
         temperature: T > 0; None chooses ``default_temperature``.
+        fraction: with ``temperature=None``, T as a fraction of the pool's objective spread
+            (smaller: sharper labels, dominated by the best solutions).
 
     Returns:
         (weights summing to 1, T used). Non-finite objectives get weight 0 (all equal if none
@@ -65,7 +73,9 @@ def energy_weights(
     if obj.size == 0:
         raise ValueError("empty solution pool")
     energies = float(sense) * obj
-    t = default_temperature(energies) if temperature is None else float(temperature)
+    if not (fraction > 0 and np.isfinite(fraction)):
+        raise ValueError(f"temperature fraction must be positive and finite, got {fraction}")
+    t = default_temperature(energies, fraction) if temperature is None else float(temperature)
     if not (t > 0 and np.isfinite(t)):
         raise ValueError(f"temperature must be positive and finite, got {temperature}")
     finite = np.isfinite(energies)
@@ -79,7 +89,11 @@ def energy_weights(
 
 
 def pool_labels(
-    x_bin: np.ndarray, objectives: np.ndarray, sense: Sense, temperature: float | None = None
+    x_bin: np.ndarray,
+    objectives: np.ndarray,
+    sense: Sense,
+    temperature: float | None = None,
+    fraction: float = DEFAULT_TEMPERATURE_FRACTION,
 ) -> PoolLabels:
     """Energy-weighted marginals of a pool of binary assignments.
 
@@ -87,11 +101,11 @@ def pool_labels(
         x_bin: (K, num_binaries) 0/1 values of the binaries in each pool solution.
         objectives: (K,) objectives in the problem's sense.
         sense: the objective sense.
-        temperature: see ``energy_weights``.
+        temperature, fraction: see ``energy_weights``.
     """
     x = np.asarray(x_bin, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] != np.asarray(objectives).shape[0]:
         raise ValueError(f"x_bin has shape {x.shape}, expected (K, nb) with K objectives")
-    w, t = energy_weights(objectives, sense, temperature)
+    w, t = energy_weights(objectives, sense, temperature, fraction)
     labels = np.clip(w @ x, 0.0, 1.0).astype(np.float32)
     return PoolLabels(labels=labels, weights=w, temperature=t)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from models.labels import PoolLabels, pool_labels
+from models.labels import DEFAULT_TEMPERATURE_FRACTION, PoolLabels, pool_labels
 from service.problem.digest import problem_hash
 from service.problem.model import Problem, Sense
 
@@ -50,8 +50,10 @@ class SolutionPool:
     def size(self) -> int:
         return int(self.objectives.size)
 
-    def labels(self, temperature: float | None = None) -> PoolLabels:
-        return pool_labels(self.x_bin, self.objectives, self.sense, temperature)
+    def labels(
+        self, temperature: float | None = None, fraction: float = DEFAULT_TEMPERATURE_FRACTION
+    ) -> PoolLabels:
+        return pool_labels(self.x_bin, self.objectives, self.sense, temperature, fraction)
 
 
 def best_distinct(

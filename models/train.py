@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from models.data import BipartiteData, collate, graph_to_data
+from models.labels import DEFAULT_TEMPERATURE_FRACTION
 from models.pas import PaSConfig, PaSNet, pas_loss
 from models.pools import InstanceSpec, PoolConfig, build_pools, load_pool
 from models.registry import resolve_device, save_model
@@ -37,7 +38,8 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     pos_weight: float | None = None
-    temperature: float | None = None  # label temperature; None: models.labels default
+    temperature: float | None = None  # label temperature; None: temperature_fraction x spread
+    temperature_fraction: float = DEFAULT_TEMPERATURE_FRACTION
 
 
 class EarlyStopping:
@@ -83,13 +85,22 @@ class TrainResult:
     stopped_early: bool
 
 
-def labeled_data(spec: InstanceSpec, pool_file: Path, temperature: float | None) -> BipartiteData:
+def labeled_data(
+    spec: InstanceSpec,
+    pool_file: Path,
+    temperature: float | None,
+    fraction: float = DEFAULT_TEMPERATURE_FRACTION,
+) -> BipartiteData:
     """Instance + pool -> tensors with energy-weighted labels (checks the pool's hash)."""
-    return _labeled(spec.build(), spec, pool_file, temperature)
+    return _labeled(spec.build(), spec, pool_file, temperature, fraction)
 
 
 def _labeled(
-    problem: Problem, spec: InstanceSpec, pool_file: Path, temperature: float | None
+    problem: Problem,
+    spec: InstanceSpec,
+    pool_file: Path,
+    temperature: float | None,
+    fraction: float = DEFAULT_TEMPERATURE_FRACTION,
 ) -> BipartiteData:
     from service.problem.digest import problem_hash
 
@@ -98,7 +109,7 @@ def _labeled(
         raise ValueError(f"{pool_file} was made for a different instance than {spec.name}")
     if pool.size == 0:
         raise ValueError(f"{pool_file}: empty solution pool for {spec.name}")
-    return graph_to_data(build_graph(problem), pool.labels(temperature).labels)
+    return graph_to_data(build_graph(problem), pool.labels(temperature, fraction).labels)
 
 
 @torch.no_grad()
@@ -204,7 +215,7 @@ def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
         paths.update({s.name: p for s, p in zip(group, built, strict=True)})
     problems = [s.build() for s in specs]
     data = [
-        _labeled(prob, s, paths[s.name], job.train.temperature)
+        _labeled(prob, s, paths[s.name], job.train.temperature, job.train.temperature_fraction)
         for prob, s in zip(problems, specs, strict=True)
     ]
     n_train = len(job.train_specs)

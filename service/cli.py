@@ -213,6 +213,13 @@ def train(
     samples: Annotated[
         int, typer.Option(min=1, help="kind srg: noised pool solutions per instance and step")
     ] = 8,
+    label_temperature: Annotated[
+        float,
+        typer.Option(
+            help="label temperature as a fraction of each pool's objective spread (smaller: "
+            "labels dominated by the best solutions)",
+        ),
+    ] = 0.2,
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of
     generated instances and register it.
@@ -230,6 +237,8 @@ def train(
 
     settings = get_settings()
     try:
+        if not 0 < label_temperature < float("inf"):
+            raise InvalidOptionError("--label-temperature", "must be a positive number")
         recommended = parse_params(pas, "--pas")
         try:
             PasParams.from_mapping(recommended)
@@ -251,7 +260,14 @@ def train(
             out,
             pools,
             PoolConfig(k=pool_k, time_limit=pool_time, seed=seed),
-            TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience, seed=seed),
+            TrainConfig(
+                epochs=epochs,
+                lr=lr,
+                batch_size=batch_size,
+                patience=patience,
+                seed=seed,
+                temperature_fraction=label_temperature,
+            ),
             workers or os.cpu_count() or 1,
             settings.device,
             console,

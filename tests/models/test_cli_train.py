@@ -25,12 +25,13 @@ def test_train_wires_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("MIPGUIDE_DATA_DIR", str(tmp_path))
     args = ["train", "--family", "indset", "--size", "medium", "--train-seeds", "0-2"]
     args += ["--val-seeds", "10-11", "--epochs", "3", "--seed", "4", "--pool-time", "1.5"]
-    args += ["--out", str(tmp_path / "pas-indset@1")]
+    args += ["--label-temperature", "0.05", "--out", str(tmp_path / "pas-indset@1")]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     assert [f.value for f in seen["families"]] == ["indset"] and seen["size"].value == "medium"
     assert seen["train_seeds"] == [0, 1, 2] and seen["val_seeds"] == [10, 11]
     assert seen["train"].epochs == 3 and seen["train"].seed == 4
+    assert seen["train"].temperature_fraction == 0.05
     assert seen["pool"].time_limit == 1.5 and seen["pool"].seed == 4
     assert list(seen["pool_dirs"].values()) == [tmp_path / "pools" / "indset-medium"]
 
@@ -56,6 +57,14 @@ def test_train_rejects_unknown_family(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["train", "--family", "tsp", "--out", str(tmp_path / "a@1")])
     assert res.exit_code == 2
     assert "unknown family" in res.output
+
+
+def test_train_rejects_a_non_positive_label_temperature(tmp_path: Path) -> None:
+    args = ["train", "--family", "indset", "--label-temperature", "0"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a@1")])
+    assert res.exit_code == 2
+    assert "--label-temperature" in res.output and "positive" in res.output
+    assert not (tmp_path / "a@1").exists()
 
 
 def test_bench_features_prints_table() -> None:

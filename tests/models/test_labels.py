@@ -34,11 +34,25 @@ def test_default_temperature_is_fraction_of_spread() -> None:
     assert t1 == 1.0 and np.allclose(w1, 0.5)
 
 
+def test_a_smaller_temperature_fraction_sharpens_the_labels_towards_the_best_solution() -> None:
+    x = np.array([[1, 0], [0, 1], [0, 1]], dtype=np.uint8)
+    objs = np.array([10.0, 11.0, 20.0])
+    soft = pool_labels(x, objs, Sense.MINIMIZE, fraction=0.2)
+    sharp = pool_labels(x, objs, Sense.MINIMIZE, fraction=0.02)
+    assert soft.temperature == pytest.approx(2.0) and sharp.temperature == pytest.approx(0.2)
+    # weights: exp(-(E - E_min) / T), T = fraction x spread (10)
+    z = np.exp(-np.array([0.0, 1.0, 10.0]) / 0.2)
+    np.testing.assert_allclose(sharp.labels, (z / z.sum()) @ x, rtol=1e-6)
+    assert sharp.labels[0] > 0.99 > soft.labels[0]
+
+
 def test_bad_inputs() -> None:
     with pytest.raises(ValueError):
         energy_weights(np.array([]), Sense.MINIMIZE)
     with pytest.raises(ValueError):
         energy_weights(np.array([1.0]), Sense.MINIMIZE, temperature=0.0)
+    with pytest.raises(ValueError, match="fraction"):
+        energy_weights(np.array([1.0, 2.0]), Sense.MINIMIZE, fraction=0.0)
     with pytest.raises(ValueError):
         pool_labels(np.zeros((2, 3)), np.zeros(3), Sense.MINIMIZE)
 
