@@ -27,6 +27,9 @@ class PasParams:
             0.0123 to 0.0166; on the other families the subproblem never ended optimal.
         complete: continue on the full model (False: heuristic only, no proof).
         sub_time_cap: subproblem seconds when the solve has no time limit.
+        sub_heuristics: solve the subproblem for solutions, not bounds (SCIP: cutting planes
+            off, primal heuristics aggressive; see ``search.SUB_HEURISTIC_PARAMS``); the
+            completion keeps the user's settings.
         start_seconds: on problems with non-binary variables, seconds (at most 5 % of the
             budget left) for completing the rounded prediction into a first incumbent by a
             solve with the binaries fixed (0: hand the solver the partial rounding only).
@@ -41,6 +44,7 @@ class PasParams:
     grow: float = 0.0
     complete: bool = True
     sub_time_cap: float = 30.0
+    sub_heuristics: bool = False
     start_seconds: float = 2.0
 
     def __post_init__(self) -> None:

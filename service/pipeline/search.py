@@ -5,6 +5,9 @@
    when it is proven infeasible, Delta is widened (``widen`` times), then the full model takes
    over; when no stage has improved the incumbent for ``stall`` of the remaining budget, the
    subproblem is stopped early (``StallInterrupt``);
+   With ``sub_heuristics`` the subproblem runs under the backend's settings for finding
+   solutions rather than bounds (``SUB_HEURISTIC_PARAMS``), as a solver's own large-
+   neighbourhood heuristics run their sub-MIPs; the completion keeps the user's settings;
 2. the completion: the full model with the best solution as warm start and the rest of the
    budget, so optimality is still proven when time allows (skipped with ``complete=False``).
 
@@ -38,6 +41,13 @@ from service.solvers.types import (
 # Below this many seconds a stage is not started (building the model alone takes longer).
 MIN_STAGE_SECONDS = 0.05
 
+# backend -> parameters for a subproblem solved for its solutions (``sub_heuristics``): no
+# cutting planes (the region's bound is never reported) and aggressive primal heuristics.
+# Backends without an entry solve the subproblem with the user's parameters alone.
+SUB_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
+    "scip": {"separating": "off", "heuristics": "aggressive"},
+}
+
 
 class SearchParams(Protocol):
     """What the search needs of a mode's parameters (``PasParams``, ``SrgParams``)."""
@@ -54,6 +64,8 @@ class SearchParams(Protocol):
     def complete(self) -> bool: ...
     @property
     def sub_time_cap(self) -> float: ...
+    @property
+    def sub_heuristics(self) -> bool: ...
 
 
 @dataclass
@@ -158,12 +170,13 @@ def solve_subproblem(
     total = params.sub_time_cap if left is None else left
     deadline = trace.elapsed() + budget
     stall = StallInterrupt(trace, params.stall * total, interrupt)
+    sub_options = subproblem_options(options, backend.name, params.sub_heuristics)
     while True:
         left = deadline - trace.elapsed()
         if left <= MIN_STAGE_SECONDS or stall.is_set():
             return outcome
         warm = best.x if best.x is not None else start
-        opts = replace(options, time_limit=left, start=warm)
+        opts = replace(sub_options, time_limit=left, start=warm)
         out = backend.solve(
             apply_region(problem, outcome.region), opts, trace.relay(keep_bound=False), stall
         )
@@ -181,6 +194,15 @@ def solve_subproblem(
             return outcome
         outcome.region = outcome.region.widened()
         outcome.widened += 1
+
+
+def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) -> SolveOptions:
+    """The subproblem's options: with ``heuristics``, the backend's ``SUB_HEURISTIC_PARAMS``
+    under the user's own parameters (a parameter the user set keeps the user's value)."""
+    extra = SUB_HEURISTIC_PARAMS.get(backend, {}) if heuristics else {}
+    if not extra:
+        return options
+    return replace(options, params={**extra, **options.params})
 
 
 class StallInterrupt(Interrupt):

@@ -44,7 +44,8 @@ class SrgParams:
             distance of the candidates to x^ on S)).
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
-        sub_share, stall, widen, grow, complete, sub_time_cap: as in ``PasParams``.
+        sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics: as in
+            ``PasParams``.
     """
 
     k: int = 16
@@ -74,6 +75,7 @@ class SrgParams:
     grow: float = 0.0
     complete: bool = True
     sub_time_cap: float = 30.0
+    sub_heuristics: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -115,7 +117,7 @@ class SrgParams:
 
 _FRACTIONS = ("max_share", "k0", "k1", "sub_share", "stall", "sample_share", "grow")
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
-_BOOLS = ("guidance", "complete", "first_estimate")
+_BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics")
 _STRS = ("repair", "region")
 
 

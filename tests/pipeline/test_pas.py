@@ -185,3 +185,53 @@ def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedMode
     assert not off.extra["pas"]["start_feasible"]
     assert result.objective == pytest.approx(off.objective)  # both proven optimal
     assert result.status == off.status == Status.OPTIMAL
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_subproblem_heuristic_settings_reach_the_subproblem_only(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.solvers.base import get_backend
+
+    real = get_backend("scip")
+    seen: list[dict] = []
+
+    class Recording:
+        """The real SCIP backend, recording the parameters of each solve."""
+
+        def __getattr__(self, attr: str):  # noqa: ANN204
+            return getattr(real, attr)
+
+        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            seen.append(dict(options.params))
+            return real.solve(problem, options, *args, **kwargs)
+
+    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    user = {"limits/nodes": 100000, "heuristics": "fast"}
+    result = solve_pas(
+        p,
+        "scip",
+        SolveOptions(time_limit=30, params=user),
+        tiny_model,
+        PasParams(k0=0.5, k1=0.0, delta=0.0, sub_heuristics=True),
+    )
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
+    assert result.extra["pas"]["region_size"] == 30
+    sub = [params for params in seen if params != user]
+    full = [params for params in seen if params == user]
+    # the subproblem: cuts off, the user's own setting of heuristics kept; the completion: as given
+    assert sub and all(s == {**user, "separating": "off"} for s in sub)
+    assert len(full) == 1 and len(seen) == len(sub) + 1
+
+
+def test_subproblem_options_map_per_backend() -> None:
+    from service.pipeline.search import subproblem_options
+
+    base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
+    assert subproblem_options(base, "scip", False) is base
+    assert subproblem_options(base, "highs", True) is base  # no settings for that backend
+    scip = subproblem_options(base, "scip", True)
+    assert scip.params == {"separating": "off", "heuristics": "aggressive", "limits/nodes": 10}
+    assert scip.time_limit == 5 and base.params == {"limits/nodes": 10}
