@@ -9,11 +9,10 @@ and the source, summed over neighbours, LayerNorm on the sum; a sigmoid head on 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import MessagePassing
 
 from models.data import EDGE_INPUTS
 from service.pipeline.features import RowFeature, VarFeature
@@ -37,11 +36,22 @@ def _embed(din: int, h: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(din, h), nn.LayerNorm(h), nn.ReLU(), nn.Linear(h, h), nn.ReLU())
 
 
-class BipartiteConv(MessagePassing):
-    """One half-round: messages from source nodes to target nodes along weighted edges."""
+class BipartiteConv(nn.Module):
+    """One half-round: messages from source nodes to target nodes along weighted edges.
+
+    The message of edge (j -> i) is ``W2 relu(LN(T h_i + E e_ij + S h_j)) + b2`` (``message_mlp``
+    = LayerNorm, ReLU, Linear(W2, b2)), summed over the edges into i. Both linear maps commute
+    with the indexing and the sum, so they run on the nodes, not on the edges:
+
+        sum_j message = W2 (sum_j relu(LN(...))) + deg(i) b2,  with T h and S h per node,
+
+    which is the same function (up to float rounding) at a fraction of the cost: only the
+    LayerNorm and the ReLU run per edge (at the hard set cover size, 100k edges, inference fell
+    from about 0.6 s to 0.1 s on one CPU thread).
+    """
 
     def __init__(self, hidden: int, edge_dim: int) -> None:
-        super().__init__(aggr="sum")
+        super().__init__()
         self.target = nn.Linear(hidden, hidden)
         self.edge = nn.Linear(edge_dim, hidden, bias=False)
         self.source = nn.Linear(hidden, hidden, bias=False)
@@ -53,13 +63,18 @@ class BipartiteConv(MessagePassing):
 
     def forward(self, src: Tensor, dst: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         """edge_index[0] indexes ``src``, edge_index[1] indexes ``dst``."""
-        agg = self.propagate(
-            edge_index, x=(src, dst), edge_attr=edge_attr, size=(src.size(0), dst.size(0))
-        )
+        j, i = edge_index[0], edge_index[1]
+        norm, act = self.message_mlp[0], self.message_mlp[1]
+        out = cast(nn.Linear, self.message_mlp[2])
+        z = self.target(dst).index_select(0, i)
+        z += self.source(src).index_select(0, j)
+        z = torch.addmm(z, edge_attr, self.edge.weight.t())  # + E e_ij
+        z = act(norm(z))
+        summed = torch.zeros(dst.size(0), z.size(1), dtype=z.dtype, device=z.device)
+        summed.index_add_(0, i, z)
+        degree = torch.bincount(i, minlength=dst.size(0)).to(z.dtype)
+        agg = nn.functional.linear(summed, out.weight) + degree[:, None] * out.bias
         return self.update_mlp(torch.cat([self.post_norm(agg), dst], dim=-1))
-
-    def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
-        return self.message_mlp(self.target(x_i) + self.edge(edge_attr) + self.source(x_j))
 
 
 class PaSNet(nn.Module):

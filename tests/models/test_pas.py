@@ -7,7 +7,7 @@ import torch
 
 from instances.registry import Family, Size, generate
 from models.data import collate, graph_to_data
-from models.pas import PaSNet, pas_loss
+from models.pas import BipartiteConv, PaSNet, pas_loss
 from service.pipeline.features import build_graph
 from service.problem.model import make_problem
 
@@ -82,3 +82,25 @@ def test_loss_is_soft_bce_on_binaries_only() -> None:
     # sigmoid(0) = 0.5 everywhere: BCE = log 2 whatever the soft labels
     assert float(pas_loss(logits, d)) == np.float32(np.log(2.0))
     assert float(d.y[~d.bin_mask].abs().sum()) == 0.0
+
+
+def test_node_side_messages_equal_the_per_edge_formula() -> None:
+    """The convolution moves its linear maps from the edges to the nodes; the result must be
+    the PaS message function: sum over edges j -> i of message_mlp(T h_i + E e_ij + S h_j)."""
+    torch.manual_seed(1)
+    conv = BipartiteConv(hidden=16, edge_dim=1)
+    with torch.no_grad():  # non-trivial LayerNorm parameters and output bias
+        for p in conv.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    src, dst = torch.randn(7, 16), torch.randn(5, 16)
+    # every target but the last has edges; target 0 has three, one repeated source
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 6, 4], [0, 0, 1, 2, 3, 3, 0]])
+    edge_attr = torch.randn(7, 1)
+    j, i = edge_index
+    per_edge = conv.message_mlp(conv.target(dst[i]) + conv.edge(edge_attr) + conv.source(src[j]))
+    agg = torch.zeros(5, 16).index_add_(0, i, per_edge)
+    want = conv.update_mlp(torch.cat([conv.post_norm(agg), dst], dim=-1))
+    got = conv(src, dst, edge_index, edge_attr)
+    assert torch.allclose(got, want, atol=1e-5)
+    # the target without edges gets the message sum 0
+    assert torch.allclose(agg[4], torch.zeros(16))
