@@ -106,6 +106,7 @@ def solve_pas(
         trace,
         interrupt,
         "predict-and-search",
+        guide=(pred.binary_index, pred.probs),
     )
     sub, out, t_sub = found.sub, found.output, found.sub_end
     seconds_total = trace.elapsed()
@@ -118,7 +119,8 @@ def solve_pas(
         predict=t_predict - t_features,
         start=t_start - t_predict,
         subproblem=t_sub - t_start,
-        completion=seconds_total - t_sub if found.completed else 0.0,
+        lns=found.lns_end - t_sub,
+        completion=seconds_total - found.lns_end if found.completed else 0.0,
     )
     extra = dict(
         result.extra,
@@ -134,6 +136,7 @@ def solve_pas(
             "stalled": sub.stalled,
             "subproblem_status": sub.last.status.value if sub.last is not None else None,
             "start_feasible": bool(trace.items and trace.items[0].source == IncumbentSource.GNN),
+            "lns": asdict(found.lns),
             "completed": found.completed,
         },
     )

@@ -33,6 +33,12 @@ class PasParams:
         start_seconds: on problems with non-binary variables, seconds (at most 5 % of the
             budget left) for completing the rounded prediction into a first incumbent by a
             solve with the binaries fixed (0: hand the solver the partial rounding only).
+        lns: share of the budget left after the subproblem spent on LNS rounds around the
+            incumbent before the completion (0: none; see ``service.pipeline.lns``).
+        lns_free: share of the binaries freed in the first round (then adapted).
+        lns_round: each round's time limit as a share of the LNS budget.
+        lns_guide: how much the prediction steers which binaries are freed (0: uniform at
+            random; 1: in proportion to |P(x_j = 1) - x_j| on the incumbent).
     """
 
     k0: float = 0.6
@@ -46,9 +52,13 @@ class PasParams:
     sub_time_cap: float = 30.0
     sub_heuristics: bool = False
     start_seconds: float = 2.0
+    lns: float = 0.0
+    lns_free: float = 0.2
+    lns_round: float = 0.05
+    lns_guide: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("k0", "k1", "sub_share", "stall", "grow"):
+        for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")
@@ -56,6 +66,8 @@ class PasParams:
             raise ValueError(f"delta must be >= 0, got {self.delta}")
         if not self.start_seconds >= 0:
             raise ValueError(f"start_seconds must be >= 0, got {self.start_seconds}")
+        if not 0.0 < self.lns_free <= 1.0 or not 0.0 < self.lns_round <= 1.0:
+            raise ValueError("lns_free and lns_round must be in (0, 1]")
         if self.widen < 0 or self.sub_time_cap <= 0:
             raise ValueError("widen must be >= 0 and sub_time_cap > 0")
 

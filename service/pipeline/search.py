@@ -8,7 +8,9 @@
    With ``sub_heuristics`` the subproblem runs under the backend's settings for finding
    solutions rather than bounds (``SUB_HEURISTIC_PARAMS``), as a solver's own large-
    neighbourhood heuristics run their sub-MIPs; the completion keeps the user's settings;
-2. the completion: the full model with the best solution as warm start and the rest of the
+2. LNS rounds around the incumbent for ``lns`` of the remaining budget (``lns``: sub-MIPs
+   with a share of the binaries freed, drawn where the guide disagrees with the incumbent);
+3. the completion: the full model with the best solution as warm start and the rest of the
    budget, so optimality is still proven when time allows (skipped with ``complete=False``).
 
 Only the completion's dual bound is reported: a bound inside the region is not one of the
@@ -23,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from service.pipeline.lns import LnsOutcome, run_lns
 from service.pipeline.trace import Trace
 from service.pipeline.trust_region import Region, apply_region
 from service.problem.model import Problem
@@ -66,6 +69,14 @@ class SearchParams(Protocol):
     def sub_time_cap(self) -> float: ...
     @property
     def sub_heuristics(self) -> bool: ...
+    @property
+    def lns(self) -> float: ...
+    @property
+    def lns_free(self) -> float: ...
+    @property
+    def lns_round(self) -> float: ...
+    @property
+    def lns_guide(self) -> float: ...
 
 
 @dataclass
@@ -100,13 +111,16 @@ class SearchOutcome:
     output: for ``finish``: the best verified x, the completion's status and bound.
     sub: the subproblem's last region (Delta after widening), widenings and output.
     completed: the completion ran.
-    sub_end: trace time at which the subproblem ended (the completion started).
+    sub_end: trace time at which the subproblem ended (the LNS or the completion started).
+    lns: the LNS rounds (``lns``); lns_end: trace time at which they ended.
     """
 
     output: SolveOutput
     sub: SubOutcome
     completed: bool
     sub_end: float
+    lns: LnsOutcome
+    lns_end: float
 
 
 def remaining(options: SolveOptions, trace: Trace) -> float | None:
@@ -126,17 +140,30 @@ def search_region(
     trace: Trace,
     interrupt: Interrupt | None,
     label: str = "guided search",
+    guide: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> SearchOutcome:
-    """Subproblem (widened while infeasible), then the completion on the full model.
+    """Subproblem (widened while infeasible), LNS rounds around the incumbent (``lns``), then
+    the completion on the full model.
 
     Args:
         start: handed to the stages when ``best`` holds no solution (full or partial, NaN
             where unknown).
         best: updated with every verified improvement.
         label: the mode's name in the termination detail when there is no completion.
+        guide: (binary indices, P(x = 1) on them) weighting the LNS neighbourhoods (None:
+            uniform).
     """
     sub = solve_subproblem(problem, backend, options, params, region, start, best, trace, interrupt)
     sub_end = trace.elapsed()
+    lns = LnsOutcome(free=params.lns_free)
+    if params.lns > 0:
+        left = remaining(options, trace)
+        budget = params.lns * (params.sub_time_cap if left is None else left)
+        sub_options = subproblem_options(options, backend.name, params.sub_heuristics)
+        lns = run_lns(
+            problem, backend, options, sub_options, params, guide, best, trace, interrupt, budget
+        )
+    lns_end = trace.elapsed()
     full: SolveOutput | None = None
     left = remaining(options, trace)
     stopped = interrupt is not None and interrupt.is_set()
@@ -146,7 +173,7 @@ def search_region(
         full = backend.solve(problem, opts, trace.relay(keep_bound=True), interrupt)
         best.consider(problem, full.x)
     out = final_output(problem, backend, full, sub.last, best, stopped, label)
-    return SearchOutcome(out, sub, full is not None, sub_end)
+    return SearchOutcome(out, sub, full is not None, sub_end, lns, lns_end)
 
 
 def solve_subproblem(

@@ -115,7 +115,17 @@ def solve_srg(
         start[region.index] = region.x_hat
     t_start = trace.elapsed()
     found = search_region(
-        problem, backend, options, params, region, start, best, trace, interrupt, "SRG"
+        problem,
+        backend,
+        options,
+        params,
+        region,
+        start,
+        best,
+        trace,
+        interrupt,
+        "SRG",
+        guide=(samples.binary_index, samples.x.mean(axis=0)),
     )
     total = trace.elapsed()
     result = finish(
@@ -127,7 +137,8 @@ def solve_srg(
         sample=t_sample - t_features,
         candidates=t_start - t_sample,
         subproblem=found.sub_end - t_start,
-        completion=total - found.sub_end if found.completed else 0.0,
+        lns=found.lns_end - found.sub_end,
+        completion=total - found.lns_end if found.completed else 0.0,
     )
     extra = dict(
         result.extra,
@@ -150,6 +161,7 @@ def solve_srg(
             "subproblem_status": found.sub.last.status.value if found.sub.last else None,
             "first_estimate": early[0] if early else None,
             "start_feasible": bool(trace.items and trace.items[0].source == IncumbentSource.SRG),
+            "lns": asdict(found.lns),
             "completed": found.completed,
         },
     )

@@ -44,8 +44,8 @@ class SrgParams:
             distance of the candidates to x^ on S)).
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
-        sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics: as in
-            ``PasParams``.
+        sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics, lns, lns_free,
+            lns_round, lns_guide: as in ``PasParams`` (the LNS guide is the candidates' mean).
     """
 
     k: int = 16
@@ -76,6 +76,10 @@ class SrgParams:
     complete: bool = True
     sub_time_cap: float = 30.0
     sub_heuristics: bool = False
+    lns: float = 0.0
+    lns_free: float = 0.2
+    lns_round: float = 0.05
+    lns_guide: float = 0.5
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -97,6 +101,8 @@ class SrgParams:
             ("topk_delta", self.topk_delta >= 0, ">= 0"),
             ("widen", self.widen >= 0, ">= 0"),
             ("sub_time_cap", self.sub_time_cap > 0, "> 0"),
+            ("lns_free", 0.0 < self.lns_free <= 1.0, "in (0, 1]"),
+            ("lns_round", 0.0 < self.lns_round <= 1.0, "in (0, 1]"),
         ]
         checks += [(n, 0.0 <= getattr(self, n) <= 1.0, "in [0, 1]") for n in _FRACTIONS]
         for name, ok, want in checks:
@@ -115,7 +121,17 @@ class SrgParams:
         return cls(**values)
 
 
-_FRACTIONS = ("max_share", "k0", "k1", "sub_share", "stall", "sample_share", "grow")
+_FRACTIONS = (
+    "max_share",
+    "k0",
+    "k1",
+    "sub_share",
+    "stall",
+    "sample_share",
+    "grow",
+    "lns",
+    "lns_guide",
+)
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
 _BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics")
 _STRS = ("repair", "region")

@@ -51,12 +51,16 @@ class Trace:
             self.callback(inc)
         return inc
 
-    def relay(self, *, keep_bound: bool) -> Callable[[Incumbent], None]:
+    def relay(
+        self, *, keep_bound: bool, source: IncumbentSource | None = None
+    ) -> Callable[[Incumbent], None]:
         """A backend callback feeding this trace (bounds dropped where they are not valid for
-        the original problem, e.g. inside a trust region). A stage's start solution is one the
-        trace already holds, so it is dropped as no improvement."""
+        the original problem, e.g. inside a trust region; ``source``, when given, replaces the
+        backend's). A stage's start solution is one the trace already holds, so it is dropped
+        as no improvement."""
 
         def on_incumbent(inc: Incumbent) -> None:
-            self.offer(inc.objective, inc.bound if keep_bound else None, inc.source)
+            bound = inc.bound if keep_bound else None
+            self.offer(inc.objective, bound, inc.source if source is None else source)
 
         return on_incumbent

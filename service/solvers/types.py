@@ -47,6 +47,7 @@ class IncumbentSource(StrEnum):
     SRG = "srg"
     DMMV = "dmmv"
     START = "start"
+    LNS = "lns"
 
 
 @dataclass(frozen=True)

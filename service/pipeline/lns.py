@@ -1,0 +1,152 @@
+"""Guided large-neighbourhood search around the incumbent (between the trust-region subproblem
+and the completion, ``lns`` of the budget; shared by PaS and SRG).
+
+Each round frees a share of the binaries and fixes the others to the incumbent's values, then
+solves that sub-MIP (warm-started with the incumbent) for a short time. The freed binaries are
+drawn at random, weighted towards those where the guide (the model's P(x_j = 1)) disagrees with
+the incumbent:
+
+    w_j = (1 - lns_guide) + lns_guide * |p_j - x_j| / mean_j |p_j - x_j|
+
+(``lns_guide`` 0: uniform random LNS). The share freed adapts between rounds: a round whose
+neighbourhood is solved to optimality frees more next time, a round that runs out of time
+without improving frees less. The search stops early when the largest neighbourhood is
+exhausted without improvement: the full model takes over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+
+from service.pipeline.trace import Trace
+from service.problem.model import Problem
+from service.solvers.base import SolverBackend
+from service.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status
+
+# the freed share adapts within [LNS_MIN_FREE, LNS_MAX_FREE] by LNS_ADAPT per round
+LNS_MIN_FREE = 0.02
+LNS_MAX_FREE = 0.9
+LNS_ADAPT = 1.5
+# a round shorter than this is not started (building the sub-MIP alone takes about as long)
+LNS_MIN_ROUND = 0.2
+
+
+class LnsParams(Protocol):
+    @property
+    def lns(self) -> float: ...
+    @property
+    def lns_free(self) -> float: ...
+    @property
+    def lns_round(self) -> float: ...
+    @property
+    def lns_guide(self) -> float: ...
+
+
+class Incumbent(Protocol):
+    """The shared best solution (``search.Best``)."""
+
+    x: np.ndarray | None
+
+    def consider(self, problem: Problem, x: np.ndarray | None) -> bool: ...
+
+
+@dataclass
+class LnsOutcome:
+    """Attributes:
+    rounds: sub-MIPs solved; improved: how many improved the incumbent; exhausted: how many
+    were solved to optimality; free: the share freed in the last round; stopped_early: the
+    largest neighbourhood was exhausted without improvement before the budget ran out.
+    """
+
+    rounds: int = 0
+    improved: int = 0
+    exhausted: int = 0
+    free: float = 0.0
+    stopped_early: bool = False
+
+
+def fix_binaries(problem: Problem, index: np.ndarray, values: np.ndarray) -> Problem:
+    """The problem with the binaries ``index`` fixed to ``values`` (rounded at 0.5) by bounds."""
+    lower, upper = problem.col_lower.copy(), problem.col_upper.copy()
+    v = (np.asarray(values, dtype=np.float64) > 0.5).astype(np.float64)
+    lower[index] = v
+    upper[index] = v
+    return replace(problem, col_lower=lower, col_upper=upper)
+
+
+def lns_weights(x_bin: np.ndarray, guide: np.ndarray | None, mix: float) -> np.ndarray:
+    """Sampling weights of the binaries (positive, summing to 1); see the module docstring."""
+    n = x_bin.size
+    w = np.ones(n)
+    if guide is not None and mix > 0:
+        d = np.abs(np.asarray(guide, dtype=np.float64) - (x_bin > 0.5))
+        mean = float(d.mean())
+        if mean > 0:
+            w = (1.0 - mix) + mix * d / mean
+    w = np.maximum(w, 1e-12)
+    return w / w.sum()
+
+
+def run_lns(
+    problem: Problem,
+    backend: SolverBackend,
+    options: SolveOptions,
+    sub_options: SolveOptions,
+    params: LnsParams,
+    guide: tuple[np.ndarray, np.ndarray] | None,
+    best: Incumbent,
+    trace: Trace,
+    interrupt: Interrupt | None,
+    budget: float,
+) -> LnsOutcome:
+    """LNS rounds around ``best`` for at most ``budget`` seconds.
+
+    Args:
+        options: the solve's options (seed); sub_options: the options of each sub-MIP (time
+            limit and start are set per round).
+        guide: (binary variable indices, P(x = 1) on them); None: uniform over the binaries.
+        best: updated with every verified improvement.
+    """
+    out = LnsOutcome(free=params.lns_free)
+    if best.x is None or budget <= LNS_MIN_ROUND:
+        return out
+    if guide is not None:
+        bidx, probs = np.asarray(guide[0], dtype=np.int64), np.asarray(guide[1], dtype=float)
+    else:
+        bidx, probs = np.flatnonzero(problem.binary_mask), None
+    n = bidx.size
+    if n == 0:
+        return out
+    rng = np.random.default_rng(options.seed)
+    deadline = trace.elapsed() + budget
+    round_seconds = max(LNS_MIN_ROUND, params.lns_round * budget)
+    free = params.lns_free
+    while True:
+        left = deadline - trace.elapsed()
+        if left <= LNS_MIN_ROUND or (interrupt is not None and interrupt.is_set()):
+            return out
+        x = best.x
+        w = lns_weights(x[bidx], probs, params.lns_guide)
+        k = min(n, max(1, round(free * n)))
+        freed = rng.choice(n, size=k, replace=False, p=w)
+        keep = np.ones(n, dtype=bool)
+        keep[freed] = False
+        sub = fix_binaries(problem, bidx[keep], x[bidx[keep]])
+        opts = replace(sub_options, time_limit=min(round_seconds, left), start=x)
+        relay = trace.relay(keep_bound=False, source=IncumbentSource.LNS)
+        res = backend.solve(sub, opts, relay, interrupt)
+        improved = best.consider(problem, res.x)
+        out.rounds += 1
+        out.improved += int(improved)
+        out.free = free
+        if res.status == Status.OPTIMAL:
+            out.exhausted += 1
+            if not improved and free >= LNS_MAX_FREE:
+                out.stopped_early = True
+                return out
+            free = min(LNS_MAX_FREE, free * LNS_ADAPT)
+        elif not improved:
+            free = max(LNS_MIN_FREE, free / LNS_ADAPT)
