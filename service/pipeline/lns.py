@@ -17,7 +17,7 @@ exhausted without improvement: the full model takes over.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from service.pipeline.trace import Trace
 from service.problem.model import Problem
 from service.solvers.base import SolverBackend
 from service.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status
+
+if TYPE_CHECKING:
+    from service.pipeline.search import Best  # search imports this module
 
 # the freed share adapts within [LNS_MIN_FREE, LNS_MAX_FREE] by LNS_ADAPT per round
 LNS_MIN_FREE = 0.02
@@ -35,6 +38,8 @@ LNS_MIN_ROUND = 0.2
 
 
 class LnsParams(Protocol):
+    """The LNS part of the search parameters (``PasParams``, ``SrgParams``)."""
+
     @property
     def lns(self) -> float: ...
     @property
@@ -43,14 +48,6 @@ class LnsParams(Protocol):
     def lns_round(self) -> float: ...
     @property
     def lns_guide(self) -> float: ...
-
-
-class Incumbent(Protocol):
-    """The shared best solution (``search.Best``)."""
-
-    x: np.ndarray | None
-
-    def consider(self, problem: Problem, x: np.ndarray | None) -> bool: ...
 
 
 @dataclass
@@ -97,7 +94,7 @@ def run_lns(
     sub_options: SolveOptions,
     params: LnsParams,
     guide: tuple[np.ndarray, np.ndarray] | None,
-    best: Incumbent,
+    best: Best,
     trace: Trace,
     interrupt: Interrupt | None,
     budget: float,

@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from service.pipeline.lns import LnsOutcome, run_lns
+from service.pipeline.lns import LnsOutcome, LnsParams, run_lns
 from service.pipeline.trace import Trace
 from service.pipeline.trust_region import Region, apply_region
 from service.problem.model import Problem
@@ -52,7 +52,7 @@ SUB_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
 }
 
 
-class SearchParams(Protocol):
+class SearchParams(LnsParams, Protocol):
     """What the search needs of a mode's parameters (``PasParams``, ``SrgParams``)."""
 
     @property
@@ -69,14 +69,6 @@ class SearchParams(Protocol):
     def sub_time_cap(self) -> float: ...
     @property
     def sub_heuristics(self) -> bool: ...
-    @property
-    def lns(self) -> float: ...
-    @property
-    def lns_free(self) -> float: ...
-    @property
-    def lns_round(self) -> float: ...
-    @property
-    def lns_guide(self) -> float: ...
 
 
 @dataclass
