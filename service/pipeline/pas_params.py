@@ -30,6 +30,10 @@ class PasParams:
         sub_heuristics: solve the subproblem for solutions, not bounds (SCIP: cutting planes
             off, primal heuristics aggressive; see ``search.SUB_HEURISTIC_PARAMS``); the
             completion keeps the user's settings.
+        complete_heuristics: run the completion for solutions as well as bounds (SCIP: primal
+            heuristics aggressive, cutting planes kept; see
+            ``search.COMPLETION_HEURISTIC_PARAMS``): more solutions late in the budget, a
+            slower proof. The user's own settings win.
         start_seconds: on problems with non-binary variables, seconds (at most 5 % of the
             budget left) for completing the rounded prediction into a first incumbent by a
             solve with the binaries fixed (0: hand the solver the partial rounding only).
@@ -51,6 +55,7 @@ class PasParams:
     complete: bool = True
     sub_time_cap: float = 30.0
     sub_heuristics: bool = False
+    complete_heuristics: bool = False
     start_seconds: float = 2.0
     lns: float = 0.0
     lns_free: float = 0.2

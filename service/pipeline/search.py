@@ -11,7 +11,9 @@
 2. LNS rounds around the incumbent for ``lns`` of the remaining budget (``lns``: sub-MIPs
    with a share of the binaries freed, drawn where the guide disagrees with the incumbent);
 3. the completion: the full model with the best solution as warm start and the rest of the
-   budget, so optimality is still proven when time allows (skipped with ``complete=False``).
+   budget, so optimality is still proven when time allows (skipped with ``complete=False``);
+   with ``complete_heuristics``, under the backend's ``COMPLETION_HEURISTIC_PARAMS`` (more
+   solutions late in the budget, a slower proof).
 
 Only the completion's dual bound is reported: a bound inside the region is not one of the
 original problem. A subproblem's "infeasible" or "optimal" says nothing about the original
@@ -50,6 +52,11 @@ MIN_STAGE_SECONDS = 0.05
 SUB_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
     "scip": {"separating": "off", "heuristics": "aggressive"},
 }
+# backend -> parameters of a completion run for more solutions (``complete_heuristics``):
+# aggressive primal heuristics, cutting planes as the user set them (the bound still closes).
+COMPLETION_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
+    "scip": {"heuristics": "aggressive"},
+}
 
 
 class SearchParams(LnsParams, Protocol):
@@ -69,6 +76,8 @@ class SearchParams(LnsParams, Protocol):
     def sub_time_cap(self) -> float: ...
     @property
     def sub_heuristics(self) -> bool: ...
+    @property
+    def complete_heuristics(self) -> bool: ...
 
 
 @dataclass
@@ -161,7 +170,13 @@ def search_region(
     stopped = interrupt is not None and interrupt.is_set()
     if params.complete and not stopped and (left is None or left > MIN_STAGE_SECONDS):
         warm = best.x if best.x is not None else start
-        opts = replace(options, time_limit=left, start=warm)
+        opts = replace(
+            stage_options(
+                options, COMPLETION_HEURISTIC_PARAMS, backend.name, params.complete_heuristics
+            ),
+            time_limit=left,
+            start=warm,
+        )
         full = backend.solve(problem, opts, trace.relay(keep_bound=True), interrupt)
         best.consider(problem, full.x)
     out = final_output(problem, backend, full, sub.last, best, stopped, label)
@@ -218,7 +233,15 @@ def solve_subproblem(
 def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) -> SolveOptions:
     """The subproblem's options: with ``heuristics``, the backend's ``SUB_HEURISTIC_PARAMS``
     under the user's own parameters (a parameter the user set keeps the user's value)."""
-    extra = SUB_HEURISTIC_PARAMS.get(backend, {}) if heuristics else {}
+    return stage_options(options, SUB_HEURISTIC_PARAMS, backend, heuristics)
+
+
+def stage_options(
+    options: SolveOptions, table: dict[str, dict[str, str]], backend: str, on: bool
+) -> SolveOptions:
+    """``options`` with ``table[backend]`` under the user's own parameters when ``on`` (a
+    parameter the user set keeps the user's value); unchanged for a backend not in ``table``."""
+    extra = table.get(backend, {}) if on else {}
     if not extra:
         return options
     return replace(options, params={**extra, **options.params})

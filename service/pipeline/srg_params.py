@@ -44,8 +44,9 @@ class SrgParams:
             distance of the candidates to x^ on S)).
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
-        sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics, lns, lns_free,
-            lns_round, lns_guide: as in ``PasParams`` (the LNS guide is the candidates' mean).
+        sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
+            complete_heuristics, lns, lns_free, lns_round, lns_guide: as in ``PasParams``
+            (the LNS guide is the candidates' mean).
     """
 
     k: int = 16
@@ -76,6 +77,7 @@ class SrgParams:
     complete: bool = True
     sub_time_cap: float = 30.0
     sub_heuristics: bool = False
+    complete_heuristics: bool = False
     lns: float = 0.0
     lns_free: float = 0.2
     lns_round: float = 0.05
@@ -133,7 +135,7 @@ _FRACTIONS = (
     "lns_guide",
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
-_BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics")
+_BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics", "complete_heuristics")
 _STRS = ("repair", "region")
 
 

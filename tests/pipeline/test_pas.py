@@ -226,7 +226,42 @@ def test_subproblem_heuristic_settings_reach_the_subproblem_only(
     assert len(full) == 1 and len(seen) == len(sub) + 1
 
 
+@pytest.mark.usefixtures("predict_zeros")
+def test_completion_heuristic_settings_reach_the_completion_only(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.solvers.base import get_backend
+
+    real = get_backend("scip")
+    seen: list[tuple[bool, dict]] = []
+
+    class Recording:
+        """The real SCIP backend, recording (full model?, parameters) of each solve."""
+
+        def __getattr__(self, attr: str):  # noqa: ANN204
+            return getattr(real, attr)
+
+        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            seen.append((problem.num_rows == p.num_rows, dict(options.params)))
+            return real.solve(problem, options, *args, **kwargs)
+
+    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    user = {"limits/nodes": 100000}
+    params = PasParams(k0=0.5, k1=0.0, delta=0.02, complete_heuristics=True)
+    result = solve_pas(p, "scip", SolveOptions(time_limit=30, params=user), tiny_model, params)
+    # still proven optimal: the completion's bound is the full model's
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
+    assert result.extra["pas"]["completed"]
+    # the subproblem (one row more: the trust region) as given, the completion aggressive
+    sub = [s[1] for s in seen if not s[0]]
+    assert sub and all(s == user for s in sub)
+    assert [s[1] for s in seen if s[0]] == [{"heuristics": "aggressive", **user}]
+
+
 def test_subproblem_options_map_per_backend() -> None:
+    from service.pipeline import search
     from service.pipeline.search import subproblem_options
 
     base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
@@ -235,3 +270,13 @@ def test_subproblem_options_map_per_backend() -> None:
     scip = subproblem_options(base, "scip", True)
     assert scip.params == {"separating": "off", "heuristics": "aggressive", "limits/nodes": 10}
     assert scip.time_limit == 5 and base.params == {"limits/nodes": 10}
+    # the completion's table: heuristics only, the user's own setting wins
+    table = search.COMPLETION_HEURISTIC_PARAMS
+    assert search.stage_options(base, table, "scip", False) is base
+    assert search.stage_options(base, table, "cpsat", True) is base
+    mine = SolveOptions(params={"heuristics": "off"})
+    assert search.stage_options(mine, table, "scip", True).params == {"heuristics": "off"}
+    assert search.stage_options(base, table, "scip", True).params == {
+        "heuristics": "aggressive",
+        "limits/nodes": 10,
+    }
