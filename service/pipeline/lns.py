@@ -8,8 +8,10 @@ the incumbent:
 
     w_j = (1 - lns_guide) + lns_guide * |p_j - x_j| / mean_j |p_j - x_j|
 
-(``lns_guide`` 0: uniform random LNS). The share freed adapts between rounds: a round whose
-neighbourhood is solved to optimality frees more next time, a round that runs out of time
+(``lns_guide`` 0: uniform random LNS). With ``lns_lp`` the guide mixes in the solution of the
+full model's LP relaxation, solved once before the first round, as RINS does:
+p = (1 - lns_lp) * P(x_j = 1) + lns_lp * x_lp_j. The share freed adapts between rounds: a round
+whose neighbourhood is solved to optimality frees more next time, a round that runs out of time
 without improving frees less. The search stops early when the largest neighbourhood is
 exhausted without improvement: the full model takes over.
 """
@@ -35,6 +37,8 @@ LNS_MAX_FREE = 0.9
 LNS_ADAPT = 1.5
 # a round shorter than this is not started (building the sub-MIP alone takes about as long)
 LNS_MIN_ROUND = 0.2
+# the LP relaxation (``lns_lp``) gets at most this share of the LNS budget
+LNS_LP_SHARE = 0.1
 
 
 class LnsParams(Protocol):
@@ -48,6 +52,8 @@ class LnsParams(Protocol):
     def lns_round(self) -> float: ...
     @property
     def lns_guide(self) -> float: ...
+    @property
+    def lns_lp(self) -> float: ...
 
 
 @dataclass
@@ -55,7 +61,8 @@ class LnsOutcome:
     """Attributes:
     rounds: sub-MIPs solved; improved: how many improved the incumbent; exhausted: how many
     were solved to optimality; free: the share freed in the last round; stopped_early: the
-    largest neighbourhood was exhausted without improvement before the budget ran out.
+    largest neighbourhood was exhausted without improvement before the budget ran out;
+    lp: the LP relaxation's solution was mixed into the guide (``lns_lp``).
     """
 
     rounds: int = 0
@@ -63,6 +70,7 @@ class LnsOutcome:
     exhausted: int = 0
     free: float = 0.0
     stopped_early: bool = False
+    lp: bool = False
 
 
 def fix_binaries(problem: Problem, index: np.ndarray, values: np.ndarray) -> Problem:
@@ -85,6 +93,22 @@ def lns_weights(x_bin: np.ndarray, guide: np.ndarray | None, mix: float) -> np.n
             w = (1.0 - mix) + mix * d / mean
     w = np.maximum(w, 1e-12)
     return w / w.sum()
+
+
+def relaxation_values(
+    problem: Problem,
+    backend: SolverBackend,
+    options: SolveOptions,
+    seconds: float,
+    interrupt: Interrupt | None,
+) -> np.ndarray | None:
+    """The solution of ``problem``'s LP relaxation, or None when it is not solved to optimality
+    within ``seconds``."""
+    relaxed = replace(problem, integrality=np.zeros(problem.num_vars, dtype=bool))
+    res = backend.solve(relaxed, replace(options, time_limit=seconds, start=None), None, interrupt)
+    if res.status != Status.OPTIMAL or res.x is None:
+        return None
+    return np.asarray(res.x, dtype=np.float64)
 
 
 def run_lns(
@@ -119,6 +143,12 @@ def run_lns(
         return out
     rng = np.random.default_rng(options.seed)
     deadline = trace.elapsed() + budget
+    if params.lns_lp > 0:
+        x_lp = relaxation_values(problem, backend, options, LNS_LP_SHARE * budget, interrupt)
+        if x_lp is not None:
+            lp = np.clip(x_lp[bidx], 0.0, 1.0)
+            probs = lp if probs is None else (1 - params.lns_lp) * probs + params.lns_lp * lp
+            out.lp = True
     round_seconds = max(LNS_MIN_ROUND, params.lns_round * budget)
     free = params.lns_free
     while True:

@@ -43,6 +43,9 @@ class PasParams:
         lns_round: each round's time limit as a share of the LNS budget.
         lns_guide: how much the prediction steers which binaries are freed (0: uniform at
             random; 1: in proportion to |P(x_j = 1) - x_j| on the incumbent).
+        lns_lp: weight of the full model's LP relaxation in the LNS guide (0: the prediction
+            alone; 1: the LP solution alone, as in RINS); the LP gets at most 10 % of the LNS
+            budget.
     """
 
     k0: float = 0.6
@@ -61,9 +64,10 @@ class PasParams:
     lns_free: float = 0.2
     lns_round: float = 0.05
     lns_guide: float = 0.5
+    lns_lp: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide"):
+        for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide", "lns_lp"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")

@@ -45,7 +45,7 @@ class SrgParams:
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
-            complete_heuristics, lns, lns_free, lns_round, lns_guide: as in ``PasParams``
+            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp: as in ``PasParams``
             (the LNS guide is the candidates' mean).
     """
 
@@ -82,6 +82,7 @@ class SrgParams:
     lns_free: float = 0.2
     lns_round: float = 0.05
     lns_guide: float = 0.5
+    lns_lp: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -133,6 +134,7 @@ _FRACTIONS = (
     "grow",
     "lns",
     "lns_guide",
+    "lns_lp",
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
 _BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics", "complete_heuristics")

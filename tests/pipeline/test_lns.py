@@ -11,7 +11,13 @@ import pytest
 from instances.registry import Family, generate_with
 from instances.setcover import SetCoverParams
 from models.registry import LoadedModel
-from service.pipeline.lns import LNS_MAX_FREE, fix_binaries, lns_weights, run_lns
+from service.pipeline.lns import (
+    LNS_MAX_FREE,
+    fix_binaries,
+    lns_weights,
+    relaxation_values,
+    run_lns,
+)
 from service.pipeline.pas import solve_pas
 from service.pipeline.pas_params import PasParams
 from service.pipeline.search import Best
@@ -164,6 +170,44 @@ def test_lns_rounds_with_scip_improve_a_poor_incumbent() -> None:
     assert out.stopped_early
 
 
+def test_relaxation_values_solve_the_lp_relaxation() -> None:
+    p = small_set_cover(seed=4)  # its LP optimum is fractional (637.1 vs 657)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    x = relaxation_values(p, get_backend("scip"), SolveOptions(), 30.0, None)
+    assert x is not None and x.shape == (p.num_vars,)
+    assert (x >= -1e-9).all() and (x <= 1 + 1e-9).all()
+    assert (p.A @ x >= p.row_lower - 1e-6).all()  # every row covered
+    fractional = (x > 1e-6) & (x < 1 - 1e-6)
+    assert fractional.any()  # a real relaxation here, not the integer optimum
+    assert exact.objective is not None
+    assert p.objective_value(x) < exact.objective - 1e-6  # the LP bound is below the optimum
+
+
+def test_lns_with_the_lp_guide_improves_a_poor_incumbent() -> None:
+    p = small_set_cover(seed=4)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    best = Best()
+    assert best.consider(p, np.ones(p.num_vars))
+    start = best.objective
+    params = PasParams(lns=1.0, lns_free=0.3, lns_guide=1.0, lns_lp=1.0)
+    out = run_lns(
+        p,
+        get_backend("scip"),
+        SolveOptions(seed=0),
+        SolveOptions(),
+        params,
+        None,
+        best,
+        Trace(True),
+        None,
+        budget=60.0,
+    )
+    assert out.lp and out.rounds >= 1 and out.improved >= 1
+    assert best.x is not None and verify(p, best.x).feasible
+    assert exact.objective is not None and start is not None and best.objective is not None
+    assert exact.objective <= best.objective < start
+
+
 def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
     p = small_set_cover(seed=5)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
@@ -179,7 +223,15 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
 
 @pytest.mark.parametrize("cls", [PasParams, SrgParams])
 @pytest.mark.parametrize(
-    "bad", [{"lns": 1.5}, {"lns": -0.1}, {"lns_free": 0.0}, {"lns_round": 0.0}, {"lns_guide": 2.0}]
+    "bad",
+    [
+        {"lns": 1.5},
+        {"lns": -0.1},
+        {"lns_free": 0.0},
+        {"lns_round": 0.0},
+        {"lns_guide": 2.0},
+        {"lns_lp": 1.5},
+    ],
 )
 def test_lns_parameters_are_checked(cls: type, bad: dict) -> None:
     with pytest.raises(ValueError, match="lns"):
