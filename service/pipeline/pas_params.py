@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# SCIP's lp/pricing values ("" : SCIP's default), for ``lp_pricing``
+LP_PRICINGS = ("", "l", "a", "f", "p", "s", "q", "d")
+
 
 @dataclass(frozen=True)
 class PasParams:
@@ -46,6 +49,11 @@ class PasParams:
         lns_lp: weight of the full model's LP relaxation in the LNS guide (0: the prediction
             alone; 1: the LP solution alone, as in RINS); the LP gets at most 10 % of the LNS
             budget.
+        lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
+            stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
+            a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the
+            hard size: the facility location LP relaxation takes 22 s with SCIP's default and
+            7 s with "q" (quick-start steepest edge).
     """
 
     k0: float = 0.6
@@ -65,6 +73,7 @@ class PasParams:
     lns_round: float = 0.05
     lns_guide: float = 0.5
     lns_lp: float = 0.0
+    lp_pricing: str = ""
 
     def __post_init__(self) -> None:
         for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide", "lns_lp"):
@@ -77,6 +86,9 @@ class PasParams:
             raise ValueError(f"start_seconds must be >= 0, got {self.start_seconds}")
         if not 0.0 < self.lns_free <= 1.0 or not 0.0 < self.lns_round <= 1.0:
             raise ValueError("lns_free and lns_round must be in (0, 1]")
+        if self.lp_pricing not in LP_PRICINGS:
+            want = list(LP_PRICINGS)
+            raise ValueError(f"lp_pricing must be one of {want}, got {self.lp_pricing!r}")
         if self.widen < 0 or self.sub_time_cap <= 0:
             raise ValueError("widen must be >= 0 and sub_time_cap > 0")
 

@@ -15,6 +15,8 @@
    with ``complete_heuristics``, under the backend's ``COMPLETION_HEURISTIC_PARAMS`` (more
    solutions late in the budget, a slower proof).
 
+Every stage runs with SCIP's LP pricing rule ``lp_pricing`` when it is set (``search_options``).
+
 Only the completion's dual bound is reported: a bound inside the region is not one of the
 original problem. A subproblem's "infeasible" or "optimal" says nothing about the original
 problem, so without a completion the status is at most feasible.
@@ -78,6 +80,8 @@ class SearchParams(LnsParams, Protocol):
     def sub_heuristics(self) -> bool: ...
     @property
     def complete_heuristics(self) -> bool: ...
+    @property
+    def lp_pricing(self) -> str: ...
 
 
 @dataclass
@@ -154,6 +158,7 @@ def search_region(
         guide: (binary indices, P(x = 1) on them) weighting the LNS neighbourhoods (None:
             uniform).
     """
+    options = search_options(options, backend.name, params.lp_pricing)
     sub = solve_subproblem(problem, backend, options, params, region, start, best, trace, interrupt)
     sub_end = trace.elapsed()
     lns = LnsOutcome(free=params.lns_free)
@@ -228,6 +233,14 @@ def solve_subproblem(
             return outcome
         outcome.region = outcome.region.widened()
         outcome.widened += 1
+
+
+def search_options(options: SolveOptions, backend: str, lp_pricing: str) -> SolveOptions:
+    """The options of every stage of the search: SCIP's ``lp/pricing`` set to ``lp_pricing``
+    under the user's own parameters (unchanged for "" and for other backends)."""
+    if not lp_pricing or backend != "scip":
+        return options
+    return replace(options, params={"lp/pricing": lp_pricing, **options.params})
 
 
 def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) -> SolveOptions:

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from service.pipeline.pas_params import LP_PRICINGS
+
 REGIONS = ("consensus", "topk")
 REPAIRS = ("auto", "dmmv", "greedy", "none")
 
@@ -45,7 +47,8 @@ class SrgParams:
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
-            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp: as in ``PasParams``
+            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lp_pricing: as in
+            ``PasParams``
             (the LNS guide is the candidates' mean).
     """
 
@@ -83,6 +86,7 @@ class SrgParams:
     lns_round: float = 0.05
     lns_guide: float = 0.5
     lns_lp: float = 0.0
+    lp_pricing: str = ""
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -106,6 +110,7 @@ class SrgParams:
             ("sub_time_cap", self.sub_time_cap > 0, "> 0"),
             ("lns_free", 0.0 < self.lns_free <= 1.0, "in (0, 1]"),
             ("lns_round", 0.0 < self.lns_round <= 1.0, "in (0, 1]"),
+            ("lp_pricing", self.lp_pricing in LP_PRICINGS, f"one of {list(LP_PRICINGS)}"),
         ]
         checks += [(n, 0.0 <= getattr(self, n) <= 1.0, "in [0, 1]") for n in _FRACTIONS]
         for name, ok, want in checks:
@@ -138,7 +143,7 @@ _FRACTIONS = (
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
 _BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics", "complete_heuristics")
-_STRS = ("repair", "region")
+_STRS = ("repair", "region", "lp_pricing")
 
 
 def _check_types(p: SrgParams) -> None:
