@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "scip": ("exact", "scip", {}),
     "scip-aggressive": ("exact", "scip", {"emphasis": "heuristics_aggressive"}),
+    # plain SCIP with the LP pricing rule of the facility card (``lp_pricing``): what the
+    # setting alone does, without the guidance
+    "scip-pricing-q": ("exact", "scip", {"lp/pricing": "q"}),
     "cpsat": ("exact", "cpsat", {}),
     "highs": ("exact", "highs", {}),
     "pas": ("pas", "scip", {}),

@@ -14,6 +14,7 @@ from service.pipeline.pas import solve_pas
 from service.pipeline.pas_params import PasParams
 from service.pipeline.predict import Prediction
 from service.pipeline.solve import solve_problem
+from service.pipeline.srg_params import SrgParams
 from service.problem.model import Problem, Sense, make_problem
 from service.solvers.types import IncumbentSource, SolveOptions, Status
 
@@ -280,3 +281,56 @@ def test_subproblem_options_map_per_backend() -> None:
         "heuristics": "aggressive",
         "limits/nodes": 10,
     }
+
+
+def test_lp_pricing_reaches_every_stage_and_the_user_wins(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.solvers.base import get_backend
+
+    real = get_backend("scip")
+    seen: list[dict] = []
+
+    class Recording:
+        """The real SCIP backend, recording the parameters of each solve."""
+
+        def __getattr__(self, attr: str):  # noqa: ANN204
+            return getattr(real, attr)
+
+        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            seen.append(dict(options.params))
+            return real.solve(problem, options, *args, **kwargs)
+
+    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    params = PasParams(k0=0.5, k1=0.0, delta=0.02, lns=0.2, lns_round=0.5, lp_pricing="q")
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
+    # subproblem, LNS rounds and completion all priced with "q"
+    assert len(seen) >= 3 and all(s == {"lp/pricing": "q"} for s in seen)
+    assert result.extra["pas"]["lns"]["rounds"] >= 1
+    # a pricing rule the user sets wins
+    seen.clear()
+    mine = SolveOptions(time_limit=20, params={"lp/pricing": "s"})
+    result = solve_pas(p, "scip", mine, tiny_model, params)
+    assert result.objective == pytest.approx(exact.objective)
+    assert seen and all(s == {"lp/pricing": "s"} for s in seen)
+
+
+def test_search_options_set_the_pricing_for_scip_only() -> None:
+    from service.pipeline.search import search_options
+
+    base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
+    assert search_options(base, "scip", "") is base
+    assert search_options(base, "highs", "q") is base
+    assert search_options(base, "scip", "q").params == {"lp/pricing": "q", "limits/nodes": 10}
+    assert base.params == {"limits/nodes": 10}
+
+
+@pytest.mark.parametrize("cls", [PasParams, SrgParams])
+@pytest.mark.parametrize("bad", ["x", "qq", 1, None])
+def test_lp_pricing_is_checked(cls: type, bad: object) -> None:
+    with pytest.raises(ValueError, match="lp_pricing"):
+        cls.from_mapping({"lp_pricing": bad})
+    assert cls.from_mapping({"lp_pricing": "q"}).lp_pricing == "q"
