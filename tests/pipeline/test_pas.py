@@ -188,26 +188,31 @@ def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedMode
     assert result.status == off.status == Status.OPTIMAL
 
 
-@pytest.mark.usefixtures("predict_zeros")
-def test_subproblem_heuristic_settings_reach_the_subproblem_only(
-    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def record_scip_solves(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict]]:
+    """Route PaS's backend to the real SCIP backend, recording (rows of the model, parameters)
+    of each solve in the returned list."""
     from service.solvers.base import get_backend
 
     real = get_backend("scip")
-    seen: list[dict] = []
+    seen: list[tuple[int, dict]] = []
 
     class Recording:
-        """The real SCIP backend, recording the parameters of each solve."""
-
         def __getattr__(self, attr: str):  # noqa: ANN204
             return getattr(real, attr)
 
         def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            seen.append(dict(options.params))
+            seen.append((problem.num_rows, dict(options.params)))
             return real.solve(problem, options, *args, **kwargs)
 
     monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    return seen
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_subproblem_heuristic_settings_reach_the_subproblem_only(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    solves = record_scip_solves(monkeypatch)
     p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
     user = {"limits/nodes": 100000, "heuristics": "fast"}
@@ -220,6 +225,7 @@ def test_subproblem_heuristic_settings_reach_the_subproblem_only(
     )
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
     assert result.extra["pas"]["region_size"] == 30
+    seen = [params for _, params in solves]
     sub = [params for params in seen if params != user]
     full = [params for params in seen if params == user]
     # the subproblem: cuts off, the user's own setting of heuristics kept; the completion: as given
@@ -231,27 +237,13 @@ def test_subproblem_heuristic_settings_reach_the_subproblem_only(
 def test_completion_heuristic_settings_reach_the_completion_only(
     tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.solvers.base import get_backend
-
-    real = get_backend("scip")
-    seen: list[tuple[bool, dict]] = []
-
-    class Recording:
-        """The real SCIP backend, recording (full model?, parameters) of each solve."""
-
-        def __getattr__(self, attr: str):  # noqa: ANN204
-            return getattr(real, attr)
-
-        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            seen.append((problem.num_rows == p.num_rows, dict(options.params)))
-            return real.solve(problem, options, *args, **kwargs)
-
-    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    solves = record_scip_solves(monkeypatch)
     p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
     user = {"limits/nodes": 100000}
     params = PasParams(k0=0.5, k1=0.0, delta=0.02, complete_heuristics=True)
     result = solve_pas(p, "scip", SolveOptions(time_limit=30, params=user), tiny_model, params)
+    seen = [(rows == p.num_rows, params) for rows, params in solves]
     # still proven optimal: the completion's bound is the full model's
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
     assert result.extra["pas"]["completed"]
@@ -286,36 +278,22 @@ def test_subproblem_options_map_per_backend() -> None:
 def test_lp_pricing_reaches_every_stage_and_the_user_wins(
     tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.solvers.base import get_backend
-
-    real = get_backend("scip")
-    seen: list[dict] = []
-
-    class Recording:
-        """The real SCIP backend, recording the parameters of each solve."""
-
-        def __getattr__(self, attr: str):  # noqa: ANN204
-            return getattr(real, attr)
-
-        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            seen.append(dict(options.params))
-            return real.solve(problem, options, *args, **kwargs)
-
-    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    solves = record_scip_solves(monkeypatch)
     p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
     params = PasParams(k0=0.5, k1=0.0, delta=0.02, lns=0.2, lns_round=0.5, lp_pricing="q")
     result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
     # subproblem, LNS rounds and completion all priced with "q"
+    seen = [params for _, params in solves]
     assert len(seen) >= 3 and all(s == {"lp/pricing": "q"} for s in seen)
     assert result.extra["pas"]["lns"]["rounds"] >= 1
     # a pricing rule the user sets wins
-    seen.clear()
+    solves.clear()
     mine = SolveOptions(time_limit=20, params={"lp/pricing": "s"})
     result = solve_pas(p, "scip", mine, tiny_model, params)
     assert result.objective == pytest.approx(exact.objective)
-    assert seen and all(s == {"lp/pricing": "s"} for s in seen)
+    assert solves and all(params == {"lp/pricing": "s"} for _, params in solves)
 
 
 def test_search_options_set_the_pricing_for_scip_only() -> None:
