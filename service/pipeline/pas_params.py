@@ -49,9 +49,6 @@ class PasParams:
         lns_lp: weight of the full model's LP relaxation in the LNS guide (0: the prediction
             alone; 1: the LP solution alone, as in RINS); the LP gets at most 10 % of the LNS
             budget.
-        lns_region: the LNS rounds stay inside the trust region (the region's fixings or row
-            kept, neighbourhoods drawn among the binaries it leaves free) when the incumbent
-            lies in it; False: around the incumbent on the full model.
         lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
             stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
             a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the
@@ -76,7 +73,6 @@ class PasParams:
     lns_round: float = 0.05
     lns_guide: float = 0.5
     lns_lp: float = 0.0
-    lns_region: bool = False
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:

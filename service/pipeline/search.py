@@ -9,8 +9,7 @@
    solutions rather than bounds (``SUB_HEURISTIC_PARAMS``), as a solver's own large-
    neighbourhood heuristics run their sub-MIPs; the completion keeps the user's settings;
 2. LNS rounds around the incumbent for ``lns`` of the remaining budget (``lns``: sub-MIPs
-   with a share of the binaries freed, drawn where the guide disagrees with the incumbent;
-   with ``lns_region``, inside the trust region, ``region_lns_base``);
+   with a share of the binaries freed, drawn where the guide disagrees with the incumbent);
 3. the completion: the full model with the best solution as warm start and the rest of the
    budget, so optimality is still proven when time allows (skipped with ``complete=False``);
    with ``complete_heuristics``, under the backend's ``COMPLETION_HEURISTIC_PARAMS`` (more
@@ -83,8 +82,6 @@ class SearchParams(LnsParams, Protocol):
     def complete_heuristics(self) -> bool: ...
     @property
     def lp_pricing(self) -> str: ...
-    @property
-    def lns_region(self) -> bool: ...
 
 
 @dataclass
@@ -169,11 +166,8 @@ def search_region(
         left = remaining(options, trace)
         budget = params.lns * (params.sub_time_cap if left is None else left)
         sub_options = subproblem_options(options, backend.name, params.sub_heuristics)
-        base, lns_guide = problem, guide
-        if params.lns_region and best.x is not None:
-            base, lns_guide = region_lns_base(problem, sub.region, best.x, guide)
         lns = run_lns(
-            base, backend, options, sub_options, params, lns_guide, best, trace, interrupt, budget
+            problem, backend, options, sub_options, params, guide, best, trace, interrupt, budget
         )
     lns_end = trace.elapsed()
     full: SolveOutput | None = None
@@ -192,31 +186,6 @@ def search_region(
         best.consider(problem, full.x)
     out = final_output(problem, backend, full, sub.last, best, stopped, label)
     return SearchOutcome(out, sub, full is not None, sub_end, lns, lns_end)
-
-
-def region_lns_base(
-    problem: Problem,
-    region: Region,
-    x: np.ndarray,
-    guide: tuple[np.ndarray, np.ndarray] | None,
-) -> tuple[Problem, tuple[np.ndarray, np.ndarray] | None]:
-    """``lns_region``: the problem and guide of LNS rounds kept inside the trust region.
-
-    Returns (the region's problem, the guide on the binaries the region leaves free) when the
-    incumbent ``x`` lies in the region; otherwise ``problem`` and ``guide`` unchanged. With
-    Delta = 0 the binaries of S are fixed, so the neighbourhoods are drawn among the others;
-    with Delta > 0 they are drawn among all binaries, under the region's row."""
-    if region.size == 0 or region.distance(x) > region.delta:
-        return problem, guide
-    if guide is None:
-        bidx = np.flatnonzero(problem.binary_mask)
-        probs = np.full(bidx.size, 0.5)  # |0.5 - x| is constant: uniform weights
-    else:
-        bidx, probs = np.asarray(guide[0]), np.asarray(guide[1])
-    if region.delta == 0:
-        free = ~np.isin(bidx, region.index)
-        bidx, probs = bidx[free], probs[free]
-    return apply_region(problem, region), (bidx, probs)
 
 
 def solve_subproblem(

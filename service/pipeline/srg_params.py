@@ -47,8 +47,7 @@ class SrgParams:
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
-            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lns_region,
-            lp_pricing: as in
+            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lp_pricing: as in
             ``PasParams``
             (the LNS guide is the candidates' mean).
     """
@@ -87,7 +86,6 @@ class SrgParams:
     lns_round: float = 0.05
     lns_guide: float = 0.5
     lns_lp: float = 0.0
-    lns_region: bool = False
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:
@@ -144,14 +142,7 @@ _FRACTIONS = (
     "lns_lp",
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
-_BOOLS = (
-    "guidance",
-    "complete",
-    "first_estimate",
-    "sub_heuristics",
-    "complete_heuristics",
-    "lns_region",
-)
+_BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics", "complete_heuristics")
 _STRS = ("repair", "region", "lp_pricing")
 
 
