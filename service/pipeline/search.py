@@ -238,9 +238,7 @@ def solve_subproblem(
 def search_options(options: SolveOptions, backend: str, lp_pricing: str) -> SolveOptions:
     """The options of every stage of the search: SCIP's ``lp/pricing`` set to ``lp_pricing``
     under the user's own parameters (unchanged for "" and for other backends)."""
-    if not lp_pricing or backend != "scip":
-        return options
-    return replace(options, params={"lp/pricing": lp_pricing, **options.params})
+    return stage_options(options, {"scip": {"lp/pricing": lp_pricing}}, backend, bool(lp_pricing))
 
 
 def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) -> SolveOptions:
