@@ -31,6 +31,15 @@ def choose_three() -> Problem:
     )
 
 
+@pytest.fixture(scope="module")
+def cover() -> tuple[Problem, float]:
+    """A small set cover and its optimum (plain SCIP), shared by the tests that solve it."""
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    assert exact.status == Status.OPTIMAL and exact.objective is not None
+    return p, exact.objective
+
+
 @pytest.fixture
 def predict_zeros(monkeypatch: pytest.MonkeyPatch) -> None:
     """The model predicts P(x = 1) = 0.1 everywhere."""
@@ -50,12 +59,13 @@ def assert_trace_is_sane(result, sense: Sense) -> None:  # noqa: ANN001
     assert result.incumbents[-1].objective == pytest.approx(result.objective)
 
 
-def test_pas_proves_the_optimum_of_a_small_set_cover(tiny_model: LoadedModel) -> None:
-    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
-    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+def test_pas_proves_the_optimum_of_a_small_set_cover(
+    tiny_model: LoadedModel, cover: tuple[Problem, float]
+) -> None:
+    p, optimum = cover
     result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model)
     assert result.mode == "pas" and result.status == Status.OPTIMAL
-    assert result.objective == pytest.approx(exact.objective)
+    assert result.objective == pytest.approx(optimum)
     assert result.max_violation is not None and result.max_violation <= 1e-6
     assert result.incumbents[0].source == IncumbentSource.GNN  # the repaired rounding
     assert_trace_is_sane(result, p.sense)
@@ -210,11 +220,10 @@ def record_scip_solves(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict]
 
 @pytest.mark.usefixtures("predict_zeros")
 def test_subproblem_heuristic_settings_reach_the_subproblem_only(
-    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
 ) -> None:
     solves = record_scip_solves(monkeypatch)
-    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
-    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    p, optimum = cover
     user = {"limits/nodes": 100000, "heuristics": "fast"}
     result = solve_pas(
         p,
@@ -223,7 +232,7 @@ def test_subproblem_heuristic_settings_reach_the_subproblem_only(
         tiny_model,
         PasParams(k0=0.5, k1=0.0, delta=0.0, sub_heuristics=True),
     )
-    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
     assert result.extra["pas"]["region_size"] == 30
     seen = [params for _, params in solves]
     sub = [params for params in seen if params != user]
@@ -235,17 +244,16 @@ def test_subproblem_heuristic_settings_reach_the_subproblem_only(
 
 @pytest.mark.usefixtures("predict_zeros")
 def test_completion_heuristic_settings_reach_the_completion_only(
-    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
 ) -> None:
     solves = record_scip_solves(monkeypatch)
-    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
-    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    p, optimum = cover
     user = {"limits/nodes": 100000}
     params = PasParams(k0=0.5, k1=0.0, delta=0.02, complete_heuristics=True)
     result = solve_pas(p, "scip", SolveOptions(time_limit=30, params=user), tiny_model, params)
     seen = [(rows == p.num_rows, params) for rows, params in solves]
     # still proven optimal: the completion's bound is the full model's
-    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
     assert result.extra["pas"]["completed"]
     # the subproblem (one row more: the trust region) as given, the completion aggressive
     sub = [s[1] for s in seen if not s[0]]
@@ -276,14 +284,13 @@ def test_subproblem_options_map_per_backend() -> None:
 
 
 def test_lp_pricing_reaches_every_stage_and_the_user_wins(
-    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
 ) -> None:
     solves = record_scip_solves(monkeypatch)
-    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
-    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    p, optimum = cover
     params = PasParams(k0=0.5, k1=0.0, delta=0.02, lns=0.2, lns_round=0.5, lp_pricing="q")
     result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
-    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(exact.objective)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
     # subproblem, LNS rounds and completion all priced with "q"
     seen = [params for _, params in solves]
     assert len(seen) >= 3 and all(s == {"lp/pricing": "q"} for s in seen)
@@ -292,7 +299,7 @@ def test_lp_pricing_reaches_every_stage_and_the_user_wins(
     solves.clear()
     mine = SolveOptions(time_limit=20, params={"lp/pricing": "s"})
     result = solve_pas(p, "scip", mine, tiny_model, params)
-    assert result.objective == pytest.approx(exact.objective)
+    assert result.objective == pytest.approx(optimum)
     assert solves and all(params == {"lp/pricing": "s"} for _, params in solves)
 
 
