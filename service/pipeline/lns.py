@@ -12,8 +12,13 @@ the incumbent:
 full model's LP relaxation, solved once before the first round, as RINS does:
 p = (1 - lns_lp) * P(x_j = 1) + lns_lp * x_lp_j. The share freed adapts between rounds: a round
 whose neighbourhood is solved to optimality frees more next time, a round that runs out of time
-without improving frees less. The search stops early when the largest neighbourhood is
-exhausted without improvement: the full model takes over.
+without improving frees less. With ``lns_stretch`` above 1 the rounds' time limit also grows
+by that factor after each neighbourhood exhausted without improvement: when the neighbourhoods
+small enough to be solved within a round hold nothing better, the larger ones get the time to
+be searched (measured at the hard size, set cover: rounds freeing 30 % of the binaries end
+optimal in 0.1-1.5 s without improving, those freeing 45 % never finish in the fixed 1.8 s).
+The search stops early when the largest neighbourhood is exhausted without improvement: the
+full model takes over.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class LnsParams(Protocol):
     def lns_guide(self) -> float: ...
     @property
     def lns_lp(self) -> float: ...
+    @property
+    def lns_stretch(self) -> float: ...
 
 
 @dataclass
@@ -62,7 +69,8 @@ class LnsOutcome:
     rounds: sub-MIPs solved; improved: how many improved the incumbent; exhausted: how many
     were solved to optimality; free: the share freed in the last round; stopped_early: the
     largest neighbourhood was exhausted without improvement before the budget ran out;
-    lp: the LP relaxation's solution was mixed into the guide (``lns_lp``).
+    lp: the LP relaxation's solution was mixed into the guide (``lns_lp``); round_seconds:
+    the last round's time limit (grown by ``lns_stretch``).
     """
 
     rounds: int = 0
@@ -71,6 +79,7 @@ class LnsOutcome:
     free: float = 0.0
     stopped_early: bool = False
     lp: bool = False
+    round_seconds: float = 0.0
 
 
 def fix_binaries(problem: Problem, index: np.ndarray, values: np.ndarray) -> Problem:
@@ -162,6 +171,7 @@ def run_lns(
         keep = np.ones(n, dtype=bool)
         keep[freed] = False
         sub = fix_binaries(problem, bidx[keep], x[bidx[keep]])
+        out.round_seconds = round_seconds
         opts = replace(sub_options, time_limit=min(round_seconds, left), start=x)
         relay = trace.relay(keep_bound=False, source=IncumbentSource.LNS)
         res = backend.solve(sub, opts, relay, interrupt)
@@ -175,5 +185,7 @@ def run_lns(
                 out.stopped_early = True
                 return out
             free = min(LNS_MAX_FREE, free * LNS_ADAPT)
+            if not improved:
+                round_seconds = min(budget, round_seconds * params.lns_stretch)
         elif not improved:
             free = max(LNS_MIN_FREE, free / LNS_ADAPT)

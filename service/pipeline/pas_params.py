@@ -7,6 +7,8 @@ from typing import Any
 
 # SCIP's lp/pricing values ("" : SCIP's default), for ``lp_pricing``
 LP_PRICINGS = ("", "l", "a", "f", "p", "s", "q", "d")
+# the largest ``lns_stretch``
+LNS_MAX_STRETCH = 10.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class PasParams:
         lns_lp: weight of the full model's LP relaxation in the LNS guide (0: the prediction
             alone; 1: the LP solution alone, as in RINS); the LP gets at most 10 % of the LNS
             budget.
+        lns_stretch: factor (>= 1) by which the LNS rounds' time limit grows after each
+            neighbourhood solved to optimality without improvement (1: every round gets
+            ``lns_round`` of the LNS budget).
         lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
             stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
             a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the
@@ -73,6 +78,7 @@ class PasParams:
     lns_round: float = 0.05
     lns_guide: float = 0.5
     lns_lp: float = 0.0
+    lns_stretch: float = 1.0
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +92,10 @@ class PasParams:
             raise ValueError(f"start_seconds must be >= 0, got {self.start_seconds}")
         if not 0.0 < self.lns_free <= 1.0 or not 0.0 < self.lns_round <= 1.0:
             raise ValueError("lns_free and lns_round must be in (0, 1]")
+        if not 1.0 <= self.lns_stretch <= LNS_MAX_STRETCH:
+            raise ValueError(
+                f"lns_stretch must be in [1, {LNS_MAX_STRETCH}], got {self.lns_stretch}"
+            )
         if self.lp_pricing not in LP_PRICINGS:
             want = list(LP_PRICINGS)
             raise ValueError(f"lp_pricing must be one of {want}, got {self.lp_pricing!r}")

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from service.pipeline.pas_params import LP_PRICINGS
+from service.pipeline.pas_params import LNS_MAX_STRETCH, LP_PRICINGS
 
 REGIONS = ("consensus", "topk")
 REPAIRS = ("auto", "dmmv", "greedy", "none")
@@ -47,7 +47,8 @@ class SrgParams:
         k0, k1, topk_delta: the top-k region's fractions and Delta fraction.
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
-            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lp_pricing: as in
+            complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lns_stretch,
+            lp_pricing: as in
             ``PasParams`` (the LNS guide is the candidates' mean).
     """
 
@@ -85,6 +86,7 @@ class SrgParams:
     lns_round: float = 0.05
     lns_guide: float = 0.5
     lns_lp: float = 0.0
+    lns_stretch: float = 1.0
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:
@@ -109,6 +111,11 @@ class SrgParams:
             ("sub_time_cap", self.sub_time_cap > 0, "> 0"),
             ("lns_free", 0.0 < self.lns_free <= 1.0, "in (0, 1]"),
             ("lns_round", 0.0 < self.lns_round <= 1.0, "in (0, 1]"),
+            (
+                "lns_stretch",
+                1.0 <= self.lns_stretch <= LNS_MAX_STRETCH,
+                f"in [1, {LNS_MAX_STRETCH}]",
+            ),
             ("lp_pricing", self.lp_pricing in LP_PRICINGS, f"one of {list(LP_PRICINGS)}"),
         ]
         checks += [(n, 0.0 <= getattr(self, n) <= 1.0, "in [0, 1]") for n in _FRACTIONS]

@@ -75,9 +75,11 @@ class NoProgress:
 
     def __init__(self) -> None:
         self.fixed: list[np.ndarray] = []
+        self.limits: list[float] = []
 
     def solve(self, problem, options, on_incumbent, interrupt):  # noqa: ANN001, ANN201
         self.fixed.append(problem.col_lower == problem.col_upper)
+        self.limits.append(options.time_limit)
         return SolveOutput(
             status=Status.OPTIMAL,
             termination=Termination(TerminationReason.OPTIMAL),
@@ -92,12 +94,14 @@ class NoProgress:
         )
 
 
-def record_rounds(seed: int, guide_mix: float = 0.5) -> tuple[NoProgress, object]:
+def record_rounds(
+    seed: int, guide_mix: float = 0.5, stretch: float = 1.0
+) -> tuple[NoProgress, object]:
     p = small_set_cover()
     best = Best()
     assert best.consider(p, np.ones(p.num_vars))
     backend = NoProgress()
-    params = PasParams(lns=1.0, lns_free=0.2, lns_guide=guide_mix)
+    params = PasParams(lns=1.0, lns_free=0.2, lns_guide=guide_mix, lns_stretch=stretch)
     probs = np.linspace(0.0, 1.0, p.num_vars)
     guide = (np.arange(p.num_vars), probs)
     out = run_lns(
@@ -123,6 +127,20 @@ def test_exhausted_neighbourhoods_grow_until_the_largest_then_the_search_stops()
     assert freed == sorted(freed) and freed[-1] == round(LNS_MAX_FREE * n)
     assert out.stopped_early and out.rounds == len(freed) and out.improved == 0  # type: ignore[attr-defined]
     assert out.exhausted == out.rounds  # type: ignore[attr-defined]
+
+
+def test_round_time_grows_by_the_stretch_after_each_exhausted_round() -> None:
+    # budget 30 s, lns_round 0.05: 1.5 s per round
+    fixed, out = record_rounds(seed=1)
+    assert fixed.limits == [pytest.approx(1.5)] * len(fixed.limits)
+    assert out.round_seconds == pytest.approx(1.5)  # type: ignore[attr-defined]
+    stretched, out = record_rounds(seed=1, stretch=2.0)
+    assert len(stretched.limits) == len(fixed.limits)  # the same neighbourhoods, longer rounds
+    want = [min(30.0, 1.5 * 2.0**i) for i in range(len(stretched.limits))]
+    assert stretched.limits == pytest.approx(
+        want, abs=0.05
+    )  # the last ones capped by the time left
+    assert out.round_seconds == pytest.approx(want[-1], abs=0.05)  # type: ignore[attr-defined]
 
 
 def test_neighbourhoods_are_reproducible_from_the_seed_and_follow_the_guide() -> None:
@@ -231,6 +249,8 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
         {"lns_round": 0.0},
         {"lns_guide": 2.0},
         {"lns_lp": 1.5},
+        {"lns_stretch": 0.5},
+        {"lns_stretch": 11.0},
     ],
 )
 def test_lns_parameters_are_checked(cls: type, bad: dict) -> None:
