@@ -16,7 +16,8 @@ without improving frees less. With ``lns_stretch`` above 1 the rounds' time limi
 by that factor after each neighbourhood exhausted without improvement: when the neighbourhoods
 small enough to be solved within a round hold nothing better, the larger ones get the time to
 be searched (measured at the hard size, set cover: rounds freeing 30 % of the binaries end
-optimal in 0.1-1.5 s without improving, those freeing 45 % never finish in the fixed 1.8 s).
+optimal in 0.1-1.5 s without improving, those freeing 45 % never finish in the fixed 1.8 s;
+no shipped card uses it: on the set cover validation seeds it was not better, see the README).
 The search stops early when the largest neighbourhood is exhausted without improvement: the
 full model takes over.
 """
