@@ -48,8 +48,7 @@ class SrgParams:
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
             complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lns_stretch,
-            lp_pricing: as in
-            ``PasParams`` (the LNS guide is the candidates' mean).
+            lp_pricing: as in ``PasParams`` (the LNS guide is the candidates' mean).
     """
 
     k: int = 16

@@ -136,10 +136,9 @@ def test_round_time_grows_by_the_stretch_after_each_exhausted_round() -> None:
     assert out.round_seconds == pytest.approx(1.5)  # type: ignore[attr-defined]
     stretched, out = record_rounds(seed=1, stretch=2.0)
     assert len(stretched.limits) == len(fixed.limits)  # the same neighbourhoods, longer rounds
+    # doubled after every round; the last ones capped by the budget (the time left)
     want = [min(30.0, 1.5 * 2.0**i) for i in range(len(stretched.limits))]
-    assert stretched.limits == pytest.approx(
-        want, abs=0.05
-    )  # the last ones capped by the time left
+    assert stretched.limits == pytest.approx(want, abs=0.05)
     assert out.round_seconds == pytest.approx(want[-1], abs=0.05)  # type: ignore[attr-defined]
 
 
