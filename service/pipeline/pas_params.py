@@ -54,6 +54,11 @@ class PasParams:
         lns_stretch: factor (>= 1) by which the LNS rounds' time limit grows after each
             neighbourhood solved to optimality without improvement (1: every round gets
             ``lns_round`` of the LNS budget).
+        lns_cuts: with ``sub_heuristics``, the LNS rounds keep SCIP's cutting planes (primal
+            heuristics still aggressive; see ``search.LNS_CUT_PARAMS``) instead of running
+            without them like the subproblem: a neighbourhood is proven exhausted sooner, so
+            the adaptive share reaches larger ones (no effect without ``sub_heuristics``, when
+            the rounds run under the user's settings).
         lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
             stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
             a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the
@@ -79,9 +84,13 @@ class PasParams:
     lns_guide: float = 0.5
     lns_lp: float = 0.0
     lns_stretch: float = 1.0
+    lns_cuts: bool = False
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:
+        for name in _BOOLS:
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide", "lns_lp"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
@@ -112,4 +121,5 @@ class PasParams:
         return cls(**values)
 
 
+_BOOLS = ("complete", "sub_heuristics", "complete_heuristics", "lns_cuts")
 PAS_PARAM_NAMES = tuple(PasParams.__dataclass_fields__)

@@ -9,7 +9,8 @@
    solutions rather than bounds (``SUB_HEURISTIC_PARAMS``), as a solver's own large-
    neighbourhood heuristics run their sub-MIPs; the completion keeps the user's settings;
 2. LNS rounds around the incumbent for ``lns`` of the remaining budget (``lns``: sub-MIPs
-   with a share of the binaries freed, drawn where the guide disagrees with the incumbent);
+   with a share of the binaries freed, drawn where the guide disagrees with the incumbent),
+   under the subproblem's settings (with ``lns_cuts``, keeping the cutting planes);
 3. the completion: the full model with the best solution as warm start and the rest of the
    budget, so optimality is still proven when time allows (skipped with ``complete=False``);
    with ``complete_heuristics``, under the backend's ``COMPLETION_HEURISTIC_PARAMS`` (more
@@ -54,6 +55,12 @@ MIN_STAGE_SECONDS = 0.05
 SUB_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
     "scip": {"separating": "off", "heuristics": "aggressive"},
 }
+# backend -> parameters of the LNS rounds with ``sub_heuristics`` and ``lns_cuts``: aggressive
+# primal heuristics, cutting planes kept. Measured at the hard size (set cover, seeds 2000 and
+# 2004): without cuts the rounds freeing 45 % of the binaries never ended within their 1.8 s.
+LNS_CUT_PARAMS: dict[str, dict[str, str]] = {
+    "scip": {"heuristics": "aggressive"},
+}
 # backend -> parameters of a completion run for more solutions (``complete_heuristics``):
 # aggressive primal heuristics, cutting planes as the user set them (the bound still closes).
 COMPLETION_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
@@ -80,6 +87,8 @@ class SearchParams(LnsParams, Protocol):
     def sub_heuristics(self) -> bool: ...
     @property
     def complete_heuristics(self) -> bool: ...
+    @property
+    def lns_cuts(self) -> bool: ...
     @property
     def lp_pricing(self) -> str: ...
 
@@ -165,7 +174,7 @@ def search_region(
     if params.lns > 0:
         left = remaining(options, trace)
         budget = params.lns * (params.sub_time_cap if left is None else left)
-        sub_options = subproblem_options(options, backend.name, params.sub_heuristics)
+        sub_options = lns_options(options, backend.name, params.sub_heuristics, params.lns_cuts)
         lns = run_lns(
             problem, backend, options, sub_options, params, guide, best, trace, interrupt, budget
         )
@@ -245,6 +254,16 @@ def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) ->
     """The subproblem's options: with ``heuristics``, the backend's ``SUB_HEURISTIC_PARAMS``
     under the user's own parameters (a parameter the user set keeps the user's value)."""
     return stage_options(options, SUB_HEURISTIC_PARAMS, backend, heuristics)
+
+
+def lns_options(
+    options: SolveOptions, backend: str, heuristics: bool, cuts: bool
+) -> SolveOptions:
+    """The LNS rounds' options: the subproblem's (``subproblem_options``), except that with
+    ``cuts`` the backend's cutting planes stay on (``LNS_CUT_PARAMS`` instead of
+    ``SUB_HEURISTIC_PARAMS``): a round's neighbourhood is then proven exhausted sooner."""
+    table = LNS_CUT_PARAMS if cuts else SUB_HEURISTIC_PARAMS
+    return stage_options(options, table, backend, heuristics)
 
 
 def stage_options(

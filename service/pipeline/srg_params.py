@@ -48,7 +48,7 @@ class SrgParams:
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
             complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lns_stretch,
-            lp_pricing: as in ``PasParams`` (the LNS guide is the candidates' mean).
+            lns_cuts, lp_pricing: as in ``PasParams`` (the LNS guide is the candidates' mean).
     """
 
     k: int = 16
@@ -86,6 +86,7 @@ class SrgParams:
     lns_guide: float = 0.5
     lns_lp: float = 0.0
     lns_stretch: float = 1.0
+    lns_cuts: bool = False
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:
@@ -147,7 +148,14 @@ _FRACTIONS = (
     "lns_lp",
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
-_BOOLS = ("guidance", "complete", "first_estimate", "sub_heuristics", "complete_heuristics")
+_BOOLS = (
+    "guidance",
+    "complete",
+    "first_estimate",
+    "sub_heuristics",
+    "complete_heuristics",
+    "lns_cuts",
+)
 _STRS = ("repair", "region", "lp_pricing")
 
 

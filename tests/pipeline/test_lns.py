@@ -250,6 +250,8 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
         {"lns_lp": 1.5},
         {"lns_stretch": 0.5},
         {"lns_stretch": 11.0},
+        {"lns_cuts": "yes"},
+        {"lns_cuts": 1},
     ],
 )
 def test_lns_parameters_are_checked(cls: type, bad: dict) -> None:

@@ -261,6 +261,52 @@ def test_completion_heuristic_settings_reach_the_completion_only(
     assert [s[1] for s in seen if s[0]] == [{"heuristics": "aggressive", **user}]
 
 
+@pytest.mark.usefixtures("predict_zeros")
+@pytest.mark.parametrize("cuts", [False, True])
+def test_lns_rounds_take_the_subproblem_settings_unless_they_keep_the_cuts(
+    tiny_model: LoadedModel,
+    monkeypatch: pytest.MonkeyPatch,
+    cover: tuple[Problem, float],
+    cuts: bool,
+) -> None:
+    solves = record_scip_solves(monkeypatch)
+    p, optimum = cover
+    params = PasParams(
+        k0=0.5, k1=0.0, delta=0.02, sub_heuristics=True, lns=0.2, lns_round=0.5, lns_cuts=cuts
+    )
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    rounds = result.extra["pas"]["lns"]["rounds"]
+    assert rounds >= 1
+    # subproblem (the trust-region row), LNS rounds (original rows), completion (last)
+    sub = [params for rows, params in solves if rows == p.num_rows + 1]
+    lns = [params for rows, params in solves[:-1] if rows == p.num_rows]
+    aggressive = {"separating": "off", "heuristics": "aggressive"}
+    assert sub and all(s == aggressive for s in sub)
+    want = {"heuristics": "aggressive"} if cuts else aggressive
+    assert len(lns) == rounds and all(s == want for s in lns)
+    assert solves[-1] == (p.num_rows, {})
+
+
+def test_lns_options_keep_the_cuts_only_when_asked() -> None:
+    from service.pipeline.search import lns_options
+
+    base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
+    assert lns_options(base, "scip", False, True) is base  # no sub_heuristics: as given
+    assert lns_options(base, "highs", True, True) is base
+    assert lns_options(base, "scip", True, False).params == {
+        "separating": "off",
+        "heuristics": "aggressive",
+        "limits/nodes": 10,
+    }
+    assert lns_options(base, "scip", True, True).params == {
+        "heuristics": "aggressive",
+        "limits/nodes": 10,
+    }
+    mine = SolveOptions(params={"heuristics": "fast"})
+    assert lns_options(mine, "scip", True, True).params == {"heuristics": "fast"}
+
+
 def test_subproblem_options_map_per_backend() -> None:
     from service.pipeline import search
     from service.pipeline.search import subproblem_options
