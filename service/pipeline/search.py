@@ -256,9 +256,7 @@ def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) ->
     return stage_options(options, SUB_HEURISTIC_PARAMS, backend, heuristics)
 
 
-def lns_options(
-    options: SolveOptions, backend: str, heuristics: bool, cuts: bool
-) -> SolveOptions:
+def lns_options(options: SolveOptions, backend: str, heuristics: bool, cuts: bool) -> SolveOptions:
     """The LNS rounds' options: the subproblem's (``subproblem_options``), except that with
     ``cuts`` the backend's cutting planes stay on (``LNS_CUT_PARAMS`` instead of
     ``SUB_HEURISTIC_PARAMS``): a round's neighbourhood is then proven exhausted sooner."""
