@@ -371,6 +371,14 @@ def bench_guided(
     ] = None,
     model: Annotated[str | None, typer.Option(help="PaS model (default: best match)")] = None,
     grace: Annotated[float, typer.Option(help="seconds past the budget before a kill")] = 2.0,
+    solver_seed: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="every run's random seed (SCIP's randomseedshift, the LNS and SRG draws); "
+            "repeat a benchmark under other seeds to see how much single runs vary",
+        ),
+    ] = 0,
     pas: Annotated[
         list[str], typer.Option(help="PaS parameter KEY=VALUE for method pas (repeat)")
     ] = [],  # noqa: B006
@@ -413,6 +421,7 @@ def bench_guided(
             model=model,
             model_dir=settings.model_dir,
             grace=grace,
+            seed=solver_seed,
             pas=parse_params(pas, "--pas"),
             jobs=jobs,
             resume=resume,

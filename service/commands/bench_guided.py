@@ -157,7 +157,7 @@ def run_bench_guided(
     }
     outcomes = dict(sorted(outcomes.items(), key=lambda kv: order[kv[0]]))
     rows = score(outcomes, budget, references or {})
-    write_outputs(rows, outcomes, methods, budget, out)
+    write_outputs(rows, outcomes, methods, budget, out, seed)
     print_summary(rows, methods, budget, console)
     console.print(f"results in {out}")
     return rows
@@ -248,6 +248,7 @@ def write_outputs(
     methods: Sequence[str],
     budget: float,
     out: Path,
+    seed: int = 0,
 ) -> None:
     with (out / "results.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -260,7 +261,7 @@ def write_outputs(
         for (name, method), o in outcomes.items():
             for t, obj, src in o.trace:
                 w.writerow([name, method, f"{t:.4f}", repr(obj), src])
-    (out / "results.md").write_text(markdown(rows, methods, budget))
+    (out / "results.md").write_text(markdown(rows, methods, budget, seed))
     plot_gap(rows, outcomes, methods, budget, out / "gap.png")
 
 
@@ -288,9 +289,10 @@ def summary(rows: list[Row], method: str) -> dict[str, float | int]:
     }
 
 
-def markdown(rows: list[Row], methods: Sequence[str], budget: float) -> str:
+def markdown(rows: list[Row], methods: Sequence[str], budget: float, seed: int = 0) -> str:
     lines = [
-        f"# Guided benchmark ({budget:g} s per method and instance, one thread)",
+        f"# Guided benchmark ({budget:g} s per method and instance, one thread, "
+        f"solver seed {seed})",
         "",
         "Primal integral = integral of the primal gap over [0, T] divided by T. Reference = best",
         "objective any method found within the budget, or the given reference when no run beat it.",

@@ -181,3 +181,28 @@ def test_a_reference_that_a_run_beats_gives_way_to_the_best_found() -> None:
     rows = {(r.instance, r.method): r for r in bench_guided.score(runs, 10.0, {"a": 7})}
     assert rows["a", "pas"].reference == 7.0  # a better given reference stands
     assert rows["a", "pas"].primal_gap == pytest.approx(1 / 8)
+
+
+def test_solver_seed_reaches_the_runs_and_makes_its_own(
+    small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds: list[int] = []
+    real = bench_guided.run_one
+
+    def recording(spec: RunSpec, grace: float) -> RunOutcome:
+        seeds.append(spec.seed)
+        return real(spec, grace)
+
+    monkeypatch.setattr(bench_guided, "run_one", recording)
+    out = tmp_path / "out"
+    base = ["bench", "guided", str(small_file), "--methods", "scip", "--time-limit", "3"]
+    base += ["--out", str(out), "--resume"]
+    for extra in ([], ["--solver-seed", "3"], ["--solver-seed", "3"]):
+        res = CliRunner().invoke(app, [*base, *extra])
+        assert res.exit_code == 0, res.output
+    # seed 3 is a run of its own (saved under another key), reused the second time
+    assert seeds == [0, 3]
+    assert len(list((out / "runs").glob("sc-small__scip__*.json"))) == 2
+    assert "solver seed 3)" in (out / "results.md").read_text()
+    res = CliRunner().invoke(app, [*base, "--solver-seed", "-1"])
+    assert res.exit_code == 2 and "solver-seed" in res.output
