@@ -56,9 +56,9 @@ class PasParams:
             ``lns_round`` of the LNS budget).
         lns_cuts: with ``sub_heuristics``, the LNS rounds keep SCIP's cutting planes (primal
             heuristics still aggressive; see ``search.LNS_CUT_PARAMS``) instead of running
-            without them like the subproblem: a neighbourhood is proven exhausted sooner, so
-            the adaptive share reaches larger ones (no effect without ``sub_heuristics``, when
-            the rounds run under the user's settings).
+            without them like the subproblem, meant to let the larger neighbourhoods be
+            searched within a round (no effect without ``sub_heuristics``, when the rounds run
+            under the user's settings). No card uses it (set cover validation, README).
         lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
             stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
             a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the

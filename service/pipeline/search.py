@@ -55,17 +55,16 @@ MIN_STAGE_SECONDS = 0.05
 SUB_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
     "scip": {"separating": "off", "heuristics": "aggressive"},
 }
-# backend -> parameters of the LNS rounds with ``sub_heuristics`` and ``lns_cuts``: aggressive
-# primal heuristics, cutting planes kept. Measured at the hard size (set cover, seeds 2000 and
-# 2004): without cuts the rounds freeing 45 % of the binaries never ended within their 1.8 s.
-LNS_CUT_PARAMS: dict[str, dict[str, str]] = {
-    "scip": {"heuristics": "aggressive"},
-}
 # backend -> parameters of a completion run for more solutions (``complete_heuristics``):
 # aggressive primal heuristics, cutting planes as the user set them (the bound still closes).
 COMPLETION_HEURISTIC_PARAMS: dict[str, dict[str, str]] = {
     "scip": {"heuristics": "aggressive"},
 }
+# backend -> parameters of the LNS rounds with ``sub_heuristics`` and ``lns_cuts``: the
+# completion's (aggressive primal heuristics, cutting planes kept). Why: at the hard size (set
+# cover, seeds 2000 and 2004) the rounds freeing 45 % of the binaries never ended within their
+# 1.8 s without cuts (nor with SCIP's defaults in the rounds).
+LNS_CUT_PARAMS = COMPLETION_HEURISTIC_PARAMS
 
 
 class SearchParams(LnsParams, Protocol):
@@ -259,7 +258,7 @@ def subproblem_options(options: SolveOptions, backend: str, heuristics: bool) ->
 def lns_options(options: SolveOptions, backend: str, heuristics: bool, cuts: bool) -> SolveOptions:
     """The LNS rounds' options: the subproblem's (``subproblem_options``), except that with
     ``cuts`` the backend's cutting planes stay on (``LNS_CUT_PARAMS`` instead of
-    ``SUB_HEURISTIC_PARAMS``): a round's neighbourhood is then proven exhausted sooner."""
+    ``SUB_HEURISTIC_PARAMS``)."""
     table = LNS_CUT_PARAMS if cuts else SUB_HEURISTIC_PARAMS
     return stage_options(options, table, backend, heuristics)
 
