@@ -9,6 +9,8 @@ from typing import Any
 LP_PRICINGS = ("", "l", "a", "f", "p", "s", "q", "d")
 # the largest ``lns_stretch``
 LNS_MAX_STRETCH = 10.0
+# the search's true/false parameters, shared by PasParams and SrgParams (type-checked in both)
+SEARCH_BOOLS = ("complete", "sub_heuristics", "complete_heuristics", "lns_cuts")
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class PasParams:
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:
-        for name in _BOOLS:
+        for name in SEARCH_BOOLS:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide", "lns_lp"):
@@ -121,5 +123,4 @@ class PasParams:
         return cls(**values)
 
 
-_BOOLS = ("complete", "sub_heuristics", "complete_heuristics", "lns_cuts")
 PAS_PARAM_NAMES = tuple(PasParams.__dataclass_fields__)

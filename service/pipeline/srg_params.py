@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from service.pipeline.pas_params import LNS_MAX_STRETCH, LP_PRICINGS
+from service.pipeline.pas_params import LNS_MAX_STRETCH, LP_PRICINGS, SEARCH_BOOLS
 
 REGIONS = ("consensus", "topk")
 REPAIRS = ("auto", "dmmv", "greedy", "none")
@@ -148,14 +148,7 @@ _FRACTIONS = (
     "lns_lp",
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
-_BOOLS = (
-    "guidance",
-    "complete",
-    "first_estimate",
-    "sub_heuristics",
-    "complete_heuristics",
-    "lns_cuts",
-)
+_BOOLS = ("guidance", "first_estimate", *SEARCH_BOOLS)
 _STRS = ("repair", "region", "lp_pricing")
 
 
