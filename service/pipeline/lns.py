@@ -47,6 +47,15 @@ LNS_MIN_ROUND = 0.2
 LNS_LP_SHARE = 0.1
 
 
+class Between(Protocol):
+    """Work run after each LNS round (``interleave``: a slice of the full model's search)."""
+
+    def __call__(self, seconds: float, improved: bool, left: float) -> bool:
+        """``seconds``: the round's duration; ``improved``: it improved the incumbent;
+        ``left``: seconds left to the rounds. True: stop the rounds."""
+        ...
+
+
 class LnsParams(Protocol):
     """The LNS part of the search parameters (``PasParams``, ``SrgParams``)."""
 
@@ -71,7 +80,8 @@ class LnsOutcome:
     were solved to optimality; free: the share freed in the last round; stopped_early: the
     largest neighbourhood was exhausted without improvement before the budget ran out;
     lp: the LP relaxation's solution was mixed into the guide (``lns_lp``); round_seconds:
-    the last round's time limit (grown by ``lns_stretch``).
+    the last round's time limit (grown by ``lns_stretch``); tree_slices: slices of the full
+    model's search run between the rounds and after them (``interleave``; 0 without).
     """
 
     rounds: int = 0
@@ -81,6 +91,7 @@ class LnsOutcome:
     stopped_early: bool = False
     lp: bool = False
     round_seconds: float = 0.0
+    tree_slices: int = 0
 
 
 def fix_binaries(problem: Problem, index: np.ndarray, values: np.ndarray) -> Problem:
@@ -132,6 +143,8 @@ def run_lns(
     trace: Trace,
     interrupt: Interrupt | None,
     budget: float,
+    between: Between | None = None,
+    span: float | None = None,
 ) -> LnsOutcome:
     """LNS rounds around ``best`` for at most ``budget`` seconds.
 
@@ -140,6 +153,9 @@ def run_lns(
             limit and start are set per round).
         guide: (binary variable indices, P(x = 1) on them); None: uniform over the binaries.
         best: updated with every verified improvement.
+        between: called after every round (``Between``); the rounds stop when it returns True.
+        span: seconds the rounds and ``between`` may take in all (default ``budget``); the
+            rounds' time limit is still a share of ``budget``.
     """
     out = LnsOutcome(free=params.lns_free)
     if best.x is None or budget <= LNS_MIN_ROUND:
@@ -152,7 +168,7 @@ def run_lns(
     if n == 0:
         return out
     rng = np.random.default_rng(options.seed)
-    deadline = trace.elapsed() + budget
+    deadline = trace.elapsed() + (budget if span is None else span)
     if params.lns_lp > 0:
         x_lp = relaxation_values(problem, backend, options, LNS_LP_SHARE * budget, interrupt)
         if x_lp is not None:
@@ -175,11 +191,16 @@ def run_lns(
         out.round_seconds = round_seconds
         opts = replace(sub_options, time_limit=min(round_seconds, left), start=x)
         relay = trace.relay(keep_bound=False, source=IncumbentSource.LNS)
+        began = trace.elapsed()
         res = backend.solve(sub, opts, relay, interrupt)
         improved = best.consider(problem, res.x)
         out.rounds += 1
         out.improved += int(improved)
         out.free = free
+        if between is not None and between(
+            trace.elapsed() - began, improved, deadline - trace.elapsed()
+        ):
+            return out
         if res.status == Status.OPTIMAL:
             out.exhausted += 1
             if not improved and free >= LNS_MAX_FREE:

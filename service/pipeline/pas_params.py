@@ -10,7 +10,14 @@ LP_PRICINGS = ("", "l", "a", "f", "p", "s", "q", "d")
 # the largest ``lns_stretch``
 LNS_MAX_STRETCH = 10.0
 # the search's true/false parameters, shared by PasParams and SrgParams (type-checked in both)
-SEARCH_BOOLS = ("complete", "sub_heuristics", "complete_heuristics", "lns_cuts")
+SEARCH_BOOLS = (
+    "complete",
+    "sub_heuristics",
+    "complete_heuristics",
+    "lns_cuts",
+    "interleave",
+    "complete_warm",
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,14 @@ class PasParams:
             without them like the subproblem, meant to let the larger neighbourhoods be
             searched within a round (no effect without ``sub_heuristics``, when the rounds run
             under the user's settings). No card uses it (set cover validation, README).
+        interleave: with ``lns``, the completion runs from the first LNS round on, in slices
+            between the rounds, instead of after them (backends with sessions: SCIP; see
+            ``search.TreeSlices``): its tree search is not restarted, and it takes over while
+            the rounds find nothing. The rounds and slices share the whole budget left (only
+            under a time limit; without one, or with another backend, the completion follows
+            the rounds).
+        complete_warm: the completion starts from the best solution so far (false: from
+            scratch, the earlier stages' best still standing when it finds nothing better).
         lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
             stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
             a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the
@@ -87,6 +102,8 @@ class PasParams:
     lns_lp: float = 0.0
     lns_stretch: float = 1.0
     lns_cuts: bool = False
+    interleave: bool = False
+    complete_warm: bool = True
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:

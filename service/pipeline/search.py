@@ -35,7 +35,7 @@ from service.pipeline.trace import Trace
 from service.pipeline.trust_region import Region, apply_region
 from service.problem.model import Problem
 from service.problem.verify import verify
-from service.solvers.base import SolverBackend
+from service.solvers.base import SolverBackend, SolverSession
 from service.solvers.common import gap_closed
 from service.solvers.types import (
     Interrupt,
@@ -48,6 +48,9 @@ from service.solvers.types import (
 
 # Below this many seconds a stage is not started (building the model alone takes longer).
 MIN_STAGE_SECONDS = 0.05
+# ``interleave``: the bounds of a tree slice's length over the LNS round before it
+TREE_MIN_RATIO = 0.1
+TREE_MAX_RATIO = 16.0
 
 # backend -> parameters for a subproblem solved for its solutions (``sub_heuristics``): no
 # cutting planes (the region's bound is never reported) and aggressive primal heuristics.
@@ -88,6 +91,10 @@ class SearchParams(LnsParams, Protocol):
     def complete_heuristics(self) -> bool: ...
     @property
     def lns_cuts(self) -> bool: ...
+    @property
+    def interleave(self) -> bool: ...
+    @property
+    def complete_warm(self) -> bool: ...
     @property
     def lp_pricing(self) -> str: ...
 
@@ -170,30 +177,127 @@ def search_region(
     sub = solve_subproblem(problem, backend, options, params, region, start, best, trace, interrupt)
     sub_end = trace.elapsed()
     lns = LnsOutcome(free=params.lns_free)
-    if params.lns > 0:
-        left = remaining(options, trace)
-        budget = params.lns * (params.sub_time_cap if left is None else left)
-        sub_options = lns_options(options, backend.name, params.sub_heuristics, params.lns_cuts)
-        lns = run_lns(
-            problem, backend, options, sub_options, params, guide, best, trace, interrupt, budget
-        )
-    lns_end = trace.elapsed()
     full: SolveOutput | None = None
     left = remaining(options, trace)
+    complete_options = stage_options(
+        options, COMPLETION_HEURISTIC_PARAMS, backend.name, params.complete_heuristics
+    )
+    slices: TreeSlices | None = None
+    if params.lns > 0:
+        budget = params.lns * (params.sub_time_cap if left is None else left)
+        span = None
+        if params.interleave and params.complete and best.x is not None and left is not None:
+            session = open_session(backend, problem, complete_options, best.x, trace)
+            if session is not None:
+                base = (1 - params.lns) / params.lns
+                slices = TreeSlices(session, problem, best, interrupt, base)
+                span = left
+        sub_options = lns_options(options, backend.name, params.sub_heuristics, params.lns_cuts)
+        lns = run_lns(
+            problem,
+            backend,
+            options,
+            sub_options,
+            params,
+            guide,
+            best,
+            trace,
+            interrupt,
+            budget,
+            slices,
+            span,
+        )
+    lns_end = trace.elapsed()
+    left = remaining(options, trace)
     stopped = interrupt is not None and interrupt.is_set()
-    if params.complete and not stopped and (left is None or left > MIN_STAGE_SECONDS):
+    if slices is not None:
+        # the full model's search goes on where the last slice stopped, for the rest
+        full = slices.finish(left or 0.0)
+        lns.tree_slices = slices.slices
+    elif params.complete and not stopped and (left is None or left > MIN_STAGE_SECONDS):
         warm = best.x if best.x is not None else start
         opts = replace(
-            stage_options(
-                options, COMPLETION_HEURISTIC_PARAMS, backend.name, params.complete_heuristics
-            ),
-            time_limit=left,
-            start=warm,
+            complete_options, time_limit=left, start=warm if params.complete_warm else None
         )
         full = backend.solve(problem, opts, trace.relay(keep_bound=True), interrupt)
         best.consider(problem, full.x)
     out = final_output(problem, backend, full, sub.last, best, stopped, label)
     return SearchOutcome(out, sub, full is not None, sub_end, lns, lns_end)
+
+
+def open_session(
+    backend: SolverBackend,
+    problem: Problem,
+    options: SolveOptions,
+    start: np.ndarray,
+    trace: Trace,
+) -> SolverSession | None:
+    """The full model's solve in slices (``interleave``), warm-started with ``start``; None
+    when the backend cannot run one."""
+    opener = getattr(backend, "open_session", None)
+    if opener is None:
+        return None
+    session: SolverSession = opener(
+        problem, replace(options, time_limit=None, start=start), trace.relay(keep_bound=True)
+    )
+    return session
+
+
+class TreeSlices:
+    """The completion interleaved with the LNS rounds (``interleave``): after each round, a
+    slice of the full model's search, which keeps its tree, cuts and incumbent between slices.
+
+    A slice lasts ``ratio`` times the round before it. ``ratio`` starts at ``base`` (the LNS
+    share's complement over it: 0.25 for ``lns`` 0.8) and doubles after every round that does
+    not improve the incumbent (at most ``TREE_MAX_RATIO``), so the tree search takes over while
+    the neighbourhoods hold nothing better; any improvement, by a round or by the tree, sets it
+    back to ``base``. Improvements pass both ways: a round's to the tree search, the tree's to
+    the next round's centre (through ``best``).
+    """
+
+    def __init__(
+        self,
+        session: SolverSession,
+        problem: Problem,
+        best: Best,
+        interrupt: Interrupt | None,
+        base: float,
+    ) -> None:
+        self.session, self.problem, self.best, self.interrupt = session, problem, best, interrupt
+        self.base = max(TREE_MIN_RATIO, base)
+        self.ratio = self.base
+        self.slices = 0
+        self.last: SolveOutput | None = None
+
+    def __call__(self, seconds: float, improved: bool, left: float) -> bool:
+        if improved and self.best.x is not None:
+            self.session.offer(self.best.x)
+        self.ratio = self.base if improved else min(TREE_MAX_RATIO, 2 * self.ratio)
+        length = min(left, max(MIN_STAGE_SECONDS, self.ratio * seconds))
+        if length <= MIN_STAGE_SECONDS:
+            return False
+        self.run(length)
+        return self.session.finished
+
+    def run(self, seconds: float) -> SolveOutput:
+        self.last = self.session.run(seconds, self.interrupt)
+        self.slices += 1
+        if self.best.consider(self.problem, self.last.x):
+            self.ratio = self.base
+        return self.last
+
+    def finish(self, seconds: float) -> SolveOutput | None:
+        """The last slice (the rest of the budget, unless the search has ended); the
+        session is closed."""
+        try:
+            stopped = self.interrupt is not None and self.interrupt.is_set()
+            if not self.session.finished and not stopped and seconds > MIN_STAGE_SECONDS:
+                if self.best.x is not None:
+                    self.session.offer(self.best.x)
+                self.run(seconds)
+            return self.last
+        finally:
+            self.session.close()
 
 
 def solve_subproblem(

@@ -48,7 +48,8 @@ class SrgParams:
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
             complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lns_stretch,
-            lns_cuts, lp_pricing: as in ``PasParams`` (the LNS guide is the candidates' mean).
+            lns_cuts, interleave, lp_pricing: as in ``PasParams`` (the LNS guide is the
+            candidates' mean).
     """
 
     k: int = 16
@@ -87,6 +88,8 @@ class SrgParams:
     lns_lp: float = 0.0
     lns_stretch: float = 1.0
     lns_cuts: bool = False
+    interleave: bool = False
+    complete_warm: bool = True
     lp_pricing: str = ""
 
     def __post_init__(self) -> None:

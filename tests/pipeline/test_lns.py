@@ -20,7 +20,7 @@ from service.pipeline.lns import (
 )
 from service.pipeline.pas import solve_pas
 from service.pipeline.pas_params import PasParams
-from service.pipeline.search import Best
+from service.pipeline.search import TREE_MAX_RATIO, Best, TreeSlices
 from service.pipeline.solve import solve_problem
 from service.pipeline.srg_params import SrgParams
 from service.pipeline.trace import Trace
@@ -252,9 +252,101 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
         {"lns_stretch": 11.0},
         {"lns_cuts": "yes"},
         {"lns_cuts": 1},
+        {"interleave": "yes", "lns": 0.5},
+        {"interleave": 1, "lns": 0.5},
     ],
 )
 def test_lns_parameters_are_checked(cls: type, bad: dict) -> None:
-    with pytest.raises(ValueError, match="lns"):
+    with pytest.raises(ValueError, match="lns|interleave"):
         cls.from_mapping(bad)
     assert replace(cls(), lns=0.5).lns == 0.5
+
+
+class RecordedSession:
+    """A session stand-in for the slicing policy: records slice lengths and offers, and
+    returns ``found`` from the slice numbered ``finds_at`` (0-based)."""
+
+    def __init__(self, found: np.ndarray | None = None, finds_at: int = -1) -> None:
+        self.lengths: list[float] = []
+        self.offered: list[float] = []
+        self.finished = False
+        self.found, self.finds_at = found, finds_at
+        self.closed = False
+
+    def run(self, seconds, interrupt=None):  # noqa: ANN001, ANN201
+        self.lengths.append(seconds)
+        x = self.found if len(self.lengths) - 1 == self.finds_at else None
+        return SolveOutput(
+            status=Status.FEASIBLE,
+            termination=Termination(TerminationReason.TIME_LIMIT),
+            x=x,
+            objective=None,
+            bound=None,
+            solver="scip",
+            solver_version="test",
+            build_seconds=0.0,
+            solve_seconds=0.0,
+            incumbents=(),
+        )
+
+    def offer(self, x):  # noqa: ANN001, ANN201
+        self.offered.append(float(np.sum(x)))
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_tree_slices_grow_while_the_rounds_fail_and_reset_on_any_improvement() -> None:
+    p = small_set_cover()
+    best = Best()
+    assert best.consider(p, np.ones(p.num_vars))
+    better = np.ones(p.num_vars)
+    better[np.argmax(p.c)] = 0.0  # the dearest set dropped (still a cover here)
+    assert verify(p, better).feasible
+    session = RecordedSession(found=better, finds_at=4)
+    slices = TreeSlices(session, p, best, None, base=0.25)  # type: ignore[arg-type]
+    for _ in range(4):  # four rounds of 2 s, none improves: 1 s, 2 s, 4 s, 8 s
+        assert not slices(2.0, False, 100.0)
+    assert session.lengths == [1.0, 2.0, 4.0, 8.0]
+    # a round improves: its solution goes to the tree, whose slice is back at the base; that
+    # slice (the fifth) finds a better one itself, which becomes the incumbent
+    assert not slices(2.0, True, 100.0)
+    assert session.lengths[-1] == 0.5 and session.offered == [float(p.num_vars)]
+    assert best.objective == pytest.approx(p.objective_value(better))
+    # the ratio is capped, and a slice never runs past the time left
+    for _ in range(10):
+        slices(2.0, False, 100.0)
+    assert max(session.lengths) == 2.0 * TREE_MAX_RATIO
+    slices(2.0, False, 3.0)
+    assert session.lengths[-1] == 3.0
+    assert slices.finish(10.0) is not None and session.closed
+    assert session.lengths[-1] == 10.0 and slices.slices == len(session.lengths)
+
+
+def test_pas_interleaving_the_tree_with_the_rounds_still_proves_the_optimum(
+    tiny_model: LoadedModel,
+) -> None:
+    p = small_set_cover(seed=5)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    params = PasParams(lns=0.5, lns_free=0.3, interleave=True)
+    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model, params)
+    assert result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(exact.objective)
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    info = result.extra["pas"]
+    assert info["completed"] and info["lns"]["rounds"] >= 1
+    assert info["lns"]["tree_slices"] >= 1
+
+
+def test_interleave_without_sessions_runs_the_completion_after_the_rounds(
+    tiny_model: LoadedModel,
+) -> None:
+    p = small_set_cover(seed=5)
+    params = PasParams(lns=0.5, lns_free=0.3, interleave=True)
+    result = solve_pas(p, "cpsat", SolveOptions(time_limit=6), tiny_model, params)  # no sessions
+    assert result.objective is not None
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    info = result.extra["pas"]
+    assert info["completed"] and info["lns"]["rounds"] >= 1
+    assert info["lns"]["tree_slices"] == 0 and result.seconds["completion"] > 0.5

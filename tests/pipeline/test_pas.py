@@ -288,6 +288,39 @@ def test_lns_rounds_take_the_subproblem_settings_unless_they_keep_the_cuts(
     assert solves[-1] == (p.num_rows, {})
 
 
+@pytest.mark.usefixtures("predict_zeros")
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_completion_starts_from_the_best_solution_unless_told_not_to(
+    tiny_model: LoadedModel,
+    monkeypatch: pytest.MonkeyPatch,
+    cover: tuple[Problem, float],
+    warm: bool,
+) -> None:
+    from service.solvers.base import get_backend
+
+    real = get_backend("scip")
+    starts: list[tuple[int, np.ndarray | None]] = []
+
+    class Recording:
+        def __getattr__(self, attr: str):  # noqa: ANN204
+            return getattr(real, attr)
+
+        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            starts.append((problem.num_rows, options.start))
+            return real.solve(problem, options, *args, **kwargs)
+
+    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    p, optimum = cover
+    params = PasParams(k0=0.5, k1=0.0, delta=0.02, complete_warm=warm)
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    # the subproblem (the trust-region row) is warm-started either way; the completion last
+    assert starts[0][0] == p.num_rows + 1 and starts[0][1] is not None
+    rows, start = starts[-1]
+    assert rows == p.num_rows and (start is not None) == warm
+    assert result.extra["pas"]["completed"]
+
+
 def test_lns_options_keep_the_cuts_only_when_asked() -> None:
     from service.pipeline.search import lns_options
 
