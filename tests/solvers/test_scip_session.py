@@ -73,3 +73,13 @@ def test_the_session_reports_incumbents_and_one_solve_is_one_session() -> None:
     assert out.status == Status.OPTIMAL and seen
     assert seen[-1].objective == pytest.approx(out.objective)
     assert {i.source for i in seen} == {IncumbentSource.SOLVER}
+
+
+def test_the_time_limit_counts_building_the_model() -> None:
+    p = set_cover(400, 300, 5)
+    session = ScipBackend().open_session(p, SolveOptions(time_limit=30))
+    assert session.build_seconds > 0
+    session.run(None)
+    session.close()
+    limit = session.model.getParam("limits/time")
+    assert limit == pytest.approx(30 - session.build_seconds)
