@@ -11,10 +11,12 @@
 2. LNS rounds around the incumbent for ``lns`` of the remaining budget (``lns``: sub-MIPs
    with a share of the binaries freed, drawn where the guide disagrees with the incumbent),
    under the subproblem's settings (with ``lns_cuts``, keeping the cutting planes);
-3. the completion: the full model with the best solution as warm start and the rest of the
-   budget, so optimality is still proven when time allows (skipped with ``complete=False``);
-   with ``complete_heuristics``, under the backend's ``COMPLETION_HEURISTIC_PARAMS`` (more
-   solutions late in the budget, a slower proof).
+3. the completion: the full model with the best solution as warm start (from scratch with
+   ``complete_warm=False``) and the rest of the budget, so optimality is still proven when time
+   allows (skipped with ``complete=False``); with ``complete_heuristics``, under the backend's
+   ``COMPLETION_HEURISTIC_PARAMS`` (more solutions late in the budget, a slower proof). With
+   ``interleave`` and a backend that runs sessions (SCIP), the completion starts with the LNS
+   rounds instead and runs in slices between them (``TreeSlices``).
 
 Every stage runs with SCIP's LP pricing rule ``lp_pricing`` when it is set (``search_options``).
 
