@@ -80,18 +80,24 @@ class NoProgress:
     def solve(self, problem, options, on_incumbent, interrupt):  # noqa: ANN001, ANN201
         self.fixed.append(problem.col_lower == problem.col_upper)
         self.limits.append(options.time_limit)
-        return SolveOutput(
-            status=Status.OPTIMAL,
-            termination=Termination(TerminationReason.OPTIMAL),
-            x=options.start,
-            objective=problem.objective_value(options.start),
-            bound=None,
-            solver="scip",
-            solver_version="test",
-            build_seconds=0.0,
-            solve_seconds=0.0,
-            incumbents=(),
-        )
+        return stub_output(Status.OPTIMAL, options.start, problem.objective_value(options.start))
+
+
+def stub_output(status: Status, x: np.ndarray | None, objective: float | None) -> SolveOutput:
+    """A backend's answer for the stand-ins below (optimal, or stopped by its time limit)."""
+    reason = TerminationReason.OPTIMAL if status == Status.OPTIMAL else TerminationReason.TIME_LIMIT
+    return SolveOutput(
+        status=status,
+        termination=Termination(reason),
+        x=x,
+        objective=objective,
+        bound=None,
+        solver="scip",
+        solver_version="test",
+        build_seconds=0.0,
+        solve_seconds=0.0,
+        incumbents=(),
+    )
 
 
 def record_rounds(
@@ -276,18 +282,7 @@ class RecordedSession:
     def run(self, seconds, interrupt=None):  # noqa: ANN001, ANN201
         self.lengths.append(seconds)
         x = self.found if len(self.lengths) - 1 == self.finds_at else None
-        return SolveOutput(
-            status=Status.FEASIBLE,
-            termination=Termination(TerminationReason.TIME_LIMIT),
-            x=x,
-            objective=None,
-            bound=None,
-            solver="scip",
-            solver_version="test",
-            build_seconds=0.0,
-            solve_seconds=0.0,
-            incumbents=(),
-        )
+        return stub_output(Status.FEASIBLE, x, None)
 
     def offer(self, x):  # noqa: ANN001, ANN201
         self.offered.append(float(np.sum(x)))

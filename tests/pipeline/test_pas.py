@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -198,20 +201,26 @@ def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedMode
     assert result.status == off.status == Status.OPTIMAL
 
 
-def record_scip_solves(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict]]:
-    """Route PaS's backend to the real SCIP backend, recording (rows of the model, parameters)
-    of each solve in the returned list."""
+def record_scip_solves(
+    monkeypatch: pytest.MonkeyPatch,
+    what: Callable[[Problem, SolveOptions], tuple[int, Any]] = lambda problem, options: (
+        problem.num_rows,
+        dict(options.params),
+    ),
+) -> list[tuple[int, Any]]:
+    """Route PaS's backend to the real SCIP backend, recording ``what`` of each solve (by
+    default: rows of the model, parameters) in the returned list."""
     from service.solvers.base import get_backend
 
     real = get_backend("scip")
-    seen: list[tuple[int, dict]] = []
+    seen: list[tuple[int, Any]] = []
 
     class Recording:
         def __getattr__(self, attr: str):  # noqa: ANN204
             return getattr(real, attr)
 
         def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            seen.append((problem.num_rows, dict(options.params)))
+            seen.append(what(problem, options))
             return real.solve(problem, options, *args, **kwargs)
 
     monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
@@ -296,20 +305,7 @@ def test_the_completion_starts_from_the_best_solution_unless_told_not_to(
     cover: tuple[Problem, float],
     warm: bool,
 ) -> None:
-    from service.solvers.base import get_backend
-
-    real = get_backend("scip")
-    starts: list[tuple[int, np.ndarray | None]] = []
-
-    class Recording:
-        def __getattr__(self, attr: str):  # noqa: ANN204
-            return getattr(real, attr)
-
-        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            starts.append((problem.num_rows, options.start))
-            return real.solve(problem, options, *args, **kwargs)
-
-    monkeypatch.setattr(pas_module, "get_backend", lambda name: Recording())
+    starts = record_scip_solves(monkeypatch, lambda problem, o: (problem.num_rows, o.start))
     p, optimum = cover
     params = PasParams(k0=0.5, k1=0.0, delta=0.02, complete_warm=warm)
     result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
