@@ -76,6 +76,7 @@ class PasParams:
             the rounds).
         complete_warm: the completion starts from the best solution so far (false: from
             scratch, the earlier stages' best still standing when it finds nothing better).
+            Not used with ``interleave``, whose slices are handed every improvement.
         lp_pricing: SCIP's LP pricing rule (``lp/pricing``: l, a, f, p, s, q, d) for every
             stage of the search (subproblem, LNS rounds, completion); "" keeps SCIP's default,
             a ``lp/pricing`` the user sets wins, other backends ignore it. Measured at the

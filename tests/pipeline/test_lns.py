@@ -231,10 +231,12 @@ def test_lns_with_the_lp_guide_improves_a_poor_incumbent() -> None:
     assert exact.objective <= best.objective < start
 
 
-def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
+@pytest.mark.parametrize("interleave", [False, True])
+def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel, interleave: bool) -> None:
+    """With ``interleave`` the completion runs in slices between the rounds (SCIP sessions)."""
     p = small_set_cover(seed=5)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
-    params = PasParams(lns=0.5, lns_free=0.3)
+    params = PasParams(lns=0.5, lns_free=0.3, interleave=interleave)
     result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model, params)
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(exact.objective)
@@ -242,6 +244,10 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
     info = result.extra["pas"]
     assert info["completed"] and info["lns"]["rounds"] >= 1
     assert result.seconds["lns"] >= 0 and result.seconds["completion"] >= 0
+    if interleave:
+        assert info["lns"]["tree_slices"] >= 1
+    else:
+        assert info["lns"]["tree_slices"] == 0
 
 
 @pytest.mark.parametrize("cls", [PasParams, SrgParams])
@@ -317,21 +323,6 @@ def test_tree_slices_grow_while_the_rounds_fail_and_reset_on_any_improvement() -
     assert session.lengths[-1] == 3.0
     assert slices.finish(10.0) is not None and session.closed
     assert session.lengths[-1] == 10.0 and slices.slices == len(session.lengths)
-
-
-def test_pas_interleaving_the_tree_with_the_rounds_still_proves_the_optimum(
-    tiny_model: LoadedModel,
-) -> None:
-    p = small_set_cover(seed=5)
-    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
-    params = PasParams(lns=0.5, lns_free=0.3, interleave=True)
-    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model, params)
-    assert result.status == Status.OPTIMAL
-    assert result.objective == pytest.approx(exact.objective)
-    assert result.max_violation is not None and result.max_violation <= 1e-6
-    info = result.extra["pas"]
-    assert info["completed"] and info["lns"]["rounds"] >= 1
-    assert info["lns"]["tree_slices"] >= 1
 
 
 def test_interleave_without_sessions_runs_the_completion_after_the_rounds(
