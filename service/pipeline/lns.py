@@ -20,6 +20,13 @@ optimal in 0.1-1.5 s without improving, those freeing 45 % never finish in the f
 no shipped card uses it: on the set cover validation seeds it was not better, see the README).
 The search stops early when the largest neighbourhood is exhausted without improvement: the
 full model takes over.
+
+With ``lns_relax`` above 0, each round first solves the LP relaxation of the full model with a
+local-branching row around the incumbent (at most ``LNS_RELAX_RADIUS`` of the freed count may
+change, summed over the binaries: LB-RELAX, Huang et al., AAAI 2023) by GLOP, and frees the
+binaries whose LP value moved away from the incumbent's (up to ``lns_relax`` of the freed
+count, drawn in proportion to how far they moved; the rest drawn as above). The LP points at
+the binaries that must change together to improve, which a random draw rarely frees at once.
 """
 
 from __future__ import annotations
@@ -30,8 +37,9 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from service.pipeline.trace import Trace
+from service.pipeline.trust_region import trust_region
 from service.problem.model import Problem
-from service.solvers.base import SolverBackend
+from service.solvers.base import SolverBackend, get_backend
 from service.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status
 
 if TYPE_CHECKING:
@@ -45,6 +53,12 @@ LNS_ADAPT = 1.5
 LNS_MIN_ROUND = 0.2
 # the LP relaxation (``lns_lp``) gets at most this share of the LNS budget
 LNS_LP_SHARE = 0.1
+# ``lns_relax``: the local-branching radius as a share of the freed count, and the share of a
+# round's time its LP may take
+LNS_RELAX_RADIUS = 0.1
+LNS_RELAX_SHARE = 0.25
+# an LP value this far from the incumbent's counts as moved
+LNS_RELAX_MOVED = 1e-6
 
 
 class Between(Protocol):
@@ -71,6 +85,8 @@ class LnsParams(Protocol):
     def lns_lp(self) -> float: ...
     @property
     def lns_stretch(self) -> float: ...
+    @property
+    def lns_relax(self) -> float: ...
 
 
 @dataclass
@@ -81,7 +97,8 @@ class LnsOutcome:
     largest neighbourhood was exhausted without improvement before the budget ran out;
     lp: the LP relaxation's solution was mixed into the guide (``lns_lp``); round_seconds:
     the last round's time limit (grown by ``lns_stretch``); tree_slices: slices of the full
-    model's search run between the rounds and after them (``interleave``; 0 without).
+    model's search run between the rounds and after them (``interleave``; 0 without);
+    relaxed: rounds whose neighbourhood the local-branching LP chose (``lns_relax``).
     """
 
     rounds: int = 0
@@ -92,6 +109,7 @@ class LnsOutcome:
     lp: bool = False
     round_seconds: float = 0.0
     tree_slices: int = 0
+    relaxed: int = 0
 
 
 def fix_binaries(problem: Problem, index: np.ndarray, values: np.ndarray) -> Problem:
@@ -130,6 +148,48 @@ def relaxation_values(
     if res.status != Status.OPTIMAL or res.x is None:
         return None
     return np.asarray(res.x, dtype=np.float64)
+
+
+def relaxation_moves(
+    problem: Problem,
+    bidx: np.ndarray,
+    x_bin: np.ndarray,
+    radius: int,
+    seconds: float,
+    interrupt: Interrupt | None,
+) -> np.ndarray | None:
+    """|x_lp - x| on the binaries ``bidx``, where x_lp solves the LP relaxation of ``problem``
+    within ``radius`` (L1, on the binaries) of the incumbent's binary values ``x_bin``
+    (GLOP); None when that LP is not solved to optimality within ``seconds``."""
+    center = (np.asarray(x_bin) > 0.5).astype(np.float64)
+    ball = trust_region(problem, bidx, center, radius)
+    x_lp = relaxation_values(ball, get_backend("glop"), SolveOptions(), seconds, interrupt)
+    if x_lp is None:
+        return None
+    return np.abs(x_lp[bidx] - center)
+
+
+def draw_neighbourhood(
+    rng: np.random.Generator, k: int, w: np.ndarray, moves: np.ndarray | None, share: float
+) -> np.ndarray:
+    """``k`` distinct positions: up to ``share * k`` drawn among those whose ``moves`` exceed
+    ``LNS_RELAX_MOVED`` with weights ``moves`` (all of them when they are fewer), the rest
+    drawn with weights ``w``."""
+    n = w.size
+    chosen = np.zeros(0, dtype=np.int64)
+    if moves is not None and share > 0:
+        moved = np.flatnonzero(moves > LNS_RELAX_MOVED)
+        take = min(k, round(share * k), moved.size)
+        p_moved = moves[moved] / moves[moved].sum() if moved.size else None
+        chosen = rng.choice(moved, size=take, replace=False, p=p_moved)
+    if chosen.size >= k:
+        return chosen
+    rest = np.ones(n, dtype=bool)
+    rest[chosen] = False
+    pool = np.flatnonzero(rest)
+    p = w[pool] / w[pool].sum()
+    more = rng.choice(pool, size=min(pool.size, k - chosen.size), replace=False, p=p)
+    return np.concatenate([chosen, more])
 
 
 def run_lns(
@@ -184,7 +244,16 @@ def run_lns(
         x = best.x
         w = lns_weights(x[bidx], probs, params.lns_guide)
         k = min(n, max(1, round(free * n)))
-        freed = rng.choice(n, size=k, replace=False, p=w)
+        moves = None
+        if params.lns_relax > 0:
+            radius = max(1, round(LNS_RELAX_RADIUS * k))
+            lp_seconds = min(left, LNS_RELAX_SHARE * round_seconds)
+            moves = relaxation_moves(problem, bidx, x[bidx], radius, lp_seconds, interrupt)
+            out.relaxed += int(moves is not None)
+            left = deadline - trace.elapsed()
+            if left <= LNS_MIN_ROUND:
+                return out
+        freed = draw_neighbourhood(rng, k, w, moves, params.lns_relax)
         keep = np.ones(n, dtype=bool)
         keep[freed] = False
         sub = fix_binaries(problem, bidx[keep], x[bidx[keep]])

@@ -63,6 +63,10 @@ class PasParams:
         lns_stretch: factor (>= 1) by which the LNS rounds' time limit grows after each
             neighbourhood solved to optimality without improvement (1: every round gets
             ``lns_round`` of the LNS budget).
+        lns_relax: share of each LNS round's freed binaries chosen by the local-branching LP
+            relaxation around the incumbent (among those whose LP value moved, in proportion
+            to the move; LB-RELAX, see ``service.pipeline.lns``), the rest drawn as without
+            it (0: none).
         lns_cuts: with ``sub_heuristics``, the LNS rounds keep SCIP's cutting planes (primal
             heuristics still aggressive; see ``search.LNS_CUT_PARAMS``) instead of running
             without them like the subproblem, meant to let the larger neighbourhoods be
@@ -102,6 +106,7 @@ class PasParams:
     lns_guide: float = 0.5
     lns_lp: float = 0.0
     lns_stretch: float = 1.0
+    lns_relax: float = 0.0
     lns_cuts: bool = False
     interleave: bool = False
     complete_warm: bool = True
@@ -111,7 +116,17 @@ class PasParams:
         for name in SEARCH_BOOLS:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        for name in ("k0", "k1", "sub_share", "stall", "grow", "lns", "lns_guide", "lns_lp"):
+        for name in (
+            "k0",
+            "k1",
+            "sub_share",
+            "stall",
+            "grow",
+            "lns",
+            "lns_guide",
+            "lns_lp",
+            "lns_relax",
+        ):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")

@@ -48,7 +48,7 @@ class SrgParams:
     Completion (shared with PaS, ``service.pipeline.search``):
         sub_share, stall, widen, grow, complete, sub_time_cap, sub_heuristics,
             complete_heuristics, lns, lns_free, lns_round, lns_guide, lns_lp, lns_stretch,
-            lns_cuts, interleave, lp_pricing: as in ``PasParams`` (the LNS guide is the
+            lns_relax, lns_cuts, interleave, lp_pricing: as in ``PasParams`` (the LNS guide is the
             candidates' mean).
     """
 
@@ -87,6 +87,7 @@ class SrgParams:
     lns_guide: float = 0.5
     lns_lp: float = 0.0
     lns_stretch: float = 1.0
+    lns_relax: float = 0.0
     lns_cuts: bool = False
     interleave: bool = False
     complete_warm: bool = True
@@ -149,6 +150,7 @@ _FRACTIONS = (
     "lns",
     "lns_guide",
     "lns_lp",
+    "lns_relax",
 )
 _INTS = ("k", "steps", "complete_top", "delta_min", "widen")
 _BOOLS = ("guidance", "first_estimate", *SEARCH_BOOLS)

@@ -13,8 +13,10 @@ from instances.setcover import SetCoverParams
 from models.registry import LoadedModel
 from service.pipeline.lns import (
     LNS_MAX_FREE,
+    draw_neighbourhood,
     fix_binaries,
     lns_weights,
+    relaxation_moves,
     relaxation_values,
     run_lns,
 )
@@ -206,13 +208,22 @@ def test_relaxation_values_solve_the_lp_relaxation() -> None:
     assert p.objective_value(x) < exact.objective - 1e-6  # the LP bound is below the optimum
 
 
-def test_lns_with_the_lp_guide_improves_a_poor_incumbent() -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        PasParams(lns=1.0, lns_free=0.3, lns_guide=1.0, lns_lp=1.0),
+        PasParams(lns=1.0, lns_free=0.3, lns_relax=1.0),
+    ],
+    ids=["lp-guide", "local-branching"],
+)
+def test_lns_with_an_lp_improves_a_poor_incumbent(params: PasParams) -> None:
+    """``lns_lp``: the LP relaxation mixed into the guide; ``lns_relax``: every round's
+    neighbourhood from the local-branching LP around the incumbent."""
     p = small_set_cover(seed=4)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
     best = Best()
     assert best.consider(p, np.ones(p.num_vars))
     start = best.objective
-    params = PasParams(lns=1.0, lns_free=0.3, lns_guide=1.0, lns_lp=1.0)
     out = run_lns(
         p,
         get_backend("scip"),
@@ -225,10 +236,50 @@ def test_lns_with_the_lp_guide_improves_a_poor_incumbent() -> None:
         None,
         budget=60.0,
     )
-    assert out.lp and out.rounds >= 1 and out.improved >= 1
+    assert out.rounds >= 1 and out.improved >= 1
+    if params.lns_lp > 0:
+        assert out.lp and out.relaxed == 0
+    else:
+        assert not out.lp and out.relaxed == out.rounds  # every round's LP was solved
     assert best.x is not None and verify(p, best.x).feasible
     assert exact.objective is not None and start is not None and best.objective is not None
     assert exact.objective <= best.objective < start
+
+
+def test_neighbourhood_draw_takes_the_moved_by_their_moves_then_fills_by_weight() -> None:
+    rng = np.random.default_rng(0)
+    w = np.full(10, 0.1)
+    moves = np.array([0.0, 0.9, 0.0, 0.3, 0.0, 0.0, 0.6, 0.0, 1e-9, 0.0])
+    freed = draw_neighbourhood(rng, 5, w, moves, 1.0)
+    assert freed.size == 5 and np.unique(freed).size == 5
+    assert sorted(freed[:3].tolist()) == [1, 3, 6]  # all three moved (1e-9 does not count)
+    # a share caps the LP's part: 2 of 4 among the moved, 2 more by weight (here only 0 or 9)
+    w2 = np.zeros(10)
+    w2[[0, 9]] = 0.5
+    counts = np.zeros(10)
+    for seed in range(300):
+        capped = draw_neighbourhood(np.random.default_rng(seed), 4, w2, moves, 0.5)
+        assert set(capped[:2]) <= {1, 3, 6} and sorted(capped[2:].tolist()) == [0, 9]
+        counts[capped[:2]] += 1
+    # drawn in proportion to the moves: 6 (0.6) more often than 3 (0.3), 1 (0.9) the most
+    assert counts[1] > counts[6] > counts[3] > 0
+    # without moves (the LP not solved) or share 0: the weighted draw alone
+    assert set(draw_neighbourhood(np.random.default_rng(2), 2, w2, None, 1.0)) == {0, 9}
+    assert set(draw_neighbourhood(np.random.default_rng(2), 2, w2, moves, 0.0)) == {0, 9}
+
+
+def test_relaxation_moves_stay_within_the_radius_and_point_downhill() -> None:
+    p = small_set_cover(seed=4)
+    x = np.ones(p.num_vars)  # every column taken: feasible and far from optimal
+    bidx = np.flatnonzero(p.binary_mask)
+    for radius in (1, 5):
+        moves = relaxation_moves(p, bidx, x[bidx], radius, 30.0, None)
+        assert moves is not None and moves.shape == bidx.shape
+        assert (moves >= 0).all() and moves.sum() == pytest.approx(radius, abs=1e-6)
+        # the LP drops expensive columns first: the cheapest moved one costs at least the
+        # median of those left in place
+        moved = moves > 1e-6
+        assert p.c[bidx[moved]].min() >= np.median(p.c[bidx[~moved]])
 
 
 @pytest.mark.parametrize("interleave", [False, True])
@@ -260,6 +311,8 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel, interlea
         {"lns_round": 0.0},
         {"lns_guide": 2.0},
         {"lns_lp": 1.5},
+        {"lns_relax": 1.5},
+        {"lns_relax": -0.5},
         {"lns_stretch": 0.5},
         {"lns_stretch": 11.0},
         {"lns_cuts": "yes"},
