@@ -128,12 +128,13 @@ def _read_scip(path: Path) -> None:
 
 # Runs in a fresh interpreter (-I: no user site, no PYTHON* variables) so that nothing the
 # parent imported or set can clash with highspy's bundled HiGHS (OR-Tools bundles another).
+_RESULT = "RESULT "
 _HIGHS_CHILD = """
 import statistics, sys, time
 try:
     import highspy
 except ImportError:
-    print("missing")
+    print("RESULT missing")
     raise SystemExit(0)
 times = []
 for _ in range(int(sys.argv[2])):
@@ -142,7 +143,7 @@ for _ in range(int(sys.argv[2])):
     h.setOptionValue("output_flag", False)
     h.readModel(sys.argv[1])
     times.append(time.perf_counter() - t0)
-print(statistics.median(times))
+print("RESULT", statistics.median(times))
 """
 
 
@@ -156,7 +157,12 @@ def _time_highs(path: Path, repeat: int) -> float | None:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"HiGHS reader child failed: {proc.stderr.strip()[-500:]}")
-    out = proc.stdout.strip()
+    # HiGHS may print its banner to stdout (1.16 does, before ``output_flag`` can be set):
+    # the answer is the line the child marks
+    marked = [ln for ln in proc.stdout.splitlines() if ln.startswith(_RESULT)]
+    if not marked:
+        raise RuntimeError(f"HiGHS reader child printed no result: {proc.stdout.strip()[-500:]}")
+    out = marked[-1][len(_RESULT) :].strip()
     return None if out == "missing" else float(out)
 
 
