@@ -208,7 +208,9 @@ class LocalExecutor:
     def _assign(self) -> list[tuple[_Worker, JobRecord]]:
         out = []
         for w in self._workers:
-            if w.ready and w.job is None and not w.killed:
+            # a worker sent SIGTERM (kill_at set) is about to die even if its job has ended:
+            # it takes nothing new, its replacement will
+            if w.ready and w.job is None and w.kill_at is None and not w.killed:
                 job = self._pop_runnable()
                 if job is None:
                     break
@@ -249,25 +251,41 @@ class LocalExecutor:
         with self._cv:
             workers = list(self._workers)
         for w in workers:
+            if w.killed:
+                continue
+            if w.kill_at is not None:  # SIGTERM sent: SIGKILL once it outlives kill_grace
+                if now >= w.kill_at:
+                    self._kill(w)
+                continue
             job = w.job
-            if job is None or w.killed:
+            if job is None:
                 continue
             limit = float(job.options.get("time_limit") or self.settings.max_time_limit)
             if w.stop_reason is None and now > w.started + limit + self.settings.watchdog_grace:
                 with self._cv:
                     self._ask_stop(w, "watchdog")
             elif w.term_at is not None and now >= w.term_at:
-                self._signal(w)
+                self._terminate(w, job)
 
-    def _signal(self, w: _Worker) -> None:
-        pid, now = w.process.pid, time.monotonic()
+    def _terminate(self, w: _Worker, job: JobRecord) -> None:
+        """SIGTERM the worker if it is still running ``job``. Under the lock, so that the job
+        cannot end and the worker be handed the next one between the check and the signal."""
+        with self._cv:
+            if w.job is None or w.job.id != job.id:
+                return  # it stopped on its own meanwhile: the worker stays in service
+            pid = w.process.pid
+            if pid is None or not w.process.is_alive():
+                return
+            w.kill_at = time.monotonic() + self.settings.kill_grace
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def _kill(self, w: _Worker) -> None:
+        pid = w.process.pid
         if pid is None or not w.process.is_alive():
             return
-        if w.kill_at is None:
-            w.kill_at = now + self.settings.kill_grace
-            os.kill(pid, signal.SIGTERM)
-        elif now >= w.kill_at and not w.killed:
-            w.killed = True
+        w.killed = True
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
     # --- reader threads -------------------------------------------------------------------
