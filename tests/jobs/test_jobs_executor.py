@@ -4,6 +4,7 @@ the hand-over around a SIGTERM (a real sleeping child stands in for the worker).
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,4 +118,4 @@ def test_a_worker_sent_sigterm_takes_no_new_job_even_when_its_job_ends(
     assert executor._assign() == []  # "next" waits for the replacement
     assert executor.queue_depth() == 1
     sleeper.process.join(5)
-    assert sleeper.process.exitcode == -15  # it was the SIGTERM that ended it
+    assert sleeper.process.exitcode == -signal.SIGTERM  # it was the SIGTERM that ended it
