@@ -64,6 +64,14 @@ def solve(
     node_limit: Annotated[int | None, typer.Option(min=1)] = None,
     presolve: Annotated[bool, typer.Option(help="run the solver's presolve")] = True,
     param: Annotated[list[str], typer.Option(help="backend parameter KEY=VALUE (repeat)")] = [],  # noqa: B006
+    unsafe_params: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-params",
+            help="local use only: also accept backend parameters that name files or steer "
+            "logs and output (the server never does)",
+        ),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
     dmmv: Annotated[
         bool, typer.Option("--dmmv", help="pure-integer: DMMV feasibility search first (a start)")
@@ -121,6 +129,7 @@ def solve(
             node_limit=node_limit,
             presolve=presolve,
             params=parse_params(param),
+            unsafe_params=unsafe_params,
         )
         run_solve(
             file,

@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from service.errors import BackendUnavailableError, InvalidOptionError
 from service.problem.model import Problem
+from service.solvers.param_policy import refusal
 from service.solvers.types import IncumbentCallback, Interrupt, SolveOptions, SolveOutput
 
 
@@ -83,6 +84,8 @@ _REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 
+# Longest parameter name looked up (SCIP's longest is under 70 characters).
+MAX_PARAM_NAME = 200
 # How many close names an "unknown parameter" error lists when the valid set is large.
 CLOSE_NAMES = 20
 
@@ -116,15 +119,28 @@ def get_backend(name: str) -> SolverBackend:
 
 
 def check_params(
-    backend: str, params: Mapping[str, Any], valid: Mapping[str, type]
+    backend: str,
+    params: Mapping[str, Any],
+    valid: Mapping[str, type],
+    *,
+    unsafe: bool = False,
 ) -> dict[str, Any]:
     """Validate pass-through parameters against a backend's table; coerce to the declared types.
 
+    Args:
+        backend: the backend's name (selects its ``param_policy`` lists).
+        params: name -> value as the caller gave them.
+        valid: the backend's whole parameter table (name -> type).
+        unsafe: skip ``param_policy`` (the CLI's ``--unsafe-params``; never the server).
+
     Raises:
-        InvalidOptionError: unknown name (listing the valid ones) or a value of the wrong type.
+        InvalidOptionError: unknown name (listing the valid ones), a parameter the policy
+            refuses (saying why), or a value of the wrong type.
     """
     out: dict[str, Any] = {}
     for key, value in params.items():
+        if not isinstance(key, str) or len(key) > MAX_PARAM_NAME:
+            raise InvalidOptionError("params", f"bad parameter name {str(key)[:40]!r}...")
         if key not in valid:
             # a short table is listed whole; a long one (SCIP has ~3000) by its closest names
             short = len(valid) <= CLOSE_NAMES
@@ -134,17 +150,38 @@ def check_params(
                 f"params.{key}", f"unknown {backend} parameter ({hint})", names
             )
         typ = valid[key]
-        if typ is int and isinstance(value, float) and not value.is_integer():
-            raise InvalidOptionError(f"params.{key}", f"expected int, got {value!r}")
-        try:
-            if typ is bool and isinstance(value, str):
-                if value.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError(value)
-                out[key] = value.lower() in ("true", "1")
-            else:
-                out[key] = typ(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidOptionError(
-                f"params.{key}", f"expected {typ.__name__}, got {value!r}"
-            ) from exc
+        reason = None if unsafe else refusal(backend, key, typ)
+        if reason is not None:
+            raise InvalidOptionError(f"params.{key}", f"not accepted from a caller: it {reason}")
+        out[key] = _coerce(key, typ, value)
     return out
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _coerce(key: str, typ: type, value: Any) -> Any:
+    """``value`` as ``typ``: numbers from numbers or numeric strings, bools from true/false/1/0,
+    strings from strings only (an enumeration's value is checked by the backend)."""
+    bad = InvalidOptionError(f"params.{key}", f"expected {typ.__name__}, got {_show(value)}")
+    if isinstance(value, dict | list | tuple) or value is None:
+        raise bad
+    if typ is str:
+        if not isinstance(value, str) or len(value) > MAX_PARAM_NAME:
+            raise bad
+        return value
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text not in ("true", "false", "1", "0"):
+            raise bad
+        return text in ("true", "1")
+    if typ is int and isinstance(value, float) and not value.is_integer():
+        raise bad
+    try:
+        return typ(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise bad from exc

@@ -17,12 +17,15 @@ from google.protobuf.message import Message
 
 from service.errors import InvalidOptionError
 from service.problem.model import Problem
-from service.problem.verify import verify
+from service.problem.verify import impossible_bounds, verify
 from service.solvers.types import (
     IncumbentSource,
     IncumbentTracker,
     Interrupt,
     SolveOptions,
+    SolveOutput,
+    Status,
+    Termination,
     TerminationReason,
 )
 
@@ -46,6 +49,28 @@ def start_values(problem: Problem, options: SolveOptions) -> np.ndarray | None:
     if np.isinf(start).any():
         raise InvalidOptionError("start", "contains infinite values")
     return start
+
+
+def infeasible_by_bounds(
+    problem: Problem, solver: str, version: Callable[[], str]
+) -> SolveOutput | None:
+    """The INFEASIBLE output for a model whose bounds alone cannot hold (a row with lower bound
+    +inf, ...; see ``impossible_bounds``), or None. Backends call this first: their model
+    builders treat an infinite bound as absent and would silently drop such a row."""
+    reason = impossible_bounds(problem)
+    if reason is None:
+        return None
+    return SolveOutput(
+        status=Status.INFEASIBLE,
+        termination=Termination(TerminationReason.INFEASIBLE, f"{reason} (found before solving)"),
+        x=None,
+        objective=None,
+        bound=None,
+        solver=solver,
+        solver_version=version(),
+        build_seconds=0.0,
+        solve_seconds=0.0,
+    )
 
 
 def offer_start(problem: Problem, start: np.ndarray | None, tracker: IncumbentTracker) -> bool:

@@ -26,11 +26,13 @@ from ortools.sat.python import cp_model
 
 from service.errors import SolverError
 from service.problem.model import Problem, Sense
+from service.problem.verify import impossible_bounds
 from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     Stopwatch,
     gap_closed,
+    infeasible_by_bounds,
     limit_reason,
     offer_start,
     proto_scalar_fields,
@@ -205,6 +207,8 @@ class CpSatBackend:
         return self._cache[1]
 
     def supports(self, problem: Problem) -> str | None:
+        if impossible_bounds(problem) is not None:
+            return None  # solve() reports it infeasible without building the integer form
         form = self._form(problem)
         return form if isinstance(form, str) else None
 
@@ -218,7 +222,12 @@ class CpSatBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = check_params(self.name, options.params, self.param_names())
+        params = check_params(
+            self.name, options.params, self.param_names(), unsafe=options.unsafe_params
+        )
+        infeasible = infeasible_by_bounds(problem, self.name, self.version)
+        if infeasible is not None:
+            return infeasible
         start = start_values(problem, options)
         form = self._form(problem)
         if isinstance(form, str):

@@ -22,7 +22,7 @@ import numpy as np
 
 from service.problem.model import Problem, Sense
 from service.solvers.base import check_params
-from service.solvers.common import Stopwatch, start_values
+from service.solvers.common import Stopwatch, infeasible_by_bounds, start_values
 from service.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
@@ -132,7 +132,10 @@ class FakeBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = check_params(self.name, options.params, _PARAMS)
+        params = check_params(self.name, options.params, _PARAMS, unsafe=options.unsafe_params)
+        infeasible = infeasible_by_bounds(problem, self.name, self.version)
+        if infeasible is not None:
+            return infeasible
         script = self._script(problem, params)
         tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)
         clock = Stopwatch()

@@ -41,6 +41,7 @@ from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     gap_closed,
+    infeasible_by_bounds,
     limit_reason,
     offer_start,
     start_values,
@@ -292,7 +293,12 @@ class HighsBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = check_params(self.name, options.params, self.param_names())
+        params = check_params(
+            self.name, options.params, self.param_names(), unsafe=options.unsafe_params
+        )
+        infeasible = infeasible_by_bounds(problem, self.name, self.version)
+        if infeasible is not None:
+            return infeasible
         start = start_values(problem, options)
         request = {
             "sense": int(problem.sense),

@@ -47,6 +47,7 @@ from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     Stopwatch,
+    infeasible_by_bounds,
     limit_reason,
     offer_start,
     proto_scalar_fields,
@@ -194,7 +195,12 @@ class MathOptBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
-        params = check_params(self.name, options.params, self.param_names())
+        params = check_params(
+            self.name, options.params, self.param_names(), unsafe=options.unsafe_params
+        )
+        infeasible = infeasible_by_bounds(problem, self.name, self.version)
+        if infeasible is not None:
+            return infeasible
         start = start_values(problem, options)
         notes: list[str] = []
         solve_params = self._parameters(problem, options, params, notes)

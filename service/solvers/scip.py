@@ -39,6 +39,7 @@ from service.solvers.base import check_params
 from service.solvers.common import (
     InterruptWatcher,
     Stopwatch,
+    infeasible_by_bounds,
     offer_start,
     start_values,
 )
@@ -290,6 +291,9 @@ class ScipBackend:
         on_incumbent: IncumbentCallback | None = None,
         interrupt: Interrupt | None = None,
     ) -> SolveOutput:
+        infeasible = infeasible_by_bounds(problem, self.name, self.version)
+        if infeasible is not None:
+            return infeasible
         session = ScipSession(self, problem, options, on_incumbent)
         try:
             return session.run(None, interrupt)
@@ -370,7 +374,9 @@ class ScipSession:
         options: SolveOptions,
         on_incumbent: IncumbentCallback | None = None,
     ) -> None:
-        params = check_params(backend.name, options.params, backend.param_names())
+        params = check_params(
+            backend.name, options.params, backend.param_names(), unsafe=options.unsafe_params
+        )
         start = start_values(problem, options)
         self.backend, self.problem = backend, problem
         self.tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)

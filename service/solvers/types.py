@@ -102,8 +102,11 @@ class SolveOptions:
         presolve: run the backend's presolve.
         start: a start solution (one value per variable; NaN where unknown) given as warm start
             or hint.
-        params: backend-specific parameters by name; unknown names are rejected.
+        params: backend-specific parameters by name; unknown names are rejected, and so are
+            those ``param_policy`` refuses (files, logs, output, capped limits).
         log: a callable receiving solver log lines (None: quiet).
+        unsafe_params: skip ``param_policy`` (set only by the CLI's ``--unsafe-params`` for
+            local solves; nothing on the server sets it).
     """
 
     time_limit: float | None = None
@@ -116,6 +119,7 @@ class SolveOptions:
     start: np.ndarray | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] | None = None
+    unsafe_params: bool = False
 
 
 @dataclass(frozen=True)
