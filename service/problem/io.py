@@ -12,8 +12,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from service.errors import UnsupportedFormatError
-from service.problem.compression import COMPRESSED_SUFFIXES, decompress
+from service.errors import ParseError, UnsupportedFormatError
+from service.problem.compression import (
+    COMPRESSED_SUFFIXES,
+    DEFAULT_LIMITS,
+    DecompressionLimits,
+    compression_of,
+    decompress,
+)
 from service.problem.jsonmodel import problem_to_json, read_json
 from service.problem.lp import read_lp
 from service.problem.model import Problem
@@ -44,9 +50,9 @@ def format_of(filename: str) -> str | None:
     return None
 
 
-def sniff_format(data: bytes, file: str) -> str | None:
-    """Guess the format from the (decompressed) content; None when unclear."""
-    head = decompress(data, file)[:4096].lstrip()
+def sniff_format(payload: bytes) -> str | None:
+    """Guess the format from the decompressed content; None when unclear."""
+    head = payload[:4096].lstrip()
     if head.startswith((b"{", b"[")):
         return "json"
     lines = [ln.strip().upper() for ln in head.splitlines() if ln.strip()]
@@ -59,7 +65,10 @@ def sniff_format(data: bytes, file: str) -> str | None:
 
 
 def read_problem(
-    source: bytes | str | os.PathLike[str], filename: str | None = None, fmt: str | None = None
+    source: bytes | str | os.PathLike[str],
+    filename: str | None = None,
+    fmt: str | None = None,
+    limits: DecompressionLimits = DEFAULT_LIMITS,
 ) -> Problem:
     """Read a model from bytes or from a path.
 
@@ -68,10 +77,12 @@ def read_problem(
         filename: the name reported in errors and used to pick the format; defaults to the path
             (or ``<bytes>``).
         fmt: force the format: "mps", "lp" or "json".
+        limits: how far compressed content may expand.
 
     Raises:
         UnsupportedFormatError: the format is unknown (the message lists the supported ones).
-        ParseError: the file is malformed (file, line, reason).
+        ParseError: the file is malformed (file, line, reason), or compressed twice.
+        PayloadTooLargeError: the content expands past ``limits``.
         UnsupportedFeatureError: the file uses a feature we refuse.
         OSError: the path cannot be read.
     """
@@ -81,11 +92,14 @@ def read_problem(
     else:
         data = Path(source).read_bytes()
         name = filename or os.fspath(source)
-    kind = _resolve(fmt, filename if filename is not None else name, data)
-    return READERS[kind](data, name)
+    payload = decompress(data, name, limits)
+    if payload is not data and compression_of(payload) is not None:
+        raise ParseError(name, None, "the content is compressed twice; compress it once")
+    kind = _resolve(fmt, filename if filename is not None else name, payload)
+    return READERS[kind](payload, name)
 
 
-def _resolve(fmt: str | None, name: str, data: bytes) -> str:
+def _resolve(fmt: str | None, name: str, payload: bytes) -> str:
     if fmt is not None:
         kind = _ALIASES.get(fmt.lower())
         if kind is None:
@@ -93,7 +107,7 @@ def _resolve(fmt: str | None, name: str, data: bytes) -> str:
         return kind
     kind = format_of(name)
     if kind is None and name.startswith("<"):
-        kind = sniff_format(data, name)
+        kind = sniff_format(payload)
     if kind is None:
         raise UnsupportedFormatError(f"cannot tell the format of {name!r}; supported: {SUPPORTED}")
     return kind

@@ -12,7 +12,8 @@ Schema::
 Numbers may also be "inf", "+inf", "-inf", "infinity" (any case) or null (null is -inf in a
 lower bound and +inf in an upper bound); |v| >= 1e20 is infinite in bounds. "B" means integer
 with bounds [0, 1]. ``scalability_factor`` multiplies the objective coefficients and offset.
-Every inconsistency is a ParseError whose reason starts with the JSON field path.
+Every inconsistency is a ParseError whose ``path`` is the JSON field path (``variable_names[7]``).
+Names have at most 255 characters; objective coefficients and the offset must be finite.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import scipy.sparse as sp
 from service.errors import ParseError
 from service.problem.compression import decompress
 from service.problem.model import INF_THRESHOLD, Problem, Sense
+from service.problem.names import MAX_NAME
 
 _INF = {"inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+infinity": math.inf}
 _INF |= {"-inf": -math.inf, "-infinity": -math.inf}
@@ -39,7 +41,7 @@ class _Reader:
         self.file = file
 
     def fail(self, path: str, reason: str) -> ParseError:
-        return ParseError(self.file, None, f"{path}: {reason}")
+        return ParseError(self.file, None, reason, path=path)
 
     def obj(self, parent: dict[str, Any], key: str, path: str, required: bool = True) -> Any:
         if key not in parent:
@@ -62,7 +64,7 @@ class _Reader:
         if isinstance(v, str) and v.strip().lower() in _INF:
             return _INF[v.strip().lower()]
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise self.fail(path, f"expected a number, got {v!r}")
+            raise self.fail(path, f"expected a number, got {_show(v)}")
         if math.isnan(v):
             raise self.fail(path, "NaN is not a valid value")
         return float(v)
@@ -72,7 +74,7 @@ class _Reader:
             raise self.fail(path, "expected a list of integers")
         for k, v in enumerate(value):
             if isinstance(v, bool) or not isinstance(v, int):
-                raise self.fail(f"{path}[{k}]", f"expected an integer, got {v!r}")
+                raise self.fail(f"{path}[{k}]", f"expected an integer, got {_show(v)}")
         return np.asarray(value, dtype=np.int64).reshape(len(value))
 
     def names(self, value: Any, path: str, size: int, default: str) -> tuple[str, ...]:
@@ -80,13 +82,28 @@ class _Reader:
             return tuple(f"{default}{k}" for k in range(size))
         if not isinstance(value, list) or len(value) != size:
             raise self.fail(path, f"expected a list of {size} names")
+        first: dict[str, int] = {}
         for k, v in enumerate(value):
             if not isinstance(v, str):
-                raise self.fail(f"{path}[{k}]", f"expected a string, got {v!r}")
-        if len(set(value)) != size:
-            dup = next(v for v in value if value.count(v) > 1)
-            raise self.fail(path, f"name {dup!r} appears twice")
+                raise self.fail(f"{path}[{k}]", f"expected a string, got {_show(v)}")
+            if len(v) > MAX_NAME:
+                raise self.fail(f"{path}[{k}]", f"{len(v)} characters; at most {MAX_NAME}")
+            if first.setdefault(v, k) != k:
+                raise self.fail(f"{path}[{k}]", f"name {v!r} appears twice (first at [{first[v]}])")
         return tuple(value)
+
+
+def _show(v: Any, limit: int = 40) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _finite(r: _Reader, values: np.ndarray, path: str) -> np.ndarray:
+    """Objective coefficients and constants must be finite (as matrix coefficients)."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.shape[0]:
+        raise r.fail(f"{path}[{int(bad[0])}]", "coefficient must be finite")
+    return values
 
 
 def _bounds(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,9 +160,15 @@ def problem_from_json(doc: Any, file: str = "<json>") -> Problem:
     if not isinstance(obj, dict):
         raise r.fail("objective_data", "expected an object")
     c = r.numbers(r.obj(obj, "coefficients", "objective_data."), "objective_data.coefficients")
+    c = _finite(r, c, "objective_data.coefficients")
     n = c.shape[0]
     scale = r.number(obj.get("scalability_factor", 1.0), "objective_data.scalability_factor")
     offset = r.number(obj.get("offset", 0.0), "objective_data.offset")
+    for label, v in (("scalability_factor", scale), ("offset", offset)):
+        if not math.isfinite(v):
+            raise r.fail(f"objective_data.{label}", "must be finite")
+    if not np.isfinite(c * scale).all():
+        raise r.fail("objective_data.scalability_factor", "makes a coefficient infinite")
     rb = r.obj(doc, "constraint_bounds", "", required=False) or {}
     row_lo = r.numbers(rb.get("lower_bounds", []), "constraint_bounds.lower_bounds", -math.inf)
     row_hi = r.numbers(rb.get("upper_bounds", []), "constraint_bounds.upper_bounds", math.inf)
@@ -161,8 +184,12 @@ def problem_from_json(doc: Any, file: str = "<json>") -> Problem:
         raise r.fail("maximize", f"expected true or false, got {maximize!r}")
     row_lo, row_hi = _bounds(row_lo, row_hi)
     name = doc.get("name", "")
+    if not isinstance(name, str):
+        raise r.fail("name", f"expected a string, got {_show(name)}")
+    if len(name) > MAX_NAME:
+        raise r.fail("name", f"{len(name)} characters; at most {MAX_NAME}")
     return Problem(
-        name=name if isinstance(name, str) else str(name),
+        name=name,
         A=A,
         row_lower=row_lo,
         row_upper=row_hi,

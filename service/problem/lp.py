@@ -5,7 +5,8 @@ or unnamed rows, ``<= >= = =< =>`` and ranged rows ``-2 <= x - y <= 2``; Bounds 
 ``-inf <= y <= 10``, ``x free``, ``x = 3``, ``x >= -inf``, ``3 <= x``); General/Generals/
 Integer(s); Binary/Binaries; comments; expressions spanning lines; ``2 y``, ``2y``, ``-x``.
 Conventions: a variable repeated in one expression gets the sum of its coefficients;
-|v| >= 1e20 is infinite in right-hand sides and bounds; unnamed rows are called R<k> (k = row
+|v| >= 1e20 is infinite in right-hand sides and bounds, while coefficients and constants must
+be finite; unnamed rows are called R<k> (k = row
 position, 1-based, made unique); a bound like ``x <= -1`` keeps the default lower bound 0 (LP
 format), so such bounds are inconsistent and reported in a warning naming the variable.
 Refused: quadratic terms, semi-continuous, SOS, indicators, lazy constraints.
@@ -21,6 +22,7 @@ from service.errors import ParseError, UnsupportedFeatureError
 from service.problem.compression import decompress
 from service.problem.lp_lex import LpSection, Token, lex_lp
 from service.problem.model import INF_THRESHOLD, Problem, Sense, make_problem
+from service.problem.names import check_token_lengths
 
 _INF_WORDS = {"inf", "infinity"}
 _LE, _GE, _EQ = "<=", ">=", "="
@@ -77,6 +79,7 @@ def read_lp(data: bytes, file: str = "<bytes>") -> Problem:
         UnsupportedFeatureError: quadratic, semi-continuous, SOS, indicator or lazy parts.
     """
     raw = decompress(data, file)
+    check_token_lengths(raw, file, b"\\")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -140,6 +143,8 @@ def _expression(s: _Stream, model: _Model, stop_at_op: bool) -> tuple[dict[int, 
             raise UnsupportedFeatureError(s.file, tok.line, "quadratic terms are not supported")
         if tok.kind == "num":
             coef = sign * float(tok.text)
+            if not np.isfinite(coef):
+                raise s.error(tok, f"coefficient {tok.text!r} must be finite")
             nxt = s.peek()
             if nxt is not None and nxt.text == "*":
                 s.pos += 1
@@ -321,9 +326,13 @@ def _problem(model: _Model, sense: Sense) -> Problem:
     integrality = np.zeros(n, dtype=bool)
     integrality[list(model.integer)] = True
     names = _row_names(model.rows)
-    if len(set(names)) != m:
-        dup = next(x for x in names if names.count(x) > 1)
-        raise ParseError(model.file, None, f"row {dup!r} is defined twice")
+    first: dict[str, int] = {}
+    for k, nm in enumerate(names):
+        if first.setdefault(nm, k) != k:
+            line, before = model.rows[k][4], model.rows[first[nm]][4]
+            raise ParseError(
+                model.file, line, f"row {nm!r} is defined twice (first on line {before})"
+            )
     r_idx = [i for i, row in enumerate(model.rows) for _ in row[1]]
     c_idx = [j for row in model.rows for j in row[1]]
     vals = [v for row in model.rows for v in row[1].values()]

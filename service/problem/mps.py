@@ -4,8 +4,10 @@ Conventions, all documented in the tests under ``tests/problem/test_mps.py``:
 
 * Free format is tried first; if it fails, fixed format (names may contain spaces) is tried and
   the error of the reading that got further is reported.
-* Sections in order: NAME, OBJSENSE / OBJNAME (one-line or section form), ROWS, COLUMNS, RHS,
-  RANGES, BOUNDS, ENDATA. ENDATA is required (a missing one means a truncated file).
+* Sections in order: NAME, OBJSENSE / OBJNAME (one-line or section form, before or after NAME),
+  ROWS, COLUMNS, RHS, RANGES, BOUNDS, ENDATA. Without OBJSENSE, a ``*SENSE:Maximize`` comment
+  among the lines before the first section sets the sense (PuLP's ``writeMPS``), with a warning.
+  ENDATA is required (a missing one means a truncated file).
 * The first N row (or the one OBJNAME names) is the objective; other N rows are dropped with a
   warning. RHS on the objective row gives offset = -rhs.
 * RANGES: E row R > 0 -> [rhs, rhs+|R|], R < 0 -> [rhs-|R|, rhs]; L -> [rhs-|R|, rhs];
@@ -13,10 +15,12 @@ Conventions, all documented in the tests under ``tests/problem/test_mps.py``:
   objective coefficients are kept as written and must be finite.
 * A (column, row) pair given twice is refused, naming the column, the row and both lines.
 * Bounds: see ``mps_bounds``. Semi-continuous variables are refused (UnsupportedFeatureError).
+* Names (and any other token) have at most 255 characters (``names.MAX_NAME``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +33,11 @@ from service.problem.mps_fast import Scan, fast_columns
 from service.problem.mps_fields import show
 from service.problem.mps_lex import Lines, Section, split_sections, tokenize_fixed, tokenize_free
 from service.problem.mps_sections import Rows, parse_columns, parse_rows, row_vector, some
+from service.problem.names import check_name, check_token_lengths
 
+# NAME, OBJSENSE and OBJNAME share a rank: any order among them (PuLP writes OBJSENSE first)
 _ORDER = {
-    "NAME": 0,
+    "NAME": 1,
     "OBJSENSE": 1,
     "OBJSENS": 1,
     "OBJNAME": 1,
@@ -56,15 +62,22 @@ _UNSUPPORTED = {
 }
 _SENSES = {b"MAX": Sense.MAXIMIZE, b"MAXIMIZE": Sense.MAXIMIZE}
 _SENSES |= {b"MIN": Sense.MINIMIZE, b"MINIMIZE": Sense.MINIMIZE}
+# PuLP's writeMPS marks a maximization only with this comment before NAME
+_SENSE_COMMENT = re.compile(rb"\*SENSE:[ \t]*(MAXIMIZE|MAX|MINIMIZE|MIN)[ \t]*\r?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class _Header:
-    """What the sections before ROWS say."""
+    """What the sections before ROWS say (and a leading ``*SENSE:`` comment).
+
+    Attributes:
+        sense_note: a warning saying where the sense came from, when a comment set it.
+    """
 
     name: str
     sense: Sense
     objname: bytes | None
+    sense_note: str | None = None
 
 
 def read_mps(data: bytes, file: str = "<bytes>") -> Problem:
@@ -82,15 +95,17 @@ def read_mps(data: bytes, file: str = "<bytes>") -> Problem:
         UnsupportedFeatureError: the file uses a feature we refuse (semi-continuous, SOS, ...).
     """
     payload = decompress(data, file)
+    check_token_lengths(payload, file, b"*")
     scan = Scan.of(payload)
     sections = _ordered(split_sections(payload, file, scan.newlines), file)
+    comment = _sense_comment(payload)
     try:
-        return _build(sections, tokenize_free, file, scan)
+        return _build(sections, tokenize_free, file, comment, scan)
     except UnsupportedFeatureError:
         raise
     except ParseError as free_error:
         try:
-            return _build(sections, tokenize_fixed, file)
+            return _build(sections, tokenize_fixed, file, comment)
         except UnsupportedFeatureError:
             raise
         except ParseError as fixed_error:
@@ -120,12 +135,18 @@ def _ordered(sections: list[Section], file: str) -> list[Section]:
     return sections
 
 
-def _build(sections: list[Section], tokenize, file: str, scan: Scan | None = None) -> Problem:  # type: ignore[no-untyped-def]
+def _build(  # type: ignore[no-untyped-def]
+    sections: list[Section],
+    tokenize,
+    file: str,
+    comment: tuple[Sense, int] | None,
+    scan: Scan | None = None,
+) -> Problem:
     """The model from the sections; with the ``scan`` of the payload (free format only), try
     ``fast_columns`` first."""
     by_kw = {s.keyword: s for s in sections}
     lines = {s.keyword: tokenize(s.body, s.first_line) for s in sections if s.keyword != "COLUMNS"}
-    header = _header(sections, lines, file)
+    header = _header(sections, lines, file, comment)
     rows = parse_rows(lines["ROWS"], header.objname, file)
     body = by_kw["COLUMNS"]
     cols = None
@@ -135,7 +156,7 @@ def _build(sections: list[Section], tokenize, file: str, scan: Scan | None = Non
         cols = fast_columns(scan, body.body_start, body.body_end, rows)
     if cols is None:
         cols = parse_columns(tokenize(body.body, body.first_line), rows, file)
-    warnings = list(rows.warnings)
+    warnings = list(rows.warnings) + ([header.sense_note] if header.sense_note else [])
     rhs, offset = _rhs(lines.get("RHS"), rows, warnings, file)
     ranges = _ranges(lines.get("RANGES"), rows, warnings, file)
     lower, upper = _row_bounds(rows.sense, rhs, ranges)
@@ -169,13 +190,40 @@ def _build(sections: list[Section], tokenize, file: str, scan: Scan | None = Non
     )
 
 
-def _header(sections: list[Section], lines: dict[str, Lines], file: str) -> _Header:
+def _sense_comment(payload: bytes) -> tuple[Sense, int] | None:
+    """The sense of a ``*SENSE:Maximize`` (or ``Minimize``) comment among the comment and blank
+    lines that open the file, and its line."""
+    for lineno, line in enumerate(payload.split(b"\n", 64)[:64], start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith(b"*"):
+            return None
+        m = _SENSE_COMMENT.match(stripped)
+        if m is not None:
+            return _SENSES[m.group(1).upper()], lineno
+    return None
+
+
+def _header(
+    sections: list[Section],
+    lines: dict[str, Lines],
+    file: str,
+    comment: tuple[Sense, int] | None = None,
+) -> _Header:
     name, sense, objname = "", Sense.MINIMIZE, None
+    explicit = any(s.keyword in ("OBJSENSE", "OBJSENS") for s in sections)
+    note = None
+    if comment is not None and not explicit:
+        sense = comment[0]
+        note = (
+            f"objective sense {sense.name.lower()} taken from the comment on line {comment[1]} "
+            "(*SENSE:..., as PuLP writes it); there is no OBJSENSE section"
+        )
     for s in sections:
         if s.keyword in ("OBJSENSE", "OBJSENS", "OBJNAME"):
             values = list(s.args) + lines[s.keyword].tokens.tolist()
         if s.keyword == "NAME":
             name = s.header[4:].strip().decode("utf-8", errors="replace")
+            check_name(name, file, s.lineno, "the model name")
         elif s.keyword in ("OBJSENSE", "OBJSENS"):
             if len(values) != 1 or values[0].upper() not in _SENSES:
                 raise ParseError(
@@ -186,7 +234,7 @@ def _header(sections: list[Section], lines: dict[str, Lines], file: str) -> _Hea
             if len(values) != 1:
                 raise ParseError(file, s.lineno, "OBJNAME needs exactly one row name")
             objname = values[0]
-    return _Header(name=name, sense=sense, objname=objname)
+    return _Header(name=name, sense=sense, objname=objname, sense_note=note)
 
 
 def _rhs(

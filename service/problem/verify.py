@@ -42,10 +42,29 @@ class Verification:
 
 
 def _excess(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    # An absent bound (lower -inf, upper +inf) is never violated; a bound that can never hold
+    # (lower +inf, upper -inf) always is, by an infinite amount.
     with np.errstate(invalid="ignore"):
-        below = np.where(np.isfinite(lo), lo - v, -np.inf)
-        above = np.where(np.isfinite(hi), v - hi, -np.inf)
+        below = np.where(lo == -np.inf, -np.inf, lo - v)
+        above = np.where(hi == np.inf, -np.inf, v - hi)
     return np.maximum(np.maximum(below, above), 0.0)
+
+
+def impossible_bounds(problem: Problem) -> str | None:
+    """Why no x can satisfy the bounds alone, or None: a row or variable whose lower bound is
+    +inf, whose upper bound is -inf, or whose lower bound exceeds its upper bound (beyond the
+    feasibility tolerance). Such a model is infeasible whatever the solver does with it."""
+    for kind, lo, hi, names in (
+        ("row", problem.row_lower, problem.row_upper, problem.row_names),
+        ("variable", problem.col_lower, problem.col_upper, problem.var_names),
+    ):
+        with np.errstate(invalid="ignore"):
+            crossed = _scaled(np.maximum(lo - hi, 0.0), lo, hi) > FEAS_TOL
+        bad = (lo == np.inf) | (hi == -np.inf) | crossed
+        if bad.any():
+            k = int(np.argmax(bad))
+            return f"{kind} {names[k]} has bounds [{lo[k]:g}, {hi[k]:g}], which no value satisfies"
+    return None
 
 
 def _scaled(excess: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

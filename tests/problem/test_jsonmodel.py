@@ -114,7 +114,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
             "variable_bounds.lower_bounds: has 1 entries, expected 2",
         ),
         ("variable_types", ["B", "X"], "variable_types[1]: expected 'C', 'I' or 'B'"),
-        ("variable_names", ["a", "a"], "variable_names: name 'a' appears twice"),
+        ("variable_names", ["a", "a"], "variable_names[1]: name 'a' appears twice"),
         ("row_names", ["r"], "row_names: expected a list of 2 names"),
         ("maximize", "yes", "maximize: expected true or false"),
     ],
@@ -123,7 +123,8 @@ def test_errors_name_the_field(path: str, value: Any, message: str) -> None:
     with pytest.raises(ParseError) as info:
         problem_from_json(_with(path, value), "m.json")
     assert info.value.file == "m.json" and info.value.line is None
-    assert info.value.reason.startswith(message)
+    assert f"{info.value.path}: {info.value.reason}".startswith(message)
+    assert message.startswith(info.value.path or "")
 
 
 def test_invalid_json_has_a_line() -> None:

@@ -99,7 +99,7 @@ def test_repeated_variable_sums() -> None:
         ("min\n x\nst\n c: x <= 1 § \nend\n", 4, "character"),
         ("x <= 1\nmin\n x\nend\n", 1, "Maximize or Minimize"),
         ("min\n x\nbounds\n x <= y\nend\n", 4, "bound"),
-        ("min\n x\nst\n c: x <= 1\n c: x >= 0\nend\n", None, "twice"),
+        ("min\n x\nst\n c: x <= 1\n c: x >= 0\nend\n", 5, "twice (first on line 4)"),
         ("min\n x\nbounds\n x <= 1\nst\n c: x <= 1\nend\n", 5, "out of order"),
     ],
 )
