@@ -109,7 +109,7 @@ def _form(options: Mapping[str, Any]) -> dict[str, str]:
             continue
         if key == "tags" and not isinstance(value, str):
             out[key] = ",".join(value)
-        elif key == "params" and not isinstance(value, str):
+        elif key in ("params", "pas", "srg") and not isinstance(value, str):
             out[key] = json.dumps(value)
         else:
             out[key] = str(value)

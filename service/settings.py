@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.problem.compression import DecompressionLimits
+
 # The shipped weights, wherever the checkout or installation is (not relative to the cwd).
 SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "models" / "weights"
 
@@ -51,7 +53,17 @@ class Settings(BaseSettings):
     api_keys: str = Field(
         default="", description="comma-separated API keys; empty: open local mode"
     )
+    metrics_token: str = Field(
+        default="", description="bearer token for /metrics (besides the API keys)"
+    )
+    api_docs: bool = Field(default=True, description="serve /docs, /redoc and /openapi.json")
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, description="per request (413)")
+    max_decompressed_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1, description="largest decompressed model (413)"
+    )
+    max_decompression_ratio: float = Field(
+        default=100.0, gt=1, description="largest decompressed/compressed size ratio (413)"
+    )
     max_batch_jobs: int = 1000
     max_running_per_key: int = Field(default=8, ge=1, description="running jobs per API key")
     max_queued_per_key: int = Field(default=10_000, ge=1, description="queued jobs per key (429)")
@@ -69,6 +81,13 @@ class Settings(BaseSettings):
     # --- client side (client.py and the CLI) ---
     server_url: str = "http://127.0.0.1:8000"
     api_key: str | None = Field(default=None, description="key the client sends")
+
+    @property
+    def decompression_limits(self) -> DecompressionLimits:
+        """How far an uploaded compressed model may expand."""
+        return DecompressionLimits(
+            max_bytes=self.max_decompressed_bytes, max_ratio=self.max_decompression_ratio
+        )
 
     @property
     def api_key_list(self) -> list[str]:

@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=_version(),
         summary="MILP solving as a service: jobs, batches, live incumbents, results.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -26,7 +26,7 @@ class Caller:
 
 
 def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def presented_key(request: Request) -> str | None:
@@ -42,11 +42,39 @@ def caller(request: Request) -> Caller:
     if not keys:
         return Caller(owner="", scope=None)
     key = presented_key(request)
-    if key is not None and any(hmac.compare_digest(key, k) for k in keys):
+    if key is not None and key_matches(key, keys):
         owner = key_hash(key)
         return Caller(owner=owner, scope=owner)
-    raise HTTPException(
+    raise unauthorized()
+
+
+def key_matches(key: str, keys: list[str]) -> bool:
+    """Constant-time comparison of a presented key with each configured one, as UTF-8 bytes
+    (``hmac.compare_digest`` refuses non-ASCII str, and a header may carry any byte)."""
+    presented = key.encode("utf-8", "surrogateescape")
+    found = False
+    for k in keys:
+        found |= hmac.compare_digest(presented, k.encode("utf-8", "surrogateescape"))
+    return found
+
+
+def unauthorized() -> HTTPException:
+    return HTTPException(
         status_code=401,
         detail="missing or unknown API key (Authorization: Bearer <key> or X-API-Key)",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+def metrics_access(request: Request) -> None:
+    """FastAPI dependency of ``/metrics``: open when no keys are configured; else a configured
+    API key or the ``metrics_token`` setting (Prometheus' bearer token), else 401."""
+    settings = request.app.state.settings
+    allowed = list(settings.api_key_list)
+    if settings.metrics_token:
+        allowed.append(settings.metrics_token)
+    if not settings.api_key_list and not settings.metrics_token:
+        return
+    key = presented_key(request)
+    if key is None or not key_matches(key, allowed):
+        raise unauthorized()

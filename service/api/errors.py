@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from service.errors import (
     FieldError,
     InputError,
     InvalidOptionError,
+    MalformedRequestError,
     MipguideError,
     ParseError,
     UnsupportedFormatError,
@@ -23,13 +25,17 @@ from service.jobs.errors import (
     JobNotReadyError,
     PayloadTooLargeError,
     QuotaExceededError,
+    ResultUnavailableError,
 )
+
+log = logging.getLogger("mipguide.api")
 
 # most specific first
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (PayloadTooLargeError, 413, "payload_too_large"),
     (QuotaExceededError, 429, "quota_exceeded"),
     (UnsupportedFormatError, 415, "unsupported_format"),
+    (MalformedRequestError, 400, "malformed_request"),
     (ParseError, 422, "parse_error"),
     (InvalidOptionError, 422, "invalid_option"),
     (FieldError, 422, "invalid_field"),
@@ -37,6 +43,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (BackendUnavailableError, 422, "backend_unavailable"),
     (JobNotFoundError, 404, "not_found"),
     (JobNotReadyError, 409, "not_ready"),
+    (ResultUnavailableError, 500, "result_unavailable"),
 ]
 
 
@@ -54,6 +61,8 @@ def describe(exc: MipguideError) -> tuple[int, dict[str, Any]]:
     extra: dict[str, Any] = {}
     if isinstance(exc, ParseError):
         extra = {"file": exc.file, "line": exc.line}
+        if exc.path is not None:
+            extra["path"] = exc.path
     elif isinstance(exc, InvalidOptionError):
         extra = {"option": exc.option, "valid": exc.valid or None}
     elif isinstance(exc, FieldError):
@@ -85,6 +94,13 @@ def install_error_handlers(app: FastAPI) -> None:
         msg = f"{where}: {first.get('msg', 'invalid request')}"
         return JSONResponse(error_body("invalid_request", msg, option=where), status_code=422)
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # the details (traceback, paths) go to the server log, never to the caller
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        body = error_body("internal_error", "internal server error; the server log has the details")
+        return JSONResponse(body, status_code=500)
+
     app.add_exception_handler(MipguideError, on_mipguide)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)

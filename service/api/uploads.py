@@ -12,17 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
-from service.errors import FieldError, InputError, UnsupportedFormatError
-from service.jobs.errors import PayloadTooLargeError
+from service.errors import (
+    FieldError,
+    InputError,
+    MalformedRequestError,
+    PayloadTooLargeError,
+    UnsupportedFormatError,
+)
 from service.jobs.manager import Upload
+from service.problem.names import MAX_NAME
 from service.settings import Settings
 
 if TYPE_CHECKING:
     from service.heuristics.dmmv.types import DmmvInstance
 
 FILE_FIELDS = ("file", "files")
+# python-multipart's limit on one header line of a part (its DEFAULT_MAX_HEADER_SIZE)
+MAX_PART_HEADER = 4096 + 128
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -91,7 +100,7 @@ def _from_json(body: bytes, many: bool) -> tuple[list[Upload], dict[str, Any]]:
 async def _from_form(
     request: Request, settings: Settings, many: bool
 ) -> tuple[list[Upload], dict[str, Any]]:
-    form = await request.form(max_files=settings.max_batch_jobs, max_fields=1000)
+    form = await _form(request, max_files=settings.max_batch_jobs, max_fields=1000)
     uploads: list[Upload] = []
     options: dict[str, Any] = {}
     try:
@@ -99,7 +108,7 @@ async def _from_form(
             if isinstance(value, UploadFile):
                 if key not in FILE_FIELDS:
                     raise InputError(f"{key}: files go in the 'file' field")
-                uploads.append(Upload(value.filename or key, await value.read()))
+                uploads.append(Upload(_filename(value, key), await value.read()))
             elif key == "tags" and "tags" in options:
                 options["tags"] = f"{options['tags']},{value}"
             else:
@@ -109,6 +118,33 @@ async def _from_form(
     if len(uploads) > 1 and not many:
         raise InputError(f"{len(uploads)} files: send several files to /v1/batches")
     return uploads, options
+
+
+async def _form(request: Request, max_files: int, max_fields: int) -> FormData:
+    """The parsed multipart form; a malformed one is a 400 that says what the parser found."""
+    try:
+        return await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException as exc:
+        # the parser's own reason is at the end of the chain (HTTPException <- starlette's
+        # MultiPartException "Invalid multipart data." <- python-multipart's error)
+        root: BaseException = exc
+        while (nxt := root.__cause__ or root.__context__) is not None:
+            root = nxt
+        detail = str(root) or str(exc.detail)
+        hint = ""
+        if "header size" in detail:
+            hint = (
+                f" (a part's header is limited to {MAX_PART_HEADER} bytes: is a file name too "
+                f"long? file names may have at most {MAX_NAME} characters)"
+            )
+        raise MalformedRequestError(f"multipart form: {detail}{hint}") from exc
+
+
+def _filename(upload: UploadFile, default: str) -> str:
+    name = upload.filename or default
+    if len(name) > MAX_NAME:
+        raise FieldError("file", f"the file name has {len(name)} characters; at most {MAX_NAME}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -134,7 +170,7 @@ async def read_dmmv_submission(request: Request, settings: Settings) -> DmmvSubm
     ctype, body = await _read_body(request, settings)
     if ctype == "application/json":
         return await run_in_threadpool(_dmmv_from_json, body)
-    form = await request.form(max_files=1, max_fields=100)
+    form = await _form(request, max_files=1, max_fields=100)
     try:
         options: dict[str, Any] = {}
         upload: tuple[str, bytes] | None = None
@@ -142,7 +178,7 @@ async def read_dmmv_submission(request: Request, settings: Settings) -> DmmvSubm
             if isinstance(value, UploadFile):
                 if key != "file":
                     raise FieldError(key, "send the npz in the 'file' field")
-                upload = (value.filename or "instance.npz", await value.read())
+                upload = (_filename(value, "instance.npz"), await value.read())
             else:
                 options[key] = value
     finally:

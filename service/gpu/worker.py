@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from service.errors import scrub_paths
 from service.gpu.context import WorkerContext
 from service.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
 
@@ -70,7 +71,10 @@ def _run_group(group: list[WorkRequest], ctx: WorkerContext, batch_id: int) -> l
             raise ValueError(f"unknown request kind {group[0].kind!r}")
         outputs = _handler(group[0].kind)([r.payload for r in group], ctx)
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+        # the traceback goes to the server's log (stderr); the caller sees what failed
+        print(f"[mipguide device worker {pid}] batch {batch_id} failed:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        detail = scrub_paths(f"{type(exc).__name__}: {exc}")
         return [WorkResponse(r.id, False, None, detail, batch_id, len(group), pid) for r in group]
     out = []
     for req, payload in zip(group, outputs, strict=True):

@@ -4,19 +4,26 @@
 
     MipguideError
     ├── InputError
-    │   ├── PayloadTooLargeError   upload over the server's limit (413)
+    │   ├── PayloadTooLargeError   (service.errors) an input over a size limit (413)
     │   └── QuotaExceededError     too many queued/running jobs for this key (429)
     ├── JobNotFoundError           no such job, or not this key's job (404)
-    └── JobNotReadyError           the job has no result (yet, or ever) (409)
+    ├── JobNotReadyError           the job has no result (yet, or ever) (409)
+    ├── ResultUnavailableError     the job's stored result is missing or corrupt (500)
+    └── JobInputError              (in a worker) the job's stored input cannot be read
 """
 
 from __future__ import annotations
 
-from service.errors import InputError, MipguideError
+from service.errors import InputError, MipguideError, PayloadTooLargeError
 
-
-class PayloadTooLargeError(InputError):
-    """The upload is larger than ``Settings.max_upload_bytes``."""
+__all__ = [
+    "JobInputError",
+    "JobNotFoundError",
+    "JobNotReadyError",
+    "PayloadTooLargeError",
+    "QuotaExceededError",
+    "ResultUnavailableError",
+]
 
 
 class QuotaExceededError(InputError):
@@ -35,3 +42,18 @@ class JobNotReadyError(MipguideError):
         self.state = state
         msg = f"job {job_id} is {state}"
         super().__init__(msg + (f": {detail}" if detail else ""))
+
+
+class ResultUnavailableError(MipguideError):
+    """The job ended with a result, but its stored file cannot be read (missing or corrupt)."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"the result of job {job_id} cannot be read (its stored file is missing or "
+            "corrupt); submit the model again"
+        )
+
+
+class JobInputError(MipguideError):
+    """A worker cannot read a job's stored input (deleted, expired or corrupt)."""

@@ -20,6 +20,7 @@ from service.jobs.errors import (
     JobNotReadyError,
     PayloadTooLargeError,
     QuotaExceededError,
+    ResultUnavailableError,
 )
 from service.jobs.events import EventBus
 from service.jobs.executor import LocalExecutor, OnFinish
@@ -29,6 +30,7 @@ from service.jobs.models import JobKind, JobState, utcnow
 from service.jobs.options import JobOptions, parse_dmmv_options, parse_options
 from service.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
 from service.jobs.store import JobStore
+from service.problem.compression import DecompressionLimits
 from service.problem.model import Problem
 from service.settings import Settings
 
@@ -48,11 +50,11 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _read(upload: Upload) -> Problem:
+def _read(upload: Upload, limits: DecompressionLimits) -> Problem:
     from service.problem.io import read_problem  # the reader is imported on first use
 
     try:
-        return read_problem(upload.data, filename=upload.filename)
+        return read_problem(upload.data, filename=upload.filename, limits=limits)
     except InputError:
         raise
     except Exception as exc:  # a corrupt archive or a reader bug: still the caller's file
@@ -202,7 +204,7 @@ class JobManager:
     def _prepare(
         self, upload: Upload, opts: JobOptions, owner: str, batch_id: str | None
     ) -> JobSpec:
-        problem = _read(upload)
+        problem = _read(upload, self.settings.decompression_limits)
         job_id = _new_id()
         path = self.files.problem(job_id)
         save_problem(problem, path)
@@ -237,11 +239,17 @@ class JobManager:
 
         Raises:
             JobNotReadyError: still queued/running, or it ended without a result.
+            ResultUnavailableError: the stored result is missing or corrupt.
         """
         if job.result_path is None:
             raise JobNotReadyError(job.id, job.state.value, job.error)
-        with open(job.result_path, encoding="utf-8") as fh:
-            result: dict[str, Any] = json.load(fh)
+        try:
+            with open(job.result_path, encoding="utf-8") as fh:
+                result = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise ResultUnavailableError(job.id) from exc
+        if not isinstance(result, dict):
+            raise ResultUnavailableError(job.id)
         return result
 
     def incumbents(self, job: JobRecord, since: int = 0) -> list[IncumbentRecord]:

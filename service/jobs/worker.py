@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
+import zipfile
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from service.errors import MipguideError
+from service.errors import MipguideError, scrub_paths
+from service.jobs.errors import JobInputError
 from service.settings import SHIPPED_MODELS
 from service.solvers.types import Incumbent, Interrupt
 
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from service.solvers.types import IncumbentCallback, SolveOptions
 
 JOB_KINDS = ("solve", "dmmv")
+_T = TypeVar("_T")
 
 
 class _Channel:
@@ -149,7 +153,7 @@ def _solve_one(
 
     try:
         t0 = time.perf_counter()
-        problem = load_problem(Path(problem_path))
+        problem = _load_input(problem_path, load_problem)
         read = time.perf_counter() - t0
         log(f"[worker {os.getpid()}] solving {problem.name} with {solver} (mode {mode})")
         if mode == "exact":
@@ -197,16 +201,37 @@ def _logger(channel: _Channel, job_id: str) -> Callable[[str], None]:
     return log
 
 
+def _load_input(path: str, loader: Callable[[Path], _T]) -> _T:
+    """The job's stored input, or an error that names no server path."""
+    try:
+        return loader(Path(path))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise JobInputError(
+            "the job's stored input cannot be read (deleted, expired or corrupt); "
+            "submit the model again"
+        ) from exc
+
+
 def _report_error(
     channel: _Channel, job_id: str, exc: Exception, log: Callable[[str], None]
 ) -> None:
+    """Fail the job with a message fit for its owner. A bug (not a MipguideError) fails the job,
+    not the worker; its traceback goes to the server's log (stderr), never to the job's."""
     if isinstance(exc, MipguideError):
-        channel.send(("error", job_id, type(exc).__name__, str(exc)))
+        channel.send(("error", job_id, type(exc).__name__, scrub_paths(str(exc))))
         return
-    # a bug in a backend must fail the job, not the worker
-    for line in traceback.format_exc().splitlines():
-        log(line)
-    channel.send(("error", job_id, "InternalError", f"{type(exc).__name__}: {exc}"))
+    print(f"[mipguide worker {os.getpid()}] job {job_id} failed:", file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
+    sys.stderr.flush()
+    reason = f"internal error ({type(exc).__name__}); the server log has the details"
+    log(f"[mipguide] {reason}")
+    channel.send(("error", job_id, "InternalError", reason))
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise FileNotFoundError(path.name)
+    return path
 
 
 def _run_solve(
@@ -272,7 +297,8 @@ def _dmmv_one(
 
     try:
         log(f"[worker {os.getpid()}] DMMV search")
-        doc = run_dmmv_job(Path(instance_path), options, log, on_incumbent, interrupt)
+        path = _load_input(instance_path, _existing)
+        doc = run_dmmv_job(path, options, log, on_incumbent, interrupt)
         write_atomic(Path(result_path), json.dumps(doc))
         summary = {
             "status": doc["status"],

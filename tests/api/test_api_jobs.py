@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from service.client import MipguideClient
-from tests.api.serverutil import TINY_MPS, Server, submit_concurrently
+from tests.api.serverutil import KEY_A, TINY_MPS, Server, submit_concurrently
 
 
 @pytest.mark.parametrize("name", ["p0033", "stein27"])
@@ -163,7 +163,8 @@ def test_health_ready_metrics_and_docs(server: Server) -> None:
         assert http.get("/healthz").json() == {"status": "ok"}
         ready = http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["workers"] == 2
-        text = http.get("/metrics").text
+        assert http.get("/metrics").status_code == 401  # keys are configured
+        text = http.get("/metrics", headers={"X-API-Key": KEY_A}).text
         for name in (
             'mipguide_jobs{state="completed"}',
             "mipguide_queue_depth",

@@ -60,11 +60,14 @@ def test_50_concurrent_submissions_none_lost(pg_server: Server) -> None:
 
 
 def test_inputs_postgresql_used_to_refuse(pg_server: Server) -> None:
-    long_name = "m" * 600 + ".mps"
+    long_name = "m" * 251 + ".mps"  # the longest file name accepted
     with pg_server.http() as http:
         resp = http.post("/v1/jobs", files={"file": (long_name, TINY_MPS)}, params={"wait": 30})
         assert resp.status_code == 200, resp.text
         assert resp.json()["objective"] == pytest.approx(-2.0)
+        assert resp.json()["problem"]["filename"] == long_name
+        longer = http.post("/v1/jobs", files={"file": ("m" + long_name, TINY_MPS)})
+        assert longer.status_code == 422 and "at most 255" in longer.text
         bad = http.post("/v1/jobs", files={"file": ("t.mps", TINY_MPS)}, data={"gap": "inf"})
         assert bad.status_code == 422 and bad.json()["error"]["option"] == "gap"
         assert http.get("/v1/jobs/%00").status_code == 404

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from service.api.auth import metrics_access
 from service.api.deps import manager, metrics
 
 router = APIRouter(tags=["health"])
@@ -32,8 +33,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, dependencies=[Depends(metrics_access)])
 async def prometheus(request: Request) -> Response:
-    """Prometheus text format."""
+    """Prometheus text format (needs an API key or the metrics token when keys are set)."""
     data = await run_in_threadpool(generate_latest, metrics(request).registry)
     return Response(data, media_type=CONTENT_TYPE_LATEST)
