@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.api_docs else None,
         redoc_url="/redoc" if settings.api_docs else None,
         openapi_url="/openapi.json" if settings.api_docs else None,
+        # operation ids are the route functions' names (create_job, read_result, ...): stable,
+        # and what the OpenAPI links between operations refer to
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -61,11 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _document_bodies(app: FastAPI) -> None:
     """Add the JSON request bodies that routes read by hand (JobCreate, BatchCreate, DmmvCreate)
-    to the OpenAPI components their ``$ref``s point at."""
+    and the error body to the OpenAPI components their ``$ref``s point at."""
     from pydantic import BaseModel
     from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-    from service.api.schemas import BatchCreate, DmmvCreate, JobCreate
+    from service.api.schemas import BatchCreate, DmmvCreate, ErrorBody, JobCreate
 
     build = app.openapi
 
@@ -73,7 +76,7 @@ def _document_bodies(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = build()
-        bodies: tuple[type[BaseModel], ...] = (JobCreate, BatchCreate, DmmvCreate)
+        bodies: tuple[type[BaseModel], ...] = (JobCreate, BatchCreate, DmmvCreate, ErrorBody)
         models = [(m, cast(JsonSchemaMode, "validation")) for m in bodies]
         _, extra = models_json_schema(models, ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(extra["$defs"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import IO
 
@@ -44,6 +45,9 @@ class JobLogs:
         if not path.exists():
             return "", offset
         with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if offset >= size:  # nothing new (an offset past the end is not an error)
+                return "", offset
             fh.seek(offset)
             data = fh.read(limit)
         # never split a UTF-8 character: stop at the last complete line when we hit the limit

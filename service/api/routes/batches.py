@@ -44,8 +44,18 @@ BATCH_DOC: dict[str, Any] = {
 }
 
 
+BATCH_LINKS: dict[str, Any] = {
+    op: {"operationId": op, "parameters": {"batch_id": "$response.body#/id"}}
+    for op in ("read_batch", "cancel_batch")
+}
+
+
 @router.post(
-    "", status_code=202, response_model=BatchPublic, responses=ERRORS, openapi_extra=BATCH_DOC
+    "",
+    status_code=202,
+    response_model=BatchPublic,
+    responses={202: {"description": "queued", "links": BATCH_LINKS}, **ERRORS},
+    openapi_extra=BATCH_DOC,
 )
 async def create_batch(request: Request, who: Who) -> JSONResponse:
     """Submit several models sharing options: one job each, all accepted or none."""

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import Caller, caller
 from service.api.deps import manager, metrics, wait_for_end
-from service.api.routes.jobs import ERRORS, public
+from service.api.routes.jobs import SUBMITTED, public
 from service.api.schemas import JobPublic
 from service.api.uploads import read_dmmv_submission
 from service.jobs.models import JobKind
@@ -55,7 +55,7 @@ SUBMIT_DOC: dict[str, Any] = {
     "",
     status_code=202,
     response_model=JobPublic,
-    responses={200: {"model": JobPublic, "description": "ended within ?wait"}, **ERRORS},
+    responses=SUBMITTED,
     openapi_extra=SUBMIT_DOC,
 )
 async def create_dmmv_job(

@@ -15,7 +15,6 @@ from service.api.auth import Caller, caller
 from service.api.deps import get_job, manager, metrics, wait_for_end
 from service.api.formats import to_csv, to_sol
 from service.api.schemas import (
-    ErrorBody,
     IncumbentListPublic,
     IncumbentPublic,
     JobListPublic,
@@ -30,8 +29,26 @@ from service.jobs.records import JobRecord
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 Who = Annotated[Caller, Depends(caller)]
 
+# The largest offset or sequence number a query may name (the store's integers are 64-bit).
+MAX_INDEX = 2**62
+# Every error is JSON in the ErrorBody shape, whatever the route's own media type.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 404, 409, 413, 415, 422, 429)
+    code: {
+        "description": "error (code, message, and where)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for code in (400, 401, 404, 409, 413, 415, 422, 429, 500)
+}
+# OpenAPI links from a submitted job to what can be done with it (operation ids are the route
+# functions' names: see create_app); clients and the stateful API tests follow them.
+JOB_LINKS: dict[str, Any] = {
+    op: {"operationId": op, "parameters": {"job_id": "$response.body#/id"}}
+    for op in ("read_job", "read_result", "read_log", "read_incumbents", "cancel_job")
+}
+SUBMITTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "queued (Location: the job)", "links": JOB_LINKS},
+    200: {"model": JobPublic, "description": "ended within ?wait", "links": JOB_LINKS},
+    **ERRORS,
 }
 SUBMIT_DOC: dict[str, Any] = {
     "requestBody": {
@@ -83,7 +100,7 @@ async def public(m: JobManager, job: JobRecord, with_result: bool = False) -> Jo
     "",
     status_code=202,
     response_model=JobPublic,
-    responses={200: {"model": JobPublic, "description": "ended within ?wait"}, **ERRORS},
+    responses=SUBMITTED,
     openapi_extra=SUBMIT_DOC,
 )
 async def create_job(
@@ -111,7 +128,7 @@ async def list_jobs(
     tag: str | None = None,
     kind: JobKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
 ) -> JobListPublic:
     """This caller's jobs, newest first."""
     m = manager(request)
@@ -165,7 +182,7 @@ async def read_result(
 
 @router.get("/{job_id}/incumbents", response_model=IncumbentListPublic, responses=ERRORS)
 async def read_incumbents(
-    request: Request, job_id: str, who: Who, since: Annotated[int, Query(ge=0)] = 0
+    request: Request, job_id: str, who: Who, since: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0
 ) -> IncumbentListPublic:
     """Improving solutions found so far with seq > since."""
     m = manager(request)
@@ -180,7 +197,7 @@ async def read_incumbents(
 
 @router.get("/{job_id}/log", response_class=PlainTextResponse, responses=ERRORS)
 async def read_log(
-    request: Request, job_id: str, who: Who, offset: Annotated[int, Query(ge=0)] = 0
+    request: Request, job_id: str, who: Who, offset: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0
 ) -> PlainTextResponse:
     """Log text from byte ``offset``; header ``X-Next-Offset`` says where to continue."""
     m = manager(request)

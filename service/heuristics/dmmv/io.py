@@ -211,13 +211,49 @@ def _pick(z: Any, *names: str) -> np.ndarray | None:
     return None
 
 
+# What a broken or hostile zip archive raises from zipfile or numpy's npy reader.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    NotImplementedError,  # an unsupported zip version or compression method
+    RuntimeError,  # an encrypted member
+)
+
+
 def npz_unpacked_bytes(data: bytes) -> int:
-    """Total uncompressed size of the arrays of npz bytes (checked before loading them)."""
+    """The bytes the arrays of npz ``data`` take once loaded, checked before loading them: per
+    member the larger of its declared unpacked size and its array header's shape x itemsize
+    (numpy allocates what the header declares before reading any data).
+
+    Raises:
+        FieldError: not a readable npz archive (field ``file``).
+    """
     try:
+        total = 0
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FieldError("file", f"not an npz file ({exc})") from exc
+            for info in zf.infolist():
+                with zf.open(info) as fh:
+                    total += max(info.file_size, _header_bytes(fh))
+        return total
+    except _ZIP_ERRORS as exc:
+        raise FieldError("file", f"not an npz file ({type(exc).__name__}: {exc})") from exc
+
+
+def _header_bytes(fh: Any) -> int:
+    """The array size an .npy member's header declares (0 for anything else)."""
+    try:
+        version = np.lib.format.read_magic(fh)
+    except ValueError:
+        return 0
+    read = np.lib.format.read_array_header_1_0
+    if version != (1, 0):
+        read = np.lib.format.read_array_header_2_0
+    shape, _, dtype = read(fh)  # reads the header only, no data
+    return int(np.prod(shape, dtype=object)) * int(dtype.itemsize)
 
 
 def instance_from_npz(source: Path | bytes) -> DmmvInstance:
@@ -230,7 +266,7 @@ def instance_from_npz(source: Path | bytes) -> DmmvInstance:
     """
     try:
         z = np.load(io.BytesIO(source) if isinstance(source, bytes) else source, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise FieldError("file", f"not a readable npz file ({exc})") from exc
     if not hasattr(z, "files"):
         raise FieldError("file", "expected an npz archive, got a single array")
@@ -247,8 +283,8 @@ def instance_from_npz(source: Path | bytes) -> DmmvInstance:
                 A = _csr_parts(indptr, indices, data, shape, "A_")
             arrays = [_pick(z, "l", "lower"), _pick(z, "u", "upper"), _pick(z, "levels")]
             arrays += [_pick(z, "x0"), _pick(z, "fixed")]
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise FieldError("file", f"cannot read the arrays ({exc})") from exc
+    except _ZIP_ERRORS as exc:
+        raise FieldError("file", f"cannot read the arrays ({type(exc).__name__}: {exc})") from exc
     return instance_from_arrays(A, *arrays)
 
 
