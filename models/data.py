@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from service.pipeline.features import BipartiteGraph, EdgeFeature
+from service.features import BipartiteGraph, EdgeFeature
 
 # Edge inputs of the networks: the row-normalized coefficient (scale-free, in [-1, 1]).
 EDGE_INPUTS: tuple[EdgeFeature, ...] = (EdgeFeature.COEF_NORM,)

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from models.data import EDGE_INPUTS
-from service.pipeline.features import RowFeature, VarFeature
+from service.features import RowFeature, VarFeature
 
 
 @dataclass(frozen=True)

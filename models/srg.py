@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from models.data import EDGE_INPUTS
 from models.pas import _embed
-from service.pipeline.features import RowFeature, VarFeature
+from service.features import RowFeature, VarFeature
 
 COUPLINGS = ("graph", "none")
 

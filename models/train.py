@@ -1,8 +1,12 @@
-"""Training: (instances, solution pools) -> trained PaS network, with validation and early stop.
+"""Training, the same for every guided model: (instances, solution pools, Objective) -> trained
+network, with validation, early stopping and a registry entry.
 
-``train_pas`` is the loop (pure apart from the optional progress bar: data in, model and history
-out); ``train_family`` is the whole recipe behind ``mipguide train``: generate the instances,
-build (or reuse) their solution pools, label, train, and save to the registry with a card.
+``fit`` is the loop (pure apart from the optional progress bar: data in, model and history out);
+``train_model`` is the whole recipe behind ``mipguide train``: build (or reuse) the solution
+pools, turn each instance and its pool into a training item, fit, and save to the registry with
+a card. What differs between PaS and SRG is an ``Objective`` (``train_pas.PasObjective``,
+``train_srg.SrgObjective``): how an item is made, how a batch's gradient is accumulated, how
+validation is scored, and what the card says of the task.
 """
 
 from __future__ import annotations
@@ -12,19 +16,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import torch
 
-from models.data import BipartiteData, collate, graph_to_data
 from models.labels import DEFAULT_TEMPERATURE_FRACTION
-from models.pas import PaSConfig, PaSNet, pas_loss
-from models.pools import InstanceSpec, PoolConfig, build_pools, load_pool
+from models.pools import InstanceSpec, PoolConfig, SolutionPool, build_pools, load_pool
 from models.registry import resolve_device, save_model
 from models.signature import cluster_of
-from service.pipeline.features import build_graph
+from service.problem.digest import problem_hash
 from service.problem.model import Problem
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,53 @@ class TrainConfig:
     pos_weight: float | None = None
     temperature: float | None = None  # label temperature; None: temperature_fraction x spread
     temperature_fraction: float = DEFAULT_TEMPERATURE_FRACTION
+
+
+class Objective(Protocol[Item]):
+    """What one kind of model (PaS, SRG) trains on and for."""
+
+    @property
+    def kind(self) -> str:
+        """The card's key for the recommended parameters: "pas" | "srg"."""
+        ...
+
+    @property
+    def task(self) -> str:
+        """The card's task line."""
+        ...
+
+    def network(self) -> torch.nn.Module:
+        """A new, untrained network (built under the caller's torch seed)."""
+        ...
+
+    def item(self, problem: Problem, pool: SolutionPool, name: str, config: TrainConfig) -> Item:
+        """One instance and its solution pool as a training item."""
+        ...
+
+    def accumulate(
+        self,
+        model: torch.nn.Module,
+        chunk: Sequence[Item],
+        config: TrainConfig,
+        gen: torch.Generator,
+        dev: torch.device,
+    ) -> float:
+        """Forward and backward on one batch (gradients accumulate); the batch's loss."""
+        ...
+
+    def validate(
+        self,
+        model: torch.nn.Module,
+        items: Sequence[Item],
+        config: TrainConfig,
+        dev: torch.device,
+    ) -> tuple[float, dict[str, float]]:
+        """(validation loss, other figures such as accuracy), deterministic for fixed weights."""
+        ...
+
+    def card(self) -> dict[str, Any]:
+        """What the card says of the model beyond the common fields (e.g. ``model_config``)."""
+        ...
 
 
 class EarlyStopping:
@@ -69,75 +120,36 @@ class EarlyStopping:
 
 @dataclass(frozen=True)
 class EpochStats:
+    """One epoch: losses, the objective's other validation figures, seconds."""
+
     epoch: int
     train_loss: float
     val_loss: float
-    val_accuracy: float
     seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    model: PaSNet
+    model: Any
     history: tuple[EpochStats, ...]
     best_epoch: int
     best_val_loss: float
     stopped_early: bool
 
 
-def labeled_data(
-    spec: InstanceSpec,
-    pool_file: Path,
-    temperature: float | None,
-    fraction: float = DEFAULT_TEMPERATURE_FRACTION,
-) -> BipartiteData:
-    """Instance + pool -> tensors with energy-weighted labels (checks the pool's hash)."""
-    return _labeled(spec.build(), spec, pool_file, temperature, fraction)
-
-
-def _labeled(
-    problem: Problem,
-    spec: InstanceSpec,
-    pool_file: Path,
-    temperature: float | None,
-    fraction: float = DEFAULT_TEMPERATURE_FRACTION,
-) -> BipartiteData:
-    from service.problem.digest import problem_hash
-
-    pool = load_pool(pool_file)
-    if pool.instance_hash != problem_hash(problem):
-        raise ValueError(f"{pool_file} was made for a different instance than {spec.name}")
-    if pool.size == 0:
-        raise ValueError(f"{pool_file}: empty solution pool for {spec.name}")
-    return graph_to_data(build_graph(problem), pool.labels(temperature, fraction).labels)
-
-
-@torch.no_grad()
-def evaluate(model: PaSNet, data: Sequence[BipartiteData], device: torch.device, config):
-    """(mean loss per graph, accuracy of rounded predictions against rounded labels)."""
-    model.eval()
-    losses, correct, total = [], 0, 0
-    for d in data:
-        d = d.to(device)
-        logits = model(d)
-        losses.append(float(pas_loss(logits, d, config.pos_weight)))
-        pred = logits[d.bin_mask] > 0
-        correct += int((pred == (d.y[d.bin_mask] > 0.5)).sum())
-        total += int(d.bin_mask.sum())
-    return float(np.mean(losses)) if losses else float("nan"), correct / max(total, 1)
-
-
-def train_pas(
-    train: Sequence[BipartiteData],
-    val: Sequence[BipartiteData],
+def fit(
+    objective: Objective[Item],
+    train: Sequence[Item],
+    val: Sequence[Item],
     config: TrainConfig,
     *,
-    model_config: PaSConfig | None = None,
     device: str = "cpu",
     progress: bool = False,
 ) -> TrainResult:
-    """Train a PaS network; keep the weights of the best validation epoch.
+    """Train the objective's network; keep the weights of the best validation epoch.
 
+    Each epoch visits the items in a random order (seeded), ``batch_size`` per gradient step.
     Early stopping: stop after ``patience`` epochs without a better validation loss (with no
     validation data, the training loss plays that role).
     """
@@ -146,7 +158,7 @@ def train_pas(
     dev = resolve_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = PaSNet(model_config).to(dev)
+        model = objective.network().to(dev)
     gen = torch.Generator().manual_seed(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[EpochStats] = []
@@ -157,20 +169,18 @@ def train_pas(
             t0 = time.perf_counter()
             model.train()
             order = torch.randperm(len(train), generator=gen).tolist()
-            batch_losses = []
+            losses = []
             for start in range(0, len(order), config.batch_size):
-                batch = collate([train[i] for i in order[start : start + config.batch_size]])
-                batch = batch.to(dev)
                 opt.zero_grad()
-                loss = pas_loss(model(batch), batch, config.pos_weight)
-                loss.backward()
+                chunk = [train[i] for i in order[start : start + config.batch_size]]
+                losses.append(objective.accumulate(model, chunk, config, gen, dev))
                 opt.step()
-                batch_losses.append(loss.item())
-            train_loss = float(np.mean(batch_losses))
-            val_loss, val_acc = evaluate(model, val, dev, config) if val else (train_loss, 0.0)
-            history.append(
-                EpochStats(epoch, train_loss, val_loss, val_acc, time.perf_counter() - t0)
+            train_loss = float(np.mean(losses)) if losses else float("nan")
+            val_loss, metrics = (
+                objective.validate(model, val, config, dev) if val else (train_loss, {})
             )
+            seconds = time.perf_counter() - t0
+            history.append(EpochStats(epoch, train_loss, val_loss, seconds, metrics))
             bar.update(task, advance=1, description=f"epoch {epoch} val {val_loss:.4f}")
             if stopper.step(model, epoch, val_loss):
                 break
@@ -179,59 +189,80 @@ def train_pas(
     return TrainResult(model, tuple(history), stopper.best_epoch, stopper.best_loss, stopped)
 
 
-@dataclass(frozen=True)
-class TrainJob:
-    """Everything ``mipguide train`` needs (recorded in the card)."""
+def checked_pool(problem: Problem, pool_file: Path, name: str) -> SolutionPool:
+    """The pool of ``problem`` in ``pool_file``.
 
+    Raises:
+        ValueError: the pool was made for another instance, or holds no solution.
+    """
+    pool = load_pool(pool_file)
+    if pool.instance_hash != problem_hash(problem):
+        raise ValueError(f"{pool_file} was made for a different instance than {name}")
+    if pool.size == 0:
+        raise ValueError(f"{pool_file}: empty solution pool for {name}")
+    return pool
+
+
+@dataclass(frozen=True)
+class TrainJob(Generic[Item]):
+    """Everything ``mipguide train`` needs (recorded in the card).
+
+    Attributes:
+        objective: what is trained (PaS predictor, SRG score network).
+        family: the family (or ``a+b`` mix) the card names.
+        train_specs, val_specs: the instances; they may mix families.
+        pool_dirs: family -> its solution-pool cache.
+        recommended: parameters written to the card under ``objective.kind``.
+    """
+
+    objective: Objective[Item]
     family: str
     train_specs: tuple[InstanceSpec, ...]
     val_specs: tuple[InstanceSpec, ...]
-    pool_dir: Path
+    pool_dirs: dict[str, Path]
     out: Path
     pool: PoolConfig = field(default_factory=PoolConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     workers: int = 1
     device: str = "cpu"
     description: dict[str, Any] = field(default_factory=dict)
-    # family -> its pool directory (default: pool_dir)
-    pool_dirs: dict[str, Path] = field(default_factory=dict)
-    # recommended PaS parameters, written to the card as "pas"
-    recommended_pas: dict[str, Any] = field(default_factory=dict)
+    recommended: dict[str, Any] = field(default_factory=dict)
 
 
-def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
-    """Pools -> labels -> training -> registry directory ``job.out`` (NAME@VERSION).
+def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
+    """Pools -> items -> ``fit`` -> registry directory ``job.out`` (NAME@VERSION).
 
-    The specs may mix families (a model for all of them); each family's pools live in
-    ``job.pool_dirs[family]`` (default ``job.pool_dir``). The card records the signature of the
-    training instances per family (``models.signature``), which ``mode=auto`` matches against.
+    The card records the signature of the training instances per family
+    (``models.signature``), which ``mode=auto`` (and srg without a model name) matches against.
     """
     specs = list(job.train_specs) + list(job.val_specs)
     paths: dict[str, Path] = {}
     for fam in dict.fromkeys(s.family for s in specs):
         group = [s for s in specs if s.family == fam]
-        where = job.pool_dirs.get(fam, job.pool_dir)
-        built = build_pools(group, where, job.pool, job.workers, progress)
+        built = build_pools(group, job.pool_dirs[fam], job.pool, job.workers, progress)
         paths.update({s.name: p for s, p in zip(group, built, strict=True)})
     problems = [s.build() for s in specs]
-    data = [
-        _labeled(prob, s, paths[s.name], job.train.temperature, job.train.temperature_fraction)
-        for prob, s in zip(problems, specs, strict=True)
+    items = [
+        job.objective.item(p, checked_pool(p, paths[s.name], s.name), s.name, job.train)
+        for p, s in zip(problems, specs, strict=True)
     ]
     n_train = len(job.train_specs)
     signature = [
-        cluster_of(
-            fam, [p for p, s in zip(problems[:n_train], specs, strict=False) if s.family == fam]
-        )
-        for fam in dict.fromkeys(s.family for s in job.train_specs)
+        cluster_of(f, [p for p, s in zip(problems[:n_train], specs, strict=False) if s.family == f])
+        for f in dict.fromkeys(s.family for s in job.train_specs)
     ]
     t0 = time.perf_counter()
-    result = train_pas(
-        data[:n_train], data[n_train:], job.train, device=job.device, progress=progress
+    result = fit(
+        job.objective,
+        items[:n_train],
+        items[n_train:],
+        job.train,
+        device=job.device,
+        progress=progress,
     )
     best = result.history[result.best_epoch] if result.best_epoch >= 0 else None
     card = {
-        "task": "PaS: P(x_j = 1) for the binaries",
+        "task": job.objective.task,
         "family": job.family,
         "training_data": {
             **job.description,
@@ -240,13 +271,14 @@ def train_family(job: TrainJob, progress: bool = True) -> TrainResult:
             "pool": asdict(job.pool),
         },
         "train_config": asdict(job.train),
+        **job.objective.card(),
         "signature": [c.to_dict() for c in signature],
-        "pas": job.recommended_pas,
+        job.objective.kind: job.recommended,
         "seed": job.train.seed,
         "metrics": {
             "best_epoch": result.best_epoch,
             "best_val_loss": result.best_val_loss,
-            "val_accuracy": best.val_accuracy if best else None,
+            **(best.metrics if best is not None else {}),
             "epochs_run": len(result.history),
             "stopped_early": result.stopped_early,
             "train_seconds": round(time.perf_counter() - t0, 2),

@@ -1,41 +1,35 @@
-"""The ``mipguide`` command: solve, doctor, bench, and the service commands.
+"""The ``mipguide`` command: wiring only. Each command declares its arguments and calls its
+module under ``service/commands`` (or ``service/bench``), imported when the command runs.
 
 Exit codes: 0 solved (any status), 2 bad input (with the message), 1 internal error.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from service.commands import bench_api, remote
+from service.commands import remote
 from service.commands.serve import serve
-from service.errors import InputError, InvalidOptionError, MipguideError
-from service.pipeline.pas_params import PAS_PARAM_NAMES
-from service.settings import get_settings
-
-if TYPE_CHECKING:
-    from instances.registry import Family, Size
+from service.errors import InputError, MipguideError
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="mipguide: MILP solving with ML guidance"
 )
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print tables and write plots.")
 app.add_typer(bench_app, name="bench")
-
-# the service: server, client commands, API benchmark (logic in service/commands/)
 app.command("serve")(serve)
 app.command("submit")(remote.submit)
 app.command("jobs")(remote.jobs)
 app.command("cancel")(remote.cancel)
-bench_app.command("api")(bench_api.bench_api)
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+Pairs = list[str]  # repeated KEY=VALUE options
 
 
 def fail(exc: Exception) -> typer.Exit:
@@ -48,6 +42,16 @@ def fail(exc: Exception) -> typer.Exit:
         return typer.Exit(1)
     err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
     return typer.Exit(1)
+
+
+def run(command: Callable[[], Any]) -> None:
+    """Run a command body; errors become messages and exit codes (``fail``)."""
+    try:
+        command()
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -63,7 +67,7 @@ def solve(
     seed: Annotated[int, typer.Option()] = 0,
     node_limit: Annotated[int | None, typer.Option(min=1)] = None,
     presolve: Annotated[bool, typer.Option(help="run the solver's presolve")] = True,
-    param: Annotated[list[str], typer.Option(help="backend parameter KEY=VALUE (repeat)")] = [],  # noqa: B006
+    param: Annotated[Pairs, typer.Option(help="backend parameter KEY=VALUE (repeat)")] = [],  # noqa: B006
     unsafe_params: Annotated[
         bool,
         typer.Option(
@@ -90,12 +94,10 @@ def solve(
         str | None, typer.Option(help="NAME@VERSION for pas/auto/srg (default: the best match)")
     ] = None,
     pas: Annotated[
-        list[str],
-        typer.Option(help=f"PaS parameter KEY=VALUE: {', '.join(PAS_PARAM_NAMES)}"),
+        Pairs, typer.Option(help="PaS parameter PATH=VALUE (repeat), e.g. region.k0=0.5")
     ] = [],  # noqa: B006
     srg: Annotated[
-        list[str],
-        typer.Option(help="SRG parameter KEY=VALUE: k, steps, eta, rho, guidance, region, ..."),
+        Pairs, typer.Option(help="SRG parameter PATH=VALUE (repeat), e.g. sampling.k=8")
     ] = [],  # noqa: B006
 ) -> None:
     """Solve one model with one backend; print a summary and write the verified JSON result.
@@ -103,53 +105,45 @@ def solve(
     ``--mode pas`` predicts the binaries with a PaS model, solves a trust-region subproblem,
     then completes on the full model with the best solution as warm start. ``--mode srg``
     samples K candidates with an SRG score model instead and builds the region from their
-    consensus.
+    consensus. Parameters: docs/pas.md and docs/srg.md.
     """
-    from service.commands.solve import Guidance, parse_params, run_solve
+    from service.commands.solve import solve_command
     from service.solvers.types import SolveOptions
 
-    settings = get_settings()
-    try:
-        if not file.exists():
-            raise InputError(f"{file}: no such file")
-        guidance = Guidance(
-            mode=mode,
-            model=model,
-            pas=parse_params(pas, "--pas"),
-            srg=parse_params(srg, "--srg"),
-            model_dir=settings.model_dir,
-            device=settings.device,
-        )
-        options = SolveOptions(
-            time_limit=time_limit,
-            rel_gap=gap,
-            abs_gap=abs_gap,
-            threads=threads,
-            seed=seed,
-            node_limit=node_limit,
-            presolve=presolve,
-            params=parse_params(param),
-            unsafe_params=unsafe_params,
-        )
-        run_solve(
+    options = SolveOptions(
+        time_limit=time_limit,
+        rel_gap=gap,
+        abs_gap=abs_gap,
+        threads=threads,
+        seed=seed,
+        node_limit=node_limit,
+        presolve=presolve,
+        unsafe_params=unsafe_params,
+    )
+    run(
+        lambda: solve_command(
             file,
-            solver or settings.default_solver,
+            solver,
             options,
+            param,
             out,
             console,
-            guidance,
+            mode=mode,
+            model=model,
+            pas=pas,
+            srg=srg,
             dmmv_seconds=dmmv_seconds if dmmv else None,
         )
-    except Exception as exc:
-        raise fail(exc) from exc
+    )
 
 
 @app.command()
 def doctor() -> None:
     """Print versions, devices and which solver backends work here."""
     from service.commands.doctor import run_doctor
+    from service.settings import get_settings
 
-    run_doctor(get_settings(), console)
+    run(lambda: run_doctor(get_settings(), console))
 
 
 @app.command()
@@ -161,27 +155,9 @@ def generate(
     gz: Annotated[bool, typer.Option(help="write .mps.gz")] = False,
 ) -> None:
     """Write benchmark instances as MPS files (deterministic in the seed)."""
-    from service.commands.generate import run_generate
+    from service.commands.generate import generate_command
 
-    try:
-        fam, sz, seed_list = _family_size_seeds(family, size, seeds)
-        run_generate(fam, sz, seed_list, out, console, gz=gz)
-    except Exception as exc:
-        raise fail(exc) from exc
-
-
-def _family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size, list[int]]:
-    """Validate CLI spellings of family, size and a seed range (InputError when wrong)."""
-    from instances.registry import Family, Size, parse_seeds
-
-    if family not in {f.value for f in Family}:
-        raise InvalidOptionError("family", f"unknown family {family!r}", [f.value for f in Family])
-    if size not in {s.value for s in Size}:
-        raise InvalidOptionError("--size", f"unknown size {size!r}", [s.value for s in Size])
-    try:
-        return Family(family), Size(size), parse_seeds(seeds)
-    except ValueError as exc:
-        raise InvalidOptionError("--seeds", str(exc)) from exc
+    run(lambda: generate_command(family, size, seeds, out, gz, console))
 
 
 @app.command()
@@ -202,19 +178,12 @@ def train(
     pool_time: Annotated[float, typer.Option(help="SCIP seconds per instance")] = 10.0,
     pool_dir: Annotated[
         Path | None,
-        typer.Option(
-            help="pool cache (default DATA_DIR/pools/FAMILY-SIZE; with several "
-            "families: POOL_DIR/FAMILY-SIZE)"
-        ),
+        typer.Option(help="pool cache (default DATA_DIR/pools; one FAMILY-SIZE folder each)"),
     ] = None,
     workers: Annotated[int, typer.Option(min=0, help="processes for the pools (0: all cores)")] = 0,
-    pas: Annotated[
-        list[str], typer.Option(help="recommended PaS parameter KEY=VALUE for the card (repeat)")
-    ] = [],  # noqa: B006
+    pas: Annotated[Pairs, typer.Option(help="recommended PaS parameter PATH=VALUE (card)")] = [],  # noqa: B006
     kind: Annotated[str, typer.Option(help="pas (predictor) | srg (score network)")] = "pas",
-    srg: Annotated[
-        list[str], typer.Option(help="recommended SRG parameter KEY=VALUE for the card (repeat)")
-    ] = [],  # noqa: B006
+    srg: Annotated[Pairs, typer.Option(help="recommended SRG parameter PATH=VALUE (card)")] = [],  # noqa: B006
     hidden: Annotated[int, typer.Option(min=1, help="kind srg: hidden width")] = 32,
     coupling: Annotated[
         str, typer.Option(help="kind srg: graph (message passing) | none (per variable)")
@@ -224,234 +193,19 @@ def train(
     ] = 8,
     label_temperature: Annotated[
         float,
-        typer.Option(
-            help="label temperature as a fraction of each pool's objective spread (smaller: "
-            "labels dominated by the best solutions)",
-        ),
+        typer.Option(help="label temperature as a fraction of each pool's objective spread"),
     ] = 0.2,
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of
-    generated instances and register it.
+    generated instances and register it (several families: one model for their mix)."""
+    from service.commands.train import TrainArgs, train_command
 
-    Several families (a comma list or ``all``) train one model on their mix; pools are cached
-    per family, so a mix reuses the pools of the single-family models (and SRG those of PaS).
-    """
-    import sys
-
-    from models.pools import PoolConfig
-    from models.train import TrainConfig
-    from service.commands.solve import parse_params
-    from service.commands.train import run_train
-    from service.pipeline.pas_params import PasParams
-
-    settings = get_settings()
-    try:
-        if not 0 < label_temperature < float("inf"):
-            raise InvalidOptionError("--label-temperature", "must be a positive number")
-        recommended = parse_params(pas, "--pas")
-        try:
-            PasParams.from_mapping(recommended)
-        except (TypeError, ValueError) as exc:
-            raise InvalidOptionError("--pas", str(exc)) from exc
-        srg_model, srg_params = _srg_training(kind, srg, hidden, coupling)
-        names = _family_list(family)
-        fams = [_family_size_seeds(f, size, train_seeds)[0] for f in names]
-        _, sz, train_list = _family_size_seeds(names[0], size, train_seeds)
-        _, _, val_list = _family_size_seeds(names[0], size, val_seeds)
-        root = pool_dir or settings.data_dir / "pools"
-        several = len(fams) > 1 or pool_dir is None
-        pools = {f: root / f"{f.value}-{sz.value}" if several else root for f in fams}
-        run_train(
-            fams,
-            sz,
-            train_list,
-            val_list,
-            out,
-            pools,
-            PoolConfig(k=pool_k, time_limit=pool_time, seed=seed),
-            TrainConfig(
-                epochs=epochs,
-                lr=lr,
-                batch_size=batch_size,
-                patience=patience,
-                seed=seed,
-                temperature_fraction=label_temperature,
-            ),
-            workers or os.cpu_count() or 1,
-            settings.device,
-            console,
-            command="mipguide " + " ".join(sys.argv[1:]),
-            pas=recommended,
-            kind=kind,
-            srg=srg_params,
-            srg_model=srg_model,
-            samples=samples,
-        )
-    except Exception as exc:
-        raise fail(exc) from exc
-
-
-def _srg_training(kind: str, srg: list[str], hidden: int, coupling: str) -> tuple[Any, dict]:
-    """Validate ``--kind``, ``--srg``, ``--coupling``: (SrgConfig or None, SRG card params)."""
-    from models.srg import SrgConfig
-    from service.commands.solve import parse_params
-    from service.pipeline.srg_params import SrgParams
-
-    if kind not in ("pas", "srg"):
-        raise InvalidOptionError("--kind", f"unknown kind {kind!r}", ["pas", "srg"])
-    params = parse_params(srg, "--srg")
-    try:
-        SrgParams.from_mapping(params)
-        config = SrgConfig(hidden=hidden, coupling=coupling) if kind == "srg" else None
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError("--srg" if "SRG" in str(exc) else "--coupling", str(exc)) from exc
-    return config, params
-
-
-def _family_list(spec: str) -> list[str]:
-    """``all`` or ``a,b`` -> family names (validated later)."""
-    from instances.registry import Family
-
-    if spec == "all":
-        return [f.value for f in Family]
-    names = [s.strip() for s in spec.split(",") if s.strip()]
-    return list(dict.fromkeys(names)) or [spec]
-
-
-@bench_app.command("features")
-def bench_features(
-    files: Annotated[
-        list[Path] | None, typer.Argument(help="model files (default: generate)")
-    ] = None,
-    size: Annotated[list[str], typer.Option(help="sizes to generate (repeat)")] = ["easy", "hard"],  # noqa: B006
-    repeat: Annotated[int, typer.Option(min=1)] = 3,
-    big: Annotated[bool, typer.Option(help="add a 1M-nonzero set cover")] = True,
-) -> None:
-    """Time feature building (build_graph): nnz vs seconds."""
-    from instances.registry import Size
-    from service.bench.features import run_bench_features
-
-    try:
-        run_bench_features(console, files or [], [Size(s) for s in size], repeat=repeat, big=big)
-    except Exception as exc:
-        raise fail(exc) from exc
-
-
-@bench_app.command("read")
-def bench_read_cmd(
-    sizes: str = typer.Option("10000,100000,1000000", help="Nonzero counts, comma-separated."),
-    repeat: int = typer.Option(3, min=1, help="Repetitions per reader (median is shown)."),
-    out: Path | None = typer.Option(None, help="Directory for read.csv."),
-) -> None:
-    """Time our MPS reader against SCIP and HiGHS on generated files."""
-    from service.bench.read import bench_read, print_table, write_csv
-
-    results = bench_read(tuple(int(s) for s in sizes.split(",") if s.strip()), repeat=repeat)
-    print_table(results)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv(results, out / "read.csv")
-
-
-@bench_app.command("guided")
-def bench_guided(
-    files: Annotated[
-        list[Path] | None, typer.Argument(help="model files (or --family ...)")
-    ] = None,
-    instances: Annotated[
-        list[Path] | None, typer.Option(help="model file (repeat; same as the arguments)")
-    ] = None,
-    family: Annotated[str | None, typer.Option(help="generate: setcover | cauction | ...")] = None,
-    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
-    seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
-    methods: Annotated[
-        str,
-        typer.Option(
-            help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, pas, "
-            "pas-highs, srg and the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
-        ),
-    ] = "scip,pas",
-    time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
-    out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(
-        "bench-out/guided"
-    ),
-    reference: Annotated[
-        Path | None, typer.Option(help="CSV instance,reference (default: best found)")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="PaS model (default: best match)")] = None,
-    grace: Annotated[float, typer.Option(help="seconds past the budget before a kill")] = 2.0,
-    solver_seed: Annotated[
-        int,
-        typer.Option(
-            min=0,
-            help="every run's random seed (SCIP's randomseedshift, the LNS and SRG draws); "
-            "repeat a benchmark under other seeds to see how much single runs vary",
-        ),
-    ] = 0,
-    pas: Annotated[
-        list[str], typer.Option(help="PaS parameter KEY=VALUE for method pas (repeat)")
-    ] = [],  # noqa: B006
-    jobs: Annotated[int, typer.Option(min=1, help="runs at once (one thread each)")] = 1,
-    resume: Annotated[
-        bool, typer.Option(help="reuse runs already saved in OUT/runs (same settings)")
-    ] = False,
-    srg: Annotated[
-        list[str],
-        typer.Option(help="SRG parameter KEY=VALUE for the srg methods (repeat), e.g. k=1"),
-    ] = [],  # noqa: B006
-    srg_model: Annotated[
-        str | None, typer.Option(help="SRG model for the srg methods (default: best match)")
-    ] = None,
-) -> None:
-    """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
-    from service.commands.bench_guided import parse_methods, read_references, run_bench_guided
-    from service.commands.solve import parse_params
-
-    settings = get_settings()
-    try:
-        paths = list(files or []) + list(instances or [])
-        if family is not None:
-            from service.commands.generate import run_generate
-
-            fam, sz, seed_list = _family_size_seeds(family, size, seeds)
-            paths += run_generate(fam, sz, seed_list, out / "instances", console)
-        if not paths:
-            raise InvalidOptionError("instances", "give model files or --family")
-        for p in paths:
-            if not p.exists():
-                raise InputError(f"{p}: no such file")
-        run_bench_guided(
-            paths,
-            parse_methods(methods),
-            time_limit,
-            out,
-            console,
-            references=read_references(reference) if reference else None,
-            model=model,
-            model_dir=settings.model_dir,
-            grace=grace,
-            seed=solver_seed,
-            pas=parse_params(pas, "--pas"),
-            jobs=jobs,
-            resume=resume,
-            srg=_srg_overrides(srg),
-            srg_model=srg_model,
-        )
-    except Exception as exc:
-        raise fail(exc) from exc
-
-
-def _srg_overrides(pairs: list[str]) -> dict[str, Any]:
-    """``--srg KEY=VALUE`` pairs, validated (InvalidOptionError naming the parameter)."""
-    from service.commands.solve import parse_params
-    from service.pipeline.srg_params import SrgParams
-
-    values = parse_params(pairs, "--srg")
-    try:
-        SrgParams.from_mapping(values)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError("--srg", str(exc)) from exc
-    return values
+    args = TrainArgs(
+        family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
+        pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
+        samples, label_temperature,
+    )  # fmt: skip
+    run(lambda: train_command(args, console))
 
 
 @app.command()
@@ -473,20 +227,110 @@ def dmmv(
 
     Runs here, or with --server as a job on that server (the server's device settings apply).
     """
-    from service.commands.dmmv import run_dmmv, run_remote
-    from service.heuristics.dmmv import DmmvConfig
+    from service.commands.dmmv import dmmv_command
 
-    try:
-        settings = get_settings()
-        dev = settings.device if device == "auto" else device
-        dev = "cpu" if dev == "auto" else dev
-        config = DmmvConfig(time_limit=time_limit, seed=seed, device=dev)
-        if server is not None:
-            run_remote(file, server, api_key or settings.api_key, config, wait, out, console)
-        else:
-            run_dmmv(file, config, out, console)
-    except Exception as exc:
-        raise fail(exc) from exc
+    run(lambda: dmmv_command(file, time_limit, seed, device, out, server, api_key, wait, console))
+
+
+@bench_app.command("api")
+def bench_api(
+    runs: Annotated[int, typer.Option(min=1, help="paired solves of p0033")] = 50,
+    jobs: Annotated[int, typer.Option(min=1, help="tiny jobs for the throughput")] = 200,
+    workers: Annotated[int, typer.Option(min=1, help="server workers")] = 2,
+) -> None:
+    """In-process solve vs HTTP ?wait solve of p0033 (overhead), and throughput of tiny jobs."""
+    from service.bench.api import run_bench_api
+
+    run(lambda: run_bench_api(runs, jobs, workers, console))
+
+
+@bench_app.command("features")
+def bench_features(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="model files (default: generate)")
+    ] = None,
+    size: Annotated[list[str], typer.Option(help="sizes to generate (repeat)")] = ["easy", "hard"],  # noqa: B006
+    repeat: Annotated[int, typer.Option(min=1)] = 3,
+    big: Annotated[bool, typer.Option(help="add a 1M-nonzero set cover")] = True,
+) -> None:
+    """Time feature building (build_graph): nnz vs seconds."""
+    from service.bench.features import run_bench_features
+
+    run(lambda: run_bench_features(console, files or [], size, repeat=repeat, big=big))
+
+
+@bench_app.command("read")
+def bench_read(
+    sizes: Annotated[
+        str, typer.Option(help="nonzero counts, comma-separated")
+    ] = "10000,100000,1000000",
+    repeat: Annotated[int, typer.Option(min=1, help="repetitions per reader (median)")] = 3,
+    out: Annotated[Path | None, typer.Option(help="directory for read.csv")] = None,
+) -> None:
+    """Time our MPS reader against SCIP and HiGHS on generated files."""
+    from service.bench.read import run_bench_read
+
+    run(lambda: run_bench_read(sizes, repeat, out))
+
+
+@bench_app.command("guided")
+def bench_guided(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="model files (or --family ...)")
+    ] = None,
+    instances: Annotated[list[Path] | None, typer.Option(help="model file (repeat)")] = None,
+    family: Annotated[str | None, typer.Option(help="generate: setcover | cauction | ...")] = None,
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
+    seeds: Annotated[str, typer.Option(help="A-B (held-out seeds)")] = "2000-2002",
+    methods: Annotated[
+        str,
+        typer.Option(
+            help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, pas, "
+            "pas-highs, srg and the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
+        ),
+    ] = "scip,pas",
+    time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,
+    out: Annotated[Path, typer.Option(help="folder for CSV, markdown and PNG")] = Path(
+        "bench-out/guided"
+    ),
+    reference: Annotated[
+        Path | None, typer.Option(help="CSV instance,reference (default: best found)")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="PaS model (default: best match)")] = None,
+    grace: Annotated[float, typer.Option(help="seconds past the budget before a kill")] = 2.0,
+    solver_seed: Annotated[
+        int, typer.Option(min=0, help="every run's random seed (solver, LNS and SRG draws)")
+    ] = 0,
+    pas: Annotated[Pairs, typer.Option(help="PaS parameter PATH=VALUE for method pas")] = [],  # noqa: B006
+    jobs: Annotated[int, typer.Option(min=1, help="runs at once (one thread each)")] = 1,
+    resume: Annotated[
+        bool, typer.Option(help="reuse runs already saved in OUT/runs (same settings)")
+    ] = False,
+    srg: Annotated[Pairs, typer.Option(help="SRG parameter PATH=VALUE for the srg methods")] = [],  # noqa: B006
+    srg_model: Annotated[
+        str | None, typer.Option(help="SRG model for the srg methods (default: best match)")
+    ] = None,
+) -> None:
+    """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
+    from service.bench.guided import GuidedArgs, bench_guided_command
+
+    args = GuidedArgs(
+        tuple(files or []) + tuple(instances or []), family, size, seeds, methods, time_limit,
+        out, reference, model, grace, solver_seed, tuple(pas), jobs, resume, tuple(srg),
+        srg_model,
+    )  # fmt: skip
+    run(lambda: bench_guided_command(args, console))
+
+
+@bench_app.command("summarize")
+def bench_summarize(
+    runs: Annotated[list[Path], typer.Argument(help="bench guided output folders")],
+    out: Annotated[Path | None, typer.Option(help="write summary.md and gap.png here")] = None,
+) -> None:
+    """The protocol table over several bench guided runs (families, solver seeds)."""
+    from service.bench.summary import summarize_command
+
+    run(lambda: summarize_command(runs, out))
 
 
 @bench_app.command("srg")
@@ -503,37 +347,18 @@ def bench_srg(
     model: Annotated[
         str | None, typer.Option(help="SRG model for every instance (default: best match)")
     ] = None,
-    srg: Annotated[
-        list[str], typer.Option(help="SRG parameter KEY=VALUE (repeat), e.g. k=16 steps=20")
-    ] = [],  # noqa: B006
+    srg: Annotated[Pairs, typer.Option(help="SRG parameter PATH=VALUE, e.g. sampling.k=16")] = [],  # noqa: B006
     out: Annotated[Path, typer.Option(help="folder for CSV and PNG")] = Path("bench-out/srg"),
 ) -> None:
     """SRG sampler: time of K candidates on 1500 binaries (one thread), and raw-candidate
     feasibility, violation and objective with guidance vs without, per family."""
-    from service.commands.bench_srg import run_bench_srg
+    from service.bench.srg import bench_srg_command
 
-    settings = get_settings()
-    try:
-        names = _family_list(families)
-        fams = [_family_size_seeds(f, size, seeds)[0] for f in names]
-        _, sz, seed_list = _family_size_seeds(names[0], size, seeds)
-        _, tsz, _ = _family_size_seeds(names[0], timing_size, seeds)
-        device = "cpu" if settings.device == "auto" else settings.device
-        run_bench_srg(
-            fams,
-            sz,
-            seed_list,
-            out,
-            console,
-            timing_size=tsz,
-            repeat=repeat,
-            model=model,
-            model_dir=settings.model_dir,
-            device=device,
-            srg=_srg_overrides(srg),
+    run(
+        lambda: bench_srg_command(
+            families, size, seeds, timing_size, repeat, model, srg, out, console
         )
-    except Exception as exc:
-        raise fail(exc) from exc
+    )
 
 
 @bench_app.command("dmmv")
@@ -543,9 +368,9 @@ def bench_dmmv(
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
 ) -> None:
     """DMMV vs round-to-nearest vs the MILP (SCIP/HiGHS/CP-SAT) on FIR, quantization, tomography."""
-    from service.commands.bench_dmmv import run_bench_dmmv
+    from service.bench.dmmv import run_bench_dmmv
 
-    run_bench_dmmv(budget, out, quick, console)
+    run(lambda: run_bench_dmmv(budget, out, quick, console))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 
-from service.commands.bench_api import free_port
+from service.bench.api import free_port
 from service.jobs.store import JobStore
 from service.settings import Settings
 from tests import pg

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from instances.registry import Family, Size, generate, generate_with
 from instances.setcover import SetCoverParams
-from service.pipeline.features import build_graph
+from service.features import build_graph
 from service.problem.model import Problem
 
 
@@ -26,7 +26,7 @@ def _time(problem: Problem, repeat: int) -> float:
 def run_bench_features(
     console: Console,
     files: list[Path],
-    sizes: list[Size],
+    sizes: list[str],
     seed: int = 0,
     repeat: int = 3,
     big: bool = True,
@@ -38,7 +38,7 @@ def run_bench_features(
 
         problems = [read_problem(f) for f in files]
     else:
-        problems = [generate(fam, size, seed) for fam in Family for size in sizes]
+        problems = [generate(fam, Size(size), seed) for fam in Family for size in sizes]
     if big:  # one instance past the 1M-nonzero mark: set cover with 20000 rows
         problems.append(generate_with(Family.SET_COVER, SetCoverParams(n_rows=20_000), seed))
     table = Table(title=f"build_graph (best of {repeat})")

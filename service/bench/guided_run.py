@@ -18,6 +18,8 @@ from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING, Any
 
+from service.guidance.params import merged
+
 if TYPE_CHECKING:
     from service.pipeline.result import SolveResult
 
@@ -41,9 +43,9 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 # SRG ablation -> its SRG parameter overrides (on top of the run's --srg ones)
 SRG_ABLATIONS: dict[str, dict[str, Any]] = {
-    "srg-noguide": {"guidance": False},
-    "srg-k1": {"k": 1},
-    "srg-topk": {"region": "topk"},
+    "srg-noguide": {"sampling": {"guidance": False}},
+    "srg-k1": {"sampling": {"k": 1}},
+    "srg-topk": {"region": {"kind": "topk"}},
 }
 # SRG ablation -> its model (independent variables: the score network without message passing)
 SRG_MODELS: dict[str, str] = {"srg-indep": "srg-indep-mix@1"}
@@ -68,7 +70,7 @@ class RunSpec:
         mode = METHODS[self.method][0]
         if mode != "srg":
             return self.model, self.pas, {}
-        srg = {**self.srg, **SRG_ABLATIONS.get(self.method, {})}
+        srg = merged(self.srg, SRG_ABLATIONS.get(self.method, {}))
         return SRG_MODELS.get(self.method, self.srg_model), {}, srg
 
 
@@ -125,37 +127,23 @@ def _child(spec: RunSpec, queue: Any) -> None:
 
 def _solver_for(mode: str, spec: RunSpec) -> Callable[..., SolveResult]:
     """solve(problem, solver, options, on_incumbent, read_seconds) for the method's mode."""
-    if mode == "exact":
-        from service.pipeline.solve import solve_problem
+    from service.guidance.dispatch import ModeRequest, solve_request
 
-        def exact(problem, solver, options, on_incumbent, read):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
-            return solve_problem(
-                problem, solver, options, on_incumbent=on_incumbent, read_seconds=read
-            )
+    if mode != "exact":
+        import torch
 
-        return exact
-    import torch
-
-    torch.set_num_threads(1)  # one thread for inference too
-    from service.pipeline.guided import solve_guided
-
+        torch.set_num_threads(1)  # one thread for inference too (imported before the clock)
+        import service.guidance.pas
+        import service.guidance.srg  # noqa: F401
     model, pas, srg = spec.guidance()
+    request = ModeRequest(mode, model, pas, srg, model_dir=spec.model_dir)
 
-    def guided(problem, solver, options, on_incumbent, read):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
-        return solve_guided(
-            problem,
-            solver,
-            options,
-            mode,
-            model=model,
-            model_dir=spec.model_dir,
-            pas=pas,
-            srg=srg,
-            on_incumbent=on_incumbent,
-            read_seconds=read,
+    def solve(problem, solver, options, on_incumbent, read):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        return solve_request(
+            problem, solver, options, request, on_incumbent=on_incumbent, read_seconds=read
         )
 
-    return guided
+    return solve
 
 
 def run_one(spec: RunSpec, grace: float = 2.0, start_timeout: float = 120.0) -> RunOutcome:

@@ -233,3 +233,13 @@ def print_table(results: list[ReadTiming]) -> None:
             fmt(r.ours_over_scip, ".2f"),
         )
     Console().print(table)
+
+
+def run_bench_read(sizes: str, repeat: int, out: Path | None) -> list[ReadTiming]:
+    """``mipguide bench read``: time, print, and (with ``out``) write read.csv."""
+    results = bench_read(tuple(int(s) for s in sizes.split(",") if s.strip()), repeat=repeat)
+    print_table(results)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(results, out / "read.csv")
+    return results

@@ -1,106 +1,241 @@
-"""SRG sampler measurements: (instance, score model, params) -> sampling time and the quality of
-the raw candidates (before any repair), with and without guidance.
+"""`mipguide bench srg`: the SRG sampler's speed and the quality of its raw candidates.
 
-- ``time_sampling``: wall seconds of ``sample_candidates`` (the whole sampler: context, K
-  candidates, guidance), median of repeats, on the calling thread's torch settings;
-- ``raw_quality``: the fraction of the K rounded candidates that verify feasible before repair
-  (for problems with non-binary variables: the binaries admit a feasible completion, checked by
-  an LP with the binaries fixed), their mean max violation (pure-binary: against the original
-  problem; otherwise: the normalized guidance rows) and their mean objective (pure-binary: the
-  objective; otherwise the binaries' part c_B x_B + offset), and the best raw feasible objective.
+(a) sampling time of K candidates on 1500-binary instances (independent set and auctions, hard),
+median of repeats, one thread; (b) per family, the raw-candidate feasibility rate, mean max
+violation and mean objective with guidance and without, over held-out seeds. Outputs in
+``--out``: ``timing.csv``, ``raw.csv`` (one row per instance and setting), ``srg.png``.
 """
 
 from __future__ import annotations
 
+import csv
 import math
-import time
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
-from models.registry import LoadedModel
-from service.pipeline.candidates import evaluate_candidates
-from service.pipeline.features import build_graph
-from service.pipeline.guidance import guidance_rows
-from service.pipeline.sample import sample_candidates
-from service.pipeline.srg_params import SrgParams
+from instances.registry import Family, Size, generate
+from service.bench.srg_measure import RawQuality, Timing, raw_quality, time_sampling
+from service.errors import InvalidOptionError
 from service.problem.model import Problem
 
-
-@dataclass(frozen=True)
-class Timing:
-    """Sampling time of one instance: median, min and max over the repeats (seconds)."""
-
-    instance: str
-    binaries: int
-    rows: int
-    nnz: int
-    k: int
-    steps: int
-    median: float
-    best: float
-    worst: float
+TARGET_SECONDS = 2.0
+TIMING_FAMILIES = (Family.INDEPENDENT_SET, Family.COMBINATORIAL_AUCTION)
 
 
-@dataclass(frozen=True)
-class RawQuality:
-    """Raw candidates of one instance under one setting."""
+def _model_for(problem: Problem, model: str | None, model_dir: Path, device: str):  # noqa: ANN202
+    from service.guidance.selection import cached_model, model_cards, select_model
 
-    instance: str
-    guidance: bool
-    k: int
-    feasible_rate: float
-    mean_violation: float
-    mean_objective: float
-    best_feasible_objective: float | None
-    seconds: float
+    ref = model
+    if ref is None:
+        match = select_model(problem, model_dir, "srg")
+        if match is None:
+            choices = [r for r, _ in model_cards(model_dir, "srg")]
+            raise InvalidOptionError("--model", f"no srg model matches {problem.name}", choices)
+        ref = match.ref
+    return cached_model(ref, str(model_dir), device)
 
 
-def time_sampling(
-    problem: Problem, model: LoadedModel, params: SrgParams, repeat: int = 3, seed: int = 0
-) -> Timing:
-    """Median wall time of the sampler (graph features excluded, everything else included)."""
-    graph, rows = build_graph(problem), guidance_rows(problem)
-    times = []
-    for r in range(repeat):
-        t0 = time.perf_counter()
-        sample_candidates(graph, rows, model, params, seed + r)
-        times.append(time.perf_counter() - t0)
-    return Timing(
-        instance=problem.name,
-        binaries=problem.num_binaries,
-        rows=problem.num_rows,
-        nnz=problem.nnz,
-        k=params.k,
-        steps=params.steps,
-        median=float(np.median(times)),
-        best=float(min(times)),
-        worst=float(max(times)),
+def _params(model_card: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    from service.guidance.selection import srg_params
+
+    return srg_params(model_card, overrides)
+
+
+def bench_srg_command(
+    families_spec: str,
+    size: str,
+    seeds: str,
+    timing_size: str,
+    repeat: int,
+    model: str | None,
+    srg: list[str],
+    out: Path,
+    console: Console,
+) -> tuple[list[Timing], list[RawQuality]]:
+    """``mipguide bench srg``: validate the command line, then measure."""
+    from service.commands.args import families, family_size_seeds, srg_overrides
+    from service.settings import get_settings
+
+    settings = get_settings()
+    fams, sz, seed_list = families(families_spec, size, seeds)
+    _, tsz, _ = family_size_seeds(fams[0].value, timing_size, seeds)
+    return run_bench_srg(
+        fams,
+        sz,
+        seed_list,
+        out,
+        console,
+        timing_size=tsz,
+        repeat=repeat,
+        model=model,
+        model_dir=settings.model_dir,
+        device="cpu" if settings.device == "auto" else settings.device,
+        srg=srg_overrides(srg),
     )
 
 
-def raw_quality(
-    problem: Problem, model: LoadedModel, params: SrgParams, seed: int = 0
-) -> RawQuality:
-    """Sample K candidates and judge them before repair (see module docstring)."""
-    graph, rows = build_graph(problem), guidance_rows(problem)
-    raw = replace(params, repair="none")
-    t0 = time.perf_counter()
-    samples = sample_candidates(graph, rows, model, raw, seed)
-    seconds = time.perf_counter() - t0
-    cands = evaluate_candidates(problem, samples, rows, raw, complete_all=True, seed=seed)
-    objective = cands.x @ problem.c[cands.binary_index] + problem.offset
-    feasible = cands.objective[cands.raw_feasible]
-    best = None
-    if feasible.size:
-        best = float(feasible.min() if problem.sense > 0 else feasible.max())
-    return RawQuality(
-        instance=problem.name,
-        guidance=params.guidance,
-        k=params.k,
-        feasible_rate=float(cands.raw_feasible.mean()),
-        mean_violation=float(cands.violation.mean()),
-        mean_objective=float(objective.mean()) if objective.size else math.nan,
-        best_feasible_objective=best,
-        seconds=seconds,
-    )
+def run_bench_srg(
+    families: Sequence[Family],
+    size: Size,
+    seeds: Sequence[int],
+    out: Path,
+    console: Console,
+    *,
+    timing_size: Size = Size.HARD,
+    repeat: int = 3,
+    model: str | None = None,
+    model_dir: Path,
+    device: str = "cpu",
+    srg: dict[str, Any] | None = None,
+) -> tuple[list[Timing], list[RawQuality]]:
+    """Measure, print a table, write CSV and PNG; returns the measurements.
+
+    Args:
+        families, size, seeds: the instances of the raw-candidate comparison.
+        timing_size: size of the timing instances (hard: 1500 binaries).
+        model: an SRG model for every instance (default: each family's best match).
+        srg: SRG parameter overrides (on top of the model card's); guidance is switched on and
+            off by the bench.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    out.mkdir(parents=True, exist_ok=True)
+    overrides = dict(srg or {})
+    timings: list[Timing] = []
+    raws: list[RawQuality] = []
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("bench srg", total=len(TIMING_FAMILIES) + len(families) * len(seeds))
+        for fam in TIMING_FAMILIES:
+            p = generate(fam, timing_size, 2000)
+            loaded = _model_for(p, model, model_dir, device)
+            timings.append(time_sampling(p, loaded, _params(loaded.card, overrides), repeat))
+            bar.advance(task)
+        for fam in families:
+            for seed in seeds:
+                p = generate(fam, size, seed)
+                loaded = _model_for(p, model, model_dir, device)
+                params = _params(loaded.card, overrides)
+                for guided in (True, False):
+                    sampling = params.sampling.model_copy(update={"guidance": guided})
+                    switched = params.model_copy(update={"sampling": sampling})
+                    raws.append(raw_quality(p, loaded, switched, seed))
+                bar.advance(task)
+    _write_csv(out / "timing.csv", [asdict(t) for t in timings])
+    _write_csv(out / "raw.csv", [asdict(r) for r in raws])
+    plot(timings, raws, out / "srg.png")
+    print_tables(timings, raws, console)
+    console.print(f"results in {out}")
+    return timings, raws
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="") as fh:
+        if not rows:
+            return
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _cell(v) for k, v in r.items()})
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6g}"
+    return str(v)
+
+
+def family_of(instance: str) -> str:
+    return instance.split("-", 1)[0]
+
+
+def summarize(raws: Sequence[RawQuality]) -> list[dict[str, Any]]:
+    """Per (family, guidance): instances, mean feasible rate, violation, objective."""
+    out = []
+    keys = dict.fromkeys((family_of(r.instance), r.guidance) for r in raws)
+    for fam, guided in keys:
+        mine = [r for r in raws if family_of(r.instance) == fam and r.guidance == guided]
+        out.append(
+            {
+                "family": fam,
+                "guidance": guided,
+                "instances": len(mine),
+                "feasible_rate": float(np.mean([r.feasible_rate for r in mine])),
+                "mean_violation": float(np.mean([r.mean_violation for r in mine])),
+                "mean_objective": float(np.mean([r.mean_objective for r in mine])),
+                "seconds": float(np.mean([r.seconds for r in mine])),
+            }
+        )
+    return out
+
+
+def print_tables(timings: Sequence[Timing], raws: Sequence[RawQuality], console: Console) -> None:
+    table = Table(title=f"SRG sampling time, one thread (target <= {TARGET_SECONDS:g} s)")
+    for col in ("instance", "binaries", "rows", "nnz", "K", "steps", "median s", "min", "max"):
+        table.add_column(col, justify="right")
+    for t in timings:
+        table.add_row(
+            t.instance,
+            str(t.binaries),
+            str(t.rows),
+            str(t.nnz),
+            str(t.k),
+            str(t.steps),
+            f"{t.median:.3f}",
+            f"{t.best:.3f}",
+            f"{t.worst:.3f}",
+        )
+    console.print(table)
+    table = Table(title="SRG raw candidates (before repair)")
+    for col in ("family", "guidance", "n", "raw feasible", "mean max viol", "mean obj", "s"):
+        table.add_column(col, justify="right")
+    for s in summarize(raws):
+        table.add_row(
+            s["family"],
+            "on" if s["guidance"] else "off",
+            str(s["instances"]),
+            f"{s['feasible_rate']:.3f}",
+            f"{s['mean_violation']:.4g}",
+            f"{s['mean_objective']:.6g}",
+            f"{s['seconds']:.2f}",
+        )
+    console.print(table)
+
+
+def plot(timings: Sequence[Timing], raws: Sequence[RawQuality], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    names = [t.instance for t in timings]
+    left.bar(names, [t.median for t in timings], color="tab:blue")
+    left.axhline(TARGET_SECONDS, color="tab:red", linestyle="--", label="target")
+    left.set_ylabel("seconds (median)")
+    left.set_title(f"sampling K={timings[0].k if timings else '-'}, one thread")
+    left.legend()
+    rows = summarize(raws)
+    fams = list(dict.fromkeys(r["family"] for r in rows))
+    x = np.arange(len(fams))
+    for shift, guided, label in ((-0.2, True, "guidance"), (0.2, False, "no guidance")):
+        rate = [next((r["feasible_rate"] for r in rows if r["family"] == f and
+                      r["guidance"] == guided), 0.0) for f in fams]  # fmt: skip
+        right.bar(x + shift, rate, width=0.4, label=label)
+    right.set_xticks(x, fams)
+    right.set_ylim(0, 1.05)
+    right.set_ylabel("raw feasible fraction")
+    right.set_title("raw candidates before repair")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -105,3 +105,26 @@ def run_remote(
         out.write_text(json.dumps(doc, indent=2))
         console.print(f"wrote {out}")
     return doc
+
+
+def dmmv_command(
+    file: Path,
+    time_limit: float,
+    seed: int,
+    device: str,
+    out: Path | None,
+    server: str | None,
+    api_key: str | None,
+    wait: bool,
+    console: Console,
+) -> None:
+    """``mipguide dmmv``: run here, or with ``server`` as a job there (its device applies)."""
+    from service.settings import get_settings
+
+    settings = get_settings()
+    dev = settings.device if device == "auto" else device
+    config = DmmvConfig(time_limit=time_limit, seed=seed, device="cpu" if dev == "auto" else dev)
+    if server is not None:
+        run_remote(file, server, api_key or settings.api_key, config, wait, out, console)
+    else:
+        run_dmmv(file, config, out, console)

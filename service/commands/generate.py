@@ -24,3 +24,13 @@ def run_generate(
         paths.append(path)
     console.print(f"wrote {len(paths)} instances to {out}")
     return paths
+
+
+def generate_command(
+    family: str, size: str, seeds: str, out: Path, gz: bool, console: Console
+) -> list[Path]:
+    """``mipguide generate``: validate the family, size and seeds, then write the files."""
+    from service.commands.args import family_size_seeds
+
+    fam, sz, seed_list = family_size_seeds(family, size, seeds)
+    return run_generate(fam, sz, seed_list, out, console, gz=gz)

@@ -2,49 +2,52 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
-from service.errors import InvalidOptionError
+from service.commands.args import key_values, pas_overrides, srg_overrides
+from service.errors import InputError
+from service.guidance.dispatch import ModeRequest
 from service.pipeline.result import SolveResult
-from service.settings import SHIPPED_MODELS
 from service.solvers.types import Incumbent, SolveOptions
 
 
-@dataclass(frozen=True)
-class Guidance:
-    """How ML guidance is used: mode (exact | pas | auto | srg), model, PaS and SRG parameters,
-    registry."""
+def solve_command(
+    file: Path,
+    solver: str,
+    options: SolveOptions,
+    params: list[str],
+    out: Path | None,
+    console: Console,
+    *,
+    mode: str,
+    model: str | None,
+    pas: list[str],
+    srg: list[str],
+    dmmv_seconds: float | None,
+) -> SolveResult:
+    """``mipguide solve``: the CLI's arguments -> ``run_solve`` (registry and device from the
+    settings, backend defaults from the settings)."""
+    from dataclasses import replace
 
-    mode: str = "exact"
-    model: str | None = None
-    pas: dict[str, Any] = field(default_factory=dict)
-    srg: dict[str, Any] = field(default_factory=dict)
-    model_dir: Path = SHIPPED_MODELS
-    device: str = "cpu"
+    from service.settings import get_settings
 
-
-def parse_params(pairs: list[str], option: str = "--param") -> dict[str, Any]:
-    """Turn ``key=value`` strings into a dict; values are JSON-decoded when possible.
-
-    Raises:
-        InvalidOptionError: a pair without ``=``.
-    """
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise InvalidOptionError(option, f"expected KEY=VALUE, got {pair!r}")
-        try:
-            params[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            params[key] = raw
-    return params
+    settings = get_settings()
+    if not file.exists():
+        raise InputError(f"{file}: no such file")
+    request = ModeRequest(
+        mode=mode,
+        model=model,
+        pas=pas_overrides(pas),
+        srg=srg_overrides(srg),
+        dmmv_seconds=dmmv_seconds,
+        model_dir=settings.model_dir,
+        device=settings.device,
+    )
+    options = replace(options, params=key_values(params))
+    return run_solve(file, solver or settings.default_solver, options, out, console, request)
 
 
 def run_solve(
@@ -53,26 +56,19 @@ def run_solve(
     options: SolveOptions,
     out: Path | None,
     console: Console,
-    guidance: Guidance | None = None,
-    *,
-    dmmv_seconds: float | None = None,
+    request: ModeRequest | None = None,
 ) -> SolveResult:
-    """Read, solve (in the guidance's mode), verify; print incumbents as they come and a summary;
-    write the JSON result.
-
-    Args:
-        guidance: exact (default), pas, auto or srg, with the model and PaS/SRG parameters.
-        dmmv_seconds: exact mode only: run the DMMV feasibility search first for up to this many
-            seconds and hand its point to the solver as a start (pure-integer problems; others
-            get a warning and a plain solve). None: no DMMV.
+    """Read, solve (in the request's mode), verify; print incumbents as they come and a
+    summary; write the JSON result.
 
     Raises:
-        InvalidOptionError: DMMV asked for together with a guided mode.
+        InvalidOptionError: a bad request (e.g. DMMV together with a guided mode).
     """
-    from service.pipeline.guided import solve_guided
+    from service.guidance.dispatch import check_request, solve_request
     from service.problem.io import read_problem
 
-    guidance = guidance or Guidance()
+    request = request or ModeRequest()
+    check_request(request)
     t0 = time.perf_counter()
     problem = read_problem(path)
     read_seconds = time.perf_counter() - t0
@@ -87,45 +83,15 @@ def run_solve(
         bound = "" if inc.bound is None else f"  bound {inc.bound:.10g}"
         console.print(f"  {inc.t:8.3f} s  incumbent {inc.objective:.10g}{bound}  ({inc.source})")
 
-    if dmmv_seconds is not None and guidance.mode != "exact":
-        raise InvalidOptionError("--dmmv", f"works with --mode exact only, not {guidance.mode}")
-    if dmmv_seconds is not None:
-        # imported here: the DMMV search brings torch, which a plain solve does not need
-        from service.heuristics.dmmv_start import dmmv_unsuitable
+    def note(line: str) -> None:
+        if line.startswith("warning: "):
+            console.print(f"[yellow]warning:[/] {line.removeprefix('warning: ')}")
+        else:
+            console.print(line)
 
-        reason = dmmv_unsuitable(problem)
-        if reason is not None:
-            console.print(f"[yellow]warning:[/] --dmmv ignored: {reason}; solving without DMMV")
-            dmmv_seconds = None
-    if dmmv_seconds is not None:
-        from service.pipeline.dmmv_start import solve_with_dmmv_start
-
-        result = solve_with_dmmv_start(
-            problem,
-            solver,
-            options,
-            dmmv_seconds,
-            on_incumbent=show,
-            read_seconds=read_seconds,
-        )
-    else:
-        if guidance.mode != "exact":
-            import torch
-
-            torch.set_num_threads(options.threads)  # the network on the solve's threads
-        result = solve_guided(
-            problem,
-            solver,
-            options,
-            guidance.mode,
-            model=guidance.model,
-            model_dir=guidance.model_dir,
-            device=guidance.device,
-            pas=guidance.pas,
-            srg=guidance.srg,
-            on_incumbent=show,
-            read_seconds=read_seconds,
-        )
+    result = solve_request(
+        problem, solver, options, request, on_incumbent=show, read_seconds=read_seconds, note=note
+    )
     print_summary(result, console)
     if out is not None:
         out.write_text(result.to_json())
@@ -148,8 +114,7 @@ def print_summary(result: SolveResult, console: Console) -> None:
         info = result.extra["pas"]
         console.print(
             f"model {info['model']}: |S| {info['region_size']} of {info['binaries']} binaries, "
-            f"Delta {info['delta']} (widened {info['widened']}x, grown {info['grown']}x to "
-            f"|S| {info['last_region_size']}), subproblem "
+            f"Delta {info['delta']} (widened {info['widened']}x), subproblem "
             f"{info['subproblem_status']}, completion {'ran' if info['completed'] else 'skipped'}"
         )
     if "srg" in result.extra:
@@ -158,8 +123,7 @@ def print_summary(result: SolveResult, console: Console) -> None:
             f"model {info['model']}: {info['k']} candidates, {info['raw_feasible']} raw feasible, "
             f"{info['feasible']} after repair ({info['repair']}); |S| {info['region_size']} of "
             f"{info['binaries']} binaries ({info['region']}), Delta {info['delta']} (widened "
-            f"{info['widened']}x, grown {info['grown']}x to |S| {info['last_region_size']}), "
-            f"subproblem {info['subproblem_status']}, completion "
+            f"{info['widened']}x), subproblem {info['subproblem_status']}, completion "
             f"{'ran' if info['completed'] else 'skipped'}"
         )
     if "auto" in result.extra and result.extra["auto"].get("model") is None:

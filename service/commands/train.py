@@ -3,112 +3,122 @@ predictor (``kind="pas"``) or an SRG score network (``kind="srg"``), register.""
 
 from __future__ import annotations
 
+import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from instances.registry import PARAMS, Family, Size, instance_name
-from models.pools import InstanceSpec, PoolConfig
-from models.srg import SrgConfig
-from models.train import TrainConfig, TrainJob, train_family
-from models.train_srg import SrgTrainJob, train_srg_family
+from service.commands.args import families, pas_overrides, srg_overrides
+from service.errors import InvalidOptionError
 
 
-def run_train(
-    families: list[Family],
-    size: Size,
-    train_seeds: list[int],
-    val_seeds: list[int],
-    out: Path,
-    pool_dirs: dict[Family, Path],
-    pool: PoolConfig,
-    train: TrainConfig,
-    workers: int,
-    device: str,
-    console: Console,
-    command: str = "",
-    pas: dict[str, Any] | None = None,
-    *,
-    kind: str = "pas",
-    srg: dict[str, Any] | None = None,
-    srg_model: SrgConfig | None = None,
-    samples: int = 8,
-) -> None:
-    """Train one model on the given families (several: one model for their mix).
+@dataclass(frozen=True)
+class TrainArgs:
+    """The command line of ``mipguide train`` (see ``service.cli.train``)."""
 
-    Args:
-        families: the families; the same seeds are used for each.
-        pool_dirs: where each family's solution pools are cached.
-        pas: recommended PaS parameters, written to the card (``mode=pas`` uses them).
-        kind: ``pas`` or ``srg``.
-        srg: recommended SRG parameters for the card (``mode=srg`` uses them).
-        srg_model: the score network's shape (kind srg).
-        samples: noised pool solutions per instance and step (kind srg).
+    family: str
+    out: Path
+    size: str = "easy"
+    train_seeds: str = "0-99"
+    val_seeds: str = "1000-1019"
+    epochs: int = 30
+    seed: int = 0
+    lr: float = 1e-3
+    batch_size: int = 4
+    patience: int = 5
+    pool_k: int = 32
+    pool_time: float = 10.0
+    pool_dir: Path | None = None
+    workers: int = 0
+    pas: tuple[str, ...] = ()
+    kind: str = "pas"
+    srg: tuple[str, ...] = ()
+    hidden: int = 32
+    coupling: str = "graph"
+    samples: int = 8
+    label_temperature: float = 0.2
+
+
+def train_command(args: TrainArgs, console: Console) -> None:
+    """Validate the command line, then train and register one model.
+
+    Several families (a comma list or ``all``) train one model on their mix; pools are cached
+    per family (``POOL_DIR/FAMILY-SIZE``), so a mix reuses the pools of the single-family
+    models, and SRG those of PaS.
+
+    Raises:
+        InvalidOptionError: the offending option.
     """
+    from models.pools import InstanceSpec, PoolConfig
+    from models.srg import SrgConfig
+    from models.train import TrainConfig, TrainJob, train_model
+    from models.train_pas import PasObjective
+    from models.train_srg import SrgObjective
+    from service.settings import get_settings
+
+    if args.kind not in ("pas", "srg"):
+        raise InvalidOptionError("--kind", f"unknown kind {args.kind!r}", ["pas", "srg"])
+    if not 0 < args.label_temperature < float("inf"):
+        raise InvalidOptionError("--label-temperature", "must be a positive number")
+    try:
+        shape = SrgConfig(hidden=args.hidden, coupling=args.coupling)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("--coupling", str(exc)) from exc
+    recommended = pas_overrides(list(args.pas)) if args.kind == "pas" else {}
+    if args.kind == "srg":
+        recommended = srg_overrides(list(args.srg))
+    fams, size, train_seeds = families(args.family, args.size, args.train_seeds)
+    _, _, val_seeds = families(args.family, args.size, args.val_seeds)
+    settings = get_settings()
+    root = args.pool_dir or settings.data_dir / "pools"
+    several = len(fams) > 1 or args.pool_dir is None
+    pool_dirs = {f.value: root / f"{f.value}-{size.value}" if several else root for f in fams}
 
     def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
+        from instances.registry import PARAMS, instance_name
+
         return tuple(
             InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
-            for f in families
+            for f in fams
             for s in seeds
         )
 
-    description = {
-        "size": size.value,
-        "generator": "instances.registry " + ",".join(f.value for f in families),
-        "command": command,
-    }
-    if kind == "srg":
-        _run_train_srg(
-            SrgTrainJob(
-                family="+".join(f.value for f in families),
-                train_specs=specs(train_seeds),
-                val_specs=specs(val_seeds),
-                pool_dirs={f.value: d for f, d in pool_dirs.items()},
-                out=out,
-                pool=pool,
-                train=train,
-                model=srg_model or SrgConfig(),
-                samples=samples,
-                workers=workers,
-                device=device,
-                description=description,
-                recommended_srg=dict(srg or {}),
-            ),
-            console,
-        )
-        return
+    objective: Any = PasObjective() if args.kind == "pas" else SrgObjective(shape, args.samples)
     job = TrainJob(
-        family="+".join(f.value for f in families),
+        objective=objective,
+        family="+".join(f.value for f in fams),
         train_specs=specs(train_seeds),
         val_specs=specs(val_seeds),
-        pool_dir=pool_dirs[families[0]],
-        pool_dirs={f.value: d for f, d in pool_dirs.items()},
-        out=out,
-        pool=pool,
-        train=train,
-        workers=workers,
-        device=device,
-        recommended_pas=dict(pas or {}),
-        description=description,
+        pool_dirs=pool_dirs,
+        out=args.out,
+        pool=PoolConfig(k=args.pool_k, time_limit=args.pool_time, seed=args.seed),
+        train=TrainConfig(
+            epochs=args.epochs,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            patience=args.patience,
+            seed=args.seed,
+            temperature_fraction=args.label_temperature,
+        ),
+        workers=args.workers or os.cpu_count() or 1,
+        device=settings.device,
+        description={
+            "size": size.value,
+            "generator": "instances.registry " + ",".join(f.value for f in fams),
+            "command": "mipguide " + " ".join(sys.argv[1:]),
+        },
+        recommended=recommended,
     )
-    result = train_family(job, progress=True)
+    result = train_model(job, progress=True)
     for h in result.history:
+        figures = "".join(f"  {k} {v:.3f}" for k, v in h.metrics.items())
         console.print(
-            f"epoch {h.epoch:3d}  train {h.train_loss:.4f}  val {h.val_loss:.4f}  "
-            f"acc {h.val_accuracy:.3f}  ({h.seconds:.1f}s)"
+            f"epoch {h.epoch:3d}  train {h.train_loss:.4f}  val {h.val_loss:.4f}{figures}  "
+            f"({h.seconds:.1f}s)"
         )
     console.print(
-        f"best epoch {result.best_epoch} (val loss {result.best_val_loss:.4f}); saved {out}"
-    )
-
-
-def _run_train_srg(job: SrgTrainJob, console: Console) -> None:
-    result = train_srg_family(job, progress=True)
-    for h in result.history:
-        line = f"epoch {h.epoch:3d}  train {h.train_loss:.4f}  val {h.val_loss:.4f}"
-        console.print(f"{line}  ({h.seconds:.1f}s)")
-    console.print(
-        f"best epoch {result.best_epoch} (val loss {result.best_val_loss:.4f}); saved {job.out}"
+        f"best epoch {result.best_epoch} (val loss {result.best_val_loss:.4f}); saved {args.out}"
     )

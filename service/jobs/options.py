@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.errors import InvalidOptionError
-from service.pipeline.pas_params import PasParams
-from service.pipeline.srg_params import SrgParams
-from service.settings import Settings
+from service.guidance.dispatch import ModeRequest, check_request
+from service.settings import SHIPPED_MODELS, Settings
 from service.solvers.base import backend_names, check_params, get_backend
 from service.solvers.types import SolveOptions
 
-MODES = ("exact", "pas", "auto", "srg")
 DEFAULT_DMMV_SECONDS = 2.0
-_MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -92,27 +90,15 @@ def _params(value: Any, name: str = "params", what: str = "backend parameters") 
     return parsed
 
 
-def _check_guidance(opts: JobOptions) -> None:
-    """Mode, model reference, PaS and SRG parameters (the model is resolved by the worker)."""
-    if opts.mode not in MODES:
-        raise InvalidOptionError("mode", f"unknown mode {opts.mode!r}", MODES)
-    if opts.model is not None and not _MODEL_REF.match(opts.model):
-        raise InvalidOptionError("model", f"bad model reference {opts.model!r}: use NAME@VERSION")
-    if (opts.model or opts.pas) and opts.mode == "exact":
-        raise InvalidOptionError("mode", "model and pas options need mode pas, auto or srg")
-    if opts.pas and opts.mode == "srg":
-        raise InvalidOptionError("pas", "PaS parameters need mode pas or auto; use srg")
-    if opts.srg and opts.mode != "srg":
-        raise InvalidOptionError("srg", f"SRG parameters need mode srg, not {opts.mode}")
-    try:
-        PasParams.from_mapping(opts.pas)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError("pas", str(exc), PasParams.__dataclass_fields__) from exc
-    try:
-        SrgParams.from_mapping(opts.srg)
-    except (TypeError, ValueError) as exc:
-        names = SrgParams.__dataclass_fields__ if "unknown" in str(exc) else ()
-        raise InvalidOptionError("srg", str(exc), names) from exc
+def _request(opts: JobOptions) -> ModeRequest:
+    """The dispatcher's request of stored options (registry and device come with the worker)."""
+    return ModeRequest(
+        mode=opts.mode,
+        model=opts.model,
+        pas=opts.pas,
+        srg=opts.srg,
+        dmmv_seconds=(opts.dmmv_seconds or DEFAULT_DMMV_SECONDS) if opts.dmmv else None,
+    )
 
 
 def parse_options(
@@ -141,12 +127,10 @@ def parse_options(
     opts = _validate(JobOptions, data)
     if opts.dmmv_seconds is not None and not opts.dmmv:
         raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")
-    if opts.dmmv and opts.mode != "exact":
-        raise InvalidOptionError("dmmv", f"works with mode exact only, not {opts.mode}")
     solvers = [n for n in backend_names() if n != "fake" or settings.allow_fake_solver]
     if opts.solver not in solvers:
         raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", solvers)
-    _check_guidance(opts)
+    check_request(_request(opts))
     if opts.threads > settings.max_threads:
         raise InvalidOptionError("threads", f"at most {settings.max_threads}")
     updates: dict[str, Any] = {"time_limit": min(opts.time_limit, settings.max_time_limit)}
@@ -197,6 +181,24 @@ def _validate(model: type[_M], data: dict[str, Any]) -> _M:
 
 def _backend_params(solver: str) -> Mapping[str, type]:
     return get_backend(solver).param_names()
+
+
+def mode_request(opts: Mapping[str, Any], guidance: Mapping[str, str]) -> ModeRequest:
+    """The dispatcher's request for stored job options (runs in the worker).
+
+    Args:
+        guidance: ``model_dir`` and ``device`` from the server's settings.
+    """
+    dmmv = bool(opts.get("dmmv"))
+    return ModeRequest(
+        mode=str(opts.get("mode") or "exact"),
+        model=opts.get("model"),
+        pas=dict(opts.get("pas") or {}),
+        srg=dict(opts.get("srg") or {}),
+        dmmv_seconds=float(opts.get("dmmv_seconds") or DEFAULT_DMMV_SECONDS) if dmmv else None,
+        model_dir=Path(guidance.get("model_dir", SHIPPED_MODELS)),
+        device=guidance.get("device", "cpu"),
+    )
 
 
 def solve_options(opts: Mapping[str, Any], log: Callable[[str], None] | None) -> SolveOptions:

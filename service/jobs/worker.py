@@ -34,13 +34,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.errors import MipguideError, scrub_paths
 from service.jobs.errors import JobInputError
-from service.settings import SHIPPED_MODELS
 from service.solvers.types import Incumbent, Interrupt
 
 if TYPE_CHECKING:
-    from service.pipeline.result import SolveResult
-    from service.problem.model import Problem
-    from service.solvers.types import IncumbentCallback, SolveOptions
+    pass
 
 JOB_KINDS = ("solve", "dmmv")
 _T = TypeVar("_T")
@@ -140,8 +137,9 @@ def _solve_one(
     interrupt: Interrupt,
     guidance: dict[str, str] | None = None,
 ) -> None:
+    from service.guidance.dispatch import solve_request
     from service.jobs.files import load_problem, write_atomic
-    from service.jobs.options import solve_options
+    from service.jobs.options import mode_request, solve_options
 
     guidance = guidance or {}
     mode = str(options.get("mode") or "exact")
@@ -156,32 +154,16 @@ def _solve_one(
         problem = _load_input(problem_path, load_problem)
         read = time.perf_counter() - t0
         log(f"[worker {os.getpid()}] solving {problem.name} with {solver} (mode {mode})")
-        if mode == "exact":
-            so = solve_options(options, log)
-            result = _run_solve(problem, solver, so, options, log, read, on_incumbent, interrupt)
-        else:
-            import torch
-
-            from service.pipeline.guided import solve_guided
-
-            # the network runs on the job's threads (SRG's many small forwards are slow when
-            # torch spins one thread per core against the solver)
-            torch.set_num_threads(int(options.get("threads", 1)))
-
-            result = solve_guided(
-                problem,
-                solver,
-                solve_options(options, log),
-                mode,
-                model=options.get("model"),
-                model_dir=Path(guidance.get("model_dir", SHIPPED_MODELS)),
-                device=guidance.get("device", "cpu"),
-                pas=dict(options.get("pas") or {}),
-                srg=dict(options.get("srg") or {}),
-                on_incumbent=on_incumbent,
-                interrupt=interrupt,
-                read_seconds=read,
-            )
+        result = solve_request(
+            problem,
+            solver,
+            solve_options(options, log),
+            mode_request(options, guidance),
+            on_incumbent=on_incumbent,
+            interrupt=interrupt,
+            read_seconds=read,
+            note=lambda line: log(f"[mipguide] {line}"),
+        )
         write_atomic(Path(result_path), result.to_json(indent=None))
         summary = {
             "status": result.status.value,
@@ -232,48 +214,6 @@ def _existing(path: Path) -> Path:
     if not path.is_file():
         raise FileNotFoundError(path.name)
     return path
-
-
-def _run_solve(
-    problem: Problem,
-    solver: str,
-    solve_opts: SolveOptions,
-    options: dict[str, Any],
-    log: Callable[[str], None],
-    read: float,
-    on_incumbent: IncumbentCallback,
-    interrupt: Interrupt,
-) -> SolveResult:
-    """A plain solve, or one with a DMMV start when the job asks for it and DMMV can run."""
-    from service.pipeline.solve import solve_problem
-
-    if options.get("dmmv"):
-        # imported only here: the DMMV modules bring torch, which a plain solve does not need
-        from service.heuristics.dmmv_start import dmmv_unsuitable
-        from service.pipeline.dmmv_start import solve_with_dmmv_start
-
-        reason = dmmv_unsuitable(problem)
-        if reason is None:
-            seconds = float(options.get("dmmv_seconds") or 0.0)
-            log(f"[mipguide] DMMV feasibility search first (up to {seconds:g} s)")
-            return solve_with_dmmv_start(
-                problem,
-                solver,
-                solve_opts,
-                seconds,
-                on_incumbent=on_incumbent,
-                interrupt=interrupt,
-                read_seconds=read,
-            )
-        log(f"[mipguide] warning: dmmv skipped: {reason}; solving without it")
-    return solve_problem(
-        problem,
-        solver,
-        solve_opts,
-        on_incumbent=on_incumbent,
-        interrupt=interrupt,
-        read_seconds=read,
-    )
 
 
 def _dmmv_one(

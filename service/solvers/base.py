@@ -52,24 +52,6 @@ class SolverBackend(Protocol):
         ...
 
 
-class SolverSession(Protocol):
-    """A solve run in slices (backends that offer ``open_session``, e.g. SCIP): the search
-    continues where the last slice stopped, and solutions found elsewhere can be added between
-    slices."""
-
-    finished: bool  # the solve has ended (optimal, infeasible, ...): a slice adds nothing
-
-    def run(self, seconds: float | None, interrupt: Interrupt | None = None) -> SolveOutput:
-        """Continue for at most ``seconds``; the best solution and bound so far."""
-        ...
-
-    def offer(self, x: Any) -> bool:
-        """Add a complete solution; True when the solver stored it."""
-        ...
-
-    def close(self) -> None: ...
-
-
 # name -> (module, class). Modules are imported only when the backend is asked for, so a
 # missing optional solver cannot break the others.
 _REGISTRY: dict[str, tuple[str, str]] = {

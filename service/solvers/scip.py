@@ -294,20 +294,39 @@ class ScipBackend:
         infeasible = infeasible_by_bounds(problem, self.name, self.version)
         if infeasible is not None:
             return infeasible
-        session = ScipSession(self, problem, options, on_incumbent)
+        params = check_params(
+            self.name, options.params, self.param_names(), unsafe=options.unsafe_params
+        )
+        start = start_values(problem, options)
+        tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)
+        clock = Stopwatch()
+        model, xs = build_model(problem)
+        build_seconds = clock()
+        notes = _apply_options(model, options, params)
+        if options.time_limit is not None:
+            # the time limit counts building the model (1.5 s on hard facility location, where
+            # a completion started 9 s before the end overran the budget by that much)
+            model.setParam("limits/time", max(0.0, float(options.time_limit) - build_seconds))
+        if start is not None and not _add_start(model, xs, start):
+            notes.append("the start solution was rejected by SCIP")
+        model.includeEventhdlr(_IncumbentEvents(tracker), "mipguide_incumbents", "incumbents")
+        log = _LogForwarder(model, options.log) if options.log is not None else None
+        tracker.restart_clock()
+        offer_start(problem, start, tracker)
+        clock = Stopwatch()
+        watcher = InterruptWatcher(
+            interrupt, lambda: _interrupt(model), log.tick if log is not None else None
+        )
         try:
-            return session.run(None, interrupt)
+            with watcher, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.optimizeNogil()
+        except Exception as exc:  # PySCIPOpt raises plain Exceptions on SCIP errors
+            raise SolverError(f"SCIP failed: {exc}") from exc
         finally:
-            session.close()
-
-    def open_session(
-        self,
-        problem: Problem,
-        options: SolveOptions,
-        on_incumbent: IncumbentCallback | None = None,
-    ) -> ScipSession:
-        """A solve of ``problem`` that runs in slices (``ScipSession``)."""
-        return ScipSession(self, problem, options, on_incumbent)
+            if log is not None:
+                log.close(model)
+        return self._output(problem, model, xs, tracker, build_seconds, clock(), notes)
 
     def _output(
         self,
@@ -352,103 +371,3 @@ def _interrupt(model: Model) -> None:
     # Too early or too late in SCIP's stages raises; the watcher retries at the next poll.
     with contextlib.suppress(Exception):
         model.interruptSolve()
-
-
-# SCIP statuses after which a further slice has nothing left to do
-_FINAL = frozenset({"optimal", "infeasible", "unbounded", "inforunbd", "gaplimit"})
-
-
-class ScipSession:
-    """One SCIP solve of the full model, run in slices: ``run(seconds)`` continues the search
-    where the last slice stopped (SCIP keeps its presolved model, cuts, tree and incumbent) and
-    ``offer(x)`` hands it a solution found elsewhere between slices.
-
-    ``run(None)`` runs to the options' time limit, counted from the start of building the model;
-    a slice has its own limit. The other limits count over the whole session, as in one solve.
-    """
-
-    def __init__(
-        self,
-        backend: ScipBackend,
-        problem: Problem,
-        options: SolveOptions,
-        on_incumbent: IncumbentCallback | None = None,
-    ) -> None:
-        params = check_params(
-            backend.name, options.params, backend.param_names(), unsafe=options.unsafe_params
-        )
-        start = start_values(problem, options)
-        self.backend, self.problem = backend, problem
-        self.tracker = IncumbentTracker(problem.sense == Sense.MINIMIZE, on_incumbent)
-        clock = Stopwatch()
-        self.model, self.xs = build_model(problem)
-        self.build_seconds = clock()
-        self.notes = _apply_options(self.model, options, params)
-        self.time_limit = options.time_limit
-        if start is not None and not _add_start(self.model, self.xs, start):
-            self.notes.append("the start solution was rejected by SCIP")
-        self.model.includeEventhdlr(
-            _IncumbentEvents(self.tracker), "mipguide_incumbents", "incumbents"
-        )
-        self.log = _LogForwarder(self.model, options.log) if options.log is not None else None
-        self.tracker.restart_clock()
-        offer_start(problem, start, self.tracker)
-        self.solve_seconds = 0.0
-        self.slices = 0
-        self.finished = False
-
-    def run(self, seconds: float | None, interrupt: Interrupt | None = None) -> SolveOutput:
-        """Continue the solve for at most ``seconds`` (None: the options' time limit less the
-        seconds spent building the model); the result holds the best solution and bound so far."""
-        model = self.model
-        if seconds is not None:
-            used = model.getSolvingTime() if self.slices else 0.0
-            model.setParam("limits/time", used + max(0.0, float(seconds)))
-        elif self.time_limit is not None:
-            # the time limit counts building the model (1.5 s on hard facility location, where
-            # a completion started 9 s before the end overran the budget by that much)
-            model.setParam("limits/time", max(0.0, float(self.time_limit) - self.build_seconds))
-        elif self.slices:
-            model.setParam("limits/time", SCIP_INF)
-        clock = Stopwatch()
-        tick = self.log.tick if self.log is not None else None
-        watcher = InterruptWatcher(interrupt, lambda: _interrupt(model), tick)
-        try:
-            with watcher, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.optimizeNogil()
-        except Exception as exc:  # PySCIPOpt raises plain Exceptions on SCIP errors
-            raise SolverError(f"SCIP failed: {exc}") from exc
-        self.slices += 1
-        self.solve_seconds += clock()
-        self.finished = model.getStatus() in _FINAL
-        return self.backend._output(
-            self.problem,
-            model,
-            self.xs,
-            self.tracker,
-            self.build_seconds,
-            self.solve_seconds,
-            list(self.notes),
-        )
-
-    def offer(self, x: np.ndarray) -> bool:
-        """Hand SCIP a complete solution found elsewhere; True when SCIP stored it (feasible;
-        once the solve has started, a worse one may still join SCIP's pool of solutions
-        without replacing the incumbent)."""
-        model = self.model
-        if self.slices == 0:
-            return _add_start(model, self.xs, np.asarray(x, dtype=np.float64))
-        if self.finished:
-            return False
-        sol = model.createOrigSol()
-        for j, v in enumerate(np.asarray(x, dtype=np.float64).tolist()):
-            model.setSolVal(sol, self.xs[j], v)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return bool(model.trySol(sol, printreason=False, free=True))
-
-    def close(self) -> None:
-        if self.log is not None:
-            self.log.close(self.model)
-            self.log = None

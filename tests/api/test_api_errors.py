@@ -37,7 +37,7 @@ def test_unsupported_file_type_is_415(server: Server, miplib_dir: Path) -> None:
         ({"colour": "blue"}, "colour", "time_limit"),
         ({"solver": "gurobi"}, "solver", "scip"),
         ({"mode": "magic"}, "mode", "exact"),
-        ({"mode": "pas", "pas": '{"k0": 7}'}, "pas", "k0"),
+        ({"mode": "pas", "pas": '{"k0": 7}'}, "pas.k0", "region"),
         ({"mode": "pas", "model": "v1"}, "model", None),
         ({"time_limit": "-1"}, "time_limit", None),
         ({"threads": "many"}, "threads", None),

@@ -44,7 +44,9 @@ def test_mode_pas_with_a_shipped_model(
 def test_mode_auto_solves_an_unmatched_instance_exactly(
     server: Server, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
-    body = submit(server, miplib_dir / "stein27.mps.gz", {"mode": "auto", "pas": '{"k0": 0.5}'})
+    body = submit(
+        server, miplib_dir / "stein27.mps.gz", {"mode": "auto", "pas": '{"region": {"k0": 0.5}}'}
+    )
     result = body["result"]
     assert result["mode"] == "exact" and result["extra"]["auto"]["model"] is None
     assert result["objective"] == pytest.approx(optimum("stein27"), rel=1e-6)
@@ -54,9 +56,11 @@ def test_mode_srg_with_a_shipped_model_and_parameters(
     server: Server, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
     assert (MODEL_DIR / SHIPPED_SRG / "weights.safetensors").is_file()
-    data = {"mode": "srg", "model": SHIPPED_SRG, "srg": '{"k": 4, "steps": 8}'}
+    data = {"mode": "srg", "model": SHIPPED_SRG, "srg": '{"sampling": {"k": 4, "steps": 8}}'}
     body = submit(server, miplib_dir / "p0033.mps.gz", data)
-    assert body["options"]["mode"] == "srg" and body["options"]["srg"] == {"k": 4, "steps": 8}
+    assert body["options"]["mode"] == "srg" and body["options"]["srg"] == {
+        "sampling": {"k": 4, "steps": 8}
+    }
     result = body["result"]
     assert result["mode"] == "srg" and result["extra"]["srg"]["model"] == SHIPPED_SRG
     assert result["extra"]["srg"]["k"] == 4
@@ -65,16 +69,16 @@ def test_mode_srg_with_a_shipped_model_and_parameters(
 
 
 @pytest.mark.parametrize(
-    ("srg", "mode", "named"),
+    ("srg", "mode", "option", "named"),
     [
-        ('{"k": 0}', "srg", "k must be"),
-        ('{"eta": "strong"}', "srg", "eta"),
-        ('{"warp": 9}', "srg", "warp"),
-        ('{"k": 4}', "pas", "need mode srg"),
+        ('{"sampling": {"k": 0}}', "srg", "srg.sampling.k", "greater than"),
+        ('{"sampling": {"eta": "strong"}}', "srg", "srg.sampling.eta", "number"),
+        ('{"warp": 9}', "srg", "srg.warp", "sampling"),
+        ('{"sampling": {"k": 4}}', "pas", "srg", "need mode srg"),
     ],
 )
 def test_bad_srg_parameters_are_422_naming_the_parameter(
-    server: Server, miplib_dir: Path, srg: str, mode: str, named: str
+    server: Server, miplib_dir: Path, srg: str, mode: str, option: str, named: str
 ) -> None:
     path = miplib_dir / "p0033.mps.gz"
     with server.http() as http:
@@ -85,5 +89,5 @@ def test_bad_srg_parameters_are_422_naming_the_parameter(
         )
     assert resp.status_code == 422, resp.text
     err = resp.json()["error"]
-    assert err["code"] == "invalid_option" and err["option"] == "srg"
+    assert err["code"] == "invalid_option" and err["option"] == option
     assert named in err["message"]

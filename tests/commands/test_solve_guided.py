@@ -21,7 +21,9 @@ def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         save_model(PaSNet(PaSConfig(hidden=8, rounds=1)), root / "pas-tiny@1", {})
-        save_model(SrgNet(SrgConfig(hidden=8)), root / "srg-tiny@1", {"srg": {"steps": 6}})
+        save_model(
+            SrgNet(SrgConfig(hidden=8)), root / "srg-tiny@1", {"srg": {"sampling": {"steps": 6}}}
+        )
     monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(root))
     monkeypatch.setenv("MIPGUIDE_DEVICE", "cpu")
     return root
@@ -31,15 +33,24 @@ def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_solve_mode_pas_proves_the_optimum(miplib_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     args = ["solve", str(miplib_dir / "p0033.mps.gz"), "--mode", "pas", "--model", "pas-tiny@1"]
-    args += ["--time-limit", "30", "--pas", "k0=0.5", "--pas", "delta=0.1", "--out", str(out)]
+    args += [
+        "--time-limit",
+        "30",
+        "--pas",
+        "region.k0=0.5",
+        "--pas",
+        "region.delta=0.1",
+        "--out",
+        str(out),
+    ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "mode pas" in res.output and "model pas-tiny@1" in res.output
     result = json.loads(out.read_text())
     assert result["mode"] == "pas" and result["status"] == "optimal"
     assert result["objective"] == pytest.approx(3089.0)
-    assert result["extra"]["pas"]["params"]["k0"] == 0.5
-    assert result["extra"]["pas"]["params"]["delta"] == 0.1
+    assert result["extra"]["pas"]["params"]["region"]["k0"] == 0.5
+    assert result["extra"]["pas"]["params"]["region"]["delta"] == 0.1
 
 
 @pytest.mark.usefixtures("model_dir")
@@ -55,7 +66,7 @@ def test_solve_mode_auto_without_a_match_solves_exactly(miplib_dir: Path) -> Non
     [
         (["--mode", "fast"], "unknown mode", 2),
         (["--mode", "pas"], "no registered model matches", 2),
-        (["--mode", "pas", "--model", "pas-tiny@1", "--pas", "k0=3"], "k0", 2),
+        (["--mode", "pas", "--model", "pas-tiny@1", "--pas", "region.k0=3"], "region.k0", 2),
         (["--mode", "pas", "--model", "pas-tiny@1", "--pas", "k0"], "KEY=VALUE", 2),
         (["--mode", "pas", "--model", "nope@1"], "nope@1", 1),  # ModelError: missing files
     ],
@@ -71,7 +82,16 @@ def test_bad_guidance_is_reported(
 def test_solve_mode_srg_proves_the_optimum(miplib_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     args = ["solve", str(miplib_dir / "p0033.mps.gz"), "--mode", "srg", "--model", "srg-tiny@1"]
-    args += ["--time-limit", "30", "--srg", "k=4", "--srg", "region=topk", "--out", str(out)]
+    args += [
+        "--time-limit",
+        "30",
+        "--srg",
+        "sampling.k=4",
+        "--srg",
+        "region.kind=topk",
+        "--out",
+        str(out),
+    ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "mode srg" in res.output and "model srg-tiny@1: 4 candidates" in res.output
@@ -79,18 +99,19 @@ def test_solve_mode_srg_proves_the_optimum(miplib_dir: Path, tmp_path: Path) -> 
     assert result["mode"] == "srg" and result["status"] == "optimal"
     assert result["objective"] == pytest.approx(3089.0)
     params = result["extra"]["srg"]["params"]
-    assert (params["k"], params["region"], params["steps"]) == (4, "topk", 6)  # user, card
+    sampling, region = params["sampling"], params["region"]
+    assert (sampling["k"], region["kind"], sampling["steps"]) == (4, "topk", 6)  # user, card
 
 
 @pytest.mark.usefixtures("model_dir")
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "k=0"], "k must be"),
-        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "region=box"], "region"),
+        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "sampling.k=0"], "sampling.k"),
+        (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "region.kind=box"], "region.kind"),
         (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "speed=2"], "speed"),
         (["--mode", "srg", "--model", "srg-tiny@1", "--srg", "k"], "KEY=VALUE"),
-        (["--mode", "pas", "--model", "pas-tiny@1", "--srg", "k=4"], "need mode srg"),
+        (["--mode", "pas", "--model", "pas-tiny@1", "--srg", "sampling.k=4"], "need mode srg"),
         (["--mode", "srg"], "no registered model matches; name an srg model"),
     ],
 )

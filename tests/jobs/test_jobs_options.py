@@ -108,10 +108,10 @@ def test_fake_solver_only_when_allowed() -> None:
 
 
 def test_guided_modes_are_accepted_with_model_and_pas_parameters() -> None:
-    opts = parse_options(
-        {"mode": "pas", "model": "pas-mix@1", "pas": '{"k0": 0.5, "delta": 0}'}, SETTINGS
-    )
-    assert (opts.mode, opts.model, opts.pas) == ("pas", "pas-mix@1", {"k0": 0.5, "delta": 0})
+    pas = '{"region": {"k0": 0.5, "delta": 0}}'
+    opts = parse_options({"mode": "pas", "model": "pas-mix@1", "pas": pas}, SETTINGS)
+    assert (opts.mode, opts.model) == ("pas", "pas-mix@1")
+    assert opts.pas == {"region": {"k0": 0.5, "delta": 0}}
     assert parse_options({"mode": "auto"}, SETTINGS).model is None
 
 
@@ -119,10 +119,12 @@ def test_guided_modes_are_accepted_with_model_and_pas_parameters() -> None:
     ("raw", "option"),
     [
         ({"mode": "pas", "model": "no-version"}, "model"),
-        ({"mode": "pas", "pas": '{"k0": 2}'}, "pas"),
-        ({"mode": "pas", "pas": '{"speed": 1}'}, "pas"),
+        ({"mode": "pas", "pas": '{"region": {"k0": 2}}'}, "pas.region.k0"),
+        ({"mode": "pas", "pas": '{"speed": 1}'}, "pas.speed"),
+        ({"mode": "pas", "pas": '{"k0": 0.5}'}, "pas.k0"),
         ({"mode": "pas", "pas": "[1]"}, "pas"),
         ({"model": "pas-mix@1"}, "mode"),
+        ({"mode": "pas", "dmmv": "true"}, "dmmv"),
     ],
 )
 def test_bad_guidance_options_name_the_option(raw: dict[str, str], option: str) -> None:
@@ -132,27 +134,26 @@ def test_bad_guidance_options_name_the_option(raw: dict[str, str], option: str) 
 
 
 def test_mode_srg_is_accepted_with_srg_parameters() -> None:
-    opts = parse_options(
-        {"mode": "srg", "model": "srg-mix@1", "srg": '{"k": 8, "guidance": false}'}, SETTINGS
-    )
-    assert (opts.mode, opts.model, opts.srg) == ("srg", "srg-mix@1", {"k": 8, "guidance": False})
+    srg = '{"sampling": {"k": 8, "guidance": false}}'
+    opts = parse_options({"mode": "srg", "model": "srg-mix@1", "srg": srg}, SETTINGS)
+    assert (opts.mode, opts.model) == ("srg", "srg-mix@1")
+    assert opts.srg == {"sampling": {"k": 8, "guidance": False}}
     assert parse_options({"mode": "srg"}, SETTINGS).srg == {}
-    assert parse_options({"mode": "srg", "srg": {"region": "topk"}}, SETTINGS).srg == {
-        "region": "topk"
-    }
+    topk = parse_options({"mode": "srg", "srg": {"region": {"kind": "topk"}}}, SETTINGS)
+    assert topk.srg == {"region": {"kind": "topk"}}
 
 
 @pytest.mark.parametrize(
     ("raw", "option", "names"),
     [
-        ({"mode": "srg", "srg": '{"k": 0}'}, "srg", "k must be"),
-        ({"mode": "srg", "srg": '{"steps": "many"}'}, "srg", "steps"),
-        ({"mode": "srg", "srg": '{"region": "box"}'}, "srg", "region"),
-        ({"mode": "srg", "srg": '{"speed": 1}'}, "srg", "speed"),
+        ({"mode": "srg", "srg": '{"sampling": {"k": 0}}'}, "srg.sampling.k", "greater than"),
+        ({"mode": "srg", "srg": '{"sampling": {"steps": "many"}}'}, "srg.sampling.steps", "int"),
+        ({"mode": "srg", "srg": '{"region": {"kind": "box"}}'}, "srg.region.kind", "consensus"),
+        ({"mode": "srg", "srg": '{"speed": 1}'}, "srg.speed", "sampling"),
         ({"mode": "srg", "srg": "[1]"}, "srg", "JSON object"),
-        ({"mode": "pas", "srg": '{"k": 4}'}, "srg", "need mode srg"),
-        ({"srg": '{"k": 4}'}, "srg", "need mode srg"),
-        ({"mode": "srg", "pas": '{"k0": 0.5}'}, "pas", "mode pas or auto"),
+        ({"mode": "pas", "srg": '{"sampling": {"k": 4}}'}, "srg", "need mode srg"),
+        ({"srg": '{"sampling": {"k": 4}}'}, "srg", "need mode srg"),
+        ({"mode": "srg", "pas": '{"region": {"k0": 0.5}}'}, "pas", "mode pas or auto"),
     ],
 )
 def test_bad_srg_options_name_the_parameter(raw: dict[str, str], option: str, names: str) -> None:

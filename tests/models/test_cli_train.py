@@ -11,46 +11,53 @@ from typer.testing import CliRunner
 from service.cli import app
 
 
+def _capture_jobs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Replace the training recipe by a recorder of the job it is given."""
+    import models.train
+
+    jobs: list[Any] = []
+
+    def fake_train_model(job, progress=True):  # noqa: ANN001, ANN202
+        jobs.append(job)
+        return models.train.TrainResult(None, (), 0, 0.0, False)
+
+    monkeypatch.setattr(models.train, "train_model", fake_train_model)
+    return jobs
+
+
 def test_train_wires_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import service.commands.train as train_cmd
-
-    seen: dict[str, Any] = {}
-
-    def fake_run_train(
-        families, size, train_seeds, val_seeds, out, pool_dirs, pool, train, *a, **k
-    ):  # noqa: ANN001, ANN002, ANN003, ANN202
-        seen.update(locals())
-
-    monkeypatch.setattr(train_cmd, "run_train", fake_run_train)
+    jobs = _capture_jobs(monkeypatch)
     monkeypatch.setenv("MIPGUIDE_DATA_DIR", str(tmp_path))
     args = ["train", "--family", "indset", "--size", "medium", "--train-seeds", "0-2"]
     args += ["--val-seeds", "10-11", "--epochs", "3", "--seed", "4", "--pool-time", "1.5"]
-    args += ["--label-temperature", "0.05", "--out", str(tmp_path / "pas-indset@1")]
+    args += ["--label-temperature", "0.05", "--pas", "region.k0=0.4"]
+    args += ["--out", str(tmp_path / "pas-indset@1")]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    assert [f.value for f in seen["families"]] == ["indset"] and seen["size"].value == "medium"
-    assert seen["train_seeds"] == [0, 1, 2] and seen["val_seeds"] == [10, 11]
-    assert seen["train"].epochs == 3 and seen["train"].seed == 4
-    assert seen["train"].temperature_fraction == 0.05
-    assert seen["pool"].time_limit == 1.5 and seen["pool"].seed == 4
-    assert list(seen["pool_dirs"].values()) == [tmp_path / "pools" / "indset-medium"]
+    (job,) = jobs
+    assert job.objective.kind == "pas" and job.family == "indset"
+    assert [s.name for s in job.train_specs] == [f"indset-medium-{k}" for k in (0, 1, 2)]
+    assert [s.seed for s in job.val_specs] == [10, 11]
+    assert job.train.epochs == 3 and job.train.seed == 4
+    assert job.train.temperature_fraction == 0.05
+    assert job.pool.time_limit == 1.5 and job.pool.seed == 4
+    assert job.pool_dirs == {"indset": tmp_path / "pools" / "indset-medium"}
+    assert job.recommended == {"region": {"k0": 0.4}}
 
 
 def test_train_several_families_share_per_family_pools(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import service.commands.train as train_cmd
-
-    seen: dict[str, Any] = {}
-    monkeypatch.setattr(train_cmd, "run_train", lambda *a, **k: seen.update(args=a, kw=k))
+    jobs = _capture_jobs(monkeypatch)
     monkeypatch.setenv("MIPGUIDE_DATA_DIR", str(tmp_path))
     args = ["train", "--family", "all", "--size", "medium", "--out", str(tmp_path / "pas-mix@1")]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    families, pool_dirs = seen["args"][0], seen["args"][5]
-    assert [f.value for f in families] == ["setcover", "cauction", "indset", "facility"]
-    assert pool_dirs[families[3]] == tmp_path / "pools" / "facility-medium"
-    assert seen["kw"]["command"].startswith("mipguide ")
+    (job,) = jobs
+    assert list(job.pool_dirs) == ["setcover", "cauction", "indset", "facility"]
+    assert job.pool_dirs["facility"] == tmp_path / "pools" / "facility-medium"
+    assert job.family == "setcover+cauction+indset+facility"
+    assert job.description["command"].startswith("mipguide ")
 
 
 def test_train_rejects_unknown_family(tmp_path: Path) -> None:

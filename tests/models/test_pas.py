@@ -8,7 +8,7 @@ import torch
 from instances.registry import Family, Size, generate
 from models.data import collate, graph_to_data
 from models.pas import BipartiteConv, PaSNet, pas_loss
-from service.pipeline.features import build_graph
+from service.features import build_graph
 from service.problem.model import make_problem
 
 

@@ -9,9 +9,8 @@ import pytest
 
 from instances.registry import Family, Size, generate
 from models.registry import list_models, load_model
-from service.pipeline.guided import select_model
-from service.pipeline.pas_params import PasParams
-from service.pipeline.srg_params import SrgParams
+from service.guidance.params import PasParams, SrgParams, parse_params
+from service.guidance.selection import select_model
 
 WEIGHTS = Path(__file__).parents[2] / "models" / "weights"
 SHIPPED = [f"pas-{f.value}@1" for f in Family] + ["pas-mix@1"]
@@ -37,10 +36,10 @@ def test_shipped_model_loads_and_has_a_complete_card(ref: str) -> None:
     if ref.startswith("srg-"):
         assert loaded.config["kind"] == "srg"
         assert "--kind srg" in card["training_data"]["command"]
-        SrgParams.from_mapping(card.get("srg", {}))
+        parse_params(SrgParams, "srg", card.get("srg"))
     else:
         assert loaded.config["kind"] == "pas"
-        PasParams.from_mapping(card.get("pas", {}))
+        parse_params(PasParams, "pas", card.get("pas"))
     assert (WEIGHTS / ref / "weights.safetensors").stat().st_size < 2_000_000
 
 

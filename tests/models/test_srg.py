@@ -11,7 +11,7 @@ from instances.registry import Family, Size, generate
 from models.data import graph_to_data
 from models.sde import alpha, ancestral_step, noised, score, sigma2
 from models.srg import Adjacency, SparseConv, SrgConfig, SrgNet
-from service.pipeline.features import build_graph
+from service.features import build_graph
 
 
 def _net(config: SrgConfig | None = None, seed: int = 0) -> SrgNet:

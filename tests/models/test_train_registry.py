@@ -19,7 +19,8 @@ from models.registry import (
     resolve_device,
     save_model,
 )
-from models.train import TrainConfig, TrainJob, evaluate, labeled_data, train_family, train_pas
+from models.train import TrainConfig, TrainJob, train_model
+from models.train_pas import PasObjective, evaluate, labeled_data, train_pas
 
 from .conftest import tiny_spec
 
@@ -63,15 +64,16 @@ def test_training_is_deterministic_in_the_seed(tiny_data) -> None:  # noqa: ANN0
 def test_registry_round_trip_and_checksum(tiny_data, tmp_path) -> None:  # noqa: ANN001
     train, val, pool_dir = tiny_data
     job = TrainJob(
+        objective=PasObjective(),
         family="setcover",
         train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
         val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
-        pool_dir=pool_dir,
+        pool_dirs={"setcover": pool_dir},
         out=tmp_path / "pas-tiny@0.1",
         pool=PoolConfig(k=16, method="bruteforce"),
         train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
     )
-    result = train_family(job, progress=False)
+    result = train_model(job, progress=False)
     loaded = load_model("pas-tiny@0.1", tmp_path, device="cpu")
     assert loaded.ref == ModelRef("pas-tiny", "0.1")
     batch = collate(val)

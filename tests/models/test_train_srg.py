@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from models.pools import PoolConfig, build_pools
 from models.registry import load_model
 from models.srg import SrgConfig, SrgNet
-from models.train import TrainConfig
-from models.train_srg import SrgTrainJob, srg_item, train_srg, train_srg_family, validation_loss
+from models.train import TrainConfig, TrainJob, train_model
+from models.train_srg import SrgObjective, srg_item, train_srg, validation_loss
 from service.cli import app
 
 from .conftest import tiny_spec
@@ -54,7 +54,8 @@ def test_training_is_deterministic_in_the_seed(tiny_items) -> None:  # noqa: ANN
 
 def test_registry_round_trip_of_an_srg_model(tiny_items, tmp_path: Path) -> None:  # noqa: ANN001
     _, val, pool_dir = tiny_items
-    job = SrgTrainJob(
+    job = TrainJob(
+        objective=SrgObjective(SMALL),
         family="setcover",
         train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
         val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
@@ -62,13 +63,12 @@ def test_registry_round_trip_of_an_srg_model(tiny_items, tmp_path: Path) -> None
         out=tmp_path / "srg-tiny@0.1",
         pool=PoolConfig(k=16, method="bruteforce"),
         train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
-        model=SMALL,
-        recommended_srg={"eta": 2.0},
+        recommended={"sampling": {"eta": 2.0}},
     )
-    result = train_srg_family(job, progress=False)
+    result = train_model(job, progress=False)
     loaded = load_model("srg-tiny@0.1", tmp_path, device="cpu")
     assert isinstance(loaded.model, SrgNet) and loaded.config["kind"] == "srg"
-    assert loaded.config["hidden"] == 16 and loaded.card["srg"] == {"eta": 2.0}
+    assert loaded.config["hidden"] == 16 and loaded.card["srg"] == {"sampling": {"eta": 2.0}}
     assert loaded.card["signature"] and loaded.card["model_config"]["coupling"] == "graph"
     cpu = torch.device("cpu")
     a = validation_loss(loaded.model, val, cpu, 0)
@@ -82,13 +82,13 @@ def test_train_kind_srg_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     args = ["train", "--kind", "srg", "--family", "indset", "--size", "easy"]
     args += ["--train-seeds", "0-1", "--val-seeds", "1000", "--pool-time", "0.3"]
     args += ["--pool-k", "8", "--workers", "1", "--epochs", "2", "--hidden", "8"]
-    args += ["--srg", "eta=2", "--pool-dir", str(tmp_path / "pools"), "--out", str(out)]
+    args += ["--srg", "sampling.eta=2", "--pool-dir", str(tmp_path / "pools"), "--out", str(out)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "best epoch" in res.output
     card = json.loads((out / "card.json").read_text())
     assert card["training_data"]["command"].startswith("mipguide ")  # sys.argv: pytest here
-    assert card["srg"] == {"eta": 2} and card["model_config"]["hidden"] == 8
+    assert card["srg"] == {"sampling": {"eta": 2}} and card["model_config"]["hidden"] == 8
     assert load_model("srg-indset@0", tmp_path, "cpu").config["kind"] == "srg"
 
 
@@ -96,7 +96,7 @@ def test_train_kind_srg_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ("extra", "message"),
     [
         (["--kind", "gan"], "--kind"),
-        (["--kind", "srg", "--srg", "k=0"], "k must be"),
+        (["--kind", "srg", "--srg", "sampling.k=0"], "sampling.k"),
         (["--kind", "srg", "--coupling", "dense"], "coupling"),
     ],
 )

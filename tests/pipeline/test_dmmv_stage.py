@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.pipeline import dmmv_start as stage
+from service.pipeline import dmmv_solve as stage
 from service.pipeline.solve import finish
 from service.solvers.types import (
     IncumbentSource,
@@ -12,7 +12,7 @@ from service.solvers.types import (
     Termination,
     TerminationReason,
 )
-from tests.heuristics.test_dmmv_start import _knapsack_like
+from tests.heuristics.test_dmmv_start_heuristic import _knapsack_like
 
 
 def test_solve_with_dmmv_start_records_the_dmmv_incumbent(monkeypatch) -> None:

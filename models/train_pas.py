@@ -1,0 +1,100 @@
+"""PaS training: the ``Objective`` of the predictor (energy-weighted marginals as labels,
+weighted BCE) and the PaS forms of ``train.fit`` / ``train.train_model``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.data import BipartiteData, collate, graph_to_data
+from models.pas import PaSConfig, PaSNet, pas_loss
+from models.pools import InstanceSpec, SolutionPool
+from models.train import TrainConfig, TrainResult, checked_pool, fit
+from service.features import build_graph
+from service.problem.model import Problem
+
+
+@dataclass(frozen=True)
+class PasObjective:
+    """P(x_j = 1) for the binaries, trained on the pools' energy-weighted marginals."""
+
+    model_config: PaSConfig | None = None
+    kind: str = "pas"
+    task: str = "PaS: P(x_j = 1) for the binaries"
+
+    def network(self) -> torch.nn.Module:
+        return PaSNet(self.model_config)
+
+    def item(
+        self, problem: Problem, pool: SolutionPool, name: str, config: TrainConfig
+    ) -> BipartiteData:
+        labels = pool.labels(config.temperature, config.temperature_fraction).labels
+        return graph_to_data(build_graph(problem), labels)
+
+    def accumulate(
+        self,
+        model: torch.nn.Module,
+        chunk: Sequence[BipartiteData],
+        config: TrainConfig,
+        gen: torch.Generator,
+        dev: torch.device,
+    ) -> float:
+        batch = collate(list(chunk)).to(dev)
+        loss = pas_loss(model(batch), batch, config.pos_weight)
+        loss.backward()
+        return float(loss.item())
+
+    def validate(
+        self,
+        model: torch.nn.Module,
+        items: Sequence[BipartiteData],
+        config: TrainConfig,
+        dev: torch.device,
+    ) -> tuple[float, dict[str, float]]:
+        loss, accuracy = evaluate(model, items, dev, config)
+        return loss, {"val_accuracy": accuracy}
+
+    def card(self) -> dict[str, Any]:
+        return {}
+
+
+def labeled_data(spec: InstanceSpec, pool_file: Path, temperature: float | None) -> BipartiteData:
+    """Instance + pool -> tensors with energy-weighted labels (checks the pool's hash)."""
+    problem = spec.build()
+    pool = checked_pool(problem, pool_file, spec.name)
+    return PasObjective().item(problem, pool, spec.name, TrainConfig(temperature=temperature))
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, data: Sequence[BipartiteData], device: torch.device, config: TrainConfig
+) -> tuple[float, float]:
+    """(mean loss per graph, accuracy of rounded predictions against rounded labels)."""
+    model.eval()
+    losses, correct, total = [], 0, 0
+    for d in data:
+        d = d.to(device)
+        logits = model(d)
+        losses.append(float(pas_loss(logits, d, config.pos_weight)))
+        pred = logits[d.bin_mask] > 0
+        correct += int((pred == (d.y[d.bin_mask] > 0.5)).sum())
+        total += int(d.bin_mask.sum())
+    return float(np.mean(losses)) if losses else float("nan"), correct / max(total, 1)
+
+
+def train_pas(
+    train: Sequence[BipartiteData],
+    val: Sequence[BipartiteData],
+    config: TrainConfig,
+    *,
+    model_config: PaSConfig | None = None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> TrainResult:
+    """Train a PaS network (``fit`` with a ``PasObjective``)."""
+    return fit(PasObjective(model_config), train, val, config, device=device, progress=progress)

@@ -1,0 +1,266 @@
+"""``mipguide bench summarize``: the protocol table over several ``bench guided`` runs
+(families, solver seeds) -> markdown table and a gap-over-time plot.
+
+Each run folder is the ``--out`` of one ``mipguide bench guided`` (its ``traces.csv`` and
+``run.json``: budget, solver seed, senses). Runs are grouped by family (the instance name's
+prefix, ``setcover-hard-2000`` -> ``setcover``). Every run of a family is scored against one
+reference per instance: the best objective any method found under any seed in the given runs.
+Per family, method and seed: mean primal integral, its ratio to plain SCIP's under the same
+seed, and final objectives against plain SCIP's (better / equal / worse); then the seeds pooled.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.bench.primal import mean_gap_curve, primal_integral, time_to_first
+from service.errors import InputError
+
+Trace = list[tuple[float, float]]
+BASELINE = "scip"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One ``bench guided`` folder: (instance, method) -> trace, its seed, budget, senses."""
+
+    traces: dict[tuple[str, str], Trace]
+    seed: int
+    budget: float
+    senses: dict[str, int]
+
+
+def load_run(folder: Path) -> Run:
+    """Read a ``bench guided --out`` folder.
+
+    Raises:
+        InputError: the folder lacks ``traces.csv`` or ``run.json``.
+    """
+    meta_file, trace_file = folder / "run.json", folder / "traces.csv"
+    if not meta_file.is_file() or not trace_file.is_file():
+        raise InputError(f"{folder}: not a bench guided output (run.json, traces.csv)")
+    meta = json.loads(meta_file.read_text())
+    traces: dict[tuple[str, str], Trace] = defaultdict(list)
+    with trace_file.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            traces[(row["instance"], row["method"])].append(
+                (float(row["t"]), float(row["objective"]))
+            )
+    for key in meta.get("runs", []):  # runs without any incumbent have no trace row
+        traces.setdefault(tuple(key), [])  # type: ignore[arg-type]
+    return Run(dict(traces), int(meta["seed"]), float(meta["budget"]), meta["senses"])
+
+
+def family_of(instance: str) -> str:
+    """``setcover-hard-2000`` -> ``setcover`` (names from ``instances.registry``)."""
+    return instance.rsplit("-", 2)[0]
+
+
+def final(trace: Trace, sense: int, budget: float) -> float | None:
+    objs = [o for t, o in trace if t <= budget]
+    if not objs:
+        return None
+    return min(objs) if sense > 0 else max(objs)
+
+
+def compare(a: float | None, b: float | None, sense: int) -> int:
+    """0: a better than b, 1: equal (relative 1e-6), 2: worse."""
+    if a is None:
+        return 2 if b is not None else 1
+    if b is None:
+        return 0
+    if abs(a - b) <= 1e-6 * max(1.0, abs(b)):
+        return 1
+    return 0 if sense * (a - b) < 0 else 2
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the table: a family, a method, a seed (None: pooled)."""
+
+    family: str
+    method: str
+    seed: int | None
+    integral: float
+    baseline: float  # plain SCIP's mean integral on the same runs
+    finals: tuple[int, int, int]
+    first: float | None
+    instances: int
+
+    @property
+    def ratio(self) -> float:
+        """The mean integral over plain SCIP's (NaN without a SCIP run)."""
+        return self.integral / self.baseline if self.baseline else float("nan")
+
+
+def summarize(runs: list[Run]) -> list[Line]:
+    """The table's rows: per family, method and seed, then each family and method pooled."""
+    references = _references(runs)
+    lines: list[Line] = []
+    for family in sorted({family_of(i) for r in runs for i, _ in r.traces}):
+        methods = list(
+            dict.fromkeys(m for r in runs for i, m in r.traces if family_of(i) == family)
+        )
+        pooled: dict[str, list[Line]] = defaultdict(list)
+        for run in sorted(runs, key=lambda r: r.seed):
+            cells = {k: v for k, v in run.traces.items() if family_of(k[0]) == family}
+            if not cells:
+                continue
+            base = _integrals(run, cells, references, BASELINE)
+            for method in methods:
+                line = _line(run, cells, references, family, method, base)
+                if line is not None:
+                    lines.append(line)
+                    pooled[method].append(line)
+        for method in methods:
+            if len(pooled[method]) > 1:
+                lines.append(_pooled(family, method, pooled[method]))
+    return lines
+
+
+def _references(runs: list[Run]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for run in runs:
+        for (instance, _), trace in run.traces.items():
+            sense = run.senses[instance]
+            f = final(trace, sense, run.budget)
+            if f is not None and (instance not in best or sense * (f - best[instance]) < 0):
+                best[instance] = f
+    return best
+
+
+def _integrals(
+    run: Run, cells: dict[tuple[str, str], Trace], refs: dict[str, float], method: str
+) -> dict[str, float]:
+    return {
+        i: primal_integral(t, refs[i], run.senses[i], run.budget)
+        for (i, m), t in cells.items()
+        if m == method and i in refs
+    }
+
+
+def _line(
+    run: Run,
+    cells: dict[tuple[str, str], Trace],
+    refs: dict[str, float],
+    family: str,
+    method: str,
+    base: dict[str, float],
+) -> Line | None:
+    mine = _integrals(run, cells, refs, method)
+    if not mine:
+        return None
+    finals = [0, 0, 0]
+    firsts = []
+    for instance in mine:
+        sense = run.senses[instance]
+        trace = cells[(instance, method)]
+        other = cells.get((instance, BASELINE), [])
+        mine_final = final(trace, sense, run.budget)
+        finals[compare(mine_final, final(other, sense, run.budget), sense)] += 1
+        first = time_to_first(trace, run.budget)
+        if first is not None:
+            firsts.append(first)
+    integral = statistics.mean(mine.values())
+    scip = statistics.mean(base.values()) if base else float("nan")
+    return Line(
+        family,
+        method,
+        run.seed,
+        integral,
+        scip,
+        (finals[0], finals[1], finals[2]),
+        statistics.mean(firsts) if firsts else None,
+        len(mine),
+    )
+
+
+def _pooled(family: str, method: str, lines: list[Line]) -> Line:
+    integral = statistics.mean(line.integral for line in lines)
+    baseline = statistics.mean(line.baseline for line in lines)
+    finals = tuple(sum(line.finals[k] for line in lines) for k in range(3))
+    firsts = [line.first for line in lines if line.first is not None]
+    return Line(
+        family,
+        method,
+        None,
+        integral,
+        baseline,
+        (finals[0], finals[1], finals[2]),
+        statistics.mean(firsts) if firsts else None,
+        sum(line.instances for line in lines),
+    )
+
+
+def markdown(lines: list[Line]) -> str:
+    """The table (integrals divided by the budget; finals against plain SCIP's)."""
+    out = [
+        "| family | method | solver seed | runs | mean primal integral | / SCIP's | "
+        "final vs SCIP's (better/equal/worse) | mean time to first |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for line in lines:
+        seed = "pooled" if line.seed is None else str(line.seed)
+        finals = "-" if line.method == BASELINE else "/".join(map(str, line.finals))
+        first = "-" if line.first is None else f"{line.first:.2f} s"
+        out.append(
+            f"| {line.family} | {line.method} | {seed} | {line.instances} | "
+            f"{line.integral:.4f} | {line.ratio:.2f} | {finals} | {first} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def plot(runs: list[Run], path: Path, points: int = 200) -> None:
+    """Mean primal gap over time per family, one line per method and seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    refs = _references(runs)
+    families = sorted({family_of(i) for r in runs for i, _ in r.traces})
+    cols = min(2, len(families)) or 1
+    rows = (len(families) + cols - 1) // cols or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.5 * rows), squeeze=False)
+    for ax, family in zip(axes.flat, families, strict=False):
+        for run in sorted(runs, key=lambda r: r.seed):
+            by_method: dict[str, list[str]] = defaultdict(list)
+            for i, m in run.traces:
+                if family_of(i) == family and i in refs:
+                    by_method[m].append(i)
+            for method, instances in by_method.items():
+                grid, gap = mean_gap_curve(
+                    [run.traces[(i, method)] for i in instances],
+                    [refs[i] for i in instances],
+                    [run.senses[i] for i in instances],
+                    run.budget,
+                    points,
+                )
+                ax.step(grid, gap, where="post", label=f"{method} (seed {run.seed})")
+        ax.set_title(family)
+        ax.set_xlabel("seconds")
+        ax.set_ylabel("mean primal gap")
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(families) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def summarize_command(folders: list[Path], out: Path | None) -> str:
+    """Load the runs, print the table; with ``out``, write ``summary.md`` and ``gap.png``."""
+    runs = [load_run(f) for f in folders]
+    table = markdown(summarize(runs))
+    print(table, end="")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.md").write_text(table)
+        plot(runs, out / "gap.png")
+    return table

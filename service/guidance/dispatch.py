@@ -1,0 +1,194 @@
+"""The one mode dispatcher, used by the CLI and the job worker alike:
+(Problem, solver, options, ModeRequest) -> verified SolveResult.
+
+- ``exact``: the solver alone; with ``dmmv_seconds`` on a pure-integer problem, the DMMV
+  feasibility search first and its point as the solver's start (other problems: a warning and
+  a plain solve);
+- ``pas``: predict-and-search with the named model, or the best matching one;
+- ``auto``: predict-and-search when a registered PaS model matches the instance (family and
+  size, ``models.signature``), else ``exact``; ``result.extra["auto"]`` says why;
+- ``srg``: Lagrangian-guided score-based sampling with the named SRG model, or the best match.
+
+``check_request`` validates a request without loading anything (the job layer calls it at
+submit); exact mode imports neither torch nor the model code. Model selection and loading
+count against the time limit.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from service.errors import InvalidOptionError
+from service.guidance.params import PasParams, SrgParams, parse_params
+from service.pipeline.result import SolveResult
+from service.pipeline.solve import solve_problem
+from service.problem.model import Problem
+from service.settings import SHIPPED_MODELS
+from service.solvers.types import IncumbentCallback, Interrupt, SolveOptions
+
+MODES = ("exact", "pas", "auto", "srg")
+_MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
+
+
+@dataclass(frozen=True)
+class ModeRequest:
+    """How a problem is to be solved beyond the backend's options.
+
+    Attributes:
+        mode: exact | pas | auto | srg.
+        model: ``NAME@VERSION`` (default: the best match of the mode's kind).
+        pas, srg: parameter overrides (nested, see ``params``).
+        dmmv_seconds: exact mode only: seconds for the DMMV start (None: no DMMV).
+        model_dir, device: the registry and the torch device (from the settings).
+    """
+
+    mode: str = "exact"
+    model: str | None = None
+    pas: Mapping[str, Any] = field(default_factory=dict)
+    srg: Mapping[str, Any] = field(default_factory=dict)
+    dmmv_seconds: float | None = None
+    model_dir: Path = SHIPPED_MODELS
+    device: str = "cpu"
+
+
+def check_request(request: ModeRequest) -> None:
+    """Validate the mode, the model reference and the parameters (nothing is loaded).
+
+    Raises:
+        InvalidOptionError: the offending option, named.
+    """
+    mode = request.mode
+    if mode not in MODES:
+        raise InvalidOptionError("mode", f"unknown mode {mode!r}", MODES)
+    if request.model is not None and not _MODEL_REF.match(request.model):
+        raise InvalidOptionError(
+            "model", f"bad model reference {request.model!r}: use NAME@VERSION"
+        )
+    if (request.model or request.pas) and mode == "exact":
+        raise InvalidOptionError("mode", "model and pas options need mode pas, auto or srg")
+    if request.pas and mode == "srg":
+        raise InvalidOptionError("pas", "PaS parameters need mode pas or auto; use srg")
+    if request.srg and mode != "srg":
+        raise InvalidOptionError("srg", f"SRG parameters need mode srg, not {mode}")
+    if request.dmmv_seconds is not None and mode != "exact":
+        raise InvalidOptionError("dmmv", f"works with mode exact only, not {mode}")
+    parse_params(PasParams, "pas", request.pas)
+    parse_params(SrgParams, "srg", request.srg)
+
+
+def solve_request(
+    problem: Problem,
+    solver: str,
+    options: SolveOptions,
+    request: ModeRequest,
+    *,
+    on_incumbent: IncumbentCallback | None = None,
+    interrupt: Interrupt | None = None,
+    read_seconds: float = 0.0,
+    note: Callable[[str], None] | None = None,
+) -> SolveResult:
+    """Solve in the request's mode (see the module docstring).
+
+    Args:
+        note: told what the dispatcher does beyond the solve (the DMMV search first), and,
+            as ``warning: ...``, when a request cannot be honoured as asked (DMMV on a problem
+            it does not fit: the solve goes on without it).
+
+    Raises:
+        InvalidOptionError: a bad request, or ``pas``/``srg`` with no model to use.
+        ModelError: the model is missing or damaged.
+        the errors of ``solve_problem``.
+    """
+    check_request(request)
+    kwargs: dict[str, Any] = {
+        "on_incumbent": on_incumbent,
+        "interrupt": interrupt,
+        "read_seconds": read_seconds,
+    }
+    if request.mode == "exact":
+        if request.dmmv_seconds is not None:
+            return _exact_with_dmmv(problem, solver, options, request.dmmv_seconds, note, kwargs)
+        return solve_problem(problem, solver, options, **kwargs)
+    return _guided(problem, solver, options, request, kwargs)
+
+
+def _exact_with_dmmv(
+    problem: Problem,
+    solver: str,
+    options: SolveOptions,
+    seconds: float,
+    note: Callable[[str], None] | None,
+    kwargs: dict[str, Any],
+) -> SolveResult:
+    # imported here: the DMMV search brings torch, which a plain solve does not need
+    from service.heuristics.dmmv.start import dmmv_unsuitable
+    from service.pipeline.dmmv_solve import solve_with_dmmv_start
+
+    say = note or (lambda _line: None)
+    reason = dmmv_unsuitable(problem)
+    if reason is None:
+        say(f"DMMV feasibility search first (up to {seconds:g} s)")
+        return solve_with_dmmv_start(problem, solver, options, seconds, **kwargs)
+    say(f"warning: dmmv skipped: {reason}; solving without it")
+    return solve_problem(problem, solver, options, **kwargs)
+
+
+def _guided(
+    problem: Problem,
+    solver: str,
+    options: SolveOptions,
+    request: ModeRequest,
+    kwargs: dict[str, Any],
+) -> SolveResult:
+    import torch
+
+    from service.guidance.pas import solve_pas
+    from service.guidance.selection import (
+        cached_model,
+        model_cards,
+        pas_params,
+        select_model,
+        srg_params,
+    )
+    from service.guidance.srg import solve_srg
+
+    torch.set_num_threads(options.threads)  # the network runs on the solve's threads
+    t0 = time.perf_counter()
+    kind = "srg" if request.mode == "srg" else "pas"
+    match = None if request.model is not None else select_model(problem, request.model_dir, kind)
+    ref = request.model or (match.ref if match is not None else None)
+    why = {"model": ref, "distance": None if match is None else match.distance}
+    if ref is None:
+        if request.mode in ("pas", "srg"):
+            choices = [r for r, _ in model_cards(request.model_dir, kind)]
+            article = "an" if kind == "srg" else "a"
+            raise InvalidOptionError(
+                "model", f"no registered model matches; name {article} {kind} model", choices
+            )
+        why["reason"] = "no registered model matches this instance"
+        spent = time.perf_counter() - t0
+        result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
+        return replace(result, extra=dict(result.extra, auto=why))
+    loaded = cached_model(ref, str(request.model_dir), request.device)
+    if kind == "srg":
+        params_srg = srg_params(loaded.card, request.srg)
+        spent = time.perf_counter() - t0
+        result = solve_srg(problem, solver, options, loaded, params_srg, t0=t0, **kwargs)
+    else:
+        params_pas = pas_params(loaded.card, request.pas)
+        spent = time.perf_counter() - t0
+        result = solve_pas(problem, solver, options, loaded, params_pas, t0=t0, **kwargs)
+    seconds = dict(result.seconds, select=spent)
+    extra = dict(result.extra, auto=why) if request.mode == "auto" else result.extra
+    return replace(result, seconds=seconds, extra=extra)
+
+
+def _less_time(options: SolveOptions, spent: float) -> SolveOptions:
+    if options.time_limit is None:
+        return options
+    return replace(options, time_limit=max(0.0, options.time_limit - spent))

@@ -1,0 +1,94 @@
+"""Predict-and-search (DESIGN steps 2-7) as a ``Guide`` for ``run.run_guided``.
+
+1. features and GNN inference (counted in the budget);
+2. the prediction rounded (and repaired where cheap, see ``rounding``; on problems with other
+   variables, completed with the binaries fixed, see ``completion``); a feasible one is the
+   first incumbent (source ``gnn``) and every later stage gets it as its start;
+3. the region: the k0 binaries most likely 0 and the k1 most likely 1 (``trust_region``);
+4. the search that ``run_guided`` runs: subproblem, LNS rounds guided by P(x = 1), completion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.registry import LoadedModel
+from service.features import build_graph
+from service.guidance.completion import prediction_start
+from service.guidance.params import PasParams, SearchParams
+from service.guidance.predict import predict
+from service.guidance.run import GuideContext, Proposal, run_guided
+from service.guidance.trust_region import choose_region
+from service.pipeline.result import SolveResult
+from service.problem.model import Problem
+from service.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+
+
+@dataclass(frozen=True)
+class PasGuide:
+    """A PaS model and its parameters."""
+
+    model: LoadedModel
+    params: PasParams = field(default_factory=lambda: PasParams())
+    mode: str = "pas"
+    label: str = "predict-and-search"
+    source: IncumbentSource = IncumbentSource.GNN
+
+    @property
+    def search(self) -> SearchParams:
+        return self.params.search
+
+    def params_dict(self) -> dict[str, Any]:
+        return self.params.model_dump()
+
+    def propose(self, ctx: GuideContext) -> Proposal:
+        """Predict, offer the rounded prediction, choose the top-k region."""
+        problem, trace = ctx.problem, ctx.trace
+        t_before = trace.elapsed()
+        graph = build_graph(problem)
+        t_features = trace.elapsed()
+        pred = predict(graph, self.model)
+        t_predict = trace.elapsed()
+        left = ctx.remaining()
+        cap = self.params.start_seconds
+        cap = cap if left is None else min(cap, 0.05 * left)
+        start = prediction_start(
+            problem, pred.probs, pred.binary_index, solver=ctx.solver, time_limit=cap
+        )
+        ctx.offer([start], self.source)
+        r = self.params.region
+        region = choose_region(pred.probs, pred.binary_index, r.k0, r.k1, r.delta, ctx.best.x)
+        seconds = {
+            "features": t_features - t_before,
+            "predict": t_predict - t_features,
+            "start": trace.elapsed() - t_predict,
+        }
+        extra = {"binaries": int(pred.binary_index.size)}
+        return Proposal(region, (pred.binary_index, pred.probs), seconds, extra)
+
+
+def solve_pas(
+    problem: Problem,
+    solver: str,
+    options: SolveOptions,
+    model: LoadedModel,
+    params: PasParams | None = None,
+    *,
+    on_incumbent: IncumbentCallback | None = None,
+    interrupt: Interrupt | None = None,
+    read_seconds: float = 0.0,
+    t0: float | None = None,
+) -> SolveResult:
+    """Predict-and-search with one backend (``run_guided`` with a ``PasGuide``)."""
+    guide = PasGuide(model, params or PasParams())
+    return run_guided(
+        problem,
+        solver,
+        options,
+        guide,
+        on_incumbent=on_incumbent,
+        interrupt=interrupt,
+        read_seconds=read_seconds,
+        t0=t0,
+    )

@@ -1,0 +1,55 @@
+"""Predict stage (PaS): (BipartiteGraph, loaded model) -> Prediction, P(x_j = 1) per binary.
+
+The model is loaded once by the caller (``models.registry.load_model(ref, settings.model_dir,
+settings.device)``); this stage only moves the graph to the model's device and runs it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.data import graph_to_data
+from models.pas import PaSNet
+from models.registry import LoadedModel, ModelError
+from service.features import BipartiteGraph
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """Attributes:
+    probs: (num_binaries,) float64 P(x_j = 1), in the order of ``binary_index``.
+    binary_index: (num_binaries,) variable indices of the binaries.
+    model: ``name@version`` of the model that predicted.
+    device: where it ran.
+    seconds: inference time.
+    """
+
+    probs: np.ndarray
+    binary_index: np.ndarray
+    model: str
+    device: str
+    seconds: float
+
+
+def predict(graph: BipartiteGraph, loaded: LoadedModel) -> Prediction:
+    """Run the PaS network on one graph.
+
+    Raises:
+        ModelError: the model is not a PaS predictor (e.g. an SRG score model).
+    """
+    t0 = time.perf_counter()
+    if not isinstance(loaded.model, PaSNet):
+        kind = loaded.config.get("kind")
+        raise ModelError(f"model {loaded.ref} is a {kind} model; mode pas needs a pas model")
+    data = graph_to_data(graph).to(loaded.device)
+    probs = loaded.model.predict_proba(data).double().cpu().numpy()
+    return Prediction(
+        probs=probs,
+        binary_index=np.flatnonzero(graph.binary_mask),
+        model=str(loaded.ref),
+        device=str(loaded.device),
+        seconds=time.perf_counter() - t0,
+    )

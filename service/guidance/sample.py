@@ -1,0 +1,204 @@
+"""Sample stage (SRG): (graph, guidance rows, score model, params, seed) -> K candidates.
+
+The reverse VP-SDE (``models.sde``) is run for K states at once, from y_1 ~ N(0, I) to y_0,
+with ``steps`` ancestral steps on a uniform time grid. Each step:
+
+1. the network predicts the clean state y0_hat from (graph, y_t, t) (one forward for all K);
+2. with guidance, the rounding x^ = [y0_hat > 0] of the denoised estimate is scored on the
+   normalized problem
+   (``service.guidance.rows``): lambda <- max(0, lambda + rho h(x^)) with h the signed row
+   residual (projected subgradient ascent on the dual, one multiplier per row and candidate),
+   and
+   y0_hat <- clip(y0_hat - eta grad_y L(x^, lambda), -1, 1) with
+   grad_y L = 1/2 (objective * c~ + A'^T (lambda * s)), s = +1 above / -1 below the row's bounds.
+   This is the score gaining -eta(t) grad_y L with eta(t) = eta alpha(t) / sigma(t)^2 (the
+   reverse drift gets -beta(t) eta(t) grad_y L). The rows are scored at the rounding, the
+   point a candidate would be, not at the fractional estimate (which satisfies a covering row
+   with many small values that all round to 0); the gradient is the straight-through one (the
+   rows are linear: only which rows are violated depends on the point), and it is taken
+   through the rows only, not through the network (whose Jacobian is treated as the
+   identity): one sparse product per step instead of a backward pass;
+3. the ancestral step to the next time with the (guided) y0_hat.
+
+The last step lands on y0_hat itself; candidates are its signs (x = 1 where y > 0). Same code on
+CPU and CUDA (the model's device); the noise comes from a ``torch.Generator`` seeded by ``seed``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from models.data import graph_to_data
+from models.registry import LoadedModel, ModelError
+from models.sde import ancestral_step
+from models.srg import SrgNet, sparse_matrix
+from service.features import BipartiteGraph
+from service.guidance.params import SamplingParams
+from service.guidance.rows import GuidanceRows
+
+
+@dataclass(frozen=True, eq=False)
+class Samples:
+    """K candidates for the binaries.
+
+    Attributes:
+        x: (K, nb) float64 0/1, the rounded candidates (order of ``binary_index``).
+        probs: (K, nb) float64 in [0, 1], the final soft estimates (x = probs > 0.5).
+        binary_index: (nb,) variable indices of the binaries.
+        lambdas: (K, m') final multipliers of the guidance rows (zeros without guidance).
+        lambda_min: the smallest multiplier seen during sampling (>= 0 by construction).
+        model, device: what ran where.
+        seconds: sampling time (network and guidance).
+        seed: the sampling seed.
+        steps: reverse steps run (fewer than asked when the budget was short).
+    """
+
+    x: np.ndarray
+    probs: np.ndarray
+    binary_index: np.ndarray
+    lambdas: np.ndarray
+    lambda_min: float
+    model: str
+    device: str
+    seconds: float
+    seed: int
+    steps: int = 0
+
+    @property
+    def k(self) -> int:
+        return int(self.x.shape[0])
+
+
+class _Rows:
+    """The guidance rows as tensors on the device."""
+
+    def __init__(self, rows: GuidanceRows, device: torch.device) -> None:
+        a = rows.A.tocoo()
+        index = torch.from_numpy(np.vstack([a.row, a.col]).astype(np.int64)).to(device)
+        values = torch.from_numpy(a.data.astype(np.float32)).to(device)
+        m, nb = rows.A.shape
+        self.A = sparse_matrix(index, values, (m, nb))
+        self.At = sparse_matrix(index.flip(0), values, (nb, m))
+        self.lower = torch.as_tensor(rows.lower, dtype=torch.float32, device=device)
+        self.upper = torch.as_tensor(rows.upper, dtype=torch.float32, device=device)
+        self.c = torch.as_tensor(rows.c, dtype=torch.float32, device=device)
+        self.m = m
+
+    def step(self, x: Tensor, lam: Tensor, rho: float, objective: float) -> tuple[Tensor, Tensor]:
+        """(new lambda, grad_x L at x with the new lambda) for x (K, nb), lambda (K, m').
+
+        The multiplier update is the projected subgradient step of the dual: lambda grows on a
+        violated row and shrinks on a slack one (h_i(x) = max(l_i - a_i x, a_i x - u_i) is the
+        signed residual), and is projected on lambda >= 0.
+        """
+        if self.m == 0:
+            return lam, (objective * self.c).expand_as(x)
+        ax = (self.A @ x.T).T
+        below = self.lower - ax  # -inf where the row has no lower bound
+        above = ax - self.upper
+        residual = torch.maximum(below, above)
+        lam = torch.clamp(lam + rho * residual, min=0.0)
+        side = (above > 0).float() - (below > 0).float()
+        grad = objective * self.c + (self.At @ (lam * side).T).T
+        return lam, grad
+
+
+def score_model(loaded: LoadedModel) -> SrgNet:
+    """The loaded model's network, which must be an SRG score model.
+
+    Raises:
+        ModelError: it is another kind of model (e.g. a PaS predictor).
+    """
+    if not isinstance(loaded.model, SrgNet):
+        kind = loaded.config.get("kind")
+        raise ModelError(f"model {loaded.ref} is a {kind} model; mode srg needs an srg model")
+    return loaded.model
+
+
+@torch.no_grad()
+def sample_candidates(
+    graph: BipartiteGraph,
+    rows: GuidanceRows,
+    loaded: LoadedModel,
+    params: SamplingParams,
+    seed: int,
+    budget: float | None = None,
+    on_first: Callable[[np.ndarray], None] | None = None,
+) -> Samples:
+    """Sample ``params.k`` candidates with the reverse SDE (see module docstring).
+
+    Args:
+        graph: the problem's graph (``build_graph``).
+        rows: its guidance rows (``guidance_rows``), used when ``params.guidance``.
+        loaded: an SRG model (``kind = srg``), on its device.
+        params: k, steps, guidance, eta, rho, objective (``seed`` and ``share`` are the
+            caller's: see ``seed`` and ``budget``).
+        seed: seed of the noise (same seed, same device and threads: same candidates).
+        budget: seconds the sampling may take, or None. The first step (at t = 1, the same in
+            every grid) is timed, and when ``params.steps`` steps would not fit, the grid gets
+            as many as fit (at least one): big graphs get fewer, coarser steps rather than
+            eating the solve's time.
+        on_first: called after the first step with the mean of the K first estimates as
+            (nb,) probabilities: the network's one-step guess of the clean state from pure
+            noise, available long before the last step (SRG's first incumbent comes from it).
+            Its time counts in ``budget``.
+
+    Raises:
+        ModelError: not an SRG model.
+    """
+    t0 = time.perf_counter()
+    net = score_model(loaded)
+    net.eval()
+    dev = loaded.device
+    bidx = np.flatnonzero(graph.binary_mask)
+    k, nb = params.k, int(bidx.size)
+    guide = params.guidance and params.eta > 0
+    g_rows = _Rows(rows, dev) if guide else None
+    lam = torch.zeros(k, g_rows.m if g_rows is not None else 0, device=dev)
+    lam_min = float("inf")
+    gen = torch.Generator(device=dev).manual_seed(int(seed))
+    y = torch.randn(k, nb, generator=gen, device=dev)
+    steps = params.steps
+    if nb:
+        ctx = net.context(graph_to_data(graph).to(dev))
+        one = torch.ones(k, device=dev)
+        t_step = time.perf_counter()
+        y0_first = torch.tanh(0.5 * net(ctx, y, one))
+        if on_first is not None:
+            mean = y0_first.mean(dim=0).double().cpu().numpy()
+            on_first(np.clip(0.5 * (mean + 1.0), 0.0, 1.0))
+        if budget is not None:
+            now = time.perf_counter()
+            fit = int((budget - (now - t0)) / max(now - t_step, 1e-9))
+            steps = max(1, min(steps, fit))
+        times = torch.linspace(1.0, 0.0, steps + 1, device=dev)
+        for i in range(steps):
+            t, s = times[i], times[i + 1]
+            y0 = y0_first if i == 0 else torch.tanh(0.5 * net(ctx, y, t.expand(k)))
+            if g_rows is not None:
+                lam, grad = g_rows.step((y0 > 0).float(), lam, params.rho, params.objective)
+                if lam.numel():
+                    lam_min = min(lam_min, float(lam.min()))
+                y0 = torch.clamp(y0 - params.eta * 0.5 * grad, -1.0, 1.0)
+            last = i == steps - 1
+            noise = None if last else torch.randn(k, nb, generator=gen, device=dev)
+            y = ancestral_step(y, y0, t, s, noise)
+    final = y.double().cpu().numpy()
+    return Samples(
+        x=(final > 0).astype(np.float64),
+        probs=np.clip(0.5 * (final + 1.0), 0.0, 1.0),
+        binary_index=bidx,
+        lambdas=lam.double().cpu().numpy(),
+        lambda_min=lam_min if np.isfinite(lam_min) else 0.0,
+        model=str(loaded.ref),
+        device=str(dev),
+        seconds=time.perf_counter() - t0,
+        seed=int(seed),
+        steps=steps,
+    )

@@ -1,0 +1,65 @@
+"""Guided-model selection: (Problem, registry, kind) -> the matching model, its parameters.
+
+Models are matched within their kind (``config.json["kind"]``): ``pas`` for the pas and auto
+modes, ``srg`` for srg. The parameters of a solve are the defaults, then the model card's
+recommended ones, then the caller's (``params.parse_params``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from models.registry import CARD_JSON, CONFIG, LoadedModel, load_model, model_path
+from models.registry import list_models as registry_models
+from models.signature import Match, best_match, signature
+from service.guidance.params import PasParams, SrgParams, parse_params
+from service.problem.model import Problem
+
+
+def model_cards(model_dir: Path, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``); a
+    model without a card has an empty one, one without a kind in its config is ``pas``."""
+    out = []
+    for ref in registry_models(model_dir):
+        directory = model_path(model_dir, ref)
+        if kind is not None:
+            config = json.loads((directory / CONFIG).read_text())
+            if config.get("kind", "pas") != kind:
+                continue
+        card_file = directory / CARD_JSON
+        card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+        out.append((str(ref), card))
+    return out
+
+
+def select_model(problem: Problem, model_dir: Path, kind: str = "pas") -> Match | None:
+    """The registered model of ``kind`` whose training instances match ``problem``, or None."""
+    return best_match(signature(problem), model_cards(model_dir, kind))
+
+
+@lru_cache(maxsize=8)
+def cached_model(ref: str, model_dir: str, device: str) -> LoadedModel:
+    """Load a model once per process (workers solve many jobs with the same model)."""
+    return load_model(ref, Path(model_dir), device)
+
+
+def pas_params(card: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> PasParams:
+    """Defaults, then the card's ``pas`` parameters, then the caller's.
+
+    Raises:
+        InvalidOptionError: a wrong field, named by its path (``pas.region.k0``).
+    """
+    return parse_params(PasParams, "pas", card.get("pas"), overrides)
+
+
+def srg_params(card: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> SrgParams:
+    """Defaults, then the card's ``srg`` parameters, then the caller's.
+
+    Raises:
+        InvalidOptionError: a wrong field, named by its path (``srg.sampling.k``).
+    """
+    return parse_params(SrgParams, "srg", card.get("srg"), overrides)

@@ -1,0 +1,177 @@
+"""SRG (DESIGN steps 2-7) as a ``Guide`` for ``run.run_guided``.
+
+1. features and the guidance rows (``rows``);
+2. a first incumbent (source ``srg``) from the network's first one-step estimate (the mean
+   over K of the clean state guessed from pure noise), rounded, repaired or completed like
+   PaS's prediction (``completion.prediction_start``), as soon as the first step is done;
+   then K candidates from the Lagrangian-guided reverse SDE (``sample``), in one batch, within
+   ``sampling.share`` of the time limit (fewer steps on graphs too big for the full count);
+3. each candidate verified (completed where the problem has non-binary variables) and the
+   infeasible ones repaired (``candidates``); the best feasible one improves the incumbent
+   (source ``srg``) and is the solver's start;
+4. the region: the consensus of the candidates (``consensus``: agreement -> S, x^, Delta from
+   their spread) or, as an ablation, PaS's top-k choice on their mean (``region.kind=topk``);
+5. the search that ``run_guided`` runs, the LNS guided by the candidates' mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from models.registry import LoadedModel
+from service.features import build_graph
+from service.guidance.candidates import CandidateSet, evaluate_candidates
+from service.guidance.completion import prediction_start
+from service.guidance.consensus import consensus_region
+from service.guidance.params import SearchParams, SrgParams, SrgRegion
+from service.guidance.rows import guidance_rows
+from service.guidance.run import GuideContext, Proposal, run_guided
+from service.guidance.sample import Samples, sample_candidates
+from service.guidance.trust_region import Region, choose_region
+from service.pipeline.result import SolveResult
+from service.problem.model import Problem
+from service.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+
+
+@dataclass(frozen=True)
+class SrgGuide:
+    """An SRG score model and its parameters."""
+
+    model: LoadedModel
+    params: SrgParams = field(default_factory=lambda: SrgParams())
+    mode: str = "srg"
+    label: str = "SRG"
+    source: IncumbentSource = IncumbentSource.SRG
+
+    @property
+    def search(self) -> SearchParams:
+        return self.params.search
+
+    def params_dict(self) -> dict[str, Any]:
+        return self.params.model_dump()
+
+    def propose(self, ctx: GuideContext) -> Proposal:
+        """Sample, offer the first estimate and the candidates, choose the region."""
+        problem, trace, p = ctx.problem, ctx.trace, self.params
+        t_before = trace.elapsed()
+        graph = build_graph(problem)
+        rows = guidance_rows(problem)
+        t_features = trace.elapsed()
+        seed = p.sampling.seed if p.sampling.seed is not None else ctx.options.seed
+        left = ctx.remaining()
+        budget = None if left is None else p.sampling.share * left
+        early: list[float] = []
+        bidx = np.flatnonzero(graph.binary_mask)
+
+        def first_estimate(probs: np.ndarray) -> None:
+            x = prediction_start(
+                problem, probs, bidx, solver=ctx.solver, time_limit=p.candidates.complete_seconds
+            )
+            if ctx.offer([x], self.source):
+                assert ctx.best.objective is not None
+                early.append(ctx.best.objective)
+
+        hook = first_estimate if p.sampling.first_estimate else None
+        samples = sample_candidates(graph, rows, self.model, p.sampling, seed, budget, hook)
+        t_sample = trace.elapsed()
+        stop = ctx.interrupt.is_set if ctx.interrupt is not None else None
+        cands = evaluate_candidates(
+            problem, samples, rows, p.candidates, solver=ctx.solver, seed=seed, stop=stop
+        )
+        ctx.offer(cands.solutions, self.source)  # every feasible candidate is considered
+        region = srg_region(samples, cands, p.region, ctx.best.x)
+        seconds = {
+            "features": t_features - t_before,
+            "sample": t_sample - t_features,
+            "candidates": trace.elapsed() - t_sample,
+        }
+        extra = {
+            "device": samples.device,
+            "seed": seed,
+            "steps": samples.steps,
+            "binaries": int(samples.binary_index.size),
+            **candidate_summary(cands),
+            "lambda_min": samples.lambda_min,
+            "region": p.region.kind,
+            "first_estimate": early[0] if early else None,
+        }
+        mean = samples.x.mean(axis=0)
+        return Proposal(region, (samples.binary_index, mean), seconds, extra)
+
+
+def solve_srg(
+    problem: Problem,
+    solver: str,
+    options: SolveOptions,
+    model: LoadedModel,
+    params: SrgParams | None = None,
+    *,
+    on_incumbent: IncumbentCallback | None = None,
+    interrupt: Interrupt | None = None,
+    read_seconds: float = 0.0,
+    t0: float | None = None,
+) -> SolveResult:
+    """SRG with one backend (``run_guided`` with an ``SrgGuide``).
+
+    Raises:
+        ModelError: the model is not an SRG model.
+    """
+    guide = SrgGuide(model, params or SrgParams())
+    return run_guided(
+        problem,
+        solver,
+        options,
+        guide,
+        on_incumbent=on_incumbent,
+        interrupt=interrupt,
+        read_seconds=read_seconds,
+        t0=t0,
+    )
+
+
+def candidate_summary(cands: CandidateSet) -> dict[str, object]:
+    """Counts and means of the candidates, for the result's ``extra``."""
+    k = int(cands.x.shape[0])
+    return {
+        "k": k,
+        "raw_feasible": int(cands.raw_feasible.sum()),
+        "feasible": int(cands.feasible.sum()),
+        "repair": cands.repair,
+        "repaired": int(cands.repaired.sum()),
+        "mean_violation": float(cands.violation.mean()) if k else 0.0,
+    }
+
+
+def srg_region(
+    samples: Samples, cands: CandidateSet, params: SrgRegion, best: np.ndarray | None
+) -> Region:
+    """The trust region of the candidates: consensus (default) or top-k on their mean.
+
+    The consensus is taken over the feasible candidates (after repair) when there are at least
+    two, else over all of them; ties in agreement are broken by the confidence of all K soft
+    estimates (with a few feasible candidates most binaries tie, and S must not then follow
+    the variable order); x^ is the best feasible solution on S when there is one.
+    """
+    bidx = samples.binary_index
+    if bidx.size == 0:
+        return Region(bidx, np.zeros(0), 0)
+    reference = None if best is None else best[bidx]
+    if params.kind == "topk":
+        mean = samples.probs.mean(axis=0)
+        t = params.topk
+        return choose_region(mean, bidx, t.k0, t.k1, t.delta, best)
+    feasible = [s for s in cands.solutions if s is not None]
+    pool = np.stack([s[bidx] for s in feasible]) if len(feasible) >= 2 else cands.x
+    return consensus_region(
+        pool,
+        bidx,
+        params.agreement,
+        max_share=params.max_share,
+        delta_factor=params.delta_factor,
+        delta_min=params.delta_min,
+        reference=reference,
+        probs=samples.probs,
+    ).region

@@ -1,0 +1,77 @@
+"""Completion: fixing the binaries and solving the rest; a prediction turned into a first
+incumbent (the rounding, else the shortest completable prefix of the ranking)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from service.guidance.completion import complete_binaries, complete_prediction, prediction_start
+from service.guidance.rounding import repaired_start
+from service.problem.model import Problem, make_problem
+from service.problem.verify import verify
+
+
+def _prefix(probs: np.ndarray, n: int) -> np.ndarray:
+    values = np.zeros(probs.size)
+    values[np.argsort(-probs, kind="stable")[:n]] = 1.0
+    return values
+
+
+def test_completion_of_the_continuous_part(small_facility: Problem) -> None:
+    p = small_facility
+    bidx = np.flatnonzero(p.binary_mask)
+    x = complete_binaries(p, bidx, np.ones(bidx.size))
+    assert x is not None and verify(p, x).feasible
+    np.testing.assert_array_equal(x[bidx], 1.0)
+    assert complete_binaries(p, bidx, np.zeros(bidx.size)) is None  # nobody serves
+
+
+def test_a_prediction_below_one_half_gives_the_shortest_completable_prefix(
+    small_facility: Problem,
+) -> None:
+    p = small_facility
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.random.default_rng(3).uniform(0.05, 0.45, bidx.size)  # rounding: all closed
+    x = complete_prediction(p, probs, bidx, time_limit=30.0)
+    assert x is not None and verify(p, x).feasible
+    n = int(x[bidx].sum())
+    assert 0 < n < bidx.size
+    np.testing.assert_array_equal(x[bidx], _prefix(probs, n))  # the n most likely are open
+    assert complete_binaries(p, bidx, _prefix(probs, n - 1)) is None  # one fewer cannot serve
+
+
+def test_a_completable_rounding_is_taken_as_it_is(small_facility: Problem) -> None:
+    p = small_facility
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.full(bidx.size, 0.9)
+    x = complete_prediction(p, probs, bidx)
+    assert x is not None
+    np.testing.assert_array_equal(x[bidx], 1.0)
+
+
+def test_no_completion_at_all_is_none() -> None:
+    # y binary, z in [0, 1]: z - y >= 1.5 holds for no y
+    p = make_problem(
+        np.array([[-1.0, 1.0]]), [1.5], [np.inf], [1.0, 1.0],
+        col_upper=[1.0, 1.0], integrality=[True, False],
+    )  # fmt: skip
+    assert complete_prediction(p, np.array([0.2]), np.array([0])) is None
+    start = prediction_start(p, np.array([0.2]), np.array([0]))
+    assert np.isnan(start[1])  # the partial rounding: the solver gets to complete it
+
+
+def test_prediction_start_on_a_pure_binary_problem_is_the_repaired_rounding() -> None:
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=40, n_cols=30, density=0.1), 2)
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.random.default_rng(0).uniform(size=bidx.size)
+    np.testing.assert_array_equal(prediction_start(p, probs, bidx), repaired_start(p, probs, bidx))
+
+
+def test_prediction_start_without_time_is_the_partial_rounding(small_facility: Problem) -> None:
+    p = small_facility
+    bidx = np.flatnonzero(p.binary_mask)
+    start = prediction_start(p, np.full(bidx.size, 0.3), bidx, time_limit=0.0)
+    assert np.isnan(start).any()
+    np.testing.assert_array_equal(start[bidx], 0.0)

@@ -1,0 +1,292 @@
+"""Guided LNS between the subproblem and the completion: neighbourhoods, adaptation, real SCIP
+rounds that improve a poor incumbent, and PaS with LNS still proving the optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from models.registry import LoadedModel
+from service.errors import InvalidOptionError
+from service.guidance.best import Best
+from service.guidance.lns import (
+    LNS_MAX_FREE,
+    draw_neighbourhood,
+    fix_binaries,
+    lns_weights,
+    relaxation_moves,
+    relaxation_values,
+    run_lns,
+)
+from service.guidance.params import LnsParams, PasParams, SearchParams, SrgParams, parse_params
+from service.guidance.pas import solve_pas
+from service.pipeline.solve import solve_problem
+from service.pipeline.trace import Trace
+from service.problem.model import Problem
+from service.problem.verify import verify
+from service.solvers.base import get_backend
+from service.solvers.types import (
+    IncumbentSource,
+    SolveOptions,
+    SolveOutput,
+    Status,
+    Termination,
+    TerminationReason,
+)
+
+
+def small_set_cover(seed: int = 3) -> Problem:
+    params = SetCoverParams(n_rows=150, n_cols=120, density=0.06)
+    return generate_with(Family.SET_COVER, params, seed)
+
+
+def test_fix_binaries_sets_bounds_and_leaves_the_rest() -> None:
+    p = small_set_cover()
+    sub = fix_binaries(p, np.array([0, 5, 7]), np.array([1.0, 0.2, 0.9]))
+    assert sub.col_lower[[0, 5, 7]].tolist() == [1.0, 0.0, 1.0]
+    assert sub.col_upper[[0, 5, 7]].tolist() == [1.0, 0.0, 1.0]
+    others = np.setdiff1d(np.arange(p.num_vars), [0, 5, 7])
+    assert (sub.col_lower[others] == p.col_lower[others]).all()
+    assert (sub.col_upper[others] == p.col_upper[others]).all()
+    assert sub.A is p.A and p.col_upper[5] == 1.0  # the original is untouched
+
+
+def test_lns_weights_follow_the_disagreement_of_guide_and_incumbent() -> None:
+    x = np.array([0.0, 0.0, 1.0, 1.0])
+    guide = np.array([0.0, 0.5, 1.0, 0.0])  # disagreement 0, 0.5, 0, 1
+    assert np.allclose(lns_weights(x, guide, 0.0), 0.25)
+    assert np.allclose(lns_weights(x, None, 1.0), 0.25)
+    pure = lns_weights(x, guide, 1.0)
+    assert pure.sum() == pytest.approx(1.0) and (pure > 0).all()
+    assert pure[3] == pytest.approx(2 * pure[1]) and pure[0] < 1e-9
+    half = lns_weights(x, guide, 0.5)
+    assert half[0] == pytest.approx(half[2]) and half[0] < half[1] < half[3]
+    # the incumbent agrees with the guide everywhere: uniform
+    assert np.allclose(lns_weights(x, x, 1.0), 0.25)
+
+
+class NoProgress:
+    """A backend stand-in for the neighbourhood choice: records each round's fixings and
+    reports its neighbourhood exhausted without improvement."""
+
+    name = "scip"
+
+    def __init__(self) -> None:
+        self.fixed: list[np.ndarray] = []
+        self.limits: list[float] = []
+
+    def solve(self, problem, options, on_incumbent, interrupt):  # noqa: ANN001, ANN201
+        self.fixed.append(problem.col_lower == problem.col_upper)
+        self.limits.append(options.time_limit)
+        return stub_output(Status.OPTIMAL, options.start, problem.objective_value(options.start))
+
+
+def stub_output(status: Status, x: np.ndarray | None, objective: float | None) -> SolveOutput:
+    """A backend's answer for the stand-ins below (optimal, or stopped by its time limit)."""
+    reason = TerminationReason.OPTIMAL if status == Status.OPTIMAL else TerminationReason.TIME_LIMIT
+    return SolveOutput(
+        status=status,
+        termination=Termination(reason),
+        x=x,
+        objective=objective,
+        bound=None,
+        solver="scip",
+        solver_version="test",
+        build_seconds=0.0,
+        solve_seconds=0.0,
+        incumbents=(),
+    )
+
+
+def record_rounds(seed: int, guide_mix: float = 0.5) -> tuple[NoProgress, object]:
+    p = small_set_cover()
+    best = Best()
+    assert best.consider(p, np.ones(p.num_vars))
+    backend = NoProgress()
+    params = LnsParams(share=1.0, free=0.2, guide=guide_mix)
+    probs = np.linspace(0.0, 1.0, p.num_vars)
+    guide = (np.arange(p.num_vars), probs)
+    out = run_lns(
+        p,
+        backend,  # type: ignore[arg-type]
+        SolveOptions(seed=seed),
+        SolveOptions(),
+        params,
+        guide,
+        best,
+        Trace(True),
+        None,
+        budget=30.0,
+    )
+    return backend, out
+
+
+def test_exhausted_neighbourhoods_grow_until_the_largest_then_the_search_stops() -> None:
+    backend, out = record_rounds(seed=1)
+    n = backend.fixed[0].size
+    freed = [int((~f).sum()) for f in backend.fixed]
+    assert freed[0] == round(0.2 * n)
+    assert freed == sorted(freed) and freed[-1] == round(LNS_MAX_FREE * n)
+    assert out.stopped_early and out.rounds == len(freed) and out.improved == 0  # type: ignore[attr-defined]
+    assert out.exhausted == out.rounds  # type: ignore[attr-defined]
+
+
+def test_neighbourhoods_are_reproducible_from_the_seed_and_follow_the_guide() -> None:
+    a, _ = record_rounds(seed=1)
+    b, _ = record_rounds(seed=1)
+    c, _ = record_rounds(seed=2)
+    assert all((x == y).all() for x, y in zip(a.fixed, b.fixed, strict=True))
+    assert not (a.fixed[0] == c.fixed[0]).all()
+    # the incumbent is all ones; the guide rises from 0 to 1, so the binaries it expects at 0
+    # (the first half, weight 1 - p) are freed more often than the others in the small first
+    # neighbourhoods (20 % and 30 % of the binaries)
+    guided, _ = record_rounds(seed=1, guide_mix=1.0)
+    first, second = ~guided.fixed[0], ~guided.fixed[1]
+    half = first.size // 2
+    for freed in (first, second):
+        assert freed[:half].sum() > 1.5 * freed[half:].sum()
+
+
+def test_lns_rounds_with_scip_improve_a_poor_incumbent() -> None:
+    p = small_set_cover()
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    best = Best()
+    assert best.consider(p, np.ones(p.num_vars))
+    start = best.objective
+    trace = Trace(True)
+    out = run_lns(
+        p,
+        get_backend("scip"),
+        SolveOptions(seed=0),
+        SolveOptions(),
+        LnsParams(share=1.0, free=0.3),
+        None,
+        best,
+        trace,
+        None,
+        budget=60.0,
+    )
+    assert out.rounds >= 1 and out.improved >= 1
+    assert best.x is not None and verify(p, best.x).feasible
+    assert best.objective is not None and start is not None
+    assert exact.objective is not None and exact.objective <= best.objective < start
+    assert trace.items and {i.source for i in trace.items} == {IncumbentSource.LNS}
+    assert trace.items[-1].objective == pytest.approx(best.objective)
+    # a small problem: the largest neighbourhood is exhausted long before 60 s
+    assert out.stopped_early
+
+
+def test_relaxation_values_solve_the_lp_relaxation() -> None:
+    p = small_set_cover(seed=4)  # its LP optimum is fractional (637.1 vs 657)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    x = relaxation_values(p, get_backend("scip"), SolveOptions(), 30.0, None)
+    assert x is not None and x.shape == (p.num_vars,)
+    assert (x >= -1e-9).all() and (x <= 1 + 1e-9).all()
+    assert (p.A @ x >= p.row_lower - 1e-6).all()  # every row covered
+    fractional = (x > 1e-6) & (x < 1 - 1e-6)
+    assert fractional.any()  # a real relaxation here, not the integer optimum
+    assert exact.objective is not None
+    assert p.objective_value(x) < exact.objective - 1e-6  # the LP bound is below the optimum
+
+
+def test_lns_with_local_branching_lps_improves_a_poor_incumbent() -> None:
+    """``relax``: every round's neighbourhood from the local-branching LP around the
+    incumbent."""
+    params = LnsParams(share=1.0, free=0.3, relax=1.0)
+    p = small_set_cover(seed=4)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    best = Best()
+    assert best.consider(p, np.ones(p.num_vars))
+    start = best.objective
+    out = run_lns(
+        p,
+        get_backend("scip"),
+        SolveOptions(seed=0),
+        SolveOptions(),
+        params,
+        None,
+        best,
+        Trace(True),
+        None,
+        budget=60.0,
+    )
+    assert out.rounds >= 1 and out.improved >= 1
+    assert out.relaxed == out.rounds  # every round's LP was solved
+    assert best.x is not None and verify(p, best.x).feasible
+    assert exact.objective is not None and start is not None and best.objective is not None
+    assert exact.objective <= best.objective < start
+
+
+def test_neighbourhood_draw_takes_the_moved_by_their_moves_then_fills_by_weight() -> None:
+    rng = np.random.default_rng(0)
+    w = np.full(10, 0.1)
+    moves = np.array([0.0, 0.9, 0.0, 0.3, 0.0, 0.0, 0.6, 0.0, 1e-9, 0.0])
+    freed = draw_neighbourhood(rng, 5, w, moves, 1.0)
+    assert freed.size == 5 and np.unique(freed).size == 5
+    assert sorted(freed[:3].tolist()) == [1, 3, 6]  # all three moved (1e-9 does not count)
+    # a share caps the LP's part: 2 of 4 among the moved, 2 more by weight (here only 0 or 9)
+    w2 = np.zeros(10)
+    w2[[0, 9]] = 0.5
+    counts = np.zeros(10)
+    for seed in range(300):
+        capped = draw_neighbourhood(np.random.default_rng(seed), 4, w2, moves, 0.5)
+        assert set(capped[:2]) <= {1, 3, 6} and sorted(capped[2:].tolist()) == [0, 9]
+        counts[capped[:2]] += 1
+    # drawn in proportion to the moves: 6 (0.6) more often than 3 (0.3), 1 (0.9) the most
+    assert counts[1] > counts[6] > counts[3] > 0
+    # without moves (the LP not solved) or share 0: the weighted draw alone
+    assert set(draw_neighbourhood(np.random.default_rng(2), 2, w2, None, 1.0)) == {0, 9}
+    assert set(draw_neighbourhood(np.random.default_rng(2), 2, w2, moves, 0.0)) == {0, 9}
+
+
+def test_relaxation_moves_stay_within_the_radius_and_point_downhill() -> None:
+    p = small_set_cover(seed=4)
+    x = np.ones(p.num_vars)  # every column taken: feasible and far from optimal
+    bidx = np.flatnonzero(p.binary_mask)
+    for radius in (1, 5):
+        moves = relaxation_moves(p, bidx, x[bidx], radius, 30.0, None)
+        assert moves is not None and moves.shape == bidx.shape
+        assert (moves >= 0).all() and moves.sum() == pytest.approx(radius, abs=1e-6)
+        # the LP drops expensive columns first: the cheapest moved one costs at least the
+        # median of those left in place
+        moved = moves > 1e-6
+        assert p.c[bidx[moved]].min() >= np.median(p.c[bidx[~moved]])
+
+
+def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
+    p = small_set_cover(seed=5)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    params = PasParams(search=SearchParams(lns=LnsParams(share=0.5, free=0.3)))
+    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model, params)
+    assert result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(exact.objective)
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    info = result.extra["pas"]
+    assert info["completed"] and info["lns"]["rounds"] >= 1
+    assert result.seconds["lns"] >= 0 and result.seconds["completion"] >= 0
+
+
+@pytest.mark.parametrize("cls", [PasParams, SrgParams])
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"share": 1.5}, "share"),
+        ({"share": -0.1}, "share"),
+        ({"free": 0.0}, "free"),
+        ({"round": 0.0}, "round"),
+        ({"guide": 2.0}, "guide"),
+        ({"relax": 1.5}, "relax"),
+        ({"relax": -0.5}, "relax"),
+        ({"relax": "0.5"}, "relax"),
+        ({"stretch": 2.0}, "stretch"),
+    ],
+)
+def test_lns_parameters_are_checked_and_named(cls: type, bad: dict, field: str) -> None:
+    option = cls.__name__[:3].lower()
+    with pytest.raises(InvalidOptionError) as err:
+        parse_params(cls, option, {"search": {"lns": bad}})
+    assert err.value.option == f"{option}.search.lns.{field}"
+    ok = parse_params(cls, option, {"search": {"lns": {"share": 0.5}}})
+    assert ok.search.lns.share == 0.5

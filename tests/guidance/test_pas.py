@@ -1,0 +1,370 @@
+"""Predict-and-search: verified results, widening, fallback, honest status and trace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from instances.facility import FacilityParams
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from models.registry import LoadedModel
+from service.errors import InvalidOptionError
+from service.guidance import pas as pas_module
+from service.guidance import run as run_module
+from service.guidance.params import PasParams, SrgParams, parse_params
+from service.guidance.pas import solve_pas
+from service.guidance.predict import Prediction
+from service.pipeline.solve import solve_problem
+from service.problem.model import Problem, Sense, make_problem
+from service.solvers.types import IncumbentSource, SolveOptions, Status
+
+# the region: every binary fixed near 0 (HARD_ZEROS) or the half most likely 0 (HALF_ZEROS)
+HARD_ZEROS = {"k0": 1.0, "k1": 0.0, "delta": 0.0}
+HALF_ZEROS = {"k0": 0.5, "k1": 0.0, "delta": 0.0}
+
+
+def choose_three() -> Problem:
+    """min c.x, sum x = 3 over six binaries: every region around all-zeros needs 3 flips."""
+    return make_problem(
+        np.ones((1, 6)),
+        [3],
+        [3],
+        [5, 4, 3, 2, 1, 6],
+        col_upper=np.ones(6),
+        integrality=np.ones(6, dtype=bool),
+    )
+
+
+@pytest.fixture(scope="module")
+def cover() -> tuple[Problem, float]:
+    """A small set cover and its optimum (plain SCIP), shared by the tests that solve it."""
+    p = generate_with(Family.SET_COVER, SetCoverParams(n_rows=80, n_cols=60, density=0.08), 3)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    assert exact.status == Status.OPTIMAL and exact.objective is not None
+    return p, exact.objective
+
+
+@pytest.fixture
+def predict_zeros(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model predicts P(x = 1) = 0.1 everywhere."""
+
+    def fake(graph, loaded):  # noqa: ANN001, ANN202
+        bidx = np.flatnonzero(graph.binary_mask)
+        return Prediction(np.full(bidx.size, 0.1), bidx, "fake@1", "cpu", 0.0)
+
+    monkeypatch.setattr(pas_module, "predict", fake)
+
+
+def assert_trace_is_sane(result, sense: Sense) -> None:  # noqa: ANN001
+    times = [i.t for i in result.incumbents]
+    objs = np.array([i.objective for i in result.incumbents]) * float(sense)
+    assert times == sorted(times)
+    assert (np.diff(objs) < 0).all()
+    assert result.incumbents[-1].objective == pytest.approx(result.objective)
+
+
+def test_pas_proves_the_optimum_of_a_small_set_cover(
+    tiny_model: LoadedModel, cover: tuple[Problem, float]
+) -> None:
+    p, optimum = cover
+    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model)
+    assert result.mode == "pas" and result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(optimum)
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    assert result.incumbents[0].source == IncumbentSource.GNN  # the repaired rounding
+    assert_trace_is_sane(result, p.sense)
+    info = result.extra["pas"]
+    assert info["completed"] and info["start_feasible"] and info["model"] == "pas-tiny@1"
+    for stage in ("features", "predict", "subproblem", "completion"):
+        assert result.seconds[stage] >= 0
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_infeasible_region_is_widened_then_the_full_model_takes_over(
+    tiny_model: LoadedModel,
+) -> None:
+    p = choose_three()
+    params = PasParams.model_validate(
+        {"region": HARD_ZEROS, "search": {"subproblem": {"widen": 1}}}
+    )
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    info = result.extra["pas"]
+    assert info["widened"] == 1 and info["delta"] == 1
+    assert info["subproblem_status"] == "infeasible"
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(1 + 2 + 3)
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_widening_until_the_region_holds_a_solution(tiny_model: LoadedModel) -> None:
+    params = PasParams.model_validate(
+        {"region": HARD_ZEROS, "search": {"subproblem": {"widen": 3}, "completion": {"run": False}}}
+    )
+    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    info = result.extra["pas"]
+    assert info["widened"] == 3 and info["delta"] == 4  # 0 -> 1 -> 2 -> 4
+    assert info["subproblem_status"] == "optimal"
+    # heuristic only: the region's optimum is not claimed optimal, and no bound is reported
+    assert result.status == Status.FEASIBLE and result.bound is None and result.gap is None
+    assert result.objective == pytest.approx(6)
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_infeasible_region_without_completion_is_no_solution_not_infeasible(
+    tiny_model: LoadedModel,
+) -> None:
+    params = PasParams.model_validate(
+        {"region": HARD_ZEROS, "search": {"subproblem": {"widen": 0}, "completion": {"run": False}}}
+    )
+    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.NO_SOLUTION and result.objective is None
+    assert not result.extra["pas"]["completed"]
+
+
+def test_zero_budget_share_skips_the_subproblem(tiny_model: LoadedModel) -> None:
+    params = PasParams.model_validate({"search": {"subproblem": {"share": 0.0}}})
+    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.extra["pas"]["subproblem_status"] is None
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(6)
+
+
+@pytest.mark.parametrize(
+    ("values", "option"),
+    [
+        ({"region": {"k0": 1.5}}, "pas.region.k0"),
+        ({"region": {"k1": -0.1}}, "pas.region.k1"),
+        ({"region": {"delta": -1}}, "pas.region.delta"),
+        ({"search": {"subproblem": {"share": 2}}}, "pas.search.subproblem.share"),
+        ({"search": {"subproblem": {"widen": -1}}}, "pas.search.subproblem.widen"),
+        ({"search": {"completion": {"run": "yes"}}}, "pas.search.completion.run"),
+        ({"region": {"k0": "0.5"}}, "pas.region.k0"),
+        ({"kk": 1}, "pas.kk"),
+    ],
+)
+def test_bad_parameters_are_rejected_naming_the_field(values: dict, option: str) -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        parse_params(PasParams, "pas", values)
+    assert err.value.option == option
+
+
+def test_stall_interrupt_fires_after_no_improvement_and_follows_the_outer_flag() -> None:
+    import time
+
+    from service.guidance.search import StallInterrupt
+    from service.pipeline.trace import Trace
+    from service.solvers.types import Interrupt
+
+    trace = Trace(True, None)
+    stall = StallInterrupt(trace, 0.4, None)
+    assert not stall.is_set()
+    time.sleep(0.25)
+    trace.offer(10.0, None, IncumbentSource.SOLVER)  # an improvement restarts the window
+    time.sleep(0.25)
+    assert not stall.is_set()  # 0.25 s since the improvement, 0.5 s since creation
+    time.sleep(0.3)
+    assert stall.is_set() and stall.stalled
+    trace.offer(9.0, None, IncumbentSource.SOLVER)
+    assert stall.is_set()  # a stop once requested stays requested
+    outer = Interrupt()
+    never = StallInterrupt(trace, 0.0, outer)  # 0: no stall stop
+    time.sleep(0.05)
+    assert not never.is_set()
+    outer.set()
+    assert never.is_set() and not never.stalled
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedModel) -> None:
+    p = generate_with(
+        Family.FACILITY_LOCATION, FacilityParams(n_customers=12, n_facilities=8), 3
+    )  # every P(open) = 0.1: the rounding closes all, the completion opens a prefix
+    # 5 % of a minute (3 s) for the start: room for the first import of OR-Tools on a busy machine
+    result = solve_pas(p, "scip", SolveOptions(time_limit=60), tiny_model)
+    assert_trace_is_sane(result, p.sense)
+    assert result.incumbents[0].source == IncumbentSource.GNN
+    assert result.extra["pas"]["start_feasible"]
+    off = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, PasParams(start_seconds=0))
+    assert_trace_is_sane(off, p.sense)
+    assert not off.extra["pas"]["start_feasible"]
+    assert result.objective == pytest.approx(off.objective)  # both proven optimal
+    assert result.status == off.status == Status.OPTIMAL
+
+
+def record_scip_solves(
+    monkeypatch: pytest.MonkeyPatch,
+    what: Callable[[Problem, SolveOptions], tuple[int, Any]] = lambda problem, options: (
+        problem.num_rows,
+        dict(options.params),
+    ),
+) -> list[tuple[int, Any]]:
+    """Route PaS's backend to the real SCIP backend, recording ``what`` of each solve (by
+    default: rows of the model, parameters) in the returned list."""
+    from service.solvers.base import get_backend
+
+    real = get_backend("scip")
+    seen: list[tuple[int, Any]] = []
+
+    class Recording:
+        def __getattr__(self, attr: str):  # noqa: ANN204
+            return getattr(real, attr)
+
+        def solve(self, problem, options, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            seen.append(what(problem, options))
+            return real.solve(problem, options, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "get_backend", lambda name: Recording())
+    return seen
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_subproblem_heuristic_settings_reach_the_subproblem_only(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
+) -> None:
+    solves = record_scip_solves(monkeypatch)
+    p, optimum = cover
+    user = {"limits/nodes": 100000, "heuristics": "fast"}
+    result = solve_pas(
+        p,
+        "scip",
+        SolveOptions(time_limit=30, params=user),
+        tiny_model,
+        PasParams.model_validate(
+            {"region": HALF_ZEROS, "search": {"subproblem": {"heuristics": True}}}
+        ),
+    )
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    assert result.extra["pas"]["region_size"] == 30
+    seen = [params for _, params in solves]
+    sub = [params for params in seen if params != user]
+    full = [params for params in seen if params == user]
+    # the subproblem: cuts off, the user's own setting of heuristics kept; the completion: as given
+    assert sub and all(s == {**user, "separating": "off"} for s in sub)
+    assert len(full) == 1 and len(seen) == len(sub) + 1
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_completion_heuristic_settings_reach_the_completion_only(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
+) -> None:
+    solves = record_scip_solves(monkeypatch)
+    p, optimum = cover
+    user = {"limits/nodes": 100000}
+    params = PasParams.model_validate(
+        {"region": {**HALF_ZEROS, "delta": 0.02}, "search": {"completion": {"heuristics": True}}}
+    )
+    result = solve_pas(p, "scip", SolveOptions(time_limit=30, params=user), tiny_model, params)
+    seen = [(rows == p.num_rows, params) for rows, params in solves]
+    # still proven optimal: the completion's bound is the full model's
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    assert result.extra["pas"]["completed"]
+    # the subproblem (one row more: the trust region) as given, the completion aggressive
+    sub = [s[1] for s in seen if not s[0]]
+    assert sub and all(s == user for s in sub)
+    assert [s[1] for s in seen if s[0]] == [{"heuristics": "aggressive", **user}]
+
+
+@pytest.mark.usefixtures("predict_zeros")
+def test_lns_rounds_take_the_subproblem_settings(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
+) -> None:
+    solves = record_scip_solves(monkeypatch)
+    p, optimum = cover
+    search = {"subproblem": {"heuristics": True}, "lns": {"share": 0.2, "round": 0.5}}
+    params = PasParams.model_validate({"region": {**HALF_ZEROS, "delta": 0.02}, "search": search})
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    rounds = result.extra["pas"]["lns"]["rounds"]
+    assert rounds >= 1
+    # subproblem (the trust-region row), LNS rounds (original rows), completion (last)
+    sub = [params for rows, params in solves if rows == p.num_rows + 1]
+    lns = [params for rows, params in solves[:-1] if rows == p.num_rows]
+    aggressive = {"separating": "off", "heuristics": "aggressive"}
+    assert sub and all(s == aggressive for s in sub)
+    assert len(lns) == rounds and all(s == aggressive for s in lns)
+    assert solves[-1] == (p.num_rows, {})
+
+
+@pytest.mark.usefixtures("predict_zeros")
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_completion_starts_from_the_best_solution_unless_told_not_to(
+    tiny_model: LoadedModel,
+    monkeypatch: pytest.MonkeyPatch,
+    cover: tuple[Problem, float],
+    warm: bool,
+) -> None:
+    starts = record_scip_solves(monkeypatch, lambda problem, o: (problem.num_rows, o.start))
+    p, optimum = cover
+    params = PasParams.model_validate(
+        {"region": {**HALF_ZEROS, "delta": 0.02}, "search": {"completion": {"warm": warm}}}
+    )
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    # the subproblem (the trust-region row) is warm-started either way; the completion last
+    assert starts[0][0] == p.num_rows + 1 and starts[0][1] is not None
+    rows, start = starts[-1]
+    assert rows == p.num_rows and (start is not None) == warm
+    assert result.extra["pas"]["completed"]
+
+
+def test_subproblem_options_map_per_backend() -> None:
+    from service.guidance import search
+    from service.guidance.search import subproblem_options
+
+    base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
+    assert subproblem_options(base, "scip", False) is base
+    assert subproblem_options(base, "highs", True) is base  # no settings for that backend
+    scip = subproblem_options(base, "scip", True)
+    assert scip.params == {"separating": "off", "heuristics": "aggressive", "limits/nodes": 10}
+    assert scip.time_limit == 5 and base.params == {"limits/nodes": 10}
+    # the completion's table: heuristics only, the user's own setting wins
+    table = search.COMPLETION_HEURISTIC_PARAMS
+    assert search.stage_options(base, table, "scip", False) is base
+    assert search.stage_options(base, table, "cpsat", True) is base
+    mine = SolveOptions(params={"heuristics": "off"})
+    assert search.stage_options(mine, table, "scip", True).params == {"heuristics": "off"}
+    assert search.stage_options(base, table, "scip", True).params == {
+        "heuristics": "aggressive",
+        "limits/nodes": 10,
+    }
+
+
+def test_lp_pricing_reaches_every_stage_and_the_user_wins(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch, cover: tuple[Problem, float]
+) -> None:
+    solves = record_scip_solves(monkeypatch)
+    p, optimum = cover
+    search = {"lns": {"share": 0.2, "round": 0.5}, "lp_pricing": "q"}
+    params = PasParams.model_validate({"region": {**HALF_ZEROS, "delta": 0.02}, "search": search})
+    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    # subproblem, LNS rounds and completion all priced with "q"
+    seen = [params for _, params in solves]
+    assert len(seen) >= 3 and all(s == {"lp/pricing": "q"} for s in seen)
+    assert result.extra["pas"]["lns"]["rounds"] >= 1
+    # a pricing rule the user sets wins
+    solves.clear()
+    mine = SolveOptions(time_limit=20, params={"lp/pricing": "s"})
+    result = solve_pas(p, "scip", mine, tiny_model, params)
+    assert result.objective == pytest.approx(optimum)
+    assert solves and all(params == {"lp/pricing": "s"} for _, params in solves)
+
+
+def test_search_options_set_the_pricing_for_scip_only() -> None:
+    from service.guidance.search import search_options
+
+    base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
+    assert search_options(base, "scip", "") is base
+    assert search_options(base, "highs", "q") is base
+    assert search_options(base, "scip", "q").params == {"lp/pricing": "q", "limits/nodes": 10}
+    assert base.params == {"limits/nodes": 10}
+
+
+@pytest.mark.parametrize("cls", [PasParams, SrgParams])
+@pytest.mark.parametrize("bad", ["x", "qq", 1, None])
+def test_lp_pricing_is_checked(cls: type, bad: object) -> None:
+    with pytest.raises(InvalidOptionError, match="search.lp_pricing"):
+        parse_params(cls, "p", {"search": {"lp_pricing": bad}})
+    assert parse_params(cls, "p", {"search": {"lp_pricing": "q"}}).search.lp_pricing == "q"

@@ -1,0 +1,200 @@
+"""mode=srg: every answer verified, never worse than what the solver proves, honest status and
+trace; the ablations (no guidance, K = 1, top-k region, no completion) run the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instances.cauction import AuctionParams
+from instances.facility import FacilityParams
+from instances.indset import IndependentSetParams
+from instances.registry import Family, generate_with
+from instances.setcover import SetCoverParams
+from models.registry import LoadedModel, ModelError
+from service.errors import InvalidOptionError
+from service.guidance.candidates import CandidateSet
+from service.guidance.params import SrgParams, SrgRegion, parse_params
+from service.guidance.sample import Samples
+from service.guidance.srg import solve_srg, srg_region
+from service.pipeline.solve import solve_problem
+from service.problem.model import Problem
+from service.problem.verify import verify
+from service.solvers.types import IncumbentSource, SolveOptions, Status
+
+SMALL = {
+    Family.SET_COVER: SetCoverParams(n_rows=80, n_cols=60, density=0.08),
+    Family.COMBINATORIAL_AUCTION: AuctionParams(n_items=20, n_bids=60),
+    Family.INDEPENDENT_SET: IndependentSetParams(n_nodes=60),
+    Family.FACILITY_LOCATION: FacilityParams(n_customers=12, n_facilities=8),
+}
+
+
+def _small(family: Family, seed: int = 3) -> Problem:
+    return generate_with(family, SMALL[family], seed)
+
+
+def _check(problem: Problem, result, optimum: float | None = None) -> None:  # noqa: ANN001
+    assert result.mode == "srg"
+    if result.status in (Status.OPTIMAL, Status.FEASIBLE):
+        x = np.array([result.values[v] for v in problem.var_names])
+        assert verify(problem, x).feasible and result.max_violation <= 1e-6
+        assert result.objective == pytest.approx(problem.objective_value(x))
+    if optimum is not None and result.status == Status.OPTIMAL:
+        assert result.objective == pytest.approx(optimum, rel=1e-6)
+    if optimum is not None and result.objective is not None:
+        assert problem.sense * result.objective >= problem.sense * optimum - 1e-6 * abs(optimum)
+    times = [i.t for i in result.incumbents]
+    objs = np.array([i.objective for i in result.incumbents]) * float(problem.sense)
+    assert times == sorted(times) and (np.diff(objs) < 0).all()
+    if result.incumbents:
+        assert result.incumbents[-1].objective == pytest.approx(result.objective)
+
+
+@pytest.mark.parametrize("family", list(Family))
+def test_srg_proves_the_optimum_of_small_instances(
+    tiny_srg_model: LoadedModel, family: Family
+) -> None:
+    p = _small(family)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    result = solve_srg(p, "scip", SolveOptions(time_limit=30), tiny_srg_model)
+    _check(p, result, exact.objective)
+    assert result.status == Status.OPTIMAL
+    info = result.extra["srg"]
+    assert info["model"] == "srg-tiny@1" and info["k"] == 16 and info["completed"]
+    assert info["lambda_min"] >= 0
+    for stage in ("features", "sample", "candidates", "subproblem", "completion", "select"):
+        assert result.seconds.get(stage, 0.0) >= 0
+    if info["feasible"]:
+        assert result.incumbents[0].source == IncumbentSource.SRG and info["start_feasible"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SrgParams.model_validate({"sampling": {"guidance": False}}),
+        SrgParams.model_validate({"sampling": {"k": 1}}),
+        SrgParams.model_validate({"region": {"kind": "topk"}}),
+        SrgParams.model_validate(  # hard fixing
+            {"region": {"agreement": 0.5, "max_share": 1.0, "delta_min": 0, "delta_factor": 0.0}}
+        ),
+        SrgParams.model_validate({"candidates": {"repair": "none", "complete_top": 0}}),
+    ],
+    ids=["noguide", "k1", "topk", "hard-fixing", "raw-only"],
+)
+@pytest.mark.parametrize("family", [Family.SET_COVER, Family.FACILITY_LOCATION])
+def test_ablations_stay_correct(
+    tiny_srg_model: LoadedModel, family: Family, params: SrgParams
+) -> None:
+    p = _small(family, seed=4)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
+    result = solve_srg(p, "scip", SolveOptions(time_limit=30), tiny_srg_model, params)
+    _check(p, result, exact.objective)
+    assert result.status == Status.OPTIMAL and result.extra["srg"]["region"] == params.region.kind
+
+
+def test_without_completion_the_status_is_at_most_feasible(tiny_srg_model: LoadedModel) -> None:
+    p = _small(Family.INDEPENDENT_SET)
+    params = SrgParams.model_validate({"search": {"completion": {"run": False}}})
+    result = solve_srg(p, "scip", SolveOptions(time_limit=20), tiny_srg_model, params)
+    _check(p, result)
+    assert result.status == Status.FEASIBLE and result.bound is None and result.gap is None
+    assert not result.extra["srg"]["completed"]
+
+
+def srg(**groups: object) -> SrgParams:
+    """SRG parameters from nested groups (``sampling={"k": 4}``)."""
+    return SrgParams.model_validate(groups)
+
+
+def test_the_sampling_seed_defaults_to_the_solve_seed(tiny_srg_model: LoadedModel) -> None:
+    p = _small(Family.SET_COVER)
+    a = solve_srg(p, "scip", SolveOptions(time_limit=10, seed=4), tiny_srg_model)
+    b = solve_srg(
+        p,
+        "scip",
+        SolveOptions(time_limit=10),
+        tiny_srg_model,
+        srg(sampling={"seed": 4}),
+    )
+    assert a.extra["srg"]["seed"] == b.extra["srg"]["seed"] == 4
+    assert a.extra["srg"]["raw_feasible"] == b.extra["srg"]["raw_feasible"]
+    assert a.extra["srg"]["region_size"] == b.extra["srg"]["region_size"]
+
+
+def test_a_pas_model_is_refused(tiny_model: LoadedModel) -> None:
+    with pytest.raises(ModelError, match="srg"):
+        solve_srg(_small(Family.SET_COVER), "scip", SolveOptions(time_limit=5), tiny_model)
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"sampling": {"k": 0}}, "sampling.k"),
+        ({"sampling": {"steps": 0}}, "sampling.steps"),
+        ({"sampling": {"eta": -1}}, "sampling.eta"),
+        ({"region": {"agreement": 0.3}}, "region.agreement"),
+        ({"region": {"kind": "box"}}, "region.kind"),
+        ({"candidates": {"repair": "magic"}}, "candidates.repair"),
+        ({"sampling": {"k": 2.5}}, "sampling.k"),
+        ({"sampling": {"guidance": "yes"}}, "sampling.guidance"),
+        ({"sampling": {"eta": float("inf")}}, "sampling.eta"),
+        ({"sampling": {"speed": 1}}, "sampling.speed"),
+    ],
+)
+def test_bad_parameters_are_rejected_by_name(values: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        parse_params(SrgParams, "srg", values)
+    assert info.value.option == f"srg.{field}"
+
+
+def test_the_first_incumbent_comes_from_the_first_step(tiny_srg_model: LoadedModel) -> None:
+    p = _small(Family.SET_COVER)  # covering: the greedy repair always makes the estimate feasible
+    on = solve_srg(
+        p,
+        "scip",
+        SolveOptions(time_limit=10),
+        tiny_srg_model,
+        srg(sampling={"steps": 20}),
+    )
+    _check(p, on)
+    first = on.incumbents[0]
+    assert first.source == IncumbentSource.SRG
+    assert first.objective == on.extra["srg"]["first_estimate"]
+    assert first.t < on.seconds["features"] + on.seconds["sample"]  # before step 20 ended
+    off = solve_srg(
+        p,
+        "scip",
+        SolveOptions(time_limit=10),
+        tiny_srg_model,
+        srg(sampling={"first_estimate": False}),
+    )
+    _check(p, off)
+    assert off.extra["srg"]["first_estimate"] is None
+    assert off.incumbents[0].t > off.seconds["features"] + off.seconds["sample"]
+
+
+def test_the_consensus_of_two_feasible_candidates_keeps_the_most_confident_binaries() -> None:
+    """Two feasible candidates agree on every binary, so agreement ties everywhere: the capped
+    S must be the binaries the K soft estimates are surest of, not the first ones by index."""
+    nb, k = 6, 4
+    bidx = np.arange(10, 10 + nb)
+    x = np.zeros((k, nb))
+    probs = np.tile([0.45, 0.40, 0.30, 0.02, 0.05, 0.01], (k, 1))  # surest: 5, 3, 4
+    samples = Samples(x, probs, bidx, np.zeros((k, 0)), 0.0, "m", "cpu", 0.0, 0)
+    full = np.zeros(10 + nb)
+    cands = CandidateSet(
+        x=x,
+        binary_index=bidx,
+        objective=np.zeros(k),
+        violation=np.zeros(k),
+        raw_feasible=np.array([True, True, False, False]),
+        solutions=(full, full.copy(), None, None),
+        repaired=np.zeros(k, dtype=bool),
+        repair="none",
+        seconds=0.0,
+    )
+    params = SrgRegion(max_share=0.5, delta_min=0, delta_factor=0.0)
+    region = srg_region(samples, cands, params, full)
+    assert region.index.tolist() == [15, 13, 14]
+    assert region.x_hat.tolist() == [0.0, 0.0, 0.0] and region.delta == 0
