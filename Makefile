@@ -26,6 +26,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check service models instances tests
 	$(VENV)/bin/ruff format --check service models instances tests
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy service models instances
