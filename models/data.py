@@ -1,17 +1,21 @@
-"""Tensors for the graph networks: BipartiteGraph (+ labels) -> BipartiteData, batched by PyG.
+"""Tensors for the graph networks: BipartiteGraph (+ labels) -> BipartiteData, and batches.
 
-``BipartiteData`` keeps variable and constraint nodes apart (``x_v``, ``x_c``); when graphs are
-batched, ``edge_index`` row 0 is offset by the constraint count and row 1 by the variable count,
-so one batch is one big disconnected bipartite graph.
+``BipartiteData`` keeps variable and constraint nodes apart (``x_v``, ``x_c``); ``collate``
+concatenates graphs and offsets ``edge_index`` (row 0 by the constraint count, row 1 by the
+variable count), so one batch is one big disconnected bipartite graph. The message passing
+itself is hand-written with ``index_add_`` (``models.pas.BipartiteConv``): the linear maps run
+on the nodes, not the edges, which is 1.3-2.1x faster than the same layer as a PyTorch
+Geometric ``MessagePassing`` (docs/benchmarks.md), so the networks need no graph library.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
+from torch import Tensor
 
 from service.features import BipartiteGraph, EdgeFeature
 
@@ -19,19 +23,33 @@ from service.features import BipartiteGraph, EdgeFeature
 EDGE_INPUTS: tuple[EdgeFeature, ...] = (EdgeFeature.COEF_NORM,)
 
 
-class BipartiteData(Data):  # type: ignore[misc]
-    """One variable-constraint graph: x_v (n, Fv), x_c (m, Fr), edge_index (2, E) (row, var),
-    edge_attr (E, Fe), bin_mask (n,) bool, and optionally y (n,) float targets (0 off binaries)."""
+@dataclass(frozen=True, eq=False)
+class BipartiteData:
+    """One variable-constraint graph, or a batch of them.
 
-    def __inc__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == "edge_index":
-            return torch.tensor([[self.x_c.size(0)], [self.x_v.size(0)]])
-        return super().__inc__(key, value, *args, **kwargs)
+    Attributes:
+        x_v: (n, Fv) variable features; x_c: (m, Fr) constraint features.
+        edge_index: (2, E) int64: row 0 the constraint, row 1 the variable of each edge.
+        edge_attr: (E, Fe) edge inputs (``EDGE_INPUTS``).
+        bin_mask: (n,) bool, True for the binaries.
+        y: (n,) float targets (0 off the binaries), or None.
+    """
 
-    def __cat_dim__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == "edge_index":
-            return 1
-        return super().__cat_dim__(key, value, *args, **kwargs)
+    x_v: Tensor
+    x_c: Tensor
+    edge_index: Tensor
+    edge_attr: Tensor
+    bin_mask: Tensor
+    y: Tensor | None = None
+
+    def to(self, device: torch.device | str) -> BipartiteData:
+        """The same tensors on ``device``."""
+        moved = {
+            f.name: getattr(self, f.name).to(device)
+            for f in fields(self)
+            if getattr(self, f.name) is not None
+        }
+        return replace(self, **moved)
 
 
 def graph_to_data(graph: BipartiteGraph, labels: np.ndarray | None = None) -> BipartiteData:
@@ -42,24 +60,43 @@ def graph_to_data(graph: BipartiteGraph, labels: np.ndarray | None = None) -> Bi
         labels: (num_binaries,) targets in [0, 1] for the binaries, or None.
     """
     mask = torch.from_numpy(graph.binary_mask.copy())
-    data = BipartiteData(
-        x_v=torch.from_numpy(graph.var_features.copy()),
-        x_c=torch.from_numpy(graph.row_features.copy()),
-        edge_index=torch.from_numpy(graph.edge_index.copy()),
-        edge_attr=torch.from_numpy(graph.edge_attr[:, list(EDGE_INPUTS)].copy()),
-        bin_mask=mask,
-        num_nodes=graph.num_vars,
-    )
+    y = None
     if labels is not None:
         y = torch.zeros(graph.num_vars, dtype=torch.float32)
         lab = torch.as_tensor(np.asarray(labels, dtype=np.float32))
         if lab.shape != (int(mask.sum()),):
             raise ValueError(f"labels have shape {tuple(lab.shape)}, expected ({int(mask.sum())},)")
         y[mask] = lab
-        data.y = y
-    return data
+    return BipartiteData(
+        x_v=torch.from_numpy(graph.var_features.copy()),
+        x_c=torch.from_numpy(graph.row_features.copy()),
+        edge_index=torch.from_numpy(graph.edge_index.copy()),
+        edge_attr=torch.from_numpy(graph.edge_attr[:, list(EDGE_INPUTS)].copy()),
+        bin_mask=mask,
+        y=y,
+    )
 
 
-def collate(items: list[BipartiteData]) -> Batch:
-    """Batch several graphs into one (node and edge offsets applied)."""
-    return Batch.from_data_list(items)
+def collate(items: Sequence[BipartiteData]) -> BipartiteData:
+    """Batch several graphs into one (node offsets applied to the edges).
+
+    Raises:
+        ValueError: no graphs, or some with targets and some without.
+    """
+    if not items:
+        raise ValueError("nothing to batch")
+    rows = torch.tensor([0] + [d.x_c.size(0) for d in items[:-1]]).cumsum(0)
+    cols = torch.tensor([0] + [d.x_v.size(0) for d in items[:-1]]).cumsum(0)
+    offsets = torch.stack([rows, cols], dim=1)  # (graphs, 2)
+    edges = [d.edge_index + offsets[k][:, None] for k, d in enumerate(items)]
+    ys = [d.y for d in items]
+    if any(y is None for y in ys) and not all(y is None for y in ys):
+        raise ValueError("some graphs have targets and some do not")
+    return BipartiteData(
+        x_v=torch.cat([d.x_v for d in items]),
+        x_c=torch.cat([d.x_c for d in items]),
+        edge_index=torch.cat(edges, dim=1),
+        edge_attr=torch.cat([d.edge_attr for d in items]),
+        bin_mask=torch.cat([d.bin_mask for d in items]),
+        y=None if ys[0] is None else torch.cat([y for y in ys if y is not None]),
+    )

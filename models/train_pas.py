@@ -82,6 +82,7 @@ def evaluate(
         logits = model(d)
         losses.append(float(pas_loss(logits, d, config.pos_weight)))
         pred = logits[d.bin_mask] > 0
+        assert d.y is not None, "evaluation needs labelled graphs"
         correct += int((pred == (d.y[d.bin_mask] > 0.5)).sum())
         total += int(d.bin_mask.sum())
     return float(np.mean(losses)) if losses else float("nan"), correct / max(total, 1)

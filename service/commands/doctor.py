@@ -17,7 +17,6 @@ PACKAGES = (
     "numpy",
     "scipy",
     "torch",
-    "torch-geometric",
     "pyscipopt",
     "ortools",
     "highspy",

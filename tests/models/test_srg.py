@@ -3,6 +3,8 @@ permutation equivariance, coupling="none", and the SDE's closed forms."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -57,10 +59,12 @@ def test_permuting_the_variables_permutes_the_logits() -> None:
     perm = np.random.default_rng(0).permutation(p.num_vars)
     inv = np.argsort(perm)
     data = graph_to_data(g)
-    pdata = graph_to_data(g)
-    pdata.x_v = data.x_v[perm]
-    pdata.bin_mask = data.bin_mask[perm]
-    pdata.edge_index = torch.stack([data.edge_index[0], torch.from_numpy(inv)[data.edge_index[1]]])
+    pdata = replace(
+        data,
+        x_v=data.x_v[perm],
+        bin_mask=data.bin_mask[perm],
+        edge_index=torch.stack([data.edge_index[0], torch.from_numpy(inv)[data.edge_index[1]]]),
+    )
     net = _net()
     y = torch.randn(2, p.num_binaries)
     t = torch.tensor([0.3, 0.7])
