@@ -9,13 +9,17 @@ PORT   ?= 8000
 # torch is pinned to the local CPU wheel; find-links makes that explicit where it exists.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install serve test lint typecheck unit bench-read clean
+# mypy and import-linter resolve modules by folder: a tree of links named as the installed
+# package (mipguide/ = service/ + models/ + instances/), made before they run.
+MIRROR := build/mirror
+
+.PHONY: install serve test lint typecheck unit bench-read clean mirror
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(FIND_LINKS) "torch==2.13.0"
-	$(PIP) install -q $(FIND_LINKS) -e ".[dev,bench,postgres]"
+	$(PIP) install -q $(FIND_LINKS) -e ".[dev,bench,postgres,quantization]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,13 +27,20 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/mipguide serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+mirror:
+	rm -rf $(MIRROR) && mkdir -p $(MIRROR)/mipguide
+	for f in service/*.py service/*/; do ln -s "$(CURDIR)/$${f%/}" $(MIRROR)/mipguide/; done
+	rm -f $(MIRROR)/mipguide/__pycache__
+	ln -s "$(CURDIR)/models" $(MIRROR)/mipguide/models
+	ln -s "$(CURDIR)/instances" $(MIRROR)/mipguide/instances
+
+lint: $(STAMP) mirror
 	$(VENV)/bin/ruff check service models instances tests
 	$(VENV)/bin/ruff format --check service models instances tests
-	$(VENV)/bin/lint-imports
+	PYTHONPATH=$(MIRROR) $(VENV)/bin/lint-imports
 
-typecheck: $(STAMP)
-	$(VENV)/bin/mypy service models instances
+typecheck: $(STAMP) mirror
+	cd $(MIRROR) && $(CURDIR)/$(VENV)/bin/mypy --config-file $(CURDIR)/pyproject.toml -p mipguide
 
 unit: $(STAMP)
 	$(PY) -m pytest -q
@@ -40,4 +51,4 @@ bench-read: $(STAMP)
 	$(VENV)/bin/mipguide bench read
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.model import Problem, Sense, make_problem
+from mipguide.problem.model import Problem, Sense, make_problem
 
 
 @dataclass(frozen=True)

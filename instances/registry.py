@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from instances.cauction import AuctionParams, generate_auction
-from instances.facility import FacilityParams, generate_facility
-from instances.indset import IndependentSetParams, generate_independent_set
-from instances.setcover import SetCoverParams, generate_set_cover
-from service.problem.model import Problem
+from mipguide.instances.cauction import AuctionParams, generate_auction
+from mipguide.instances.facility import FacilityParams, generate_facility
+from mipguide.instances.indset import IndependentSetParams, generate_independent_set
+from mipguide.instances.setcover import SetCoverParams, generate_set_cover
+from mipguide.problem.model import Problem
 
 
 class Family(StrEnum):

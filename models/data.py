@@ -3,9 +3,10 @@
 ``BipartiteData`` keeps variable and constraint nodes apart (``x_v``, ``x_c``); ``collate``
 concatenates graphs and offsets ``edge_index`` (row 0 by the constraint count, row 1 by the
 variable count), so one batch is one big disconnected bipartite graph. The message passing
-itself is hand-written with ``index_add_`` (``models.pas.BipartiteConv``): the linear maps run
-on the nodes, not the edges, which is 1.3-2.1x faster than the same layer as a PyTorch
-Geometric ``MessagePassing`` (docs/benchmarks.md), so the networks need no graph library.
+itself is hand-written with ``index_add_`` (``mipguide.models.pas.BipartiteConv``): the linear
+maps run on the nodes, not the edges, which is 1.3-2.1x faster than the same layer as a
+PyTorch Geometric ``MessagePassing`` (docs/benchmarks.md), so the networks need no graph
+library.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from service.features import BipartiteGraph, EdgeFeature
+from mipguide.features import BipartiteGraph, EdgeFeature
 
 # Edge inputs of the networks: the row-normalized coefficient (scale-free, in [-1, 1]).
 EDGE_INPUTS: tuple[EdgeFeature, ...] = (EdgeFeature.COEF_NORM,)

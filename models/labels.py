@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.problem.model import Sense
+from mipguide.problem.model import Sense
 
 DEFAULT_TEMPERATURE_FRACTION = 0.2
 

@@ -14,8 +14,8 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
-from models.data import EDGE_INPUTS
-from service.features import RowFeature, VarFeature
+from mipguide.features import RowFeature, VarFeature
+from mipguide.models.data import EDGE_INPUTS
 
 
 @dataclass(frozen=True)

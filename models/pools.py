@@ -1,6 +1,6 @@
 """Solution pools: training instance -> the best K distinct solutions (binaries) with objectives.
 
-Sources: SCIP, time-boxed, keeping its solution storage (``service.solvers.scip_pool``), or an
+Sources: SCIP, time-boxed, keeping its solution storage (``mipguide.solvers.scip_pool``), or an
 exhaustive enumeration for tiny pure-binary problems (tests). Pools are stored one ``.npz`` per
 instance: the binaries packed to bits, the objectives, the binary indices and the instance hash
 (sha256 of the normalized problem); building many is parallel over processes, shows progress,
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from models.labels import DEFAULT_TEMPERATURE_FRACTION, PoolLabels, pool_labels
-from service.problem.digest import problem_hash
-from service.problem.model import Problem, Sense
+from mipguide.models.labels import DEFAULT_TEMPERATURE_FRACTION, PoolLabels, pool_labels
+from mipguide.problem.digest import problem_hash
+from mipguide.problem.model import Problem, Sense
 
 BRUTE_FORCE_MAX_BINARIES = 20
 
@@ -99,7 +99,7 @@ def scip_solution_pool(
     problem: Problem, k: int = 32, time_limit: float = 10.0, seed: int = 0
 ) -> SolutionPool:
     """SCIP's stored solutions after a time-boxed solve, best k distinct on the binaries."""
-    from service.solvers.scip_pool import solve_pool
+    from mipguide.solvers.scip_pool import solve_pool
 
     out = solve_pool(problem, time_limit=time_limit, max_solutions=max(4 * k, 100), seed=seed)
     return best_distinct(problem, out.x_bin, out.objectives, k, "scip")
@@ -146,7 +146,7 @@ class InstanceSpec:
     name: str
 
     def build(self) -> Problem:
-        from instances.registry import generate_with
+        from mipguide.instances.registry import generate_with
 
         return generate_with(self.family, self.params, self.seed, self.name)
 

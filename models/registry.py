@@ -2,7 +2,7 @@
 card.json + card.md (training data, seed, metrics) and weights.sha256 (checked at load).
 
 Layout: ``<model_dir>/<name>@<version>/``. The model code is chosen by ``config.json["kind"]``:
-``pas`` (``models.pas.PaSNet``) or ``srg`` (``models.srg.SrgNet``).
+``pas`` (``mipguide.models.pas.PaSNet``) or ``srg`` (``mipguide.models.srg.SrgNet``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from models.pas import PaSConfig, PaSNet
-from models.srg import SrgConfig, SrgNet
-from service.errors import MipguideError
+from mipguide.errors import MipguideError
+from mipguide.models.pas import PaSConfig, PaSNet
+from mipguide.models.srg import SrgConfig, SrgNet
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"

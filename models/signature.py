@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 # numeric feature -> tolerance added on both sides of the training range
 TOLERANCES: dict[str, float] = {

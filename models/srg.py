@@ -1,13 +1,13 @@
 """SRG score network: (bipartite graph, noisy states y_t of the binaries, t) -> x0 logits.
 
 The network predicts the clean assignment (x0-parametrization); the score of the VP-SDE follows
-from it (``models.sde.score``). Variable input = [static features, y_t, time embedding]: the
-static part goes through its own linear map, computed once per instance, and the state and time
-parts are added before the LayerNorm (the same function as one linear layer on the concatenation).
-``rounds`` full rounds of message passing variable -> constraint -> variable couple the variables
-(``BipartiteConv`` of the PaS network, evaluated with node-level linear maps so that the edges
-carry only a gather, a LayerNorm and a scatter); ``coupling="none"`` skips them (one MLP per
-variable: the independent-variables ablation).
+from it (``mipguide.models.sde.score``). Variable input = [static features, y_t, time
+embedding]: the static part goes through its own linear map, computed once per instance, and
+the state and time parts are added before the LayerNorm (the same function as one linear layer
+on the concatenation). ``rounds`` full rounds of message passing variable -> constraint ->
+variable couple the variables (``SparseConv``: messages linear in the source node, so each
+half-round is one sparse product); ``coupling="none"`` skips them (one MLP per variable: the
+independent-variables ablation).
 
 K states of one instance run in one forward: node tensors are laid out (nodes, K, hidden).
 """
@@ -22,9 +22,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from models.data import EDGE_INPUTS
-from models.pas import _embed
-from service.features import RowFeature, VarFeature
+from mipguide.features import RowFeature, VarFeature
+from mipguide.models.data import EDGE_INPUTS
+from mipguide.models.pas import _embed
 
 COUPLINGS = ("graph", "none")
 
@@ -174,7 +174,7 @@ class SrgNet(nn.Module):
         self.head = nn.Sequential(nn.Linear(2 * h + 1, h), nn.ReLU(), nn.Linear(h, 1))
 
     def context(self, data: Any) -> SrgContext:
-        """The state-independent part for one graph (``models.data.graph_to_data``)."""
+        """The state-independent part for one graph (``mipguide.models.data.graph_to_data``)."""
         n, m = data.x_v.size(0), data.x_c.size(0)
         index = data.edge_index
         coef = data.edge_attr[:, 0].float()

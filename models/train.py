@@ -21,12 +21,12 @@ from typing import Any, Generic, Protocol, TypeVar
 import numpy as np
 import torch
 
-from models.labels import DEFAULT_TEMPERATURE_FRACTION
-from models.pools import InstanceSpec, PoolConfig, SolutionPool, build_pools, load_pool
-from models.registry import resolve_device, save_model
-from models.signature import cluster_of
-from service.problem.digest import problem_hash
-from service.problem.model import Problem
+from mipguide.models.labels import DEFAULT_TEMPERATURE_FRACTION
+from mipguide.models.pools import InstanceSpec, PoolConfig, SolutionPool, build_pools, load_pool
+from mipguide.models.registry import resolve_device, save_model
+from mipguide.models.signature import cluster_of
+from mipguide.problem.digest import problem_hash
+from mipguide.problem.model import Problem
 
 Item = TypeVar("Item")
 
@@ -233,7 +233,8 @@ def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
     """Pools -> items -> ``fit`` -> registry directory ``job.out`` (NAME@VERSION).
 
     The card records the signature of the training instances per family
-    (``models.signature``), which ``mode=auto`` (and srg without a model name) matches against.
+    (``mipguide.models.signature``), which ``mode=auto`` (and srg without a model name)
+    matches against.
     """
     specs = list(job.train_specs) + list(job.val_specs)
     paths: dict[str, Path] = {}

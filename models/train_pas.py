@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.data import BipartiteData, collate, graph_to_data
-from models.pas import PaSConfig, PaSNet, pas_loss
-from models.pools import InstanceSpec, SolutionPool
-from models.train import TrainConfig, TrainResult, checked_pool, fit
-from service.features import build_graph
-from service.problem.model import Problem
+from mipguide.features import build_graph
+from mipguide.models.data import BipartiteData, collate, graph_to_data
+from mipguide.models.pas import PaSConfig, PaSNet, pas_loss
+from mipguide.models.pools import InstanceSpec, SolutionPool
+from mipguide.models.train import TrainConfig, TrainResult, checked_pool, fit
+from mipguide.problem.model import Problem
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """SRG training: the ``Objective`` of the score network and the SRG forms of ``train.fit``.
 
 Denoising score matching in the x0-parametrization: for each instance and step, ``samples``
-pool solutions are drawn with probability equal to their energy weight (``models.labels``),
+pool solutions are drawn with probability equal to their energy weight (``mipguide.models.labels``),
 each gets a time t ~ U[T_MIN, 1] and Gaussian noise, y_t = alpha(t) (2x - 1) + sigma(t) z, and
 the network is trained to recover x from (graph, y_t, t) by BCE. The expectation of this loss
 is the energy-weighted denoising loss, whose minimizer gives the score of the noised pool
-distribution (``models.sde.score``).
+distribution (``mipguide.models.sde.score``).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.data import BipartiteData, graph_to_data
-from models.labels import energy_weights
-from models.pools import SolutionPool
-from models.sde import T_MIN, noised
-from models.srg import SrgConfig, SrgNet, srg_loss
-from models.train import TrainConfig, TrainResult, checked_pool, fit
-from service.features import build_graph
-from service.problem.model import Problem
+from mipguide.features import build_graph
+from mipguide.models.data import BipartiteData, graph_to_data
+from mipguide.models.labels import energy_weights
+from mipguide.models.pools import SolutionPool
+from mipguide.models.sde import T_MIN, noised
+from mipguide.models.srg import SrgConfig, SrgNet, srg_loss
+from mipguide.models.train import TrainConfig, TrainResult, checked_pool, fit
+from mipguide.problem.model import Problem
 
 VAL_TIMES = (0.05, 0.2, 0.4, 0.6, 0.8, 0.95)
 

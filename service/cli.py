@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from service.commands import remote
-from service.commands.serve import serve
-from service.errors import InputError, MipguideError
+from mipguide.commands import remote
+from mipguide.commands.serve import serve
+from mipguide.errors import InputError, MipguideError
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="mipguide: MILP solving with ML guidance"
@@ -107,8 +107,8 @@ def solve(
     samples K candidates with an SRG score model instead and builds the region from their
     consensus. Parameters: docs/pas.md and docs/srg.md.
     """
-    from service.commands.solve import solve_command
-    from service.solvers.types import SolveOptions
+    from mipguide.commands.solve import solve_command
+    from mipguide.solvers.types import SolveOptions
 
     options = SolveOptions(
         time_limit=time_limit,
@@ -140,8 +140,8 @@ def solve(
 @app.command()
 def doctor() -> None:
     """Print versions, devices and which solver backends work here."""
-    from service.commands.doctor import run_doctor
-    from service.settings import get_settings
+    from mipguide.commands.doctor import run_doctor
+    from mipguide.settings import get_settings
 
     run(lambda: run_doctor(get_settings(), console))
 
@@ -155,7 +155,7 @@ def generate(
     gz: Annotated[bool, typer.Option(help="write .mps.gz")] = False,
 ) -> None:
     """Write benchmark instances as MPS files (deterministic in the seed)."""
-    from service.commands.generate import generate_command
+    from mipguide.commands.generate import generate_command
 
     run(lambda: generate_command(family, size, seeds, out, gz, console))
 
@@ -198,7 +198,7 @@ def train(
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of
     generated instances and register it (several families: one model for their mix)."""
-    from service.commands.train import TrainArgs, train_command
+    from mipguide.commands.train import TrainArgs, train_command
 
     args = TrainArgs(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
@@ -227,7 +227,7 @@ def dmmv(
 
     Runs here, or with --server as a job on that server (the server's device settings apply).
     """
-    from service.commands.dmmv import dmmv_command
+    from mipguide.commands.dmmv import dmmv_command
 
     run(lambda: dmmv_command(file, time_limit, seed, device, out, server, api_key, wait, console))
 
@@ -239,7 +239,7 @@ def bench_api(
     workers: Annotated[int, typer.Option(min=1, help="server workers")] = 2,
 ) -> None:
     """In-process solve vs HTTP ?wait solve of p0033 (overhead), and throughput of tiny jobs."""
-    from service.bench.api import run_bench_api
+    from mipguide.bench.api import run_bench_api
 
     run(lambda: run_bench_api(runs, jobs, workers, console))
 
@@ -254,7 +254,7 @@ def bench_features(
     big: Annotated[bool, typer.Option(help="add a 1M-nonzero set cover")] = True,
 ) -> None:
     """Time feature building (build_graph): nnz vs seconds."""
-    from service.bench.features import run_bench_features
+    from mipguide.bench.features import run_bench_features
 
     run(lambda: run_bench_features(console, files or [], size, repeat=repeat, big=big))
 
@@ -268,7 +268,7 @@ def bench_read(
     out: Annotated[Path | None, typer.Option(help="directory for read.csv")] = None,
 ) -> None:
     """Time our MPS reader against SCIP and HiGHS on generated files."""
-    from service.bench.read import run_bench_read
+    from mipguide.bench.read import run_bench_read
 
     run(lambda: run_bench_read(sizes, repeat, out))
 
@@ -312,7 +312,7 @@ def bench_guided(
     ] = None,
 ) -> None:
     """Primal gap, primal integral, time to first / 1%, proofs: methods under one budget."""
-    from service.bench.guided import GuidedArgs, bench_guided_command
+    from mipguide.bench.guided import GuidedArgs, bench_guided_command
 
     args = GuidedArgs(
         tuple(files or []) + tuple(instances or []), family, size, seeds, methods, time_limit,
@@ -328,7 +328,7 @@ def bench_summarize(
     out: Annotated[Path | None, typer.Option(help="write summary.md and gap.png here")] = None,
 ) -> None:
     """The protocol table over several bench guided runs (families, solver seeds)."""
-    from service.bench.summary import summarize_command
+    from mipguide.bench.summary import summarize_command
 
     run(lambda: summarize_command(runs, out))
 
@@ -352,7 +352,7 @@ def bench_srg(
 ) -> None:
     """SRG sampler: time of K candidates on 1500 binaries (one thread), and raw-candidate
     feasibility, violation and objective with guidance vs without, per family."""
-    from service.bench.srg import bench_srg_command
+    from mipguide.bench.srg import bench_srg_command
 
     run(
         lambda: bench_srg_command(
@@ -368,7 +368,7 @@ def bench_dmmv(
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
 ) -> None:
     """DMMV vs round-to-nearest vs the MILP (SCIP/HiGHS/CP-SAT) on FIR, quantization, tomography."""
-    from service.bench.dmmv import run_bench_dmmv
+    from mipguide.bench.dmmv import run_bench_dmmv
 
     run(lambda: run_bench_dmmv(budget, out, quick, console))
 

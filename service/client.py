@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from service.errors import MipguideError
-from service.pipeline.result import SolveResult
-from service.settings import Settings
-from service.solvers.types import Incumbent, IncumbentSource
+from mipguide.errors import MipguideError
+from mipguide.pipeline.result import SolveResult
+from mipguide.settings import Settings
+from mipguide.solvers.types import Incumbent, IncumbentSource
 
 if TYPE_CHECKING:
-    from service.heuristics.dmmv.types import DmmvInstance
+    from mipguide.heuristics.dmmv.types import DmmvInstance
 
 ModelSource = str | os.PathLike[str] | tuple[str, bytes]
 TERMINAL = ("completed", "failed", "cancelled")
@@ -314,7 +314,7 @@ class MipguideClient:
 
 
 def _dmmv_json(instance: DmmvInstance) -> dict[str, Any]:
-    from service.heuristics.dmmv.io import instance_to_json
+    from mipguide.heuristics.dmmv.io import instance_to_json
 
     return instance_to_json(instance)
 

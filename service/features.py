@@ -22,7 +22,7 @@ from enum import IntEnum
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.model import Problem, Sense
+from mipguide.problem.model import Problem, Sense
 
 # Everything is clipped to this magnitude at the end (after the log transforms nothing legitimate
 # comes near it); it keeps float32 overflow impossible.

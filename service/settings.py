@@ -5,15 +5,25 @@ CLI flags override fields of the same object (``settings.model_copy(update=...)`
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.problem.compression import DecompressionLimits
+from mipguide.problem.compression import DecompressionLimits
 
-# The shipped weights, wherever the checkout or installation is (not relative to the cwd).
-SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "models" / "weights"
+
+def _shipped_models() -> Path:
+    """The shipped weights, wherever the checkout or installation is (not the cwd): the
+    ``weights`` folder of the ``mipguide.models`` package (found, not imported)."""
+    spec = importlib.util.find_spec("mipguide.models")
+    if spec is None or spec.origin is None:  # pragma: no cover - a broken installation
+        raise ImportError("mipguide.models is not installed")
+    return Path(spec.origin).resolve().parent / "weights"
+
+
+SHIPPED_MODELS = _shipped_models()
 
 
 class Settings(BaseSettings):

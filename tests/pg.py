@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from service.bench.api import free_port
+from mipguide.bench.api import free_port
 
 REQUIRED_ENV = "MIPGUIDE_TEST_POSTGRES"
 USER = "mipguide"

@@ -15,7 +15,7 @@ CASES = Path(__file__).parent / "data" / "parser-cases"
 
 def mipguide(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "mipguide.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

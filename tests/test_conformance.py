@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from service.pipeline.solve import solve_problem
-from service.problem.io import read_problem
-from service.solvers.base import get_backend
-from service.solvers.types import SolveOptions, Status
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.io import read_problem
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.types import SolveOptions, Status
 
 MIPLIB = Path(__file__).parent / "data" / "miplib"
 with (MIPLIB / "catalog.csv").open() as _f:

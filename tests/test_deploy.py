@@ -20,9 +20,9 @@ import httpx
 import pytest
 import yaml
 
-from service.bench.api import free_port
-from service.jobs.store import JobStore
-from service.settings import Settings
+from mipguide.bench.api import free_port
+from mipguide.jobs.store import JobStore
+from mipguide.settings import Settings
 from tests import pg
 from tests.pg import PgCluster
 

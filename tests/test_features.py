@@ -9,14 +9,14 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.features import (
+from mipguide.features import (
     BipartiteGraph,
     EdgeFeature,
     RowFeature,
     VarFeature,
     build_graph,
 )
-from service.problem.model import Sense, make_problem
+from mipguide.problem.model import Sense, make_problem
 
 INF = math.inf
 S5 = math.sqrt(5.0)

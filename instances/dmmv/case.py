@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.heuristics.dmmv.types import DmmvBatch
+from mipguide.heuristics.dmmv.types import DmmvBatch
 
 
 @dataclass(frozen=True, eq=False)

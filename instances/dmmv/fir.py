@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linprog
 
-from instances.dmmv.case import DmmvCase
-from service.heuristics.dmmv.types import DmmvBatch
+from mipguide.heuristics.dmmv.types import DmmvBatch
+from mipguide.instances.dmmv.case import DmmvCase
 
 
 def response_matrix(n_vars: int, freqs: np.ndarray) -> np.ndarray:

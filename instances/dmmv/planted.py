@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.heuristics.dmmv.types import DmmvBatch
+from mipguide.heuristics.dmmv.types import DmmvBatch
 
 
 def planted_batch(

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from safetensors import safe_open
 
-from instances.dmmv.case import DmmvCase
-from service.heuristics.dmmv.types import DmmvBatch
+from mipguide.heuristics.dmmv.types import DmmvBatch
+from mipguide.instances.dmmv.case import DmmvCase
 
 SENTENCES = Path(__file__).parent / "data" / "sentences.txt"
 LAYERS = {

@@ -14,8 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
-from instances.dmmv.case import DmmvCase
-from service.heuristics.dmmv.types import DmmvBatch
+from mipguide.heuristics.dmmv.types import DmmvBatch
+from mipguide.instances.dmmv.case import DmmvCase
 
 
 def phantom(size: int, n_levels: int, rng: np.random.Generator, n_ellipses: int = 6) -> np.ndarray:

@@ -10,11 +10,11 @@ from typing import Any, cast
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from service.api.errors import install_error_handlers
-from service.api.metrics import Metrics
-from service.api.routes import batches, dmmv, health, jobs
-from service.jobs.manager import JobManager
-from service.settings import Settings
+from mipguide.api.errors import install_error_handlers
+from mipguide.api.metrics import Metrics
+from mipguide.api.routes import batches, dmmv, health, jobs
+from mipguide.jobs.manager import JobManager
+from mipguide.settings import Settings
 
 
 def _version() -> str:
@@ -68,7 +68,7 @@ def _document_bodies(app: FastAPI) -> None:
     from pydantic import BaseModel
     from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-    from service.api.schemas import BatchCreate, DmmvCreate, ErrorBody, JobCreate
+    from mipguide.api.schemas import BatchCreate, DmmvCreate, ErrorBody, JobCreate
 
     build = app.openapi
 

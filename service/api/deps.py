@@ -7,11 +7,11 @@ import time
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import Caller
-from service.api.metrics import Metrics
-from service.jobs.manager import JobManager
-from service.jobs.models import JobState
-from service.jobs.records import JobRecord
+from mipguide.api.auth import Caller
+from mipguide.api.metrics import Metrics
+from mipguide.jobs.manager import JobManager
+from mipguide.jobs.models import JobState
+from mipguide.jobs.records import JobRecord
 
 
 def manager(request: Request) -> JobManager:

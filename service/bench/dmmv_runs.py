@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from instances.dmmv.case import DmmvCase
-from service.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
-from service.heuristics.dmmv.milp import build_minmax_milp, integer_scaled
-from service.heuristics.dmmv.solve import solve_batch
-from service.heuristics.dmmv.types import DmmvBatch, DmmvConfig
+from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.heuristics.dmmv.milp import build_minmax_milp, integer_scaled
+from mipguide.heuristics.dmmv.solve import solve_batch
+from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvConfig
+from mipguide.instances.dmmv.case import DmmvCase
 
 SOLVERS = ("scip", "highs", "cpsat")
 
@@ -60,7 +60,7 @@ class ThroughputRow:
 
 
 def _take(batch: DmmvBatch, b: int) -> DmmvBatch:
-    from service.gpu.dmmv_handler import take
+    from mipguide.gpu.dmmv_handler import take
 
     return take(batch, b, b + 1)
 
@@ -107,9 +107,9 @@ def milp_row(
     case: DmmvCase, solver: str, budget: float, count: int, extra: Callable[[np.ndarray], str]
 ) -> BenchRow:
     """The MILP on the first ``count`` instances, ``budget`` seconds each, RTN as the start."""
-    from service.errors import MipguideError
-    from service.pipeline.solve import solve_problem
-    from service.solvers.types import SolveOptions
+    from mipguide.errors import MipguideError
+    from mipguide.pipeline.solve import solve_problem
+    from mipguide.solvers.types import SolveOptions
 
     b = case.batch
     idx0 = start_indices(b)
@@ -159,7 +159,7 @@ def milp_row(
 
 def throughput(device: str = "cpu", count: int = 64, iterations: int = 200) -> ThroughputRow:
     """The same number of passes for ``count`` small planted instances, batched vs one by one."""
-    from instances.dmmv.planted import planted_batch
+    from mipguide.instances.dmmv.planted import planted_batch
 
     batch = planted_batch(count)
     cfg = DmmvConfig(time_limit=1e9, max_iterations=iterations, device=device, seed=0)

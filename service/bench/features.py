@@ -8,10 +8,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from instances.registry import Family, Size, generate, generate_with
-from instances.setcover import SetCoverParams
-from service.features import build_graph
-from service.problem.model import Problem
+from mipguide.features import build_graph
+from mipguide.instances.registry import Family, Size, generate, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.problem.model import Problem
 
 
 def _time(problem: Problem, repeat: int) -> float:
@@ -34,7 +34,7 @@ def run_bench_features(
     """Print a table (instance, rows, cols, nnz, seconds, seconds per 1M nnz); return the rows."""
     problems: list[Problem] = []
     if files:
-        from service.problem.io import read_problem
+        from mipguide.problem.io import read_problem
 
         problems = [read_problem(f) for f in files]
     else:

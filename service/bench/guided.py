@@ -5,7 +5,7 @@ incumbent), ``results.md`` (summary per method, then per instance) and ``gap.png
 gap over time per method). The reference of an instance is the best objective any method found
 within the budget, unless a file of reference values is given (a given reference that a run
 beats gives way to that run's objective). Primal integrals are divided by the budget (see
-``service.bench.primal``).
+``mipguide.bench.primal``).
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from service.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
-from service.bench.primal import (
+from mipguide.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
+from mipguide.bench.primal import (
     gap_at,
     mean_gap_curve,
     primal_integral,
     time_to_first,
     time_to_within,
 )
-from service.errors import InputError, InvalidOptionError
-from service.guidance.params import PasParams, SrgParams, parse_params
-from service.settings import SHIPPED_MODELS
+from mipguide.errors import InputError, InvalidOptionError
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.settings import SHIPPED_MODELS
 
 # Slack on top of the budget within which a proof of optimality still counts.
 PROOF_SLACK = 1.0
@@ -61,7 +61,7 @@ class Row:
 
 @dataclass(frozen=True)
 class GuidedArgs:
-    """The command line of ``mipguide bench guided`` (see ``service.cli.bench_guided``)."""
+    """The command line of ``mipguide bench guided`` (see ``mipguide.cli.bench_guided``)."""
 
     files: tuple[Path, ...] = ()
     family: str | None = None
@@ -87,9 +87,9 @@ def bench_guided_command(args: GuidedArgs, console: Console) -> list[Row]:
     Raises:
         InvalidOptionError / InputError: the offending option or file.
     """
-    from service.commands.args import family_size_seeds, pas_overrides, srg_overrides
-    from service.commands.generate import run_generate
-    from service.settings import get_settings
+    from mipguide.commands.args import family_size_seeds, pas_overrides, srg_overrides
+    from mipguide.commands.generate import run_generate
+    from mipguide.settings import get_settings
 
     paths = list(args.files)
     if args.family is not None:

@@ -18,10 +18,10 @@ from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING, Any
 
-from service.guidance.params import merged
+from mipguide.guidance.params import merged
 
 if TYPE_CHECKING:
-    from service.pipeline.result import SolveResult
+    from mipguide.pipeline.result import SolveResult
 
 # method name -> (mode, solver, backend params)
 METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -97,9 +97,9 @@ class RunOutcome:
 
 def _child(spec: RunSpec, queue: Any) -> None:
     """The run's process: import, report ready, read and solve, stream incumbents, report."""
-    from service.problem.io import read_problem
-    from service.solvers.base import get_backend
-    from service.solvers.types import Incumbent, SolveOptions
+    from mipguide.problem.io import read_problem
+    from mipguide.solvers.base import get_backend
+    from mipguide.solvers.types import Incumbent, SolveOptions
 
     mode, solver, params = METHODS[spec.method]
     solve = _solver_for(mode, spec)  # imports torch for the guided modes
@@ -127,14 +127,14 @@ def _child(spec: RunSpec, queue: Any) -> None:
 
 def _solver_for(mode: str, spec: RunSpec) -> Callable[..., SolveResult]:
     """solve(problem, solver, options, on_incumbent, read_seconds) for the method's mode."""
-    from service.guidance.dispatch import ModeRequest, solve_request
+    from mipguide.guidance.dispatch import ModeRequest, solve_request
 
     if mode != "exact":
         import torch
 
         torch.set_num_threads(1)  # one thread for inference too (imported before the clock)
-        import service.guidance.pas
-        import service.guidance.srg  # noqa: F401
+        import mipguide.guidance.pas
+        import mipguide.guidance.srg  # noqa: F401
     model, pas, srg = spec.guidance()
     request = ModeRequest(mode, model, pas, srg, model_dir=spec.model_dir)
 

@@ -113,7 +113,7 @@ def _time(fn: Callable[[], object], repeat: int) -> float:
 
 
 def _read_ours(path: Path) -> None:
-    from service.problem.io import read_problem
+    from mipguide.problem.io import read_problem
 
     read_problem(path)
 

@@ -20,17 +20,17 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from instances.registry import Family, Size, generate
-from service.bench.srg_measure import RawQuality, Timing, raw_quality, time_sampling
-from service.errors import InvalidOptionError
-from service.problem.model import Problem
+from mipguide.bench.srg_measure import RawQuality, Timing, raw_quality, time_sampling
+from mipguide.errors import InvalidOptionError
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.problem.model import Problem
 
 TARGET_SECONDS = 2.0
 TIMING_FAMILIES = (Family.INDEPENDENT_SET, Family.COMBINATORIAL_AUCTION)
 
 
 def _model_for(problem: Problem, model: str | None, model_dir: Path, device: str):  # noqa: ANN202
-    from service.guidance.selection import cached_model, model_cards, select_model
+    from mipguide.guidance.selection import cached_model, model_cards, select_model
 
     ref = model
     if ref is None:
@@ -43,7 +43,7 @@ def _model_for(problem: Problem, model: str | None, model_dir: Path, device: str
 
 
 def _params(model_card: dict[str, Any], overrides: dict[str, Any]) -> Any:
-    from service.guidance.selection import srg_params
+    from mipguide.guidance.selection import srg_params
 
     return srg_params(model_card, overrides)
 
@@ -60,8 +60,8 @@ def bench_srg_command(
     console: Console,
 ) -> tuple[list[Timing], list[RawQuality]]:
     """``mipguide bench srg``: validate the command line, then measure."""
-    from service.commands.args import families, family_size_seeds, srg_overrides
-    from service.settings import get_settings
+    from mipguide.commands.args import families, family_size_seeds, srg_overrides
+    from mipguide.settings import get_settings
 
     settings = get_settings()
     fams, sz, seed_list = families(families_spec, size, seeds)

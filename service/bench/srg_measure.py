@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.registry import LoadedModel
-from service.features import build_graph
-from service.guidance.candidates import evaluate_candidates
-from service.guidance.params import SrgParams
-from service.guidance.rows import guidance_rows
-from service.guidance.sample import sample_candidates
-from service.problem.model import Problem
+from mipguide.features import build_graph
+from mipguide.guidance.candidates import evaluate_candidates
+from mipguide.guidance.params import SrgParams
+from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.sample import sample_candidates
+from mipguide.models.registry import LoadedModel
+from mipguide.problem.model import Problem
 
 
 @dataclass(frozen=True)

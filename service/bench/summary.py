@@ -18,8 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.bench.primal import mean_gap_curve, primal_integral, time_to_first
-from service.errors import InputError
+from mipguide.bench.primal import mean_gap_curve, primal_integral, time_to_first
+from mipguide.errors import InputError
 
 Trace = list[tuple[float, float]]
 BASELINE = "scip"
@@ -57,7 +57,7 @@ def load_run(folder: Path) -> Run:
 
 
 def family_of(instance: str) -> str:
-    """``setcover-hard-2000`` -> ``setcover`` (names from ``instances.registry``)."""
+    """``setcover-hard-2000`` -> ``setcover`` (names from ``mipguide.instances.registry``)."""
     return instance.rsplit("-", 2)[0]
 
 

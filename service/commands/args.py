@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from service.errors import InvalidOptionError
-from service.guidance.params import PasParams, SrgParams, dotted, parse_params
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance.params import PasParams, SrgParams, dotted, parse_params
 
 if TYPE_CHECKING:
-    from instances.registry import Family, Size
+    from mipguide.instances.registry import Family, Size
 
 
 def key_values(pairs: list[str], option: str = "--param") -> dict[str, Any]:
@@ -47,7 +47,7 @@ def srg_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size, list[int]]:
     """Validate CLI spellings of a family, a size and a seed range."""
-    from instances.registry import Family, Size, parse_seeds
+    from mipguide.instances.registry import Family, Size, parse_seeds
 
     if family not in {f.value for f in Family}:
         raise InvalidOptionError("family", f"unknown family {family!r}", [f.value for f in Family])
@@ -61,7 +61,7 @@ def family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size,
 
 def families(spec: str, size: str, seeds: str) -> tuple[list[Family], Size, list[int]]:
     """``all``, one family or a comma list, with a size and seeds (the same for each)."""
-    from instances.registry import Family
+    from mipguide.instances.registry import Family
 
     if spec == "all":
         names = [f.value for f in Family]

@@ -15,8 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from service.errors import FieldError, InputError
-from service.heuristics.dmmv.types import DmmvConfig, DmmvInstance, DmmvResult
+from mipguide.errors import FieldError, InputError
+from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvInstance, DmmvResult
 
 
 def load_npz(path: Path) -> DmmvInstance:
@@ -26,7 +26,7 @@ def load_npz(path: Path) -> DmmvInstance:
         InputError: unreadable file, missing arrays or inconsistent shapes (the message names
             the file and the field).
     """
-    from service.heuristics.dmmv.io import instance_from_npz
+    from mipguide.heuristics.dmmv.io import instance_from_npz
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -38,7 +38,7 @@ def load_npz(path: Path) -> DmmvInstance:
 
 def run_dmmv(path: Path, config: DmmvConfig, out: Path | None, console: Console) -> DmmvResult:
     """Solve one npz instance, print a summary, write the JSON result when asked."""
-    from service.heuristics.dmmv.solve import solve
+    from mipguide.heuristics.dmmv.solve import solve
 
     inst = load_npz(path)
     res = solve(inst, config)
@@ -85,7 +85,7 @@ def run_remote(
     Raises:
         InputError: no such file. ApiError: the server refused it (its message says why).
     """
-    from service.client import MipguideClient
+    from mipguide.client import MipguideClient
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -119,7 +119,7 @@ def dmmv_command(
     console: Console,
 ) -> None:
     """``mipguide dmmv``: run here, or with ``server`` as a job there (its device applies)."""
-    from service.settings import get_settings
+    from mipguide.settings import get_settings
 
     settings = get_settings()
     dev = settings.device if device == "auto" else device

@@ -10,8 +10,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from service.settings import Settings
-from service.solvers.base import backend_names, get_backend
+from mipguide.settings import Settings
+from mipguide.solvers.base import backend_names, get_backend
 
 PACKAGES = (
     "numpy",

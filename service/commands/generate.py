@@ -7,14 +7,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import track
 
-from instances.registry import Family, Size, generate, instance_name
+from mipguide.instances.registry import Family, Size, generate, instance_name
 
 
 def run_generate(
     family: Family, size: Size, seeds: list[int], out: Path, console: Console, gz: bool = False
 ) -> list[Path]:
     """Generate each seed's instance and write ``OUT/<family>-<size>-<seed>.mps[.gz]``."""
-    from service.problem.io import write_problem
+    from mipguide.problem.io import write_problem
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -30,7 +30,7 @@ def generate_command(
     family: str, size: str, seeds: str, out: Path, gz: bool, console: Console
 ) -> list[Path]:
     """``mipguide generate``: validate the family, size and seeds, then write the files."""
-    from service.commands.args import family_size_seeds
+    from mipguide.commands.args import family_size_seeds
 
     fam, sz, seed_list = family_size_seeds(family, size, seeds)
     return run_generate(fam, sz, seed_list, out, console, gz=gz)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from service.client import MipguideClient
-from service.settings import Settings
+from mipguide.client import MipguideClient
+from mipguide.settings import Settings
 
 ServerOpt = Annotated[str | None, typer.Option("--server", help="server URL")]
 KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key")]
@@ -29,7 +29,7 @@ def submit(
     tag: Annotated[list[str] | None, typer.Option(help="tag (repeatable)")] = None,
 ) -> None:
     """Submit model files as jobs (several files: one batch); print ids or, with --wait, results."""
-    from service.client import ApiError
+    from mipguide.client import ApiError
 
     options: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "tags": tag or None}
     with _client(server, api_key) as client:
@@ -89,7 +89,7 @@ def cancel(
     purge: Annotated[bool, typer.Option(help="also delete its data")] = False,
 ) -> None:
     """Cancel a job."""
-    from service.client import ApiError
+    from mipguide.client import ApiError
 
     with _client(server, api_key) as client:
         try:

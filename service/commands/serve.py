@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from service.settings import Settings
+from mipguide.settings import Settings
 
 
 def serve(
@@ -20,7 +20,7 @@ def serve(
     """Run the REST API with local solver workers (SQLite under ./var by default)."""
     import uvicorn
 
-    from service.api.app import create_app
+    from mipguide.api.app import create_app
 
     overrides = {"host": host, "port": port, "workers": workers, "db_url": db, "data_dir": data_dir}
     settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})

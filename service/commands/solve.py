@@ -7,11 +7,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from service.commands.args import key_values, pas_overrides, srg_overrides
-from service.errors import InputError
-from service.guidance.dispatch import ModeRequest
-from service.pipeline.result import SolveResult
-from service.solvers.types import Incumbent, SolveOptions
+from mipguide.commands.args import key_values, pas_overrides, srg_overrides
+from mipguide.errors import InputError
+from mipguide.guidance.dispatch import ModeRequest
+from mipguide.pipeline.result import SolveResult
+from mipguide.solvers.types import Incumbent, SolveOptions
 
 
 def solve_command(
@@ -32,7 +32,7 @@ def solve_command(
     settings, backend defaults from the settings)."""
     from dataclasses import replace
 
-    from service.settings import get_settings
+    from mipguide.settings import get_settings
 
     settings = get_settings()
     if not file.exists():
@@ -64,8 +64,8 @@ def run_solve(
     Raises:
         InvalidOptionError: a bad request (e.g. DMMV together with a guided mode).
     """
-    from service.guidance.dispatch import check_request, solve_request
-    from service.problem.io import read_problem
+    from mipguide.guidance.dispatch import check_request, solve_request
+    from mipguide.problem.io import read_problem
 
     request = request or ModeRequest()
     check_request(request)

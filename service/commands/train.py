@@ -11,13 +11,13 @@ from typing import Any
 
 from rich.console import Console
 
-from service.commands.args import families, pas_overrides, srg_overrides
-from service.errors import InvalidOptionError
+from mipguide.commands.args import families, pas_overrides, srg_overrides
+from mipguide.errors import InvalidOptionError
 
 
 @dataclass(frozen=True)
 class TrainArgs:
-    """The command line of ``mipguide train`` (see ``service.cli.train``)."""
+    """The command line of ``mipguide train`` (see ``mipguide.cli.train``)."""
 
     family: str
     out: Path
@@ -52,12 +52,12 @@ def train_command(args: TrainArgs, console: Console) -> None:
     Raises:
         InvalidOptionError: the offending option.
     """
-    from models.pools import InstanceSpec, PoolConfig
-    from models.srg import SrgConfig
-    from models.train import TrainConfig, TrainJob, train_model
-    from models.train_pas import PasObjective
-    from models.train_srg import SrgObjective
-    from service.settings import get_settings
+    from mipguide.models.pools import InstanceSpec, PoolConfig
+    from mipguide.models.srg import SrgConfig
+    from mipguide.models.train import TrainConfig, TrainJob, train_model
+    from mipguide.models.train_pas import PasObjective
+    from mipguide.models.train_srg import SrgObjective
+    from mipguide.settings import get_settings
 
     if args.kind not in ("pas", "srg"):
         raise InvalidOptionError("--kind", f"unknown kind {args.kind!r}", ["pas", "srg"])
@@ -78,7 +78,7 @@ def train_command(args: TrainArgs, console: Console) -> None:
     pool_dirs = {f.value: root / f"{f.value}-{size.value}" if several else root for f in fams}
 
     def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
-        from instances.registry import PARAMS, instance_name
+        from mipguide.instances.registry import PARAMS, instance_name
 
         return tuple(
             InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
@@ -107,7 +107,7 @@ def train_command(args: TrainArgs, console: Console) -> None:
         device=settings.device,
         description={
             "size": size.value,
-            "generator": "instances.registry " + ",".join(f.value for f in fams),
+            "generator": "mipguide.instances.registry " + ",".join(f.value for f in fams),
             "command": "mipguide " + " ".join(sys.argv[1:]),
         },
         recommended=recommended,

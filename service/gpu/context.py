@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.gpu.protocol import WorkerConfig
+from mipguide.gpu.protocol import WorkerConfig
 
 
 @dataclass

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from service.gpu.context import WorkerContext
-from service.heuristics.dmmv.evaluate import fallback_results
-from service.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvResult
+from mipguide.gpu.context import WorkerContext
+from mipguide.heuristics.dmmv.evaluate import fallback_results
+from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvResult
 
 SolveFn = Callable[..., list[DmmvResult]]
 
@@ -115,8 +115,8 @@ def handle_dmmv(
     """Run coalesced requests (same key) as one batch; split the results per request."""
     import torch
 
-    from service.heuristics.dmmv.solve import solve_batch
-    from service.heuristics.dmmv.tensors import resolve_dtype, to_device_matrix
+    from mipguide.heuristics.dmmv.solve import solve_batch
+    from mipguide.heuristics.dmmv.tensors import resolve_dtype, to_device_matrix
 
     solve_fn = solve or solve_batch
     first = payloads[0]

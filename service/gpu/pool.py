@@ -19,10 +19,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from service.errors import MipguideError
-from service.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
-from service.gpu.worker import worker_main
-from service.settings import Settings
+from mipguide.errors import MipguideError
+from mipguide.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
+from mipguide.gpu.worker import worker_main
+from mipguide.settings import Settings
 
 _CTX = mp.get_context("spawn")
 RETRIES = 1
@@ -174,9 +174,9 @@ class DevicePool:
         return self.dmmv_async(batch, config).result(timeout)
 
     def dmmv_async(self, batch: Any, config: Any = None) -> Future:
-        from service.gpu.dmmv_handler import DmmvRequest, coalesce_key
-        from service.heuristics.dmmv.tensors import matrix_key
-        from service.heuristics.dmmv.types import DmmvConfig, DmmvInstance
+        from mipguide.gpu.dmmv_handler import DmmvRequest, coalesce_key
+        from mipguide.heuristics.dmmv.tensors import matrix_key
+        from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvInstance
 
         if isinstance(batch, DmmvInstance):
             batch = batch.as_batch()

@@ -16,15 +16,15 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from service.errors import scrub_paths
-from service.gpu.context import WorkerContext
-from service.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
+from mipguide.errors import scrub_paths
+from mipguide.gpu.context import WorkerContext
+from mipguide.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
 
 # kind -> "module:function"; the function takes (payloads, WorkerContext) and returns one output
 # per payload. Imported lazily inside the worker.
 HANDLERS: dict[str, str] = {
-    "dmmv": "service.gpu.dmmv_handler:handle_dmmv",
-    "echo": "service.gpu.worker:handle_echo",
+    "dmmv": "mipguide.gpu.dmmv_handler:handle_dmmv",
+    "echo": "mipguide.gpu.worker:handle_echo",
 }
 
 

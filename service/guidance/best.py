@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.problem.model import Problem
-from service.problem.verify import verify
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
 
 
 @dataclass

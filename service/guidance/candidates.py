@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.guidance.completion import complete_binaries
-from service.guidance.params import CandidateParams
-from service.guidance.rounding import Structure, repaired_start, structure
-from service.guidance.rows import GuidanceRows
-from service.guidance.sample import Samples
-from service.problem.model import Problem
-from service.problem.verify import verify
+from mipguide.guidance.completion import complete_binaries
+from mipguide.guidance.params import CandidateParams
+from mipguide.guidance.rounding import Structure, repaired_start, structure
+from mipguide.guidance.rows import GuidanceRows
+from mipguide.guidance.sample import Samples
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
 
 # DMMV repairs at most this many candidates (the least violated infeasible ones).
 DMMV_REPAIR_MAX = 8
@@ -162,7 +162,7 @@ def repair_method(problem: Problem, repair: str) -> str:
     """The repair that applies: ``auto`` is greedy on packing/covering, else DMMV when the
     problem is pure-integer and small enough, else none; an explicit choice that does not
     apply is none."""
-    from service.heuristics.dmmv.start import dmmv_unsuitable
+    from mipguide.heuristics.dmmv.start import dmmv_unsuitable
 
     greedy_ok = structure(problem) != Structure.OTHER
     if repair == "greedy" or (repair == "auto" and greedy_ok):
@@ -201,10 +201,10 @@ def _repair_dmmv(
     stop: Callable[[], bool] | None,
 ) -> None:
     """One batched DMMV search from the least violated infeasible candidates."""
-    from service.heuristics.dmmv import DmmvConfig
-    from service.heuristics.dmmv.solve import solve_batch
-    from service.heuristics.dmmv.start import dmmv_instance
-    from service.heuristics.dmmv.types import DmmvBatch
+    from mipguide.heuristics.dmmv import DmmvConfig
+    from mipguide.heuristics.dmmv.solve import solve_batch
+    from mipguide.heuristics.dmmv.start import dmmv_instance
+    from mipguide.heuristics.dmmv.types import DmmvBatch
 
     todo = [i for i in np.argsort(violation, kind="stable") if solutions[i] is None]
     todo = todo[:DMMV_REPAIR_MAX]

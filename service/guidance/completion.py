@@ -19,12 +19,12 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from service.errors import MipguideError
-from service.guidance.rounding import repaired_start
-from service.problem.model import Problem
-from service.problem.verify import verify
-from service.solvers.base import get_backend
-from service.solvers.types import SolveOptions, Status
+from mipguide.errors import MipguideError
+from mipguide.guidance.rounding import repaired_start
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.types import SolveOptions, Status
 
 
 def complete_prediction(

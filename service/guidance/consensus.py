@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.guidance.trust_region import Region
+from mipguide.guidance.trust_region import Region
 
 
 @dataclass(frozen=True, eq=False)

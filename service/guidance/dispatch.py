@@ -6,7 +6,7 @@
   a plain solve);
 - ``pas``: predict-and-search with the named model, or the best matching one;
 - ``auto``: predict-and-search when a registered PaS model matches the instance (family and
-  size, ``models.signature``), else ``exact``; ``result.extra["auto"]`` says why;
+  size, ``mipguide.models.signature``), else ``exact``; ``result.extra["auto"]`` says why;
 - ``srg``: Lagrangian-guided score-based sampling with the named SRG model, or the best match.
 
 ``check_request`` validates a request without loading anything (the job layer calls it at
@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from service.errors import InvalidOptionError
-from service.guidance.params import PasParams, SrgParams, parse_params
-from service.pipeline.result import SolveResult
-from service.pipeline.solve import solve_problem
-from service.problem.model import Problem
-from service.settings import SHIPPED_MODELS
-from service.solvers.types import IncumbentCallback, Interrupt, SolveOptions
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.pipeline.result import SolveResult
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.model import Problem
+from mipguide.settings import SHIPPED_MODELS
+from mipguide.solvers.types import IncumbentCallback, Interrupt, SolveOptions
 
 MODES = ("exact", "pas", "auto", "srg")
 _MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
@@ -126,8 +126,8 @@ def _exact_with_dmmv(
     kwargs: dict[str, Any],
 ) -> SolveResult:
     # imported here: the DMMV search brings torch, which a plain solve does not need
-    from service.heuristics.dmmv.start import dmmv_unsuitable
-    from service.pipeline.dmmv_solve import solve_with_dmmv_start
+    from mipguide.heuristics.dmmv.start import dmmv_unsuitable
+    from mipguide.pipeline.dmmv_solve import solve_with_dmmv_start
 
     say = note or (lambda _line: None)
     reason = dmmv_unsuitable(problem)
@@ -147,15 +147,15 @@ def _guided(
 ) -> SolveResult:
     import torch
 
-    from service.guidance.pas import solve_pas
-    from service.guidance.selection import (
+    from mipguide.guidance.pas import solve_pas
+    from mipguide.guidance.selection import (
         cached_model,
         model_cards,
         pas_params,
         select_model,
         srg_params,
     )
-    from service.guidance.srg import solve_srg
+    from mipguide.guidance.srg import solve_srg
 
     torch.set_num_threads(options.threads)  # the network runs on the solve's threads
     t0 = time.perf_counter()

@@ -27,13 +27,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from service.guidance.best import Best
-from service.guidance.params import LnsParams
-from service.guidance.trust_region import trust_region
-from service.pipeline.trace import Trace
-from service.problem.model import Problem
-from service.solvers.base import SolverBackend, get_backend
-from service.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status
+from mipguide.guidance.best import Best
+from mipguide.guidance.params import LnsParams
+from mipguide.guidance.trust_region import trust_region
+from mipguide.pipeline.trace import Trace
+from mipguide.problem.model import Problem
+from mipguide.solvers.base import SolverBackend, get_backend
+from mipguide.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status
 
 # the freed share adapts within [LNS_MIN_FREE, LNS_MAX_FREE] by LNS_ADAPT per round
 LNS_MIN_FREE = 0.02

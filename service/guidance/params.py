@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from service.errors import InvalidOptionError
+from mipguide.errors import InvalidOptionError
 
 # SCIP's lp/pricing values ("": SCIP's default), for ``SearchParams.lp_pricing``
 LpPricing = Literal["", "l", "a", "f", "p", "s", "q", "d"]

@@ -13,16 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.registry import LoadedModel
-from service.features import build_graph
-from service.guidance.completion import prediction_start
-from service.guidance.params import PasParams, SearchParams
-from service.guidance.predict import predict
-from service.guidance.run import GuideContext, Proposal, run_guided
-from service.guidance.trust_region import choose_region
-from service.pipeline.result import SolveResult
-from service.problem.model import Problem
-from service.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+from mipguide.features import build_graph
+from mipguide.guidance.completion import prediction_start
+from mipguide.guidance.params import PasParams, SearchParams
+from mipguide.guidance.predict import predict
+from mipguide.guidance.run import GuideContext, Proposal, run_guided
+from mipguide.guidance.trust_region import choose_region
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.result import SolveResult
+from mipguide.problem.model import Problem
+from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Predict stage (PaS): (BipartiteGraph, loaded model) -> Prediction, P(x_j = 1) per binary.
 
-The model is loaded once by the caller (``models.registry.load_model(ref, settings.model_dir,
-settings.device)``); this stage only moves the graph to the model's device and runs it.
+The model is loaded once by the caller (``mipguide.models.registry.load_model(ref,
+settings.model_dir, settings.device)``); this stage only moves the graph to the model's device
+and runs it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.data import graph_to_data
-from models.pas import PaSNet
-from models.registry import LoadedModel, ModelError
-from service.features import BipartiteGraph
+from mipguide.features import BipartiteGraph
+from mipguide.models.data import graph_to_data
+from mipguide.models.pas import PaSNet
+from mipguide.models.registry import LoadedModel, ModelError
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,7 @@ from enum import StrEnum
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 _TOL = 1e-9
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,18 +21,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.registry import LoadedModel
-from service.errors import UnsupportedProblemError
-from service.guidance.best import Best
-from service.guidance.params import SearchParams
-from service.guidance.search import SearchOutcome, remaining, search_region
-from service.guidance.trust_region import Region
-from service.pipeline.result import SolveResult
-from service.pipeline.solve import finish
-from service.pipeline.trace import Trace
-from service.problem.model import Problem, Sense
-from service.solvers.base import get_backend
-from service.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+from mipguide.errors import UnsupportedProblemError
+from mipguide.guidance.best import Best
+from mipguide.guidance.params import SearchParams
+from mipguide.guidance.search import SearchOutcome, remaining, search_region
+from mipguide.guidance.trust_region import Region
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.result import SolveResult
+from mipguide.pipeline.solve import finish
+from mipguide.pipeline.trace import Trace
+from mipguide.problem.model import Problem, Sense
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
 
 
 @dataclass

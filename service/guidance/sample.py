@@ -1,12 +1,12 @@
 """Sample stage (SRG): (graph, guidance rows, score model, params, seed) -> K candidates.
 
-The reverse VP-SDE (``models.sde``) is run for K states at once, from y_1 ~ N(0, I) to y_0,
+The reverse VP-SDE (``mipguide.models.sde``) is run for K states at once, from y_1 ~ N(0, I) to y_0,
 with ``steps`` ancestral steps on a uniform time grid. Each step:
 
 1. the network predicts the clean state y0_hat from (graph, y_t, t) (one forward for all K);
 2. with guidance, the rounding x^ = [y0_hat > 0] of the denoised estimate is scored on the
    normalized problem
-   (``service.guidance.rows``): lambda <- max(0, lambda + rho h(x^)) with h the signed row
+   (``mipguide.guidance.rows``): lambda <- max(0, lambda + rho h(x^)) with h the signed row
    residual (projected subgradient ascent on the dual, one multiplier per row and candidate),
    and
    y0_hat <- clip(y0_hat - eta grad_y L(x^, lambda), -1, 1) with
@@ -34,13 +34,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from models.data import graph_to_data
-from models.registry import LoadedModel, ModelError
-from models.sde import ancestral_step
-from models.srg import SrgNet, sparse_matrix
-from service.features import BipartiteGraph
-from service.guidance.params import SamplingParams
-from service.guidance.rows import GuidanceRows
+from mipguide.features import BipartiteGraph
+from mipguide.guidance.params import SamplingParams
+from mipguide.guidance.rows import GuidanceRows
+from mipguide.models.data import graph_to_data
+from mipguide.models.registry import LoadedModel, ModelError
+from mipguide.models.sde import ancestral_step
+from mipguide.models.srg import SrgNet, sparse_matrix
 
 
 @dataclass(frozen=True, eq=False)

@@ -30,15 +30,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from service.guidance.best import Best
-from service.guidance.lns import LnsOutcome, run_lns
-from service.guidance.params import SearchParams, SubproblemParams
-from service.guidance.trust_region import Region, apply_region
-from service.pipeline.trace import Trace
-from service.problem.model import Problem
-from service.solvers.base import SolverBackend
-from service.solvers.common import gap_closed
-from service.solvers.types import (
+from mipguide.guidance.best import Best
+from mipguide.guidance.lns import LnsOutcome, run_lns
+from mipguide.guidance.params import SearchParams, SubproblemParams
+from mipguide.guidance.trust_region import Region, apply_region
+from mipguide.pipeline.trace import Trace
+from mipguide.problem.model import Problem
+from mipguide.solvers.base import SolverBackend
+from mipguide.solvers.common import gap_closed
+from mipguide.solvers.types import (
     Interrupt,
     SolveOptions,
     SolveOutput,

@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from models.registry import CARD_JSON, CONFIG, LoadedModel, load_model, model_path
-from models.registry import list_models as registry_models
-from models.signature import Match, best_match, signature
-from service.guidance.params import PasParams, SrgParams, parse_params
-from service.problem.model import Problem
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.models.registry import CARD_JSON, CONFIG, LoadedModel, load_model, model_path
+from mipguide.models.registry import list_models as registry_models
+from mipguide.models.signature import Match, best_match, signature
+from mipguide.problem.model import Problem
 
 
 def model_cards(model_dir: Path, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:

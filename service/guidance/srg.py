@@ -21,19 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from models.registry import LoadedModel
-from service.features import build_graph
-from service.guidance.candidates import CandidateSet, evaluate_candidates
-from service.guidance.completion import prediction_start
-from service.guidance.consensus import consensus_region
-from service.guidance.params import SearchParams, SrgParams, SrgRegion
-from service.guidance.rows import guidance_rows
-from service.guidance.run import GuideContext, Proposal, run_guided
-from service.guidance.sample import Samples, sample_candidates
-from service.guidance.trust_region import Region, choose_region
-from service.pipeline.result import SolveResult
-from service.problem.model import Problem
-from service.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+from mipguide.features import build_graph
+from mipguide.guidance.candidates import CandidateSet, evaluate_candidates
+from mipguide.guidance.completion import prediction_start
+from mipguide.guidance.consensus import consensus_region
+from mipguide.guidance.params import SearchParams, SrgParams, SrgRegion
+from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.run import GuideContext, Proposal, run_guided
+from mipguide.guidance.sample import Samples, sample_candidates
+from mipguide.guidance.trust_region import Region, choose_region
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.result import SolveResult
+from mipguide.problem.model import Problem
+from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
 
 
 @dataclass(frozen=True)

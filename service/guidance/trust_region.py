@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 TRUST_REGION_ROW = "mipguide_trust_region"
 

@@ -14,8 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from service.heuristics.dmmv.types import DmmvConfig, DmmvResult
-from service.solvers.types import Interrupt
+from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvResult
+from mipguide.solvers.types import Interrupt
 
 FEASIBLE_TOL = 1e-9
 REPORT_EVERY = 0.1  # seconds between progress reports (the last improvement is always sent)
@@ -103,8 +103,8 @@ def run_dmmv_job(
     """
     import torch
 
-    from service.heuristics.dmmv.io import instance_from_npz
-    from service.heuristics.dmmv.solve import solve
+    from mipguide.heuristics.dmmv.io import instance_from_npz
+    from mipguide.heuristics.dmmv.solve import solve
 
     torch.set_num_threads(int(options.get("threads", 1)))
     inst = instance_from_npz(input_path)

@@ -4,7 +4,7 @@
 
     MipguideError
     ├── InputError
-    │   ├── PayloadTooLargeError   (service.errors) an input over a size limit (413)
+    │   ├── PayloadTooLargeError   (mipguide.errors) an input over a size limit (413)
     │   └── QuotaExceededError     too many queued/running jobs for this key (429)
     ├── JobNotFoundError           no such job, or not this key's job (404)
     ├── JobNotReadyError           the job has no result (yet, or ever) (409)
@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from service.errors import InputError, MipguideError, PayloadTooLargeError
+from mipguide.errors import InputError, MipguideError, PayloadTooLargeError
 
 __all__ = [
     "JobInputError",

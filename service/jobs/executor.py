@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from service.jobs.events import EventBus, JobEvent
-from service.jobs.files import JobFiles
-from service.jobs.logs import JobLogs
-from service.jobs.models import JobState
-from service.jobs.records import IncumbentRecord, JobRecord, Outcome
-from service.jobs.store import JobStore
-from service.jobs.worker import worker_main
-from service.settings import Settings
+from mipguide.jobs.events import EventBus, JobEvent
+from mipguide.jobs.files import JobFiles
+from mipguide.jobs.logs import JobLogs
+from mipguide.jobs.models import JobState
+from mipguide.jobs.records import IncumbentRecord, JobRecord, Outcome
+from mipguide.jobs.store import JobStore
+from mipguide.jobs.worker import worker_main
+from mipguide.settings import Settings
 
 OnFinish = Callable[[JobRecord, Outcome], None]
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.model import Problem, Sense
+from mipguide.problem.model import Problem, Sense
 
 
 class JobFiles:

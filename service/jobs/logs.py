@@ -6,7 +6,7 @@ import os
 import threading
 from typing import IO
 
-from service.jobs.files import JobFiles
+from mipguide.jobs.files import JobFiles
 
 
 class JobLogs:

@@ -14,28 +14,28 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from service.errors import InputError, ParseError
-from service.jobs.errors import (
+from mipguide.errors import InputError, ParseError
+from mipguide.jobs.errors import (
     JobNotFoundError,
     JobNotReadyError,
     PayloadTooLargeError,
     QuotaExceededError,
     ResultUnavailableError,
 )
-from service.jobs.events import EventBus
-from service.jobs.executor import LocalExecutor, OnFinish
-from service.jobs.files import JobFiles, save_problem
-from service.jobs.logs import JobLogs
-from service.jobs.models import JobKind, JobState, utcnow
-from service.jobs.options import JobOptions, parse_dmmv_options, parse_options
-from service.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
-from service.jobs.store import JobStore
-from service.problem.compression import DecompressionLimits
-from service.problem.model import Problem
-from service.settings import Settings
+from mipguide.jobs.events import EventBus
+from mipguide.jobs.executor import LocalExecutor, OnFinish
+from mipguide.jobs.files import JobFiles, save_problem
+from mipguide.jobs.logs import JobLogs
+from mipguide.jobs.models import JobKind, JobState, utcnow
+from mipguide.jobs.options import JobOptions, parse_dmmv_options, parse_options
+from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
+from mipguide.jobs.store import JobStore
+from mipguide.problem.compression import DecompressionLimits
+from mipguide.problem.model import Problem
+from mipguide.settings import Settings
 
 if TYPE_CHECKING:
-    from service.heuristics.dmmv.types import DmmvInstance
+    from mipguide.heuristics.dmmv.types import DmmvInstance
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _new_id() -> str:
 
 
 def _read(upload: Upload, limits: DecompressionLimits) -> Problem:
-    from service.problem.io import read_problem  # the reader is imported on first use
+    from mipguide.problem.io import read_problem  # the reader is imported on first use
 
     try:
         return read_problem(upload.data, filename=upload.filename, limits=limits)
@@ -151,7 +151,7 @@ class JobManager:
             PayloadTooLargeError: rows x columns over ``dmmv_max_entries`` (413).
             QuotaExceededError: the owner has too many active jobs (429).
         """
-        from service.heuristics.dmmv.io import save_instance
+        from mipguide.heuristics.dmmv.io import save_instance
 
         opts = parse_dmmv_options(raw_options, self.settings)
         m, n = instance.A.shape

@@ -1,7 +1,7 @@
 """Job store tables (SQLAlchemy 2 ORM): jobs, batches, incumbents; and the job states.
 
 The schema is created with ``create_all`` on startup. ``create_all`` never changes an existing
-table, so columns added later are added by ``service.jobs.store.migrate`` (``jobs.kind``); any
+table, so columns added later are added by ``mipguide.jobs.store.migrate`` (``jobs.kind``); any
 other change needs a fresh database or a real migration.
 """
 

@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from service.errors import InvalidOptionError
-from service.guidance.dispatch import ModeRequest, check_request
-from service.settings import SHIPPED_MODELS, Settings
-from service.solvers.base import backend_names, check_params, get_backend
-from service.solvers.types import SolveOptions
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance.dispatch import ModeRequest, check_request
+from mipguide.settings import SHIPPED_MODELS, Settings
+from mipguide.solvers.base import backend_names, check_params, get_backend
+from mipguide.solvers.types import SolveOptions
 
 DEFAULT_DMMV_SECONDS = 2.0
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from service.jobs.models import BatchRow, IncumbentRow, JobKind, JobRow, JobState
+from mipguide.jobs.models import BatchRow, IncumbentRow, JobKind, JobRow, JobState
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -1,6 +1,6 @@
 """Job store: SQLAlchemy 2 over SQLite (WAL, one writer at a time) or PostgreSQL by URL.
 
-Every method is one short transaction and returns frozen records (``service.jobs.records``).
+Every method is one short transaction and returns frozen records (``mipguide.jobs.records``).
 Both backends behave alike: JSON is strict (no NaN/Infinity, which PostgreSQL rejects), free
 text is cleaned (``models.FreeText``), and the tag filter is an exact, case-sensitive substring
 test (LIKE is case-insensitive on SQLite and treats ``_``/``%`` as wildcards).
@@ -30,8 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.jobs.models import Base, BatchRow, IncumbentRow, JobKind, JobRow, JobState, utcnow
-from service.jobs.records import (
+from mipguide.jobs.models import Base, BatchRow, IncumbentRow, JobKind, JobRow, JobState, utcnow
+from mipguide.jobs.records import (
     BatchRecord,
     IncumbentRecord,
     JobRecord,

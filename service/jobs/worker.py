@@ -32,9 +32,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from service.errors import MipguideError, scrub_paths
-from service.jobs.errors import JobInputError
-from service.solvers.types import Incumbent, Interrupt
+from mipguide.errors import MipguideError, scrub_paths
+from mipguide.jobs.errors import JobInputError
+from mipguide.solvers.types import Incumbent, Interrupt
 
 if TYPE_CHECKING:
     pass
@@ -90,11 +90,11 @@ def worker_main(
 
 def _warm_up(solver: str | None) -> None:
     """Import the solve stage (and the default backend) before the first job arrives."""
-    from service.pipeline import solve  # noqa: F401
+    from mipguide.pipeline import solve  # noqa: F401
 
     if solver:
         try:
-            from service.solvers.base import get_backend
+            from mipguide.solvers.base import get_backend
 
             get_backend(solver)
         except Exception:  # a missing backend is reported per job, not at startup
@@ -137,9 +137,9 @@ def _solve_one(
     interrupt: Interrupt,
     guidance: dict[str, str] | None = None,
 ) -> None:
-    from service.guidance.dispatch import solve_request
-    from service.jobs.files import load_problem, write_atomic
-    from service.jobs.options import mode_request, solve_options
+    from mipguide.guidance.dispatch import solve_request
+    from mipguide.jobs.files import load_problem, write_atomic
+    from mipguide.jobs.options import mode_request, solve_options
 
     guidance = guidance or {}
     mode = str(options.get("mode") or "exact")
@@ -227,8 +227,8 @@ def _dmmv_one(
 ) -> None:
     import json
 
-    from service.jobs.dmmv_job import run_dmmv_job
-    from service.jobs.files import write_atomic
+    from mipguide.jobs.dmmv_job import run_dmmv_job
+    from mipguide.jobs.files import write_atomic
 
     log = _logger(channel, job_id)
 

@@ -12,11 +12,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from service.heuristics.dmmv.start import dmmv_start
-from service.pipeline.result import SolveResult
-from service.pipeline.solve import finish, solve_problem
-from service.problem.model import Problem, Sense
-from service.solvers.types import (
+from mipguide.heuristics.dmmv.start import dmmv_start
+from mipguide.pipeline.result import SolveResult
+from mipguide.pipeline.solve import finish, solve_problem
+from mipguide.problem.model import Problem, Sense
+from mipguide.solvers.types import (
     Incumbent,
     IncumbentCallback,
     IncumbentSource,

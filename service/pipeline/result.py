@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from service.solvers.types import Incumbent, IncumbentSource, Status, TerminationReason
+from mipguide.solvers.types import Incumbent, IncumbentSource, Status, TerminationReason
 
 RESULT_SCHEMA_VERSION = 1
 

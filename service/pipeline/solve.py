@@ -11,12 +11,12 @@ import time
 
 import numpy as np
 
-from service.errors import UnsupportedProblemError
-from service.pipeline.result import SolveResult, relative_gap
-from service.problem.model import Problem
-from service.problem.verify import verify
-from service.solvers.base import get_backend
-from service.solvers.types import (
+from mipguide.errors import UnsupportedProblemError
+from mipguide.pipeline.result import SolveResult, relative_gap
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.types import (
     IncumbentCallback,
     Interrupt,
     SolveOptions,
@@ -39,7 +39,7 @@ def solve_problem(
 
     Args:
         problem: the model.
-        solver: backend name (see ``service.solvers.base.backend_names``).
+        solver: backend name (see ``mipguide.solvers.base.backend_names``).
         options: common solve options.
         on_incumbent: called with each improving incumbent.
         interrupt: set it from another thread to stop the solve cooperatively.

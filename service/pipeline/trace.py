@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from service.solvers.types import Incumbent, IncumbentCallback, IncumbentSource
+from mipguide.solvers.types import Incumbent, IncumbentCallback, IncumbentSource
 
 
 class Trace:

@@ -1,5 +1,5 @@
-"""service.problem: the solver-neutral model, its readers and writers, and verification."""
+"""mipguide.problem: the solver-neutral model, its readers and writers, and verification."""
 
-from service.problem.io import read_problem, write_problem
+from mipguide.problem.io import read_problem, write_problem
 
 __all__ = ["read_problem", "write_problem"]

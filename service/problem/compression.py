@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from service.errors import ParseError, PayloadTooLargeError
+from mipguide.errors import ParseError, PayloadTooLargeError
 
 GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"

@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 
 def problem_hash(problem: Problem) -> str:

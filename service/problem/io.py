@@ -12,19 +12,19 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from service.errors import ParseError, UnsupportedFormatError
-from service.problem.compression import (
+from mipguide.errors import ParseError, UnsupportedFormatError
+from mipguide.problem.compression import (
     COMPRESSED_SUFFIXES,
     DEFAULT_LIMITS,
     DecompressionLimits,
     compression_of,
     decompress,
 )
-from service.problem.jsonmodel import problem_to_json, read_json
-from service.problem.lp import read_lp
-from service.problem.model import Problem
-from service.problem.mps import read_mps
-from service.problem.mps_writer import write_mps
+from mipguide.problem.jsonmodel import problem_to_json, read_json
+from mipguide.problem.lp import read_lp
+from mipguide.problem.model import Problem
+from mipguide.problem.mps import read_mps
+from mipguide.problem.mps_writer import write_mps
 
 READERS: dict[str, Callable[[bytes, str], Problem]] = {
     "mps": read_mps,

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from service.errors import ParseError
-from service.problem.compression import decompress
-from service.problem.model import INF_THRESHOLD, Problem, Sense
-from service.problem.names import MAX_NAME
+from mipguide.errors import ParseError
+from mipguide.problem.compression import decompress
+from mipguide.problem.model import INF_THRESHOLD, Problem, Sense
+from mipguide.problem.names import MAX_NAME
 
 _INF = {"inf": math.inf, "+inf": math.inf, "infinity": math.inf, "+infinity": math.inf}
 _INF |= {"-inf": -math.inf, "-infinity": -math.inf}

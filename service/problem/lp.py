@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.compression import decompress
-from service.problem.lp_lex import LpSection, Token, lex_lp
-from service.problem.model import INF_THRESHOLD, Problem, Sense, make_problem
-from service.problem.names import check_token_lengths
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.compression import decompress
+from mipguide.problem.lp_lex import LpSection, Token, lex_lp
+from mipguide.problem.model import INF_THRESHOLD, Problem, Sense, make_problem
+from mipguide.problem.names import check_token_lengths
 
 _INF_WORDS = {"inf", "infinity"}
 _LE, _GE, _EQ = "<=", ">=", "="

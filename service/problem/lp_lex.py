@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from service.errors import ParseError, UnsupportedFeatureError
+from mipguide.errors import ParseError, UnsupportedFeatureError
 
 _KEYWORDS = [
     ("maximize", r"max(?:imi[sz]e|imum)?"),

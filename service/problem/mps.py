@@ -25,15 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.compression import decompress
-from service.problem.model import Problem, Sense
-from service.problem.mps_bounds import parse_bounds
-from service.problem.mps_fast import Scan, fast_columns
-from service.problem.mps_fields import show
-from service.problem.mps_lex import Lines, Section, split_sections, tokenize_fixed, tokenize_free
-from service.problem.mps_sections import Rows, parse_columns, parse_rows, row_vector, some
-from service.problem.names import check_name, check_token_lengths
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.compression import decompress
+from mipguide.problem.model import Problem, Sense
+from mipguide.problem.mps_bounds import parse_bounds
+from mipguide.problem.mps_fast import Scan, fast_columns
+from mipguide.problem.mps_fields import show
+from mipguide.problem.mps_lex import Lines, Section, split_sections, tokenize_fixed, tokenize_free
+from mipguide.problem.mps_sections import Rows, parse_columns, parse_rows, row_vector, some
+from mipguide.problem.names import check_name, check_token_lengths
 
 # NAME, OBJSENSE and OBJNAME share a rank: any order among them (PuLP writes OBJSENSE first)
 _ORDER = {

@@ -12,10 +12,10 @@ from itertools import repeat
 
 import numpy as np
 
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.mps_fields import lookup, show, to_bound, to_float
-from service.problem.mps_lex import Lines
-from service.problem.mps_sections import Bounds, ignored_vectors, need_counts, subset
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.mps_fields import lookup, show, to_bound, to_float
+from mipguide.problem.mps_lex import Lines
+from mipguide.problem.mps_sections import Bounds, ignored_vectors, need_counts, subset
 
 _NAMES = (b"UP", b"LO", b"FX", b"LI", b"UI", b"FR", b"MI", b"PL", b"BV", b"SC")
 UP, SC = 0, 9

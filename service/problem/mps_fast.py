@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.problem.mps_sections import Columns, Rows
+from mipguide.problem.mps_sections import Columns, Rows
 
 MAX_WIDTH = 256  # longer tokens -> careful path
 _CHUNK = 1 << 20  # bytes per scan step

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from service.errors import ParseError
-from service.problem.model import INF_THRESHOLD
+from mipguide.errors import ParseError
+from mipguide.problem.model import INF_THRESHOLD
 
 
 def show(token: bytes) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.errors import ParseError
+from mipguide.errors import ParseError
 
 _WHITESPACE = (9, 10, 11, 12, 13, 32)  # exactly what bytes.split() splits on
 _NONBLANK = np.ones(256, dtype=bool)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.mps_fields import first_duplicate, lookup, show, to_bound, to_float
-from service.problem.mps_lex import Lines
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.mps_fields import first_duplicate, lookup, show, to_bound, to_float
+from mipguide.problem.mps_lex import Lines
 
 OBJECTIVE = -1  # row index of the objective in the name -> index map
 DROPPED = -2  # row index of the first free row after the objective; the next ones -3, -4, ...

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from service.problem.model import Problem, Sense
+from mipguide.problem.model import Problem, Sense
 
 INF_TEXT = "1e+30"
 

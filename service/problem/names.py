@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from service.errors import ParseError
+from mipguide.errors import ParseError
 
 MAX_NAME = 255
 _LONG_TOKEN = re.compile(rb"[^\s]{%d,}" % (MAX_NAME + 1))

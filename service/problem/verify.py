@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 # A solution counts as feasible when every violation is at most this (absolute, after scaling
 # by max(1, |bound|) for rows and bounds): the usual 1e-6 feasibility tolerance of MILP solvers.

@@ -7,10 +7,10 @@ import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from service.errors import BackendUnavailableError, InvalidOptionError
-from service.problem.model import Problem
-from service.solvers.param_policy import refusal
-from service.solvers.types import IncumbentCallback, Interrupt, SolveOptions, SolveOutput
+from mipguide.errors import BackendUnavailableError, InvalidOptionError
+from mipguide.problem.model import Problem
+from mipguide.solvers.param_policy import refusal
+from mipguide.solvers.types import IncumbentCallback, Interrupt, SolveOptions, SolveOutput
 
 
 @runtime_checkable
@@ -55,14 +55,14 @@ class SolverBackend(Protocol):
 # name -> (module, class). Modules are imported only when the backend is asked for, so a
 # missing optional solver cannot break the others.
 _REGISTRY: dict[str, tuple[str, str]] = {
-    "scip": ("service.solvers.scip", "ScipBackend"),
-    "cpsat": ("service.solvers.cpsat", "CpSatBackend"),
-    "highs": ("service.solvers.highs", "HighsBackend"),
-    "ortools-highs": ("service.solvers.mathopt", "OrtoolsHighsBackend"),
-    "glop": ("service.solvers.mathopt", "GlopBackend"),
-    "pdlp": ("service.solvers.mathopt", "PdlpBackend"),
-    "ortools-scip": ("service.solvers.mathopt", "OrtoolsScipBackend"),
-    "fake": ("service.solvers.fake", "FakeBackend"),
+    "scip": ("mipguide.solvers.scip", "ScipBackend"),
+    "cpsat": ("mipguide.solvers.cpsat", "CpSatBackend"),
+    "highs": ("mipguide.solvers.highs", "HighsBackend"),
+    "ortools-highs": ("mipguide.solvers.mathopt", "OrtoolsHighsBackend"),
+    "glop": ("mipguide.solvers.mathopt", "GlopBackend"),
+    "pdlp": ("mipguide.solvers.mathopt", "PdlpBackend"),
+    "ortools-scip": ("mipguide.solvers.mathopt", "OrtoolsScipBackend"),
+    "fake": ("mipguide.solvers.fake", "FakeBackend"),
 }
 
 

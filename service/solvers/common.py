@@ -15,10 +15,10 @@ import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from service.errors import InvalidOptionError
-from service.problem.model import Problem
-from service.problem.verify import impossible_bounds, verify
-from service.solvers.types import (
+from mipguide.errors import InvalidOptionError
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import impossible_bounds, verify
+from mipguide.solvers.types import (
     IncumbentSource,
     IncumbentTracker,
     Interrupt,

@@ -24,11 +24,11 @@ import numpy as np
 from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 
-from service.errors import SolverError
-from service.problem.model import Problem, Sense
-from service.problem.verify import impossible_bounds
-from service.solvers.base import check_params
-from service.solvers.common import (
+from mipguide.errors import SolverError
+from mipguide.problem.model import Problem, Sense
+from mipguide.problem.verify import impossible_bounds
+from mipguide.solvers.base import check_params
+from mipguide.solvers.common import (
     InterruptWatcher,
     Stopwatch,
     gap_closed,
@@ -39,7 +39,7 @@ from service.solvers.common import (
     set_proto_field,
     start_values,
 )
-from service.solvers.types import (
+from mipguide.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
     Interrupt,

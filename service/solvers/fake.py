@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from service.problem.model import Problem, Sense
-from service.solvers.base import check_params
-from service.solvers.common import Stopwatch, infeasible_by_bounds, start_values
-from service.solvers.types import (
+from mipguide.problem.model import Problem, Sense
+from mipguide.solvers.base import check_params
+from mipguide.solvers.common import Stopwatch, infeasible_by_bounds, start_values
+from mipguide.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
     Interrupt,

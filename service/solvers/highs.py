@@ -3,7 +3,7 @@
 highspy and OR-Tools each bundle their own HiGHS and cannot be imported into one process
 (whichever comes second fails with an undefined symbol), and the service imports OR-Tools. So
 this module never imports highspy: each solve starts a fresh interpreter running
-``service.solvers.highs_child``, sends it the model as numpy arrays and the HiGHS options, and
+``mipguide.solvers.highs_child``, sends it the model as numpy arrays and the HiGHS options, and
 reads back messages (protocol in ``highs_wire``):
 
 * incumbents come from HiGHS's improving-solution callback, as they are found;
@@ -30,15 +30,14 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import numpy as np
 
-from service.errors import InvalidOptionError, SolverError
-from service.problem.model import Problem, Sense
-from service.solvers.base import check_params
-from service.solvers.common import (
+from mipguide.errors import InvalidOptionError, SolverError
+from mipguide.problem.model import Problem, Sense
+from mipguide.solvers.base import check_params
+from mipguide.solvers.common import (
     InterruptWatcher,
     gap_closed,
     infeasible_by_bounds,
@@ -46,8 +45,8 @@ from service.solvers.common import (
     offer_start,
     start_values,
 )
-from service.solvers.highs_wire import STOP, Msg, decode_message, decode_vector, write_request
-from service.solvers.types import (
+from mipguide.solvers.highs_wire import STOP, Msg, decode_message, decode_vector, write_request
+from mipguide.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
     Interrupt,
@@ -65,12 +64,8 @@ if importlib.util.find_spec("highspy") is None:  # checked, never imported: see 
 STOP_GRACE = 2.0
 KILL_GRACE = 5.0
 STDERR_TAIL = 2000
-# The directory holding the ``service`` package: the child runs with -I (no PYTHONPATH).
-_ROOT = str(Path(__file__).resolve().parents[2])
-_LAUNCH = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "from service.solvers.highs_child import main; main()"
-)
+# The child runs isolated (-I: no PYTHONPATH, no user site) and finds the installed package.
+_LAUNCH = "from mipguide.solvers.highs_child import main; main()"
 
 # Common HiGHS options passed through by name (``params``), with their HiGHS types.
 HIGHS_OPTIONS: dict[str, type] = {
@@ -172,7 +167,7 @@ def highs_options(
 
 
 def _launch(*args: str) -> list[str]:
-    return [sys.executable, "-I", "-c", _LAUNCH, _ROOT, *args]
+    return [sys.executable, "-I", "-c", _LAUNCH, *args]
 
 
 @dataclass

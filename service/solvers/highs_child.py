@@ -1,7 +1,7 @@
 """The HiGHS child process: request frame on stdin -> messages on stdout (see ``highs_wire``).
 
 The only module that imports highspy, and it runs only in a child interpreter started by
-``service.solvers.highs``: highspy and OR-Tools each bundle their own HiGHS and cannot share a
+``mipguide.solvers.highs``: highspy and OR-Tools each bundle their own HiGHS and cannot share a
 process. So this module imports nothing but the standard library, numpy, highspy and
 ``highs_wire`` (nothing that could pull in OR-Tools).
 
@@ -23,7 +23,7 @@ from typing import IO, Any
 import highspy
 import numpy as np
 
-from service.solvers.highs_wire import (
+from mipguide.solvers.highs_wire import (
     STOP,
     Msg,
     encode_message,

@@ -41,10 +41,10 @@ from ortools.math_opt.python import mathopt
 from ortools.pdlp import solvers_pb2 as pdlp_pb2
 from ortools.util.python.solve_interrupter import SolveInterrupter
 
-from service.errors import InvalidOptionError, SolverError
-from service.problem.model import Problem, Sense
-from service.solvers.base import check_params
-from service.solvers.common import (
+from mipguide.errors import InvalidOptionError, SolverError
+from mipguide.problem.model import Problem, Sense
+from mipguide.solvers.base import check_params
+from mipguide.solvers.common import (
     InterruptWatcher,
     Stopwatch,
     infeasible_by_bounds,
@@ -54,7 +54,7 @@ from service.solvers.common import (
     set_proto_field,
     start_values,
 )
-from service.solvers.types import (
+from mipguide.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
     Interrupt,

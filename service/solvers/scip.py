@@ -33,17 +33,17 @@ import pyscipopt
 from pyscipopt import SCIP_EVENTTYPE, SCIP_PARAMEMPHASIS, SCIP_PARAMSETTING, Eventhdlr, Model
 from pyscipopt.scip import Expr, ExprCons
 
-from service.errors import InvalidOptionError, SolverError
-from service.problem.model import Problem, Sense
-from service.solvers.base import check_params
-from service.solvers.common import (
+from mipguide.errors import InvalidOptionError, SolverError
+from mipguide.problem.model import Problem, Sense
+from mipguide.solvers.base import check_params
+from mipguide.solvers.common import (
     InterruptWatcher,
     Stopwatch,
     infeasible_by_bounds,
     offer_start,
     start_values,
 )
-from service.solvers.types import (
+from mipguide.solvers.types import (
     IncumbentCallback,
     IncumbentTracker,
     Interrupt,

@@ -2,7 +2,7 @@
 
 Kept apart from the SCIP adapter on purpose: the SolverBackend protocol returns one solution, and
 training needs SCIP's whole solution storage (``getSols()`` after the solve). The model is the
-adapter's (``service.solvers.scip.build_model``); only the limits and the read-out of the storage
+adapter's (``mipguide.solvers.scip.build_model``); only the limits and the read-out of the storage
 are here. Fold it into the adapter when the protocol grows a solution-pool API.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.problem.model import Problem
+from mipguide.problem.model import Problem
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def solve_pool(
     problem: Problem, *, time_limit: float, max_solutions: int = 100, seed: int = 0
 ) -> ScipPool:
     """Solve with SCIP (one thread, quiet) under a time limit and return its solution storage."""
-    from service.solvers.scip import build_model
+    from mipguide.solvers.scip import build_model
 
     model, xs = build_model(problem)  # the adapter's model: same variables, rows and sense
     model.setParam("limits/time", float(time_limit))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from service.bench.api import TINY_MPS as TINY_MPS_TEXT
-from service.bench.api import free_port, start_server
-from service.client import MipguideClient
+from mipguide.bench.api import TINY_MPS as TINY_MPS_TEXT
+from mipguide.bench.api import free_port, start_server
+from mipguide.client import MipguideClient
 
 KEY_A, KEY_B = "key-alpha-123", "key-beta-456"
 MAX_UPLOAD = 2 * 1024 * 1024

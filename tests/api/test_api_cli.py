@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from service.cli import app
+from mipguide.cli import app
 from tests.api.serverutil import KEY_A, Server
 
 

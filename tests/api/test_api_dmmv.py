@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from instances.dmmv.planted import planted_batch
-from instances.dmmv.tomography import tomography_case
-from service.cli import app
-from service.heuristics.dmmv.evaluate import row_violations
-from service.heuristics.dmmv.types import DmmvInstance
+from mipguide.cli import app
+from mipguide.heuristics.dmmv.evaluate import row_violations
+from mipguide.heuristics.dmmv.types import DmmvInstance
+from mipguide.instances.dmmv.planted import planted_batch
+from mipguide.instances.dmmv.tomography import tomography_case
 from tests.api.serverutil import KEY_A, KEY_B, MAX_UPLOAD, Server
 
 pytestmark = pytest.mark.timeout(180)

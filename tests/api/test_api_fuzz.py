@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from service.api.app import create_app
-from service.problem.io import read_problem
-from service.problem.jsonmodel import problem_to_json
-from service.settings import Settings
+from mipguide.api.app import create_app
+from mipguide.problem.io import read_problem
+from mipguide.problem.jsonmodel import problem_to_json
+from mipguide.settings import Settings
 from tests.api.serverutil import KEY_A, TINY_MPS, Server, launch
 
 FUZZ_EXAMPLES = 25

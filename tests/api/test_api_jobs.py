@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.client import MipguideClient
+from mipguide.client import MipguideClient
 from tests.api.serverutil import KEY_A, TINY_MPS, Server, submit_concurrently
 
 
@@ -113,8 +113,8 @@ def test_sse_shows_an_incumbent_before_completion(server: Server, miplib_dir: Pa
 
 
 def test_json_model_submission(server: Server) -> None:
-    from service.problem.jsonmodel import problem_to_json
-    from service.problem.model import make_problem
+    from mipguide.problem.jsonmodel import problem_to_json
+    from mipguide.problem.model import make_problem
 
     problem = make_problem(
         [[1.0, 1.0]], [-float("inf")], [1.0], [-1.0, -2.0], col_upper=[1, 1], integrality=[1, 1]

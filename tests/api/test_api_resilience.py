@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from service.client import ApiError, MipguideClient
+from mipguide.client import ApiError, MipguideClient
 from tests.api.serverutil import TINY_MPS, Server, launch
 
 

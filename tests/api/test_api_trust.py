@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.client import MipguideClient
+from mipguide.client import MipguideClient
 from tests.api.serverutil import KEY_A, TINY_MPS, Server, launch
 from tests.api.test_api_resilience import wait_running
 
@@ -226,7 +226,7 @@ def test_client_error_bodies_name_a_location_for_duplicates(server: Server) -> N
 def test_the_cli_refuses_file_parameters_unless_unsafe(tmp_path: Path, miplib_dir: Path) -> None:
     from typer.testing import CliRunner
 
-    from service.cli import app
+    from mipguide.cli import app
 
     target = tmp_path / "tree.vbc"
     args = ["solve", str(miplib_dir / "p0033.mps.gz"), "--param", f"visual/vbcfilename={target}"]

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from service.bench import guided as bench_guided
-from service.bench.guided import parse_methods
-from service.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
-from service.cli import app
-from service.guidance.params import PasParams, SamplingParams, SrgParams
-from service.problem.io import write_problem
+from mipguide.bench import guided as bench_guided
+from mipguide.bench.guided import parse_methods
+from mipguide.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
+from mipguide.cli import app
+from mipguide.guidance.params import PasParams, SamplingParams, SrgParams
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.problem.io import write_problem
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.bench.primal import (
+from mipguide.bench.primal import (
     best_so_far,
     gap_at,
     mean_gap_curve,

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.bench.read import ReadTiming, bench_read, print_table, write_csv, write_random_mps
-from service.problem import read_problem
+from mipguide.bench.read import ReadTiming, bench_read, print_table, write_csv, write_random_mps
+from mipguide.problem import read_problem
 
 
 def test_generated_file_reads_back(tmp_path: Path) -> None:

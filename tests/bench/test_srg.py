@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
+from mipguide.cli import app
 
 WEIGHTS = Path(__file__).parents[2] / "models" / "weights"
 

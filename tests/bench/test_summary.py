@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.bench.summary import load_run, summarize
-from service.cli import app
+from mipguide.bench.summary import load_run, summarize
+from mipguide.cli import app
 
 
 def write_run(

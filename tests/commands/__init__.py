@@ -1,1 +1,1 @@
-"""Tests of service.commands."""
+"""Tests of mipguide.commands."""

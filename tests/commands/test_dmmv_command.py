@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from typer.testing import CliRunner
 
-from service.cli import app
+from mipguide.cli import app
 
 
 def _write(path: Path, sparse: bool) -> None:

@@ -9,10 +9,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from models.pas import PaSConfig, PaSNet
-from models.registry import save_model
-from models.srg import SrgConfig, SrgNet
-from service.cli import app
+from mipguide.cli import app
+from mipguide.models.pas import PaSConfig, PaSNet
+from mipguide.models.registry import save_model
+from mipguide.models.srg import SrgConfig, SrgNet
 
 
 @pytest.fixture

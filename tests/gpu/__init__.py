@@ -1,1 +1,1 @@
-"""Tests of service.gpu."""
+"""Tests of mipguide.gpu."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from service.heuristics.dmmv import DmmvConfig, solve_batch, stack_instances
-from service.heuristics.dmmv.evaluate import evaluate
+from mipguide.heuristics.dmmv import DmmvConfig, solve_batch, stack_instances
+from mipguide.heuristics.dmmv.evaluate import evaluate
 from tests.heuristics.dmmv_cases import random_instance
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.gpu.context import WorkerContext
-from service.gpu.dmmv_handler import DmmvRequest, handle_dmmv, merge, run_tiles, tile_size
-from service.gpu.protocol import WorkerConfig
-from service.heuristics.dmmv import DmmvConfig, solve_batch, stack_instances
-from service.heuristics.dmmv.tensors import matrix_key
+from mipguide.gpu.context import WorkerContext
+from mipguide.gpu.dmmv_handler import DmmvRequest, handle_dmmv, merge, run_tiles, tile_size
+from mipguide.gpu.protocol import WorkerConfig
+from mipguide.heuristics.dmmv import DmmvConfig, solve_batch, stack_instances
+from mipguide.heuristics.dmmv.tensors import matrix_key
 from tests.heuristics.dmmv_cases import random_instance
 
 CFG = DmmvConfig(max_iterations=10)

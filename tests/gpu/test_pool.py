@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from service.gpu.pool import DevicePool, RequestFailedError
-from service.gpu.protocol import WorkerConfig
-from service.heuristics.dmmv import DmmvConfig
-from service.heuristics.dmmv.evaluate import evaluate
+from mipguide.gpu.pool import DevicePool, RequestFailedError
+from mipguide.gpu.protocol import WorkerConfig
+from mipguide.heuristics.dmmv import DmmvConfig
+from mipguide.heuristics.dmmv.evaluate import evaluate
 from tests.heuristics.dmmv_cases import random_instance
 
 CONFIG = WorkerConfig(coalesce_wait=0.2, max_batch=16, memory_budget_bytes=64 << 20)

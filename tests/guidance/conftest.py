@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from instances.facility import FacilityParams
-from instances.registry import Family, generate_with
-from models.pas import PaSConfig, PaSNet
-from models.registry import LoadedModel, load_model, save_model
-from models.srg import SrgConfig, SrgNet
-from service.problem.model import Problem
+from mipguide.instances.facility import FacilityParams
+from mipguide.instances.registry import Family, generate_with
+from mipguide.models.pas import PaSConfig, PaSNet
+from mipguide.models.registry import LoadedModel, load_model, save_model
+from mipguide.models.srg import SrgConfig, SrgNet
+from mipguide.problem.model import Problem
 
 TINY_REF = "pas-tiny@1"
 TINY_SRG_REF = "srg-tiny@1"

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from service.pipeline.result import SolveResult
-from service.problem.io import read_problem
-from service.problem.model import Problem
-from service.problem.verify import verify
-from service.solvers.types import SolveOptions, Status
+from mipguide.pipeline.result import SolveResult
+from mipguide.problem.io import read_problem
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.types import SolveOptions, Status
 
 MIPLIB = Path(__file__).parents[1] / "data" / "miplib"
 with (MIPLIB / "catalog.csv").open(newline="") as _f:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.indset import IndependentSetParams
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from service.guidance.candidates import evaluate_candidates, repair_method
-from service.guidance.params import CandidateParams
-from service.guidance.rows import guidance_rows
-from service.guidance.sample import Samples
-from service.problem.model import Problem, make_problem
-from service.problem.verify import verify
+from mipguide.guidance.candidates import evaluate_candidates, repair_method
+from mipguide.guidance.params import CandidateParams
+from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.sample import Samples
+from mipguide.instances.indset import IndependentSetParams
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.problem.model import Problem, make_problem
+from mipguide.problem.verify import verify
 
 
 def _samples(problem: Problem, x: np.ndarray) -> Samples:

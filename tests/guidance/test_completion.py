@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from service.guidance.completion import complete_binaries, complete_prediction, prediction_start
-from service.guidance.rounding import repaired_start
-from service.problem.model import Problem, make_problem
-from service.problem.verify import verify
+from mipguide.guidance.completion import complete_binaries, complete_prediction, prediction_start
+from mipguide.guidance.rounding import repaired_start
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.problem.model import Problem, make_problem
+from mipguide.problem.verify import verify
 
 
 def _prefix(probs: np.ndarray, n: int) -> np.ndarray:

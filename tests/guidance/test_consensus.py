@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.guidance.consensus import agreement, consensus_region
+from mipguide.guidance.consensus import agreement, consensus_region
 
 #   binary:      0  1  2  3  4
 CANDIDATES = np.array(

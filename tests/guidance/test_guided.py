@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from instances.registry import Family, Size, generate
-from models.pas import PaSConfig, PaSNet
-from models.registry import ModelError, save_model
-from models.signature import cluster_of, signature
-from models.srg import SrgConfig, SrgNet
-from service.errors import InvalidOptionError
-from service.guidance.dispatch import ModeRequest, solve_request
-from service.guidance.selection import pas_params, select_model, srg_params
-from service.problem.io import read_problem
-from service.solvers.types import SolveOptions, Status
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance.dispatch import ModeRequest, solve_request
+from mipguide.guidance.selection import pas_params, select_model, srg_params
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.models.pas import PaSConfig, PaSNet
+from mipguide.models.registry import ModelError, save_model
+from mipguide.models.signature import cluster_of, signature
+from mipguide.models.srg import SrgConfig, SrgNet
+from mipguide.problem.io import read_problem
+from mipguide.solvers.types import SolveOptions, Status
 
 FAMILIES = list(Family)
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from models.registry import LoadedModel
-from service.errors import InvalidOptionError
-from service.guidance.best import Best
-from service.guidance.lns import (
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance.best import Best
+from mipguide.guidance.lns import (
     LNS_MAX_FREE,
     draw_neighbourhood,
     fix_binaries,
@@ -20,14 +17,17 @@ from service.guidance.lns import (
     relaxation_values,
     run_lns,
 )
-from service.guidance.params import LnsParams, PasParams, SearchParams, SrgParams, parse_params
-from service.guidance.pas import solve_pas
-from service.pipeline.solve import solve_problem
-from service.pipeline.trace import Trace
-from service.problem.model import Problem
-from service.problem.verify import verify
-from service.solvers.base import get_backend
-from service.solvers.types import (
+from mipguide.guidance.params import LnsParams, PasParams, SearchParams, SrgParams, parse_params
+from mipguide.guidance.pas import solve_pas
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.solve import solve_problem
+from mipguide.pipeline.trace import Trace
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.types import (
     IncumbentSource,
     SolveOptions,
     SolveOutput,

@@ -8,19 +8,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from instances.facility import FacilityParams
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from models.registry import LoadedModel
-from service.errors import InvalidOptionError
-from service.guidance import pas as pas_module
-from service.guidance import run as run_module
-from service.guidance.params import PasParams, SrgParams, parse_params
-from service.guidance.pas import solve_pas
-from service.guidance.predict import Prediction
-from service.pipeline.solve import solve_problem
-from service.problem.model import Problem, Sense, make_problem
-from service.solvers.types import IncumbentSource, SolveOptions, Status
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance import pas as pas_module
+from mipguide.guidance import run as run_module
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.guidance.pas import solve_pas
+from mipguide.guidance.predict import Prediction
+from mipguide.instances.facility import FacilityParams
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.model import Problem, Sense, make_problem
+from mipguide.solvers.types import IncumbentSource, SolveOptions, Status
 
 # the region: every binary fixed near 0 (HARD_ZEROS) or the half most likely 0 (HALF_ZEROS)
 HARD_ZEROS = {"k0": 1.0, "k1": 0.0, "delta": 0.0}
@@ -153,9 +153,9 @@ def test_bad_parameters_are_rejected_naming_the_field(values: dict, option: str)
 def test_stall_interrupt_fires_after_no_improvement_and_follows_the_outer_flag() -> None:
     import time
 
-    from service.guidance.search import StallInterrupt
-    from service.pipeline.trace import Trace
-    from service.solvers.types import Interrupt
+    from mipguide.guidance.search import StallInterrupt
+    from mipguide.pipeline.trace import Trace
+    from mipguide.solvers.types import Interrupt
 
     trace = Trace(True, None)
     stall = StallInterrupt(trace, 0.4, None)
@@ -202,7 +202,7 @@ def record_scip_solves(
 ) -> list[tuple[int, Any]]:
     """Route PaS's backend to the real SCIP backend, recording ``what`` of each solve (by
     default: rows of the model, parameters) in the returned list."""
-    from service.solvers.base import get_backend
+    from mipguide.solvers.base import get_backend
 
     real = get_backend("scip")
     seen: list[tuple[int, Any]] = []
@@ -310,8 +310,8 @@ def test_the_completion_starts_from_the_best_solution_unless_told_not_to(
 
 
 def test_subproblem_options_map_per_backend() -> None:
-    from service.guidance import search
-    from service.guidance.search import subproblem_options
+    from mipguide.guidance import search
+    from mipguide.guidance.search import subproblem_options
 
     base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
     assert subproblem_options(base, "scip", False) is base
@@ -353,7 +353,7 @@ def test_lp_pricing_reaches_every_stage_and_the_user_wins(
 
 
 def test_search_options_set_the_pricing_for_scip_only() -> None:
-    from service.guidance.search import search_options
+    from mipguide.guidance.search import search_options
 
     base = SolveOptions(time_limit=5, params={"limits/nodes": 10})
     assert search_options(base, "scip", "") is base

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.registry import LoadedModel
-from service.guidance.params import PasParams, SearchParams, SubproblemParams, TopKRegion
-from service.guidance.pas import solve_pas
-from service.pipeline.result import SolveResult
-from service.solvers.types import Status
+from mipguide.guidance.params import PasParams, SearchParams, SubproblemParams, TopKRegion
+from mipguide.guidance.pas import solve_pas
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.result import SolveResult
+from mipguide.solvers.types import Status
 from tests.guidance.miplib_guided import OTHERS, QUICK, check_guided
 
 # A tight region (hard fixing of most binaries) is the hardest case for correctness: the

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from instances.registry import Family, Size, generate
-from models.pas import PaSNet
-from models.registry import load_model, save_model
-from service.features import build_graph
-from service.guidance.predict import predict
+from mipguide.features import build_graph
+from mipguide.guidance.predict import predict
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.models.pas import PaSNet
+from mipguide.models.registry import load_model, save_model
 
 
 @pytest.fixture

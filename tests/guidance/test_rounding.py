@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.registry import Family, Size, generate
-from service.guidance.rounding import Structure, repaired_start, round_prediction, structure
-from service.problem.verify import verify
+from mipguide.guidance.rounding import Structure, repaired_start, round_prediction, structure
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.problem.verify import verify
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.registry import Family, Size, generate
-from service.guidance.rows import guidance_rows
-from service.problem.model import Sense, make_problem
+from mipguide.guidance.rows import guidance_rows
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.problem.model import Sense, make_problem
 
 
 def test_mixed_rows_by_hand() -> None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.indset import IndependentSetParams
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from models.registry import LoadedModel, ModelError
-from service.features import build_graph
-from service.guidance.params import SamplingParams
-from service.guidance.rows import guidance_rows
-from service.guidance.sample import sample_candidates
-from service.problem.model import Problem, make_problem
+from mipguide.features import build_graph
+from mipguide.guidance.params import SamplingParams
+from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.sample import sample_candidates
+from mipguide.instances.indset import IndependentSetParams
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.models.registry import LoadedModel, ModelError
+from mipguide.problem.model import Problem, make_problem
 
 
 def _instance(family: Family) -> Problem:

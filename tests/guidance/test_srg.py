@@ -6,21 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.cauction import AuctionParams
-from instances.facility import FacilityParams
-from instances.indset import IndependentSetParams
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from models.registry import LoadedModel, ModelError
-from service.errors import InvalidOptionError
-from service.guidance.candidates import CandidateSet
-from service.guidance.params import SrgParams, SrgRegion, parse_params
-from service.guidance.sample import Samples
-from service.guidance.srg import solve_srg, srg_region
-from service.pipeline.solve import solve_problem
-from service.problem.model import Problem
-from service.problem.verify import verify
-from service.solvers.types import IncumbentSource, SolveOptions, Status
+from mipguide.errors import InvalidOptionError
+from mipguide.guidance.candidates import CandidateSet
+from mipguide.guidance.params import SrgParams, SrgRegion, parse_params
+from mipguide.guidance.sample import Samples
+from mipguide.guidance.srg import solve_srg, srg_region
+from mipguide.instances.cauction import AuctionParams
+from mipguide.instances.facility import FacilityParams
+from mipguide.instances.indset import IndependentSetParams
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.models.registry import LoadedModel, ModelError
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.types import IncumbentSource, SolveOptions, Status
 
 SMALL = {
     Family.SET_COVER: SetCoverParams(n_rows=80, n_cols=60, density=0.08),

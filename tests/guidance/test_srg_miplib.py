@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.registry import LoadedModel
-from service.guidance.params import SearchParams, SrgParams, SrgRegion, SubproblemParams
-from service.guidance.srg import solve_srg
-from service.pipeline.result import SolveResult
-from service.solvers.types import Status
+from mipguide.guidance.params import SearchParams, SrgParams, SrgRegion, SubproblemParams
+from mipguide.guidance.srg import solve_srg
+from mipguide.models.registry import LoadedModel
+from mipguide.pipeline.result import SolveResult
+from mipguide.solvers.types import Status
 from tests.guidance.miplib_guided import OTHERS, QUICK, check_guided
 
 # The hardest case for correctness: every binary fixed to the consensus (Delta = 0), so the

@@ -7,16 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.guidance.trust_region import (
+from mipguide.guidance.trust_region import (
     TRUST_REGION_ROW,
     Region,
     apply_region,
     choose_region,
     trust_region,
 )
-from service.pipeline.solve import solve_problem
-from service.problem.model import Problem, Sense, make_problem
-from service.solvers.types import SolveOptions, Status
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.model import Problem, Sense, make_problem
+from mipguide.solvers.types import SolveOptions, Status
 
 
 def small_problem(rng: np.random.Generator, n: int, m: int, mixed: bool) -> Problem:

@@ -1,1 +1,1 @@
-"""Tests of service.heuristics."""
+"""Tests of mipguide.heuristics."""

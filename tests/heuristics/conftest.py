@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.heuristics.dmmv import DmmvInstance
+from mipguide.heuristics.dmmv import DmmvInstance
 from tests.heuristics.dmmv_cases import random_instance
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.heuristics.dmmv import DmmvInstance
+from mipguide.heuristics.dmmv import DmmvInstance
 
 
 def random_instance(

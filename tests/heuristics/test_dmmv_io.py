@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from service.errors import FieldError
-from service.heuristics.dmmv.io import (
+from mipguide.errors import FieldError
+from mipguide.heuristics.dmmv.io import (
     instance_from_json,
     instance_from_npz,
     instance_to_json,
     npz_unpacked_bytes,
     save_instance,
 )
-from service.heuristics.dmmv.types import DmmvInstance
+from mipguide.heuristics.dmmv.types import DmmvInstance
 
 
 def body(**changes: Any) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
-from service.heuristics.dmmv.milp import build_minmax_milp, integer_scaled, is_uniform
-from service.heuristics.dmmv.types import DmmvInstance
-from service.problem.verify import verify
+from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.heuristics.dmmv.milp import build_minmax_milp, integer_scaled, is_uniform
+from mipguide.heuristics.dmmv.types import DmmvInstance
+from mipguide.problem.verify import verify
 from tests.heuristics.dmmv_cases import random_instance
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from service.heuristics.dmmv.evaluate import row_violations, start_indices
-from service.heuristics.dmmv.moves import best_move, screen, single_moves, swap_moves, top_rows
-from service.heuristics.dmmv.state import new_state, violations
-from service.heuristics.dmmv.tensors import to_device_batch, to_device_matrix
-from service.heuristics.dmmv.types import stack_instances
+from mipguide.heuristics.dmmv.evaluate import row_violations, start_indices
+from mipguide.heuristics.dmmv.moves import best_move, screen, single_moves, swap_moves, top_rows
+from mipguide.heuristics.dmmv.state import new_state, violations
+from mipguide.heuristics.dmmv.tensors import to_device_batch, to_device_matrix
+from mipguide.heuristics.dmmv.types import stack_instances
 from tests.heuristics.dmmv_cases import random_instance
 
 STEPS = (1, 2)
@@ -75,7 +75,7 @@ def test_lower_bound_never_exceeds_exact_score() -> None:
     lb, dss = screen(moves, state, mat, db, top_rows(v, 4))
     pairs = swap_moves(moves, lb, dss, len(STEPS), pool=3)
     plb, _ = screen(pairs, state, mat, db, top_rows(v, 4))
-    from service.heuristics.dmmv.moves import exact_scores
+    from mipguide.heuristics.dmmv.moves import exact_scores
 
     for cand, bound in ((moves, lb), (pairs, plb)):
         mx, _ = exact_scores(cand, state, mat, db)

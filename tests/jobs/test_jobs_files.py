@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.jobs.files import JobFiles, load_problem, save_problem
-from service.jobs.logs import JobLogs
-from service.problem.model import Sense, make_problem
+from mipguide.jobs.files import JobFiles, load_problem, save_problem
+from mipguide.jobs.logs import JobLogs
+from mipguide.problem.model import Sense, make_problem
 
 
 @settings(max_examples=20, deadline=None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import InvalidOptionError
-from service.jobs.options import OPTION_NAMES, parse_options, solve_options
-from service.settings import Settings
+from mipguide.errors import InvalidOptionError
+from mipguide.jobs.options import OPTION_NAMES, parse_options, solve_options
+from mipguide.settings import Settings
 
 SETTINGS = Settings(default_time_limit=30.0, max_time_limit=100.0, max_threads=4)
 
@@ -67,7 +67,7 @@ def test_params_are_checked_and_coerced() -> None:
 
 
 def test_dmmv_option_of_solve_jobs() -> None:
-    from service.jobs.options import DEFAULT_DMMV_SECONDS
+    from mipguide.jobs.options import DEFAULT_DMMV_SECONDS
 
     opts = parse_options({"dmmv": "true"}, SETTINGS)
     assert opts.dmmv and opts.dmmv_seconds == DEFAULT_DMMV_SECONDS
@@ -85,7 +85,7 @@ def test_dmmv_option_of_solve_jobs() -> None:
 
 
 def test_dmmv_job_options() -> None:
-    from service.jobs.options import DMMV_OPTION_NAMES, parse_dmmv_options
+    from mipguide.jobs.options import DMMV_OPTION_NAMES, parse_dmmv_options
 
     opts = parse_dmmv_options({"time_limit": "5000", "seed": "4", "tags": "a,b"}, SETTINGS)
     assert (opts.time_limit, opts.seed, opts.tags) == (100.0, 4, ["a", "b"])

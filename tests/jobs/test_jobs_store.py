@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import StatementError
 
-from service.jobs.models import JobState, utcnow
-from service.jobs.records import IncumbentRecord, JobSpec, Outcome
-from service.jobs.store import RESTART_REASON, JobStore
-from service.settings import Settings
+from mipguide.jobs.models import JobState, utcnow
+from mipguide.jobs.records import IncumbentRecord, JobSpec, Outcome
+from mipguide.jobs.store import RESTART_REASON, JobStore
+from mipguide.settings import Settings
 
 
 def spec(job_id: str, priority: int = 0, owner: str = "", tags: tuple[str, ...] = ()) -> JobSpec:
@@ -147,7 +147,7 @@ def test_postgres_urls_use_the_shipped_driver(db_url: str, expected: str) -> Non
 def test_kind_is_stored_and_filters_the_list(store: JobStore) -> None:
     from dataclasses import replace
 
-    from service.jobs.models import JobKind
+    from mipguide.jobs.models import JobKind
 
     store.create_jobs([spec("s1"), replace(spec("d1"), kind=JobKind.DMMV), spec("s2")])
     assert store.get("d1").kind == JobKind.DMMV  # type: ignore[union-attr]
@@ -160,7 +160,7 @@ def test_kind_is_stored_and_filters_the_list(store: JobStore) -> None:
 def test_a_database_without_the_kind_column_is_migrated(tmp_path: Path) -> None:
     import sqlite3
 
-    from service.jobs.models import JobKind
+    from mipguide.jobs.models import JobKind
 
     path = tmp_path / "old.db"
     old = JobStore(f"sqlite:///{path}")
@@ -182,7 +182,7 @@ def test_a_database_without_the_kind_column_is_migrated(tmp_path: Path) -> None:
 def test_a_postgres_database_without_the_kind_column_is_migrated(pg_url: str) -> None:
     from sqlalchemy import text
 
-    from service.jobs.models import JobKind
+    from mipguide.jobs.models import JobKind
 
     old = JobStore(pg_url)
     old.create_jobs([spec("old1")])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from instances.registry import Family, generate_with
-from instances.setcover import SetCoverParams
-from models.pools import InstanceSpec
+from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.setcover import SetCoverParams
+from mipguide.models.pools import InstanceSpec
 
 TINY_SET_COVER = SetCoverParams(n_rows=14, n_cols=12, density=0.3)
 

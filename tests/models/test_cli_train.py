@@ -8,20 +8,20 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
+from mipguide.cli import app
 
 
 def _capture_jobs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Replace the training recipe by a recorder of the job it is given."""
-    import models.train
+    import mipguide.models.train
 
     jobs: list[Any] = []
 
     def fake_train_model(job, progress=True):  # noqa: ANN001, ANN202
         jobs.append(job)
-        return models.train.TrainResult(None, (), 0, 0.0, False)
+        return mipguide.models.train.TrainResult(None, (), 0, 0.0, False)
 
-    monkeypatch.setattr(models.train, "train_model", fake_train_model)
+    monkeypatch.setattr(mipguide.models.train, "train_model", fake_train_model)
     return jobs
 
 

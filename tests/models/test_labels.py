@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.labels import DEFAULT_TEMPERATURE_FRACTION, energy_weights, pool_labels
-from service.problem.model import Sense
+from mipguide.models.labels import DEFAULT_TEMPERATURE_FRACTION, energy_weights, pool_labels
+from mipguide.problem.model import Sense
 
 
 def test_huge_objectives_are_stable() -> None:

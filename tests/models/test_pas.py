@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from instances.registry import Family, Size, generate
-from models.data import collate, graph_to_data
-from models.pas import BipartiteConv, PaSNet, pas_loss
-from service.features import build_graph
-from service.problem.model import make_problem
+from mipguide.features import build_graph
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.models.data import collate, graph_to_data
+from mipguide.models.pas import BipartiteConv, PaSNet, pas_loss
+from mipguide.problem.model import make_problem
 
 
 def _net(seed: int = 0) -> PaSNet:

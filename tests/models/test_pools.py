@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import pools
-from models.pools import (
+from mipguide.models import pools
+from mipguide.models.pools import (
     PoolConfig,
     brute_force_pool,
     build_pools,
@@ -14,8 +14,8 @@ from models.pools import (
     save_pool,
     scip_solution_pool,
 )
-from service.problem.digest import problem_hash
-from service.problem.verify import verify
+from mipguide.problem.digest import problem_hash
+from mipguide.problem.verify import verify
 
 from .conftest import tiny_spec
 
@@ -77,7 +77,7 @@ def test_build_pools_in_worker_processes(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_brute_force_refuses_large_or_mixed(tiny_problem) -> None:  # noqa: ANN001
-    from instances.registry import Family, Size, generate
+    from mipguide.instances.registry import Family, Size, generate
 
     with pytest.raises(ValueError):
         brute_force_pool(generate(Family.SET_COVER, Size.EASY, 0))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from instances.registry import Family, Size, generate
-from models.registry import list_models, load_model
-from service.guidance.params import PasParams, SrgParams, parse_params
-from service.guidance.selection import select_model
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.guidance.selection import select_model
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.models.registry import list_models, load_model
 
 WEIGHTS = Path(__file__).parents[2] / "models" / "weights"
 SHIPPED = [f"pas-{f.value}@1" for f in Family] + ["pas-mix@1"]

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from instances.registry import Family, Size, generate
-from models.data import graph_to_data
-from models.sde import alpha, ancestral_step, noised, score, sigma2
-from models.srg import Adjacency, SparseConv, SrgConfig, SrgNet
-from service.features import build_graph
+from mipguide.features import build_graph
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.models.data import graph_to_data
+from mipguide.models.sde import alpha, ancestral_step, noised, score, sigma2
+from mipguide.models.srg import Adjacency, SparseConv, SrgConfig, SrgNet
 
 
 def _net(config: SrgConfig | None = None, seed: int = 0) -> SrgNet:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.data import collate
-from models.pools import PoolConfig, build_pools
-from models.registry import (
+from mipguide.models.data import collate
+from mipguide.models.pools import PoolConfig, build_pools
+from mipguide.models.registry import (
     ChecksumError,
     ModelError,
     ModelRef,
@@ -19,8 +19,8 @@ from models.registry import (
     resolve_device,
     save_model,
 )
-from models.train import TrainConfig, TrainJob, train_model
-from models.train_pas import PasObjective, evaluate, labeled_data, train_pas
+from mipguide.models.train import TrainConfig, TrainJob, train_model
+from mipguide.models.train_pas import PasObjective, evaluate, labeled_data, train_pas
 
 from .conftest import tiny_spec
 
@@ -43,7 +43,7 @@ def test_two_epochs_decrease_the_loss(tiny_data) -> None:  # noqa: ANN001
     assert len(result.history) == 2
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # the same initial weights as train_pas
-        from models.pas import PaSNet
+        from mipguide.models.pas import PaSNet
 
         initial = PaSNet()
     cpu = torch.device("cpu")
@@ -95,7 +95,7 @@ def test_registry_round_trip_and_checksum(tiny_data, tmp_path) -> None:  # noqa:
 
 
 def test_registry_errors(tmp_path) -> None:  # noqa: ANN001
-    from models.pas import PaSNet
+    from mipguide.models.pas import PaSNet
 
     with pytest.raises(ModelError):
         ModelRef.parse("no-version")
@@ -110,7 +110,7 @@ def test_registry_errors(tmp_path) -> None:  # noqa: ANN001
 def test_early_stopping_keeps_the_best_weights_and_stops_after_patience() -> None:
     import torch
 
-    from models.train import EarlyStopping
+    from mipguide.models.train import EarlyStopping
 
     net = torch.nn.Linear(2, 1)
     stopper = EarlyStopping(patience=2)

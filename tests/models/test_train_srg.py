@@ -10,12 +10,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from models.pools import PoolConfig, build_pools
-from models.registry import load_model
-from models.srg import SrgConfig, SrgNet
-from models.train import TrainConfig, TrainJob, train_model
-from models.train_srg import SrgObjective, srg_item, train_srg, validation_loss
-from service.cli import app
+from mipguide.cli import app
+from mipguide.models.pools import PoolConfig, build_pools
+from mipguide.models.registry import load_model
+from mipguide.models.srg import SrgConfig, SrgNet
+from mipguide.models.train import TrainConfig, TrainJob, train_model
+from mipguide.models.train_srg import SrgObjective, srg_item, train_srg, validation_loss
 
 from .conftest import tiny_spec
 

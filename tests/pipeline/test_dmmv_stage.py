@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.pipeline import dmmv_solve as stage
-from service.pipeline.solve import finish
-from service.solvers.types import (
+from mipguide.pipeline import dmmv_solve as stage
+from mipguide.pipeline.solve import finish
+from mipguide.solvers.types import (
     IncumbentSource,
     SolveOptions,
     SolveOutput,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.pipeline.result import SolveResult, relative_gap
-from service.solvers.types import Incumbent, IncumbentSource, Status, TerminationReason
+from mipguide.pipeline.result import SolveResult, relative_gap
+from mipguide.solvers.types import Incumbent, IncumbentSource, Status, TerminationReason
 
 REQUIRED = {
     "status",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from service.problem.model import Problem, Sense, make_problem
+from mipguide.problem.model import Problem, Sense, make_problem
 
 inf = np.inf
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_subnormal=False)

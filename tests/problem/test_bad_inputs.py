@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.errors import ParseError
-from service.problem.io import read_problem
-from service.problem.jsonmodel import read_json
-from service.problem.lp import read_lp
-from service.problem.mps import read_mps
+from mipguide.errors import ParseError
+from mipguide.problem.io import read_problem
+from mipguide.problem.jsonmodel import read_json
+from mipguide.problem.lp import read_lp
+from mipguide.problem.mps import read_mps
 
 MIPLIB = Path(__file__).parents[1] / "data" / "miplib"
 with open(MIPLIB / "catalog.csv") as _f:

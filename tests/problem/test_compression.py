@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import ParseError, PayloadTooLargeError
-from service.problem.compression import DecompressionLimits, decompress
-from service.problem.io import read_problem
+from mipguide.errors import ParseError, PayloadTooLargeError
+from mipguide.problem.compression import DecompressionLimits, decompress
+from mipguide.problem.io import read_problem
 
 MIB = 1 << 20
 COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {

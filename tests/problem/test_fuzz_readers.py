@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.errors import FieldError, InputError
-from service.heuristics.dmmv.io import instance_from_npz, npz_unpacked_bytes
-from service.problem.io import read_problem
-from service.problem.jsonmodel import problem_to_json
-from service.problem.model import Problem
-from service.problem.names import MAX_NAME
+from mipguide.errors import FieldError, InputError
+from mipguide.heuristics.dmmv.io import instance_from_npz, npz_unpacked_bytes
+from mipguide.problem.io import read_problem
+from mipguide.problem.jsonmodel import problem_to_json
+from mipguide.problem.model import Problem
+from mipguide.problem.names import MAX_NAME
 
 FUZZ_EXAMPLES = 150
 DATA = Path(__file__).parents[1] / "data"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import ParseError, UnsupportedFormatError
-from service.problem import read_problem, write_problem
-from service.problem.io import format_of
-from service.problem.jsonmodel import problem_to_json
+from mipguide.errors import ParseError, UnsupportedFormatError
+from mipguide.problem import read_problem, write_problem
+from mipguide.problem.io import format_of
+from mipguide.problem.jsonmodel import problem_to_json
 
 
 @pytest.mark.parametrize(

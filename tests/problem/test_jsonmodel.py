@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from service.errors import ParseError
-from service.problem.jsonmodel import problem_from_json, problem_to_json, read_json
-from service.problem.model import Problem, Sense
+from mipguide.errors import ParseError
+from mipguide.problem.jsonmodel import problem_from_json, problem_to_json, read_json
+from mipguide.problem.model import Problem, Sense
 
 from .strategies import problems
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.lp import read_lp
-from service.problem.model import Sense
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.lp import read_lp
+from mipguide.problem.model import Sense
 
 
 def test_t_lp_ranged_row_and_inconsistent_bounds(parser_cases_dir: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.problem.io import read_problem
+from mipguide.problem.io import read_problem
 
 CATALOG = Path(__file__).parents[1] / "data" / "miplib" / "catalog.csv"
 with open(CATALOG) as _f:

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.model import Sense
-from service.problem.mps import read_mps
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.model import Sense
+from mipguide.problem.mps import read_mps
 
 
 def _read(path: Path):

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.bench.read import write_random_mps
-from service.errors import ParseError, UnsupportedFeatureError
-from service.problem.mps_fast import Scan, fast_columns
-from service.problem.mps_lex import split_sections, tokenize_free
-from service.problem.mps_sections import Columns, parse_columns, parse_rows
+from mipguide.bench.read import write_random_mps
+from mipguide.errors import ParseError, UnsupportedFeatureError
+from mipguide.problem.mps_fast import Scan, fast_columns
+from mipguide.problem.mps_lex import split_sections, tokenize_free
+from mipguide.problem.mps_sections import Columns, parse_columns, parse_rows
 
 DATA = Path(__file__).parents[1] / "data"
 with open(DATA / "miplib" / "catalog.csv") as _f:

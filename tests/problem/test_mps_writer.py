@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from service.problem.io import read_problem, write_problem
-from service.problem.model import Problem, make_problem
-from service.problem.mps import read_mps
-from service.problem.mps_writer import mps_text, range_form
+from mipguide.problem.io import read_problem, write_problem
+from mipguide.problem.model import Problem, make_problem
+from mipguide.problem.mps import read_mps
+from mipguide.problem.mps_writer import mps_text, range_form
 
 from .strategies import problems
 

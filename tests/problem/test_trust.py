@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.errors import ParseError
-from service.jobs.files import load_problem, save_problem
-from service.pipeline.solve import solve_problem
-from service.problem.io import read_problem
-from service.problem.model import Sense, make_problem
-from service.problem.names import MAX_NAME
-from service.problem.verify import impossible_bounds, verify
-from service.solvers.types import SolveOptions, Status
+from mipguide.errors import ParseError
+from mipguide.jobs.files import load_problem, save_problem
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.io import read_problem
+from mipguide.problem.model import Sense, make_problem
+from mipguide.problem.names import MAX_NAME
+from mipguide.problem.verify import impossible_bounds, verify
+from mipguide.solvers.types import SolveOptions, Status
 
 # solve.py's exact-mode backends that take an LP with continuous variables
 LP_BACKENDS = ["scip", "highs", "ortools-highs", "glop", "ortools-scip"]

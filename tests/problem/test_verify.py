@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.problem.model import Sense, make_problem
-from service.problem.verify import verify
+from mipguide.problem.model import Sense, make_problem
+from mipguide.problem.verify import verify
 
 
 def small_problem():

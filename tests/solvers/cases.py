@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from service.problem.model import Problem, Sense, make_problem
-from service.solvers.base import SolverBackend
-from service.solvers.types import Status
+from mipguide.problem.model import Problem, Sense, make_problem
+from mipguide.solvers.base import SolverBackend
+from mipguide.solvers.types import Status
 
 REAL_BACKENDS = ["scip", "cpsat", "highs", "ortools-highs", "glop", "pdlp", "ortools-scip"]
 ALL_BACKENDS = [*REAL_BACKENDS, "fake"]

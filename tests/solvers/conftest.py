@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.solvers.base import SolverBackend, get_backend
+from mipguide.solvers.base import SolverBackend, get_backend
 from tests.solvers.cases import ALL_BACKENDS, REAL_BACKENDS
 
 

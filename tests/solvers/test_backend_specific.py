@@ -10,14 +10,14 @@ import threading
 import numpy as np
 import pytest
 
-from service.errors import InvalidOptionError
-from service.problem.model import make_problem
-from service.solvers.base import get_backend
-from service.solvers.cpsat import integer_form
-from service.solvers.fake import FakeBackend, FakeScript
-from service.solvers.mathopt import parse_highs_incumbent
-from service.solvers.scip import _IncumbentEvents, build_model
-from service.solvers.types import (
+from mipguide.errors import InvalidOptionError
+from mipguide.problem.model import make_problem
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.cpsat import integer_form
+from mipguide.solvers.fake import FakeBackend, FakeScript
+from mipguide.solvers.mathopt import parse_highs_incumbent
+from mipguide.solvers.scip import _IncumbentEvents, build_model
+from mipguide.solvers.types import (
     IncumbentTracker,
     Interrupt,
     SolveOptions,

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from service.problem.io import read_problem
-from service.problem.model import Problem, Sense, make_problem
-from service.problem.verify import verify
-from service.solvers.base import get_backend
-from service.solvers.types import SolveOptions
+from mipguide.problem.io import read_problem
+from mipguide.problem.model import Problem, Sense, make_problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.types import SolveOptions
 
 MIPLIB = Path(__file__).parent.parent / "data" / "miplib"
 

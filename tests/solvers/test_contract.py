@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from service.errors import InvalidOptionError
-from service.pipeline.solve import solve_problem
-from service.problem.model import make_problem
-from service.problem.verify import verify
-from service.solvers.base import SolverBackend, get_backend
-from service.solvers.types import Incumbent, IncumbentSource, Interrupt, SolveOptions, Status
+from mipguide.errors import InvalidOptionError
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.model import make_problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.base import SolverBackend, get_backend
+from mipguide.solvers.types import Incumbent, IncumbentSource, Interrupt, SolveOptions, Status
 from tests.solvers.cases import CASES, Case, hard_problem, refuse_or_none
 
 HARD = hard_problem()

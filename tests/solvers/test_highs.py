@@ -14,11 +14,11 @@ import sys
 import numpy as np
 import pytest
 
-from service.errors import InvalidOptionError, SolverError
-from service.problem.verify import verify
-from service.solvers import highs
-from service.solvers.base import get_backend
-from service.solvers.highs_wire import (
+from mipguide.errors import InvalidOptionError, SolverError
+from mipguide.problem.verify import verify
+from mipguide.solvers import highs
+from mipguide.solvers.base import get_backend
+from mipguide.solvers.highs_wire import (
     Msg,
     decode_message,
     decode_vector,
@@ -27,7 +27,7 @@ from service.solvers.highs_wire import (
     read_request,
     write_request,
 )
-from service.solvers.types import Incumbent, Interrupt, SolveOptions, Status, TerminationReason
+from mipguide.solvers.types import Incumbent, Interrupt, SolveOptions, Status, TerminationReason
 from tests.solvers.cases import CASES, hard_problem
 
 KNAPSACK = CASES[0].problem
@@ -35,10 +35,10 @@ HARD = hard_problem()
 
 
 def _in_child(code: str) -> str:
-    """Run ``code`` in a fresh interpreter that can import ``service``; return its stdout."""
-    prelude = f"import sys; sys.path.insert(0, {highs._ROOT!r}); "
+    """Run ``code`` in a fresh isolated interpreter, as the HiGHS child runs (it finds the
+    installed ``mipguide``, not the working directory); return its stdout."""
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", prelude + code],
+        [sys.executable, "-I", "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
@@ -64,7 +64,7 @@ def test_wire_round_trip() -> None:
 
 def test_child_never_imports_ortools() -> None:
     out = _in_child(
-        "import service.solvers.highs_child; "
+        "import sys, mipguide.solvers.highs_child; "
         "print(sorted(m for m in sys.modules if m.startswith(('ortools', 'google', 'pyscipopt'))))"
     )
     assert out.strip() == "[]"

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
-from service.errors import InvalidOptionError
-from service.pipeline.solve import solve_problem
-from service.problem.model import make_problem
-from service.solvers.base import check_params, get_backend
-from service.solvers.param_policy import REVIEWED_STRINGS
-from service.solvers.types import SolveOptions
+from mipguide.errors import InvalidOptionError
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.model import make_problem
+from mipguide.solvers.base import check_params, get_backend
+from mipguide.solvers.param_policy import REVIEWED_STRINGS
+from mipguide.solvers.types import SolveOptions
 
 POLICY_BACKENDS = ["scip", "cpsat", "highs", "ortools-highs", "glop", "pdlp", "ortools-scip"]
 # what the probe of the server found (issue "Trust"), plus the other path-taking SCIP settings

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import Caller, caller
-from service.api.deps import manager, metrics
-from service.api.routes.jobs import ERRORS
-from service.api.schemas import BatchPublic
-from service.api.uploads import read_submission
-from service.jobs.models import JobKind
+from mipguide.api.auth import Caller, caller
+from mipguide.api.deps import manager, metrics
+from mipguide.api.routes.jobs import ERRORS
+from mipguide.api.schemas import BatchPublic
+from mipguide.api.uploads import read_submission
+from mipguide.jobs.models import JobKind
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 Who = Annotated[Caller, Depends(caller)]

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import Caller, caller
-from service.api.deps import manager, metrics, wait_for_end
-from service.api.routes.jobs import SUBMITTED, public
-from service.api.schemas import JobPublic
-from service.api.uploads import read_dmmv_submission
-from service.jobs.models import JobKind
+from mipguide.api.auth import Caller, caller
+from mipguide.api.deps import manager, metrics, wait_for_end
+from mipguide.api.routes.jobs import SUBMITTED, public
+from mipguide.api.schemas import JobPublic
+from mipguide.api.uploads import read_dmmv_submission
+from mipguide.jobs.models import JobKind
 
 router = APIRouter(prefix="/v1/dmmv", tags=["dmmv"])
 Who = Annotated[Caller, Depends(caller)]

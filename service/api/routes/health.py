@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import metrics_access
-from service.api.deps import manager, metrics
+from mipguide.api.auth import metrics_access
+from mipguide.api.deps import manager, metrics
 
 router = APIRouter(tags=["health"])
 

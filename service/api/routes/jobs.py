@@ -11,20 +11,20 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import Caller, caller
-from service.api.deps import get_job, manager, metrics, wait_for_end
-from service.api.formats import to_csv, to_sol
-from service.api.schemas import (
+from mipguide.api.auth import Caller, caller
+from mipguide.api.deps import get_job, manager, metrics, wait_for_end
+from mipguide.api.formats import to_csv, to_sol
+from mipguide.api.schemas import (
     IncumbentListPublic,
     IncumbentPublic,
     JobListPublic,
     JobPublic,
 )
-from service.api.uploads import read_submission
-from service.errors import InvalidOptionError
-from service.jobs.manager import JobManager
-from service.jobs.models import JobKind, JobState
-from service.jobs.records import JobRecord
+from mipguide.api.uploads import read_submission
+from mipguide.errors import InvalidOptionError
+from mipguide.jobs.manager import JobManager
+from mipguide.jobs.models import JobKind, JobState
+from mipguide.jobs.records import JobRecord
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 Who = Annotated[Caller, Depends(caller)]

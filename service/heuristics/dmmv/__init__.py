@@ -5,8 +5,8 @@ viol_i(x) = max(0, l_i - a_i x, a_i x - u_i). Clean-room from the mathematics of
 Mostajabdaveh, Aref, Zhou (arXiv 2508.13437).
 """
 
-from service.heuristics.dmmv.solve import solve, solve_batch
-from service.heuristics.dmmv.types import (
+from mipguide.heuristics.dmmv.solve import solve, solve_batch
+from mipguide.heuristics.dmmv.types import (
     DmmvBatch,
     DmmvConfig,
     DmmvInstance,

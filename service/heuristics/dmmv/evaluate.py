@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.heuristics.dmmv.types import DmmvBatch, DmmvResult, Matrix, dense
+from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvResult, Matrix, dense
 
 
 @dataclass(frozen=True)

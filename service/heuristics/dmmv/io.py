@@ -6,7 +6,7 @@ Every check names the field it is about (``FieldError``): ``A``, ``A.csr.indptr`
 JSON: ``A`` is a dense list of rows or ``{"csr": {"indptr", "indices", "values", "shape"}}``;
 ``lower``/``upper`` hold numbers, ``null`` (no bound) or the strings ``"-inf"``/``"inf"``;
 ``levels`` is one ascending list shared by every variable or one list per variable.
-npz: the format of ``mipguide dmmv FILE.npz`` (see ``service.commands.dmmv``).
+npz: the format of ``mipguide dmmv FILE.npz`` (see ``mipguide.commands.dmmv``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from service.errors import FieldError
-from service.heuristics.dmmv.types import DmmvInstance, Matrix
+from mipguide.errors import FieldError
+from mipguide.heuristics.dmmv.types import DmmvInstance, Matrix
 
 INSTANCE_FIELDS = ("A", "lower", "upper", "levels", "x0", "fixed")
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from service.heuristics.dmmv.evaluate import level_counts
-from service.heuristics.dmmv.types import DmmvBatch, dense
-from service.problem.model import Problem, make_problem
+from mipguide.heuristics.dmmv.evaluate import level_counts
+from mipguide.heuristics.dmmv.types import DmmvBatch, dense
+from mipguide.problem.model import Problem, make_problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +88,7 @@ def _columns(levels: np.ndarray, fixed: np.ndarray, fixed_idx: np.ndarray, unifo
 
 def build_minmax_milp(batch: DmmvBatch, b: int = 0, t_upper: float | None = None) -> MinMaxMilp:
     """The min-max MILP of instance b. t_upper bounds t from above (e.g. a known violation)."""
-    from service.heuristics.dmmv.evaluate import round_to_nearest
+    from mipguide.heuristics.dmmv.evaluate import round_to_nearest
 
     levels = batch.levels_of(b)
     n = levels.shape[0]

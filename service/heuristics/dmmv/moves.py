@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
-from service.heuristics.dmmv.state import SearchState, gather_levels, violations
-from service.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
+from mipguide.heuristics.dmmv.state import SearchState, gather_levels, violations
+from mipguide.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
 
 
 @dataclass(frozen=True)

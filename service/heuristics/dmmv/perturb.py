@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from service.heuristics.dmmv.state import SearchState, apply_moves, violations
-from service.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
+from mipguide.heuristics.dmmv.state import SearchState, apply_moves, violations
+from mipguide.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
 
 
 def _directions(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from service.heuristics.dmmv.moves import (
+from mipguide.heuristics.dmmv.moves import (
     best_move,
     concat,
     screen,
@@ -21,16 +21,16 @@ from service.heuristics.dmmv.moves import (
     swap_moves,
     top_rows,
 )
-from service.heuristics.dmmv.perturb import perturb
-from service.heuristics.dmmv.state import (
+from mipguide.heuristics.dmmv.perturb import perturb
+from mipguide.heuristics.dmmv.state import (
     SearchState,
     apply_moves,
     new_state,
     recompute,
     violations,
 )
-from service.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
-from service.heuristics.dmmv.types import DmmvConfig
+from mipguide.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
+from mipguide.heuristics.dmmv.types import DmmvConfig
 
 COUNTERS = (
     "moves",

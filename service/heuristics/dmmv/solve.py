@@ -12,15 +12,15 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from service.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
-from service.heuristics.dmmv.search import COUNTERS, ProgressCallback, StopCheck, run_search
-from service.heuristics.dmmv.tensors import (
+from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.heuristics.dmmv.search import COUNTERS, ProgressCallback, StopCheck, run_search
+from mipguide.heuristics.dmmv.tensors import (
     DeviceMatrix,
     resolve_dtype,
     to_device_batch,
     to_device_matrix,
 )
-from service.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvInstance, DmmvResult
+from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvInstance, DmmvResult
 
 
 def solve(

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from service.heuristics.dmmv.solve import solve
-from service.heuristics.dmmv.types import DmmvConfig, DmmvInstance
-from service.problem.model import Problem
-from service.problem.verify import verify
+from mipguide.heuristics.dmmv.solve import solve
+from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvInstance
+from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
 
 MAX_DOMAIN = 4096
 MAX_DENSE_ENTRIES = 20_000_000

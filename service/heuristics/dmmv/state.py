@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from service.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
+from mipguide.heuristics.dmmv.tensors import DeviceBatch, DeviceMatrix
 
 
 @dataclass

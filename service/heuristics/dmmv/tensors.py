@@ -14,8 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from service.heuristics.dmmv.evaluate import level_counts
-from service.heuristics.dmmv.types import DmmvBatch, Matrix, dense
+from mipguide.heuristics.dmmv.evaluate import level_counts
+from mipguide.heuristics.dmmv.types import DmmvBatch, Matrix, dense
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
