@@ -31,6 +31,38 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 Pairs = list[str]  # repeated KEY=VALUE options
 
+# the long options of ``solve``
+UnsafeParams = Annotated[
+    bool,
+    typer.Option(
+        "--unsafe-params",
+        help="local use only: also accept backend parameters that name files or steer "
+        "logs and output (the server never does)",
+    ),
+]
+DmmvFlag = Annotated[
+    bool, typer.Option("--dmmv", help="pure-integer: DMMV feasibility search first (a start)")
+]
+DmmvSeconds = Annotated[
+    float, typer.Option(min=0.0, help="seconds for the DMMV search (with --dmmv)")
+]
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        help="exact | pas (predict-and-search) | auto (pas when a model fits) | srg "
+        "(Lagrangian-guided score-based sampling)"
+    ),
+]
+ModelOption = Annotated[
+    str | None, typer.Option(help="NAME@VERSION for pas/auto/srg (default: the best match)")
+]
+PasOption = Annotated[
+    Pairs, typer.Option(help="PaS parameter PATH=VALUE (repeat), e.g. region.k0=0.5")
+]
+SrgOption = Annotated[
+    Pairs, typer.Option(help="SRG parameter PATH=VALUE (repeat), e.g. sampling.k=8")
+]
+
 
 def fail(exc: Exception) -> typer.Exit:
     """Print an error and choose the exit code: 2 for bad input, 1 otherwise."""
@@ -68,37 +100,14 @@ def solve(
     node_limit: Annotated[int | None, typer.Option(min=1)] = None,
     presolve: Annotated[bool, typer.Option(help="run the solver's presolve")] = True,
     param: Annotated[Pairs, typer.Option(help="backend parameter KEY=VALUE (repeat)")] = [],  # noqa: B006
-    unsafe_params: Annotated[
-        bool,
-        typer.Option(
-            "--unsafe-params",
-            help="local use only: also accept backend parameters that name files or steer "
-            "logs and output (the server never does)",
-        ),
-    ] = False,
+    unsafe_params: UnsafeParams = False,
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
-    dmmv: Annotated[
-        bool, typer.Option("--dmmv", help="pure-integer: DMMV feasibility search first (a start)")
-    ] = False,
-    dmmv_seconds: Annotated[
-        float, typer.Option(min=0.0, help="seconds for the DMMV search (with --dmmv)")
-    ] = 2.0,
-    mode: Annotated[
-        str,
-        typer.Option(
-            help="exact | pas (predict-and-search) | auto (pas when a model fits) | srg "
-            "(Lagrangian-guided score-based sampling)"
-        ),
-    ] = "exact",
-    model: Annotated[
-        str | None, typer.Option(help="NAME@VERSION for pas/auto/srg (default: the best match)")
-    ] = None,
-    pas: Annotated[
-        Pairs, typer.Option(help="PaS parameter PATH=VALUE (repeat), e.g. region.k0=0.5")
-    ] = [],  # noqa: B006
-    srg: Annotated[
-        Pairs, typer.Option(help="SRG parameter PATH=VALUE (repeat), e.g. sampling.k=8")
-    ] = [],  # noqa: B006
+    dmmv: DmmvFlag = False,
+    dmmv_seconds: DmmvSeconds = 2.0,
+    mode: ModeOption = "exact",
+    model: ModelOption = None,
+    pas: PasOption = [],  # noqa: B006
+    srg: SrgOption = [],  # noqa: B006
 ) -> None:
     """Solve one model with one backend; print a summary and write the verified JSON result.
 

@@ -174,27 +174,13 @@ def run_bench_guided(
     """
     out.mkdir(parents=True, exist_ok=True)
     (out / "runs").mkdir(exist_ok=True)
-    outcomes: dict[tuple[str, str], RunOutcome] = {}
-    todo: list[tuple[tuple[str, str], RunSpec, Path]] = []
-    for path in files:
-        for method in methods:
-            spec = RunSpec(
-                path,
-                method,
-                budget,
-                seed,
-                model,
-                model_dir,
-                dict(pas or {}),
-                srg=dict(srg or {}),
-                srg_model=srg_model,
-            )
-            key = (instance_name(path), method)
-            saved = out / "runs" / f"{key[0]}__{method}__{_spec_key(spec)}.json"
-            if resume and saved.is_file():
-                outcomes[key] = load_outcome(saved)
-            else:
-                todo.append((key, spec, saved))
+    specs = [
+        RunSpec(p, m, budget, seed, model, model_dir, dict(pas or {}), srg=dict(srg or {}),
+                srg_model=srg_model)
+        for p in files
+        for m in methods
+    ]  # fmt: skip
+    outcomes, todo = _plan(specs, out / "runs", resume)
     with Progress(console=console) as bar:
         task = bar.add_task(
             f"guided bench ({len(outcomes)} reused)", total=len(files) * len(methods)
@@ -220,6 +206,25 @@ def run_bench_guided(
     print_summary(rows, methods, budget, console)
     console.print(f"results in {out}")
     return rows
+
+
+Todo = list[tuple[tuple[str, str], RunSpec, Path]]
+
+
+def _plan(
+    specs: list[RunSpec], runs: Path, resume: bool
+) -> tuple[dict[tuple[str, str], RunOutcome], Todo]:
+    """The saved outcomes to reuse (with ``resume``) and the runs to do, with their save paths."""
+    outcomes: dict[tuple[str, str], RunOutcome] = {}
+    todo: Todo = []
+    for spec in specs:
+        key = (instance_name(spec.path), spec.method)
+        saved = runs / f"{key[0]}__{spec.method}__{_spec_key(spec)}.json"
+        if resume and saved.is_file():
+            outcomes[key] = load_outcome(saved)
+        else:
+            todo.append((key, spec, saved))
+    return outcomes, todo
 
 
 def _spec_key(spec: RunSpec) -> str:

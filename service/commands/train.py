@@ -7,12 +7,16 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from mipguide.commands.args import families, pas_overrides, srg_overrides
 from mipguide.errors import InvalidOptionError
+
+if TYPE_CHECKING:
+    from mipguide.models.srg import SrgConfig
+    from mipguide.models.train import TrainResult
 
 
 @dataclass(frozen=True)
@@ -53,23 +57,12 @@ def train_command(args: TrainArgs, console: Console) -> None:
         InvalidOptionError: the offending option.
     """
     from mipguide.models.pools import InstanceSpec, PoolConfig
-    from mipguide.models.srg import SrgConfig
     from mipguide.models.train import TrainConfig, TrainJob, train_model
     from mipguide.models.train_pas import PasObjective
     from mipguide.models.train_srg import SrgObjective
     from mipguide.settings import get_settings
 
-    if args.kind not in ("pas", "srg"):
-        raise InvalidOptionError("--kind", f"unknown kind {args.kind!r}", ["pas", "srg"])
-    if not 0 < args.label_temperature < float("inf"):
-        raise InvalidOptionError("--label-temperature", "must be a positive number")
-    try:
-        shape = SrgConfig(hidden=args.hidden, coupling=args.coupling)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError("--coupling", str(exc)) from exc
-    recommended = pas_overrides(list(args.pas)) if args.kind == "pas" else {}
-    if args.kind == "srg":
-        recommended = srg_overrides(list(args.srg))
+    shape, recommended = _checked(args)
     fams, size, train_seeds = families(args.family, args.size, args.train_seeds)
     _, _, val_seeds = families(args.family, args.size, args.val_seeds)
     settings = get_settings()
@@ -112,7 +105,31 @@ def train_command(args: TrainArgs, console: Console) -> None:
         },
         recommended=recommended,
     )
-    result = train_model(job, progress=True)
+    _report(train_model(job, progress=True), args, console)
+
+
+def _checked(args: TrainArgs) -> tuple[SrgConfig, dict[str, Any]]:
+    """The SRG network's shape and the card's recommended parameters, validated.
+
+    Raises:
+        InvalidOptionError: the offending option.
+    """
+    from mipguide.models.srg import SrgConfig
+
+    if args.kind not in ("pas", "srg"):
+        raise InvalidOptionError("--kind", f"unknown kind {args.kind!r}", ["pas", "srg"])
+    if not 0 < args.label_temperature < float("inf"):
+        raise InvalidOptionError("--label-temperature", "must be a positive number")
+    try:
+        shape = SrgConfig(hidden=args.hidden, coupling=args.coupling)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError("--coupling", str(exc)) from exc
+    if args.kind == "srg":
+        return shape, srg_overrides(list(args.srg))
+    return shape, pas_overrides(list(args.pas))
+
+
+def _report(result: TrainResult, args: TrainArgs, console: Console) -> None:
     for h in result.history:
         figures = "".join(f"  {k} {v:.3f}" for k, v in h.metrics.items())
         console.print(

@@ -102,41 +102,26 @@ def evaluate_candidates(
     objective = np.full(k, np.nan)
     solutions: list[np.ndarray | None] = [None] * k
     if problem.binary_mask.all():
-        violation = np.zeros(k)
-        for i in range(k):
-            full = np.zeros(problem.num_vars)
-            full[bidx] = x[i]
-            check = verify(problem, full)
-            violation[i] = check.max_violation
-            if check.feasible:
-                solutions[i], objective[i] = full, check.objective
+        violation = _verify_binaries(problem, x, bidx, objective, solutions)
     else:
         viol = rows.violations(x)
         violation = viol.max(axis=1) if viol.size else np.zeros(k)
-        ranked = _ranked_distinct(x, violation, rows.objective(x))
-        # the guidance rows may not see why binaries have no completion (facility location:
-        # too little capacity open), so failures do not count, up to a few extra attempts
-        wanted = len(ranked) if complete_all else params.complete_top
-        attempts = len(ranked) if complete_all else 2 * params.complete_top + 2
-        found = 0
-        for i in ranked[: attempts if wanted else 0]:
-            if found >= wanted or (stop is not None and stop()):
-                break
-            done = complete_binaries(
-                problem, bidx, x[i], solver=solver, time_limit=params.complete_seconds
-            )
-            if done is not None:
-                found += 1
-                same = np.flatnonzero((x == x[i]).all(axis=1))  # duplicates share the verdict
-                objective[same] = problem.objective_value(done)
-                for j in same:
-                    solutions[j] = done
+        order, wanted = _completion_order(x, violation, rows, params.complete_top, complete_all)
+        _complete(
+            problem,
+            x,
+            bidx,
+            order,
+            wanted,
+            objective,
+            solutions,
+            solver=solver,
+            time_limit=params.complete_seconds,
+            stop=stop,
+        )
     raw = np.array([s is not None for s in solutions], dtype=bool)
     method = repair_method(problem, params.repair)
-    if method == "greedy":
-        _repair_greedy(problem, samples.probs, bidx, solutions)
-    elif method == "dmmv":
-        _repair_dmmv(problem, x, bidx, violation, solutions, params.repair_seconds, seed, stop)
+    _repair(problem, method, samples, x, violation, solutions, params.repair_seconds, seed, stop)
     feasible = np.array([s is not None for s in solutions], dtype=bool)
     return CandidateSet(
         x=x,
@@ -149,6 +134,84 @@ def evaluate_candidates(
         repair=method,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _verify_binaries(
+    problem: Problem,
+    x: np.ndarray,
+    bidx: np.ndarray,
+    objective: np.ndarray,
+    solutions: list[np.ndarray | None],
+) -> np.ndarray:
+    """Pure-binary problems: verify each candidate as it is; returns the max violations."""
+    violation = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        full = np.zeros(problem.num_vars)
+        full[bidx] = x[i]
+        check = verify(problem, full)
+        violation[i] = check.max_violation
+        if check.feasible:
+            solutions[i], objective[i] = full, check.objective
+    return violation
+
+
+def _complete(
+    problem: Problem,
+    x: np.ndarray,
+    bidx: np.ndarray,
+    order: list[int],
+    wanted: int,
+    objective: np.ndarray,
+    solutions: list[np.ndarray | None],
+    *,
+    solver: str,
+    time_limit: float,
+    stop: Callable[[], bool] | None,
+) -> None:
+    """Complete the candidates in ``order`` until ``wanted`` have a completion."""
+    found = 0
+    for i in order:
+        if found >= wanted or (stop is not None and stop()):
+            break
+        done = complete_binaries(problem, bidx, x[i], solver=solver, time_limit=time_limit)
+        if done is not None:
+            found += 1
+            same = np.flatnonzero((x == x[i]).all(axis=1))  # duplicates share the verdict
+            objective[same] = problem.objective_value(done)
+            for j in same:
+                solutions[j] = done
+
+
+def _completion_order(
+    x: np.ndarray, violation: np.ndarray, rows: GuidanceRows, top: int, every: bool
+) -> tuple[list[int], int]:
+    """The candidates to try to complete, best first, and how many completions are wanted.
+
+    The guidance rows may not see why binaries have no completion (facility location: too
+    little capacity open), so failures do not count, up to a few extra attempts.
+    """
+    ranked = _ranked_distinct(x, violation, rows.objective(x))
+    wanted = len(ranked) if every else top
+    attempts = len(ranked) if every else 2 * top + 2
+    return ranked[: attempts if wanted else 0], wanted
+
+
+def _repair(
+    problem: Problem,
+    method: str,
+    samples: Samples,
+    x: np.ndarray,
+    violation: np.ndarray,
+    solutions: list[np.ndarray | None],
+    seconds: float,
+    seed: int,
+    stop: Callable[[], bool] | None,
+) -> None:
+    bidx = samples.binary_index
+    if method == "greedy":
+        _repair_greedy(problem, samples.probs, bidx, solutions)
+    elif method == "dmmv":
+        _repair_dmmv(problem, x, bidx, violation, solutions, seconds, seed, stop)
 
 
 def _ranked_distinct(x: np.ndarray, violation: np.ndarray, objective: np.ndarray) -> list[int]:

@@ -169,10 +169,7 @@ def run_lns(
     out = LnsOutcome(free=params.free)
     if best.x is None or budget <= LNS_MIN_ROUND:
         return out
-    if guide is not None:
-        bidx, probs = np.asarray(guide[0], dtype=np.int64), np.asarray(guide[1], dtype=float)
-    else:
-        bidx, probs = np.flatnonzero(problem.binary_mask), None
+    bidx, probs = _guide_arrays(problem, guide)
     n = bidx.size
     if n == 0:
         return out
@@ -185,7 +182,6 @@ def run_lns(
         if left <= LNS_MIN_ROUND or (interrupt is not None and interrupt.is_set()):
             return out
         x = best.x
-        w = lns_weights(x[bidx], probs, params.guide)
         k = min(n, max(1, round(free * n)))
         moves = None
         if params.relax > 0:
@@ -196,22 +192,40 @@ def run_lns(
             left = deadline - trace.elapsed()
             if left <= LNS_MIN_ROUND:
                 return out
+        w = lns_weights(x[bidx], probs, params.guide)
         freed = draw_neighbourhood(rng, k, w, moves, params.relax)
         keep = np.ones(n, dtype=bool)
-        keep[freed] = False
+        keep[freed] = False  # the binaries outside the neighbourhood keep the incumbent's values
         sub = fix_binaries(problem, bidx[keep], x[bidx[keep]])
         opts = replace(sub_options, time_limit=min(round_seconds, left), start=x)
         relay = trace.relay(keep_bound=False, source=IncumbentSource.LNS)
         res = backend.solve(sub, opts, relay, interrupt)
         improved = best.consider(problem, res.x)
-        out.rounds += 1
-        out.improved += int(improved)
-        out.free = free
-        if res.status == Status.OPTIMAL:
-            out.exhausted += 1
-            if not improved and free >= LNS_MAX_FREE:
-                out.stopped_early = True
-                return out
-            free = min(LNS_MAX_FREE, free * LNS_ADAPT)
-        elif not improved:
-            free = max(LNS_MIN_FREE, free / LNS_ADAPT)
+        next_free = _adapt(out, free, res.status == Status.OPTIMAL, improved)
+        if next_free is None:
+            return out
+        free = next_free
+
+
+def _guide_arrays(
+    problem: Problem, guide: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(binary indices, P(x = 1) or None for uniform)."""
+    if guide is None:
+        return np.flatnonzero(problem.binary_mask), None
+    return np.asarray(guide[0], dtype=np.int64), np.asarray(guide[1], dtype=float)
+
+
+def _adapt(out: LnsOutcome, free: float, exhausted: bool, improved: bool) -> float | None:
+    """Count the round; the next round's free share, or None to stop (the whole neighbourhood
+    of the largest size was searched without improvement)."""
+    out.rounds += 1
+    out.improved += int(improved)
+    out.free = free
+    if exhausted:
+        out.exhausted += 1
+        if not improved and free >= LNS_MAX_FREE:
+            out.stopped_early = True
+            return None
+        return min(LNS_MAX_FREE, free * LNS_ADAPT)
+    return free if improved else max(LNS_MIN_FREE, free / LNS_ADAPT)

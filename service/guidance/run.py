@@ -21,17 +21,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mipguide.errors import UnsupportedProblemError
 from mipguide.guidance.best import Best
 from mipguide.guidance.params import SearchParams
 from mipguide.guidance.search import SearchOutcome, remaining, search_region
 from mipguide.guidance.trust_region import Region
 from mipguide.models.registry import LoadedModel
 from mipguide.pipeline.result import SolveResult
-from mipguide.pipeline.solve import finish
+from mipguide.pipeline.solve import backend_for, finish
 from mipguide.pipeline.trace import Trace
 from mipguide.problem.model import Problem, Sense
-from mipguide.solvers.base import get_backend
 from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
 
 
@@ -132,16 +130,10 @@ def run_guided(
         the errors of ``solve_problem`` (unknown solver, solver failure).
     """
     trace = Trace(problem.sense == Sense.MINIMIZE, on_incumbent, t0)
-    backend = get_backend(solver)
-    reason = backend.supports(problem)
-    if reason is not None:
-        raise UnsupportedProblemError(f"solver {solver!r} cannot solve {problem.name!r}: {reason}")
+    backend = backend_for(problem, solver)
     ctx = GuideContext(problem, solver, options, trace, Best(), interrupt)
     proposal = guide.propose(ctx)
-    start = ctx.best.x
-    if start is None:
-        start = np.full(problem.num_vars, np.nan)
-        start[proposal.region.index] = proposal.region.x_hat
+    start = ctx.best.x if ctx.best.x is not None else _partial_start(problem, proposal.region)
     t_start = trace.elapsed()
     found = search_region(
         problem,
@@ -165,16 +157,25 @@ def run_guided(
         wall=total,
         mode=guide.mode,
     )
-    seconds = dict(
-        result.seconds,
-        **proposal.seconds,
-        subproblem=found.sub_end - t_start,
-        lns=found.lns_end - found.sub_end,
-        completion=total - found.lns_end if found.completed else 0.0,
-    )
+    seconds = dict(result.seconds, **proposal.seconds, **_stage_seconds(found, t_start, total))
     extra = dict(result.extra)
     extra[guide.mode] = _summary(guide, proposal, found, trace)
     return replace(result, incumbents=tuple(trace.items), seconds=seconds, extra=extra)
+
+
+def _partial_start(problem: Problem, region: Region) -> np.ndarray:
+    """The region's rounded prediction, NaN elsewhere (left to the backend)."""
+    start = np.full(problem.num_vars, np.nan)
+    start[region.index] = region.x_hat
+    return start
+
+
+def _stage_seconds(found: SearchOutcome, t_start: float, total: float) -> dict[str, float]:
+    return {
+        "subproblem": found.sub_end - t_start,
+        "lns": found.lns_end - found.sub_end,
+        "completion": total - found.lns_end if found.completed else 0.0,
+    }
 
 
 def _summary(

@@ -40,7 +40,7 @@ from mipguide.guidance.rows import GuidanceRows
 from mipguide.models.data import graph_to_data
 from mipguide.models.registry import LoadedModel, ModelError
 from mipguide.models.sde import ancestral_step
-from mipguide.models.srg import SrgNet, sparse_matrix
+from mipguide.models.srg import SrgContext, SrgNet, sparse_matrix
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,28 +167,53 @@ def sample_candidates(
     steps = params.steps
     if nb:
         ctx = net.context(graph_to_data(graph).to(dev))
-        one = torch.ones(k, device=dev)
-        t_step = time.perf_counter()
-        y0_first = torch.tanh(0.5 * net(ctx, y, one))
-        if on_first is not None:
-            mean = y0_first.mean(dim=0).double().cpu().numpy()
-            on_first(np.clip(0.5 * (mean + 1.0), 0.0, 1.0))
-        if budget is not None:
-            now = time.perf_counter()
-            fit = int((budget - (now - t0)) / max(now - t_step, 1e-9))
-            steps = max(1, min(steps, fit))
+        y0_first, steps = _first_step(net, ctx, y, steps, t0, budget, on_first)
         times = torch.linspace(1.0, 0.0, steps + 1, device=dev)
         for i in range(steps):
             t, s = times[i], times[i + 1]
             y0 = y0_first if i == 0 else torch.tanh(0.5 * net(ctx, y, t.expand(k)))
             if g_rows is not None:
                 lam, grad = g_rows.step((y0 > 0).float(), lam, params.rho, params.objective)
-                if lam.numel():
-                    lam_min = min(lam_min, float(lam.min()))
+                lam_min = min(lam_min, float(lam.min())) if lam.numel() else lam_min
                 y0 = torch.clamp(y0 - params.eta * 0.5 * grad, -1.0, 1.0)
             last = i == steps - 1
             noise = None if last else torch.randn(k, nb, generator=gen, device=dev)
             y = ancestral_step(y, y0, t, s, noise)
+    return _samples(y, lam, lam_min, bidx, loaded, seed, steps, time.perf_counter() - t0)
+
+
+def _first_step(
+    net: SrgNet,
+    ctx: SrgContext,
+    y: torch.Tensor,
+    steps: int,
+    t0: float,
+    budget: float | None,
+    on_first: Callable[[np.ndarray], None] | None,
+) -> tuple[torch.Tensor, int]:
+    """The first estimate (at t = 1), reported to ``on_first``, and the steps that fit."""
+    t_step = time.perf_counter()
+    y0_first = torch.tanh(0.5 * net(ctx, y, torch.ones(y.shape[0], device=y.device)))
+    if on_first is not None:
+        mean = y0_first.mean(dim=0).double().cpu().numpy()
+        on_first(np.clip(0.5 * (mean + 1.0), 0.0, 1.0))
+    if budget is not None:
+        now = time.perf_counter()
+        fit = int((budget - (now - t0)) / max(now - t_step, 1e-9))
+        steps = max(1, min(steps, fit))
+    return y0_first, steps
+
+
+def _samples(
+    y: torch.Tensor,
+    lam: torch.Tensor,
+    lam_min: float,
+    bidx: np.ndarray,
+    loaded: LoadedModel,
+    seed: int,
+    steps: int,
+    seconds: float,
+) -> Samples:
     final = y.double().cpu().numpy()
     return Samples(
         x=(final > 0).astype(np.float64),
@@ -197,8 +222,8 @@ def sample_candidates(
         lambdas=lam.double().cpu().numpy(),
         lambda_min=lam_min if np.isfinite(lam_min) else 0.0,
         model=str(loaded.ref),
-        device=str(dev),
-        seconds=time.perf_counter() - t0,
+        device=str(loaded.device),
+        seconds=seconds,
         seed=int(seed),
         steps=steps,
     )

@@ -143,20 +143,38 @@ def search_region(
             budget,
         )
     lns_end = trace.elapsed()
-    left = remaining(options, trace)
     stopped = interrupt is not None and interrupt.is_set()
-    full: SolveOutput | None = None
-    completion = params.completion
-    if completion.run and not stopped and (left is None or left > MIN_STAGE_SECONDS):
-        warm = best.x if best.x is not None else start
-        opts = stage_options(
-            options, COMPLETION_HEURISTIC_PARAMS, backend.name, completion.heuristics
-        )
-        opts = replace(opts, time_limit=left, start=warm if completion.warm else None)
-        full = backend.solve(problem, opts, trace.relay(keep_bound=True), interrupt)
-        best.consider(problem, full.x)
+    full = (
+        None
+        if stopped
+        else _complete(problem, backend, options, params, start, best, trace, interrupt)
+    )
     out = final_output(problem, backend, full, sub.last, best, stopped, label)
     return SearchOutcome(out, sub, full is not None, sub_end, lns, lns_end)
+
+
+def _complete(
+    problem: Problem,
+    backend: SolverBackend,
+    options: SolveOptions,
+    params: SearchParams,
+    start: np.ndarray,
+    best: Best,
+    trace: Trace,
+    interrupt: Interrupt | None,
+) -> SolveOutput | None:
+    """The completion: the full model for the rest of the budget, warm from the incumbent;
+    None when it does not run (switched off or no time left)."""
+    left = remaining(options, trace)
+    completion = params.completion
+    if not completion.run or (left is not None and left <= MIN_STAGE_SECONDS):
+        return None
+    warm = best.x if best.x is not None else start
+    opts = stage_options(options, COMPLETION_HEURISTIC_PARAMS, backend.name, completion.heuristics)
+    opts = replace(opts, time_limit=left, start=warm if completion.warm else None)
+    full = backend.solve(problem, opts, trace.relay(keep_bound=True), interrupt)
+    best.consider(problem, full.x)
+    return full
 
 
 def solve_subproblem(

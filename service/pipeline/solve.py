@@ -8,6 +8,7 @@ as feasible or optimal.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from mipguide.errors import UnsupportedProblemError
 from mipguide.pipeline.result import SolveResult, relative_gap
 from mipguide.problem.model import Problem
 from mipguide.problem.verify import verify
-from mipguide.solvers.base import get_backend
+from mipguide.solvers.base import SolverBackend, get_backend
 from mipguide.solvers.types import (
     IncumbentCallback,
     Interrupt,
@@ -52,13 +53,24 @@ def solve_problem(
         SolverError: the backend failed.
     """
     t0 = time.perf_counter()
+    backend = backend_for(problem, solver)
+    out = backend.solve(problem, options, on_incumbent=on_incumbent, interrupt=interrupt)
+    solve_wall = time.perf_counter() - t0
+    return finish(problem, out, seed=options.seed, read_seconds=read_seconds, wall=solve_wall)
+
+
+def backend_for(problem: Problem, solver: str) -> SolverBackend:
+    """The backend named ``solver``, checked to take ``problem``.
+
+    Raises:
+        InvalidOptionError: unknown solver. BackendUnavailableError: not installed.
+        UnsupportedProblemError: the backend cannot take this problem.
+    """
     backend = get_backend(solver)
     reason = backend.supports(problem)
     if reason is not None:
         raise UnsupportedProblemError(f"solver {solver!r} cannot solve {problem.name!r}: {reason}")
-    out = backend.solve(problem, options, on_incumbent=on_incumbent, interrupt=interrupt)
-    solve_wall = time.perf_counter() - t0
-    return finish(problem, out, seed=options.seed, read_seconds=read_seconds, wall=solve_wall)
+    return backend
 
 
 def finish(
@@ -70,8 +82,61 @@ def finish(
     wall: float | None = None,
     mode: str = "exact",
 ) -> SolveResult:
-    """Verify a backend's output against the original problem and build the result."""
+    """Verify a backend's output against the original problem and build the result.
+
+    ``wall`` is the solve stage's wall time (build and solve together); without it the backend's
+    build and solve seconds are summed. ``seconds["total"]`` is read + that + verify.
+    """
     t0 = time.perf_counter()
+    checked = _checked(problem, out)
+    bound = out.bound
+    feasible = checked.status in (Status.OPTIMAL, Status.FEASIBLE)
+    gap = relative_gap(checked.objective, bound) if feasible else None
+    verify_seconds = time.perf_counter() - t0
+    solve_wall = wall if wall is not None else out.build_seconds + out.solve_seconds
+    seconds = {
+        "read": read_seconds,
+        "build": out.build_seconds,
+        "solve": out.solve_seconds,
+        "verify": verify_seconds,
+        "total": read_seconds + solve_wall + verify_seconds,
+    }
+    return SolveResult(
+        status=checked.status,
+        termination=checked.termination,
+        termination_detail=out.termination.detail,
+        objective=checked.objective,
+        bound=bound,
+        gap=gap,
+        max_violation=checked.max_violation,
+        solver=out.solver,
+        solver_version=out.solver_version,
+        seconds=seconds,
+        incumbents=out.incumbents,
+        values=checked.values,
+        warnings=tuple(checked.warnings),
+        mode=mode,
+        problem_name=problem.name,
+        num_vars=problem.num_vars,
+        num_rows=problem.num_rows,
+        nnz=problem.nnz,
+        seed=seed,
+        nodes=out.nodes,
+    )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    status: Status
+    termination: TerminationReason
+    objective: float | None
+    max_violation: float | None
+    values: dict[str, float]
+    warnings: list[str]
+
+
+def _checked(problem: Problem, out: SolveOutput) -> _Checked:
+    """The backend's status, corrected by verifying its values against the original problem."""
     warnings = list(problem.warnings) + list(out.warnings)
     status, termination = out.status, out.termination.reason
     objective = max_violation = None
@@ -94,36 +159,4 @@ def finish(
         status = Status.NO_SOLUTION
     if status == Status.ERROR:
         termination = TerminationReason.ERROR
-    bound = out.bound
-    gap = relative_gap(objective, bound) if status in (Status.OPTIMAL, Status.FEASIBLE) else None
-    verify_seconds = time.perf_counter() - t0
-    seconds = {
-        "read": read_seconds,
-        "build": out.build_seconds,
-        "solve": out.solve_seconds,
-        "verify": verify_seconds,
-    }
-    seconds["total"] = read_seconds + (wall if wall is not None else sum(seconds.values()))
-    seconds["total"] += verify_seconds
-    return SolveResult(
-        status=status,
-        termination=termination,
-        termination_detail=out.termination.detail,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        max_violation=max_violation,
-        solver=out.solver,
-        solver_version=out.solver_version,
-        seconds=seconds,
-        incumbents=out.incumbents,
-        values=values,
-        warnings=tuple(warnings),
-        mode=mode,
-        problem_name=problem.name,
-        num_vars=problem.num_vars,
-        num_rows=problem.num_rows,
-        nnz=problem.nnz,
-        seed=seed,
-        nodes=out.nodes,
-    )
+    return _Checked(status, termination, objective, max_violation, values, warnings)

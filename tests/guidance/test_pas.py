@@ -10,7 +10,6 @@ import pytest
 
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance import pas as pas_module
-from mipguide.guidance import run as run_module
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.guidance.pas import solve_pas
 from mipguide.guidance.predict import Prediction
@@ -18,6 +17,7 @@ from mipguide.instances.facility import FacilityParams
 from mipguide.instances.registry import Family, generate_with
 from mipguide.instances.setcover import SetCoverParams
 from mipguide.models.registry import LoadedModel
+from mipguide.pipeline import solve as solve_module
 from mipguide.pipeline.solve import solve_problem
 from mipguide.problem.model import Problem, Sense, make_problem
 from mipguide.solvers.types import IncumbentSource, SolveOptions, Status
@@ -215,7 +215,7 @@ def record_scip_solves(
             seen.append(what(problem, options))
             return real.solve(problem, options, *args, **kwargs)
 
-    monkeypatch.setattr(run_module, "get_backend", lambda name: Recording())
+    monkeypatch.setattr(solve_module, "get_backend", lambda name: Recording())
     return seen
 
 
