@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: a shared server, a fresh one-worker server, catalogued optima."""
+"""Fixtures of the API tests: the app in process (ASGI transport), a shared server process, a
+fresh one-worker server, catalogued optima."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.serverutil import Server, launch
+from tests.api.serverutil import InProcess, Server, in_process, launch
 
 # The shipped models (mode=pas/auto), whatever directory the tests run from.
 MODEL_DIR = Path(__file__).parents[2] / "models" / "weights"
+
+
+@pytest.fixture(scope="session")
+def asgi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    """The app in this process with 2 workers and two API keys (no server process)."""
+    with in_process(tmp_path_factory.mktemp("app"), workers=2, model_dir=MODEL_DIR) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from mipguide.heuristics.dmmv.evaluate import row_violations
 from mipguide.heuristics.dmmv.types import DmmvInstance
 from mipguide.instances.dmmv.planted import planted_batch
 from mipguide.instances.dmmv.tomography import tomography_case
-from tests.api.serverutil import KEY_A, KEY_B, MAX_UPLOAD, Server
+from tests.api.serverutil import KEY_A, KEY_B, MAX_UPLOAD, InProcess, Server
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -71,9 +71,9 @@ def check_result(result: dict[str, Any], A: Any, lower: Any, upper: Any, levels:
     assert result["fallback"] is False and "moves" in result["counters"]
 
 
-def test_json_submission_solves_a_planted_instance(server: Server) -> None:
+def test_json_submission_solves_a_planted_instance(asgi: InProcess) -> None:
     body = planted_body()
-    with server.http() as http:
+    with asgi.http() as http:
         resp = http.post("/v1/dmmv", params={"wait": 60}, json=body)
         assert resp.status_code == 200, resp.text
         job = resp.json()
@@ -136,10 +136,10 @@ def test_npz_upload_of_a_tomography_case_via_client_and_cli(server: Server, tmp_
     assert "max violation" in cli.output and out.exists()
 
 
-def test_client_sends_an_instance_as_json(server: Server) -> None:
+def test_client_sends_an_instance_as_json(asgi: InProcess) -> None:
     b = planted_batch(1, m=12, n=10, n_levels=4, seed=2)
     inst = DmmvInstance(b.A, b.lower[0], b.upper[0], np.arange(4.0))
-    with server.client() as client:
+    with asgi.client() as client:
         job = client.submit_dmmv(inst, time_limit=10, wait=60)
         assert job.state == "completed" and job.raw["kind"] == "dmmv"
         check_result(client.result_json(job.id), b.A, b.lower[0], b.upper[0], np.arange(4.0))
@@ -202,10 +202,10 @@ def test_cancel_stops_a_long_search_within_two_seconds(server: Server) -> None:
     ],
 )
 def test_bad_bodies_are_422_naming_the_field(
-    server: Server, changes: dict[str, Any], field: str
+    asgi: InProcess, changes: dict[str, Any], field: str
 ) -> None:
     body = {k: v for k, v in planted_body(**changes).items() if v is not None}
-    with server.http() as http:  # json.dumps writes NaN as the (non-standard) literal NaN
+    with asgi.http() as http:  # json.dumps writes NaN as the (non-standard) literal NaN
         headers = {"content-type": "application/json"}
         resp = http.post("/v1/dmmv", content=json.dumps(body), headers=headers)
     assert resp.status_code == 422, resp.text
@@ -213,8 +213,8 @@ def test_bad_bodies_are_422_naming_the_field(
     assert err["code"] == "invalid_field" and err["field"] == field, err
 
 
-def test_bad_options_files_and_sizes(server: Server) -> None:
-    with server.http() as http:
+def test_bad_options_files_and_sizes(asgi: InProcess) -> None:
+    with asgi.http() as http:
         resp = http.post("/v1/dmmv", json=planted_body(time_limit=-1))
         assert resp.status_code == 422 and resp.json()["error"]["option"] == "time_limit"
         resp = http.post("/v1/dmmv", files={"file": ("x.npz", b"not a zip")})
@@ -244,10 +244,10 @@ def test_bad_options_files_and_sizes(server: Server) -> None:
         assert resp.status_code == 415
 
 
-def test_another_key_cannot_see_or_cancel_it(server: Server) -> None:
-    with server.http(KEY_A) as http:
+def test_another_key_cannot_see_or_cancel_it(asgi: InProcess) -> None:
+    with asgi.http(KEY_A) as http:
         job_id = http.post("/v1/dmmv", json=planted_body(), params={"wait": 60}).json()["id"]
-    with server.http(KEY_B) as http:
+    with asgi.http(KEY_B) as http:
         for resp in (
             http.get(f"/v1/jobs/{job_id}"),
             http.get(f"/v1/jobs/{job_id}/result"),
@@ -261,8 +261,8 @@ def test_another_key_cannot_see_or_cancel_it(server: Server) -> None:
     assert 'mipguide_jobs_finished_total{kind="dmmv",state="completed"}' in text
 
 
-def test_solve_jobs_take_the_dmmv_option(server: Server, miplib_dir: Path) -> None:
-    with server.http() as http:
+def test_solve_jobs_take_the_dmmv_option(asgi: InProcess, miplib_dir: Path) -> None:
+    with asgi.http() as http:
         path = miplib_dir / "p0033.mps.gz"
         resp = http.post(
             "/v1/jobs",
@@ -295,8 +295,8 @@ def test_solve_jobs_take_the_dmmv_option(server: Server, miplib_dir: Path) -> No
         assert resp.status_code == 422 and resp.json()["error"]["option"] == "dmmv"
 
 
-def test_openapi_documents_the_dmmv_body(server: Server) -> None:
-    with server.http(key=None) as http:
+def test_openapi_documents_the_dmmv_body(asgi: InProcess) -> None:
+    with asgi.http(key=None) as http:
         spec = http.get("/openapi.json").json()
     body = spec["paths"]["/v1/dmmv"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}

@@ -6,27 +6,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.serverutil import KEY_A, KEY_B, MAX_UPLOAD, TINY_MPS, Server
+from tests.api.serverutil import KEY_A, KEY_B, MAX_UPLOAD, TINY_MPS, InProcess
 
 BROKEN_MPS = b"NAME broken\nROWS\n N obj\nGARBAGE section\n L c1\nCOLUMNS\n x obj 1\nENDATA\n"
 
 
-def post(server: Server, files: dict, data: dict | None = None, key: str | None = KEY_A):  # type: ignore[no-untyped-def]
-    with server.http(key) as http:
+def post(asgi: InProcess, files: dict, data: dict | None = None, key: str | None = KEY_A):  # type: ignore[no-untyped-def]
+    with asgi.http(key) as http:
         return http.post("/v1/jobs", files=files, data=data or {})
 
 
-def test_oversized_upload_is_413(server: Server) -> None:
+def test_oversized_upload_is_413(asgi: InProcess) -> None:
     blob = b"*" * (MAX_UPLOAD + 1024)
-    resp = post(server, {"file": ("big.mps", blob)})
+    resp = post(asgi, {"file": ("big.mps", blob)})
     assert resp.status_code == 413
     assert resp.json()["error"]["code"] == "payload_too_large"
 
 
-def test_unsupported_file_type_is_415(server: Server, miplib_dir: Path) -> None:
-    resp = post(server, {"file": ("catalog.csv", (miplib_dir / "catalog.csv").read_bytes())})
+def test_unsupported_file_type_is_415(asgi: InProcess, miplib_dir: Path) -> None:
+    resp = post(asgi, {"file": ("catalog.csv", (miplib_dir / "catalog.csv").read_bytes())})
     assert resp.status_code == 415
-    with server.http() as http:
+    with asgi.http() as http:
         resp = http.post("/v1/jobs", content=b"NAME x", headers={"content-type": "text/plain"})
     assert resp.status_code == 415
 
@@ -46,9 +46,9 @@ def test_unsupported_file_type_is_415(server: Server, miplib_dir: Path) -> None:
     ],
 )
 def test_invalid_options_are_422_listing_the_valid_ones(
-    server: Server, data: dict[str, str], option: str, valid: str | None
+    asgi: InProcess, data: dict[str, str], option: str, valid: str | None
 ) -> None:
-    resp = post(server, {"file": ("tiny.mps", TINY_MPS)}, data)
+    resp = post(asgi, {"file": ("tiny.mps", TINY_MPS)}, data)
     assert resp.status_code == 422, resp.text
     err = resp.json()["error"]
     assert err["code"] == "invalid_option"
@@ -59,8 +59,8 @@ def test_invalid_options_are_422_listing_the_valid_ones(
         assert err["valid"]  # the backend's parameter names
 
 
-def test_parse_error_is_422_with_file_and_line(server: Server) -> None:
-    resp = post(server, {"file": ("broken.mps", BROKEN_MPS)})
+def test_parse_error_is_422_with_file_and_line(asgi: InProcess) -> None:
+    resp = post(asgi, {"file": ("broken.mps", BROKEN_MPS)})
     assert resp.status_code == 422, resp.text
     err = resp.json()["error"]
     assert err["code"] == "parse_error"
@@ -68,10 +68,10 @@ def test_parse_error_is_422_with_file_and_line(server: Server) -> None:
     assert err["line"] == 4
 
 
-def test_missing_file_unknown_job_and_result_not_ready(server: Server) -> None:
-    resp = post(server, {}, {"solver": "scip"})
+def test_missing_file_unknown_job_and_result_not_ready(asgi: InProcess) -> None:
+    resp = post(asgi, {}, {"solver": "scip"})
     assert resp.status_code in (415, 422)
-    with server.http() as http:
+    with asgi.http() as http:
         assert http.get("/v1/jobs/nope").status_code == 404
         assert http.get("/v1/jobs/nope/result").status_code == 404
         assert http.get("/v1/batches/nope").status_code == 404
@@ -79,11 +79,11 @@ def test_missing_file_unknown_job_and_result_not_ready(server: Server) -> None:
         assert http.get("/v1/jobs/x/result", params={"format": "xml"}).status_code in (404, 422)
 
 
-def test_second_key_cannot_see_or_cancel_first_keys_jobs(server: Server) -> None:
-    with server.client(KEY_A) as a:
+def test_second_key_cannot_see_or_cancel_first_keys_jobs(asgi: InProcess) -> None:
+    with asgi.client(KEY_A) as a:
         job = a.submit(("tiny.mps", TINY_MPS), tags=["private"])
         batch = a.submit_batch([("t1.mps", TINY_MPS), ("t2.mps", TINY_MPS)])
-    with server.http(KEY_B) as b:
+    with asgi.http(KEY_B) as b:
         for path in (
             f"/v1/jobs/{job.id}",
             f"/v1/jobs/{job.id}/result",
@@ -97,17 +97,17 @@ def test_second_key_cannot_see_or_cancel_first_keys_jobs(server: Server) -> None
         assert b.delete(f"/v1/batches/{batch.id}").status_code == 404
         listed = b.get("/v1/jobs", params={"limit": 1000}).json()
         assert job.id not in {j["id"] for j in listed["items"]}
-    with server.http(None) as anonymous:
+    with asgi.http(None) as anonymous:
         assert anonymous.get("/v1/jobs").status_code == 401
         assert anonymous.get(f"/v1/jobs/{job.id}").status_code == 401
-    with server.http("wrong-key") as wrong:
+    with asgi.http("wrong-key") as wrong:
         assert wrong.get("/v1/jobs").status_code == 401
-    with server.client(KEY_A) as a:
+    with asgi.client(KEY_A) as a:
         assert a.wait(job.id, timeout=30).state == "completed"
 
 
-def test_batch_cancel_and_purge(server: Server) -> None:
-    with server.client() as client:
+def test_batch_cancel_and_purge(asgi: InProcess) -> None:
+    with asgi.client() as client:
         batch = client.submit_batch([(f"t{i}.mps", TINY_MPS) for i in range(3)])
         cancelled = client.cancel_batch(batch.id)
         assert cancelled is not None and cancelled.done
@@ -118,8 +118,8 @@ def test_batch_cancel_and_purge(server: Server) -> None:
             client.job(batch.job_ids[0])
 
 
-def test_batch_with_one_bad_file_is_rejected_whole(server: Server) -> None:
-    with server.http() as http:
+def test_batch_with_one_bad_file_is_rejected_whole(asgi: InProcess) -> None:
+    with asgi.http() as http:
         files = [("file", ("ok.mps", TINY_MPS)), ("file", ("bad.mps", BROKEN_MPS))]
         before = http.get("/v1/jobs").json()["total"]
         resp = http.post("/v1/batches", files=files)

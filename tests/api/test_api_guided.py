@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.api.conftest import MODEL_DIR
-from tests.api.serverutil import Server
+from tests.api.serverutil import InProcess
 
 SHIPPED = "pas-setcover@1"
 SHIPPED_SRG = "srg-setcover@1"
 
 
-def submit(server: Server, path: Path, data: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    with server.http() as http:
+def submit(asgi: InProcess, path: Path, data: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    with asgi.http() as http:
         resp = http.post(
             "/v1/jobs",
             params={"wait": 60},
@@ -30,10 +30,10 @@ def submit(server: Server, path: Path, data: dict[str, str]) -> dict:  # type: i
 
 
 def test_mode_pas_with_a_shipped_model(
-    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+    asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
     assert (MODEL_DIR / SHIPPED / "weights.safetensors").is_file()
-    body = submit(server, miplib_dir / "p0033.mps.gz", {"mode": "pas", "model": SHIPPED})
+    body = submit(asgi, miplib_dir / "p0033.mps.gz", {"mode": "pas", "model": SHIPPED})
     assert body["options"]["mode"] == "pas" and body["status"] == "optimal"
     result = body["result"]
     assert result["mode"] == "pas" and result["extra"]["pas"]["model"] == SHIPPED
@@ -42,10 +42,10 @@ def test_mode_pas_with_a_shipped_model(
 
 
 def test_mode_auto_solves_an_unmatched_instance_exactly(
-    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+    asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
     body = submit(
-        server, miplib_dir / "stein27.mps.gz", {"mode": "auto", "pas": '{"region": {"k0": 0.5}}'}
+        asgi, miplib_dir / "stein27.mps.gz", {"mode": "auto", "pas": '{"region": {"k0": 0.5}}'}
     )
     result = body["result"]
     assert result["mode"] == "exact" and result["extra"]["auto"]["model"] is None
@@ -53,11 +53,11 @@ def test_mode_auto_solves_an_unmatched_instance_exactly(
 
 
 def test_mode_srg_with_a_shipped_model_and_parameters(
-    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+    asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
     assert (MODEL_DIR / SHIPPED_SRG / "weights.safetensors").is_file()
     data = {"mode": "srg", "model": SHIPPED_SRG, "srg": '{"sampling": {"k": 4, "steps": 8}}'}
-    body = submit(server, miplib_dir / "p0033.mps.gz", data)
+    body = submit(asgi, miplib_dir / "p0033.mps.gz", data)
     assert body["options"]["mode"] == "srg" and body["options"]["srg"] == {
         "sampling": {"k": 4, "steps": 8}
     }
@@ -78,10 +78,10 @@ def test_mode_srg_with_a_shipped_model_and_parameters(
     ],
 )
 def test_bad_srg_parameters_are_422_naming_the_parameter(
-    server: Server, miplib_dir: Path, srg: str, mode: str, option: str, named: str
+    asgi: InProcess, miplib_dir: Path, srg: str, mode: str, option: str, named: str
 ) -> None:
     path = miplib_dir / "p0033.mps.gz"
-    with server.http() as http:
+    with asgi.http() as http:
         resp = http.post(
             "/v1/jobs",
             files={"file": (path.name, path.read_bytes())},

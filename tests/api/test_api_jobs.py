@@ -1,4 +1,5 @@
-"""Submitting real instances over HTTP to a real server and getting verified optima back."""
+"""Submitting real instances over HTTP and getting verified optima back: in process (ASGI
+transport) and, for SSE, 200 concurrent connections and the client's settings, to a real server."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from mipguide.client import MipguideClient
-from tests.api.serverutil import KEY_A, TINY_MPS, Server, submit_concurrently
+from tests.api.serverutil import KEY_A, TINY_MPS, InProcess, Server, submit_concurrently
 
 
 @pytest.mark.parametrize("name", ["p0033", "stein27"])
 def test_submit_with_wait_returns_catalogued_optimum(
-    server: Server, miplib_dir: Path, optimum: Callable[[str], float], name: str
+    asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float], name: str
 ) -> None:
     path = miplib_dir / f"{name}.mps.gz"
-    with server.http() as http:
+    with asgi.http() as http:
         resp = http.post(
             "/v1/jobs",
             params={"wait": 60},
@@ -37,9 +38,9 @@ def test_submit_with_wait_returns_catalogued_optimum(
 
 
 def test_submit_without_wait_is_202_then_result_in_every_format(
-    server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+    asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
-    with server.client() as client:
+    with asgi.client() as client:
         job = client.submit(miplib_dir / "p0033.mps.gz", time_limit=30, seed=3)
         assert job.state in ("queued", "running", "completed")
         done = client.wait(job.id, timeout=60)
@@ -61,9 +62,9 @@ def test_submit_without_wait_is_202_then_result_in_every_format(
         assert tail == "" and nxt2 == nxt
 
 
-def test_wait_expires_with_202_and_the_job_keeps_running(server: Server, miplib_dir: Path) -> None:
+def test_wait_expires_with_202_and_the_job_keeps_running(asgi: InProcess, miplib_dir: Path) -> None:
     path = miplib_dir / "pk1.mps.gz"
-    with server.http() as http:
+    with asgi.http() as http:
         resp = http.post(
             "/v1/jobs",
             params={"wait": 0.3},
@@ -79,10 +80,10 @@ def test_wait_expires_with_202_and_the_job_keeps_running(server: Server, miplib_
     assert body["termination"] == "time_limit"
 
 
-def test_batch_of_20(server: Server, miplib_dir: Path, optimum: Callable[[str], float]) -> None:
+def test_batch_of_20(asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float]) -> None:
     names = ["p0033", "stein27", "flugpl", "egout", "gt2", "vpm1", "lseu", "sc50a", "afiro", "kb2"]
     files = [miplib_dir / f"{n}.mps.gz" for n in names] * 2
-    with server.client() as client:
+    with asgi.client() as client:
         batch = client.submit_batch(files, time_limit=60, tags=["batch20"])
         assert len(batch.job_ids) == 20
         done = client.wait_batch(batch.id, timeout=240)
@@ -112,7 +113,7 @@ def test_sse_shows_an_incumbent_before_completion(server: Server, miplib_dir: Pa
         assert len(late) == len(client.incumbents(job.id)) >= 1
 
 
-def test_json_model_submission(server: Server) -> None:
+def test_json_model_submission(asgi: InProcess) -> None:
     from mipguide.problem.jsonmodel import problem_to_json
     from mipguide.problem.model import make_problem
 
@@ -120,7 +121,7 @@ def test_json_model_submission(server: Server) -> None:
         [[1.0, 1.0]], [-float("inf")], [1.0], [-1.0, -2.0], col_upper=[1, 1], integrality=[1, 1]
     )
     model = json.loads(json.dumps(problem_to_json(problem)))
-    with server.http() as http:
+    with asgi.http() as http:
         body = {"model": model, "options": {"time_limit": 10}}
         resp = http.post("/v1/jobs", params={"wait": 30}, json=body)
         assert resp.status_code == 200, resp.text
@@ -146,8 +147,8 @@ def test_200_concurrent_submissions_none_lost(server: Server) -> None:
         assert total == 200 and {j.id for j in jobs} == ids
 
 
-def test_priority_and_queue_position_are_reported(server: Server) -> None:
-    with server.http() as http:
+def test_priority_and_queue_position_are_reported(asgi: InProcess) -> None:
+    with asgi.http() as http:
         resp = http.post(
             "/v1/jobs",
             files={"file": ("tiny.mps", TINY_MPS)},
@@ -158,8 +159,8 @@ def test_priority_and_queue_position_are_reported(server: Server) -> None:
     assert body["queue_position"] is None or body["queue_position"] >= 0
 
 
-def test_health_ready_metrics_and_docs(server: Server) -> None:
-    with server.http(key=None) as http:
+def test_health_ready_metrics_and_docs(asgi: InProcess) -> None:
+    with asgi.http(key=None) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         ready = http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["workers"] == 2

@@ -1,6 +1,7 @@
-"""The trust probe's cases against real servers: no file is written or read through backend
-parameters, bombs and long names are refused in bounded memory, rows that can never hold stay
-infeasible, and every error keeps the documented shape without server paths or tracebacks."""
+"""The trust probe's cases, in process and against real servers: no file is written or read
+through backend parameters, bombs and long names are refused in bounded memory, rows that can
+never hold stay infeasible, and every error keeps the documented shape without server paths or
+tracebacks."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mipguide.client import MipguideClient
-from tests.api.serverutil import KEY_A, TINY_MPS, Server, launch
+from tests.api.serverutil import KEY_A, TINY_MPS, InProcess, Server, in_process, launch
 from tests.api.test_api_resilience import wait_running
 
 MIB = 1 << 20
@@ -34,13 +34,13 @@ def rss_peak_kib(pid: int) -> int:
     return int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM")))
 
 
-def post(server: Server, files: dict, data: dict | None = None) -> httpx.Response:  # type: ignore[type-arg]
-    with server.http() as http:
+def post(asgi: InProcess, files: dict, data: dict | None = None) -> httpx.Response:  # type: ignore[type-arg]
+    with asgi.http() as http:
         return http.post("/v1/jobs", files=files, data=data or {}, params={"wait": 30})
 
 
 def test_file_naming_parameters_are_refused_and_write_nothing(
-    server: Server, tmp_path: Path
+    asgi: InProcess, tmp_path: Path
 ) -> None:
     target = tmp_path / "owned.vbc"
     for params in (
@@ -49,7 +49,7 @@ def test_file_naming_parameters_are_refused_and_write_nothing(
         {"heuristics/repair/filename": "/etc/hostname", "heuristics/repair/freq": 0},
         {"limits/time": 1e9},
     ):
-        resp = post(server, {"file": ("tiny.mps", TINY_MPS)}, {"params": json.dumps(params)})
+        resp = post(asgi, {"file": ("tiny.mps", TINY_MPS)}, {"params": json.dumps(params)})
         assert resp.status_code == 422, resp.text
         err = resp.json()["error"]
         assert err["code"] == "invalid_option" and "not accepted from a caller" in err["message"]
@@ -94,16 +94,16 @@ def test_bombs_are_413_fast_in_bounded_memory_and_health_stays_quick(tmp_path: P
         srv.stop()
 
 
-def test_a_long_name_is_refused_with_its_line(server: Server) -> None:
+def test_a_long_name_is_refused_with_its_line(asgi: InProcess) -> None:
     text = f"NAME t\nROWS\n N obj\n L c\nCOLUMNS\n {'x' * 100_000} obj 1 c 1\nRHS\nENDATA\n"
-    resp = post(server, {"file": ("long.mps.gz", gzip.compress(text.encode()))})
+    resp = post(asgi, {"file": ("long.mps.gz", gzip.compress(text.encode()))})
     assert resp.status_code == 422
     err = resp.json()["error"]
     assert err["code"] == "parse_error" and err["line"] == 6 and "at most 255" in err["message"]
 
 
-def test_impossible_rows_and_pulp_maximize_files_solve_right(server: Server) -> None:
-    resp = post(server, {"file": ("inf.lp", b"min\n obj: x + y\nst\n c1: x + y >= inf\nend\n")})
+def test_impossible_rows_and_pulp_maximize_files_solve_right(asgi: InProcess) -> None:
+    resp = post(asgi, {"file": ("inf.lp", b"min\n obj: x + y\nst\n c1: x + y >= inf\nend\n")})
     assert resp.status_code == 200, resp.text
     assert resp.json()["result"]["status"] == "infeasible"
     pulp_mps = (
@@ -115,14 +115,14 @@ def test_impossible_rows_and_pulp_maximize_files_solve_right(server: Server) -> 
         b"RHS\n    RHS       cap        20\nBOUNDS\n UP BND       x          4\n"
         b" UP BND       y          3\nENDATA\n"
     )
-    resp = post(server, {"file": ("knap.mps", pulp_mps)})
+    resp = post(asgi, {"file": ("knap.mps", pulp_mps)})
     result = resp.json()["result"]
     assert result["objective"] == pytest.approx(70.0)  # CBC's optimum; minimize would give 0
     assert any("*SENSE" in w for w in result["warnings"])
 
 
-def test_infinite_lp_coefficient_is_422_with_the_line(server: Server) -> None:
-    resp = post(server, {"file": ("c.lp", b"max\n obj: 1e400 x\nst\n c: x <= 1\nend\n")})
+def test_infinite_lp_coefficient_is_422_with_the_line(asgi: InProcess) -> None:
+    resp = post(asgi, {"file": ("c.lp", b"max\n obj: 1e400 x\nst\n c: x <= 1\nend\n")})
     assert resp.status_code == 422
     assert resp.json()["error"]["line"] == 2
 
@@ -136,19 +136,17 @@ def test_non_ascii_api_key_is_401(server: Server) -> None:
         assert http.get("/healthz").status_code == 200  # the connection survived
 
 
-def test_missing_or_corrupt_result_is_a_documented_500(server: Server) -> None:
-    with server.client() as client:
+def test_missing_or_corrupt_result_is_a_documented_500(asgi: InProcess) -> None:
+    with asgi.client() as client:
         job = client.submit(("tiny.mps", TINY_MPS), wait=30)
         assert job.state == "completed"
-        path = server.data_dir / "jobs" / job.id / "result.json"
+        path = asgi.data_dir / "jobs" / job.id / "result.json"
         path.write_text("{not json")
-        with server.http() as http:
+        with asgi.http() as http:
             resp = http.get(f"/v1/jobs/{job.id}/result")
             assert resp.status_code == 500
             err = resp.json()["error"]
-            assert (
-                err["code"] == "result_unavailable" and str(server.data_dir) not in err["message"]
-            )
+            assert err["code"] == "result_unavailable" and str(asgi.data_dir) not in err["message"]
             path.unlink()
             resp = http.get(f"/v1/jobs/{job.id}/result")
             assert resp.status_code == 500 and resp.json()["error"]["code"] == "result_unavailable"
@@ -175,8 +173,8 @@ def test_a_job_whose_input_vanished_fails_without_paths_or_tracebacks(
             assert "Traceback" not in text
 
 
-def test_metrics_need_a_key_when_keys_are_set(server: Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def test_metrics_need_a_key_when_keys_are_set(asgi: InProcess) -> None:
+    with asgi.http(None) as http:
         assert http.get("/metrics").status_code == 401
         assert http.get("/metrics", headers={"X-API-Key": "wrong"}).status_code == 401
         ok = http.get("/metrics", headers={"Authorization": f"Bearer {KEY_A}"})
@@ -185,41 +183,40 @@ def test_metrics_need_a_key_when_keys_are_set(server: Server) -> None:
 
 
 def test_metrics_token_and_closed_docs(tmp_path: Path) -> None:
-    srv = launch(tmp_path, workers=1, metrics_token="scrape-token", api_docs="false")
-    try:
-        with httpx.Client(base_url=srv.url, timeout=30) as http:
-            assert http.get("/metrics").status_code == 401
-            token = {"Authorization": "Bearer scrape-token"}
-            assert http.get("/metrics", headers=token).status_code == 200
-            for path in ("/docs", "/redoc", "/openapi.json"):
-                assert http.get(path).status_code == 404
-            # the metrics token is not an API key
-            assert http.get("/v1/jobs", headers=token).status_code == 401
-    finally:
-        srv.stop()
+    with (
+        in_process(tmp_path, workers=1, metrics_token="scrape-token", api_docs=False) as srv,
+        srv.http(None) as http,
+    ):
+        assert http.get("/metrics").status_code == 401
+        token = {"Authorization": "Bearer scrape-token"}
+        assert http.get("/metrics", headers=token).status_code == 200
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert http.get(path).status_code == 404
+        # the metrics token is not an API key
+        assert http.get("/v1/jobs", headers=token).status_code == 401
 
 
-def test_long_filenames_say_what_is_wrong(server: Server) -> None:
-    resp = post(server, {"file": ("a" * 8000 + ".mps", TINY_MPS)})
+def test_long_filenames_say_what_is_wrong(asgi: InProcess) -> None:
+    resp = post(asgi, {"file": ("a" * 8000 + ".mps", TINY_MPS)})
     assert resp.status_code == 400
     err = resp.json()["error"]
     assert err["code"] == "malformed_request" and "header" in err["message"]
     assert "file name" in err["message"]
-    resp = post(server, {"file": ("b" * 300 + ".mps", TINY_MPS)})
+    resp = post(asgi, {"file": ("b" * 300 + ".mps", TINY_MPS)})
     assert resp.status_code == 422 and "at most 255" in resp.json()["error"]["message"]
 
 
-def test_client_error_bodies_name_a_location_for_duplicates(server: Server) -> None:
+def test_client_error_bodies_name_a_location_for_duplicates(asgi: InProcess) -> None:
     doc = {
         "objective_data": {"coefficients": [1, 2]},
         "variable_names": ["a", "a"],
     }
-    with server.http() as http:
+    with asgi.http() as http:
         resp = http.post("/v1/jobs", json={"model": doc, "options": {}})
     assert resp.status_code == 422
     err = resp.json()["error"]
     assert err["path"] == "variable_names[1]"
-    resp = post(server, {"file": ("d.lp", b"min\n obj: x\nst\n c: x >= 1\n c: x <= 3\nend\n")})
+    resp = post(asgi, {"file": ("d.lp", b"min\n obj: x\nst\n c: x >= 1\n c: x <= 3\nend\n")})
     assert resp.json()["error"]["line"] == 5
 
 
@@ -239,7 +236,7 @@ def test_the_cli_refuses_file_parameters_unless_unsafe(tmp_path: Path, miplib_di
     assert target.exists()
 
 
-def test_client_sees_errors_in_the_documented_shape(server: Server) -> None:
-    with MipguideClient(server.url, KEY_A, timeout=30) as client, pytest.raises(Exception) as err:
+def test_client_sees_errors_in_the_documented_shape(asgi: InProcess) -> None:
+    with asgi.client(KEY_A) as client, pytest.raises(Exception) as err:
         client.submit(("tiny.mps", TINY_MPS), params={"display/verblevel": 5})
     assert "not accepted from a caller" in str(err.value)
