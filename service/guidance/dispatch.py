@@ -147,7 +147,8 @@ def _guided(
 ) -> SolveResult:
     import torch
 
-    from mipguide.guidance.pas import solve_pas
+    from mipguide.guidance.pas import PasGuide
+    from mipguide.guidance.run import Guide, run_guided
     from mipguide.guidance.selection import (
         cached_model,
         model_cards,
@@ -155,7 +156,7 @@ def _guided(
         select_model,
         srg_params,
     )
-    from mipguide.guidance.srg import solve_srg
+    from mipguide.guidance.srg import SrgGuide
 
     torch.set_num_threads(options.threads)  # the network runs on the solve's threads
     t0 = time.perf_counter()
@@ -175,14 +176,13 @@ def _guided(
         result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
         return replace(result, extra=dict(result.extra, auto=why))
     loaded = cached_model(ref, str(request.model_dir), request.device)
-    if kind == "srg":
-        params_srg = srg_params(loaded.card, request.srg)
-        spent = time.perf_counter() - t0
-        result = solve_srg(problem, solver, options, loaded, params_srg, t0=t0, **kwargs)
-    else:
-        params_pas = pas_params(loaded.card, request.pas)
-        spent = time.perf_counter() - t0
-        result = solve_pas(problem, solver, options, loaded, params_pas, t0=t0, **kwargs)
+    guide: Guide = (
+        SrgGuide(loaded, srg_params(loaded.card, request.srg))
+        if kind == "srg"
+        else PasGuide(loaded, pas_params(loaded.card, request.pas))
+    )
+    spent = time.perf_counter() - t0
+    result = run_guided(problem, solver, options, guide, t0=t0, **kwargs)
     seconds = dict(result.seconds, select=spent)
     extra = dict(result.extra, auto=why) if request.mode == "auto" else result.extra
     return replace(result, seconds=seconds, extra=extra)

@@ -11,36 +11,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from mipguide.features import build_graph
 from mipguide.guidance.completion import prediction_start
-from mipguide.guidance.params import PasParams, SearchParams
+from mipguide.guidance.params import PasParams
 from mipguide.guidance.predict import predict
-from mipguide.guidance.run import GuideContext, Proposal, run_guided
+from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.trust_region import choose_region
-from mipguide.models.registry import LoadedModel
-from mipguide.pipeline.result import SolveResult
-from mipguide.problem.model import Problem
-from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+from mipguide.solvers.types import IncumbentSource
 
 
 @dataclass(frozen=True)
-class PasGuide:
+class PasGuide(ModelGuide[PasParams]):
     """A PaS model and its parameters."""
 
-    model: LoadedModel
     params: PasParams = field(default_factory=lambda: PasParams())
     mode: str = "pas"
     label: str = "predict-and-search"
     source: IncumbentSource = IncumbentSource.GNN
-
-    @property
-    def search(self) -> SearchParams:
-        return self.params.search
-
-    def params_dict(self) -> dict[str, Any]:
-        return self.params.model_dump()
 
     def propose(self, ctx: GuideContext) -> Proposal:
         """Predict, offer the rounded prediction, choose the top-k region."""
@@ -66,29 +54,3 @@ class PasGuide:
         }
         extra = {"binaries": int(pred.binary_index.size)}
         return Proposal(region, (pred.binary_index, pred.probs), seconds, extra)
-
-
-def solve_pas(
-    problem: Problem,
-    solver: str,
-    options: SolveOptions,
-    model: LoadedModel,
-    params: PasParams | None = None,
-    *,
-    on_incumbent: IncumbentCallback | None = None,
-    interrupt: Interrupt | None = None,
-    read_seconds: float = 0.0,
-    t0: float | None = None,
-) -> SolveResult:
-    """Predict-and-search with one backend (``run_guided`` with a ``PasGuide``)."""
-    guide = PasGuide(model, params or PasParams())
-    return run_guided(
-        problem,
-        solver,
-        options,
-        guide,
-        on_incumbent=on_incumbent,
-        interrupt=interrupt,
-        read_seconds=read_seconds,
-        t0=t0,
-    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -101,6 +101,31 @@ class Guide(Protocol):
     def params_dict(self) -> dict[str, Any]: ...
 
     def propose(self, ctx: GuideContext) -> Proposal: ...
+
+
+class _GuideParams(Protocol):
+    @property
+    def search(self) -> SearchParams: ...
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+
+GP = TypeVar("GP", bound=_GuideParams)
+
+
+@dataclass(frozen=True)
+class ModelGuide(Generic[GP]):
+    """What the guides share: a model and parameters that include the search's."""
+
+    model: LoadedModel
+    params: GP
+
+    @property
+    def search(self) -> SearchParams:
+        return self.params.search
+
+    def params_dict(self) -> dict[str, Any]:
+        return self.params.model_dump()
 
 
 def run_guided(

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -25,33 +24,22 @@ from mipguide.features import build_graph
 from mipguide.guidance.candidates import CandidateSet, evaluate_candidates
 from mipguide.guidance.completion import prediction_start
 from mipguide.guidance.consensus import consensus_region
-from mipguide.guidance.params import SearchParams, SrgParams, SrgRegion
+from mipguide.guidance.params import SrgParams, SrgRegion
 from mipguide.guidance.rows import guidance_rows
-from mipguide.guidance.run import GuideContext, Proposal, run_guided
+from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.sample import Samples, sample_candidates
 from mipguide.guidance.trust_region import Region, choose_region
-from mipguide.models.registry import LoadedModel
-from mipguide.pipeline.result import SolveResult
-from mipguide.problem.model import Problem
-from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+from mipguide.solvers.types import IncumbentSource
 
 
 @dataclass(frozen=True)
-class SrgGuide:
+class SrgGuide(ModelGuide[SrgParams]):
     """An SRG score model and its parameters."""
 
-    model: LoadedModel
     params: SrgParams = field(default_factory=lambda: SrgParams())
     mode: str = "srg"
     label: str = "SRG"
     source: IncumbentSource = IncumbentSource.SRG
-
-    @property
-    def search(self) -> SearchParams:
-        return self.params.search
-
-    def params_dict(self) -> dict[str, Any]:
-        return self.params.model_dump()
 
     def propose(self, ctx: GuideContext) -> Proposal:
         """Sample, offer the first estimate and the candidates, choose the region."""
@@ -100,36 +88,6 @@ class SrgGuide:
         }
         mean = samples.x.mean(axis=0)
         return Proposal(region, (samples.binary_index, mean), seconds, extra)
-
-
-def solve_srg(
-    problem: Problem,
-    solver: str,
-    options: SolveOptions,
-    model: LoadedModel,
-    params: SrgParams | None = None,
-    *,
-    on_incumbent: IncumbentCallback | None = None,
-    interrupt: Interrupt | None = None,
-    read_seconds: float = 0.0,
-    t0: float | None = None,
-) -> SolveResult:
-    """SRG with one backend (``run_guided`` with an ``SrgGuide``).
-
-    Raises:
-        ModelError: the model is not an SRG model.
-    """
-    guide = SrgGuide(model, params or SrgParams())
-    return run_guided(
-        problem,
-        solver,
-        options,
-        guide,
-        on_incumbent=on_incumbent,
-        interrupt=interrupt,
-        read_seconds=read_seconds,
-        t0=t0,
-    )
 
 
 def candidate_summary(cands: CandidateSet) -> dict[str, object]:

@@ -18,7 +18,8 @@ from mipguide.guidance.lns import (
     run_lns,
 )
 from mipguide.guidance.params import LnsParams, PasParams, SearchParams, SrgParams, parse_params
-from mipguide.guidance.pas import solve_pas
+from mipguide.guidance.pas import PasGuide
+from mipguide.guidance.run import run_guided
 from mipguide.instances.registry import Family, generate_with
 from mipguide.instances.setcover import SetCoverParams
 from mipguide.models.registry import LoadedModel
@@ -259,7 +260,7 @@ def test_pas_with_lns_still_proves_the_optimum(tiny_model: LoadedModel) -> None:
     p = small_set_cover(seed=5)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
     params = PasParams(search=SearchParams(lns=LnsParams(share=0.5, free=0.3)))
-    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), PasGuide(tiny_model, params))
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(exact.objective)
     assert result.max_violation is not None and result.max_violation <= 1e-6

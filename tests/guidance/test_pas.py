@@ -11,8 +11,9 @@ import pytest
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance import pas as pas_module
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.guidance.pas import solve_pas
+from mipguide.guidance.pas import PasGuide
 from mipguide.guidance.predict import Prediction
+from mipguide.guidance.run import run_guided
 from mipguide.instances.facility import FacilityParams
 from mipguide.instances.registry import Family, generate_with
 from mipguide.instances.setcover import SetCoverParams
@@ -71,7 +72,7 @@ def test_pas_proves_the_optimum_of_a_small_set_cover(
     tiny_model: LoadedModel, cover: tuple[Problem, float]
 ) -> None:
     p, optimum = cover
-    result = solve_pas(p, "scip", SolveOptions(time_limit=30), tiny_model)
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), PasGuide(tiny_model))
     assert result.mode == "pas" and result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(optimum)
     assert result.max_violation is not None and result.max_violation <= 1e-6
@@ -91,7 +92,7 @@ def test_infeasible_region_is_widened_then_the_full_model_takes_over(
     params = PasParams.model_validate(
         {"region": HARD_ZEROS, "search": {"subproblem": {"widen": 1}}}
     )
-    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params))
     info = result.extra["pas"]
     assert info["widened"] == 1 and info["delta"] == 1
     assert info["subproblem_status"] == "infeasible"
@@ -103,7 +104,9 @@ def test_widening_until_the_region_holds_a_solution(tiny_model: LoadedModel) -> 
     params = PasParams.model_validate(
         {"region": HARD_ZEROS, "search": {"subproblem": {"widen": 3}, "completion": {"run": False}}}
     )
-    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(
+        choose_three(), "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params)
+    )
     info = result.extra["pas"]
     assert info["widened"] == 3 and info["delta"] == 4  # 0 -> 1 -> 2 -> 4
     assert info["subproblem_status"] == "optimal"
@@ -119,14 +122,18 @@ def test_infeasible_region_without_completion_is_no_solution_not_infeasible(
     params = PasParams.model_validate(
         {"region": HARD_ZEROS, "search": {"subproblem": {"widen": 0}, "completion": {"run": False}}}
     )
-    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(
+        choose_three(), "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params)
+    )
     assert result.status == Status.NO_SOLUTION and result.objective is None
     assert not result.extra["pas"]["completed"]
 
 
 def test_zero_budget_share_skips_the_subproblem(tiny_model: LoadedModel) -> None:
     params = PasParams.model_validate({"search": {"subproblem": {"share": 0.0}}})
-    result = solve_pas(choose_three(), "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(
+        choose_three(), "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params)
+    )
     assert result.extra["pas"]["subproblem_status"] is None
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(6)
 
@@ -182,11 +189,13 @@ def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedMode
         Family.FACILITY_LOCATION, FacilityParams(n_customers=12, n_facilities=8), 3
     )  # every P(open) = 0.1: the rounding closes all, the completion opens a prefix
     # 5 % of a minute (3 s) for the start: room for the first import of OR-Tools on a busy machine
-    result = solve_pas(p, "scip", SolveOptions(time_limit=60), tiny_model)
+    result = run_guided(p, "scip", SolveOptions(time_limit=60), PasGuide(tiny_model))
     assert_trace_is_sane(result, p.sense)
     assert result.incumbents[0].source == IncumbentSource.GNN
     assert result.extra["pas"]["start_feasible"]
-    off = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, PasParams(start_seconds=0))
+    off = run_guided(
+        p, "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, PasParams(start_seconds=0))
+    )
     assert_trace_is_sane(off, p.sense)
     assert not off.extra["pas"]["start_feasible"]
     assert result.objective == pytest.approx(off.objective)  # both proven optimal
@@ -226,13 +235,15 @@ def test_subproblem_heuristic_settings_reach_the_subproblem_only(
     solves = record_scip_solves(monkeypatch)
     p, optimum = cover
     user = {"limits/nodes": 100000, "heuristics": "fast"}
-    result = solve_pas(
+    result = run_guided(
         p,
         "scip",
         SolveOptions(time_limit=30, params=user),
-        tiny_model,
-        PasParams.model_validate(
-            {"region": HALF_ZEROS, "search": {"subproblem": {"heuristics": True}}}
+        PasGuide(
+            tiny_model,
+            PasParams.model_validate(
+                {"region": HALF_ZEROS, "search": {"subproblem": {"heuristics": True}}}
+            ),
         ),
     )
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
@@ -255,7 +266,9 @@ def test_completion_heuristic_settings_reach_the_completion_only(
     params = PasParams.model_validate(
         {"region": {**HALF_ZEROS, "delta": 0.02}, "search": {"completion": {"heuristics": True}}}
     )
-    result = solve_pas(p, "scip", SolveOptions(time_limit=30, params=user), tiny_model, params)
+    result = run_guided(
+        p, "scip", SolveOptions(time_limit=30, params=user), PasGuide(tiny_model, params)
+    )
     seen = [(rows == p.num_rows, params) for rows, params in solves]
     # still proven optimal: the completion's bound is the full model's
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
@@ -274,7 +287,7 @@ def test_lns_rounds_take_the_subproblem_settings(
     p, optimum = cover
     search = {"subproblem": {"heuristics": True}, "lns": {"share": 0.2, "round": 0.5}}
     params = PasParams.model_validate({"region": {**HALF_ZEROS, "delta": 0.02}, "search": search})
-    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params))
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
     rounds = result.extra["pas"]["lns"]["rounds"]
     assert rounds >= 1
@@ -300,7 +313,7 @@ def test_the_completion_starts_from_the_best_solution_unless_told_not_to(
     params = PasParams.model_validate(
         {"region": {**HALF_ZEROS, "delta": 0.02}, "search": {"completion": {"warm": warm}}}
     )
-    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params))
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
     # the subproblem (the trust-region row) is warm-started either way; the completion last
     assert starts[0][0] == p.num_rows + 1 and starts[0][1] is not None
@@ -338,7 +351,7 @@ def test_lp_pricing_reaches_every_stage_and_the_user_wins(
     p, optimum = cover
     search = {"lns": {"share": 0.2, "round": 0.5}, "lp_pricing": "q"}
     params = PasParams.model_validate({"region": {**HALF_ZEROS, "delta": 0.02}, "search": search})
-    result = solve_pas(p, "scip", SolveOptions(time_limit=20), tiny_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params))
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
     # subproblem, LNS rounds and completion all priced with "q"
     seen = [params for _, params in solves]
@@ -347,7 +360,7 @@ def test_lp_pricing_reaches_every_stage_and_the_user_wins(
     # a pricing rule the user sets wins
     solves.clear()
     mine = SolveOptions(time_limit=20, params={"lp/pricing": "s"})
-    result = solve_pas(p, "scip", mine, tiny_model, params)
+    result = run_guided(p, "scip", mine, PasGuide(tiny_model, params))
     assert result.objective == pytest.approx(optimum)
     assert solves and all(params == {"lp/pricing": "s"} for _, params in solves)
 

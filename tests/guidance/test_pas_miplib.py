@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mipguide.guidance.params import PasParams, SearchParams, SubproblemParams, TopKRegion
-from mipguide.guidance.pas import solve_pas
+from mipguide.guidance.pas import PasGuide
+from mipguide.guidance.run import run_guided
 from mipguide.models.registry import LoadedModel
 from mipguide.pipeline.result import SolveResult
 from mipguide.solvers.types import Status
@@ -22,7 +23,7 @@ TIGHT = PasParams(
 
 def check(row: dict[str, str], model: LoadedModel, budget: float, params: PasParams) -> SolveResult:
     return check_guided(
-        row, "pas", lambda p, opts: solve_pas(p, "scip", opts, model, params), budget
+        row, "pas", lambda p, opts: run_guided(p, "scip", opts, PasGuide(model, params)), budget
     )
 
 

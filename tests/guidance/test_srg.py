@@ -9,8 +9,9 @@ import pytest
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance.candidates import CandidateSet
 from mipguide.guidance.params import SrgParams, SrgRegion, parse_params
+from mipguide.guidance.run import run_guided
 from mipguide.guidance.sample import Samples
-from mipguide.guidance.srg import solve_srg, srg_region
+from mipguide.guidance.srg import SrgGuide, srg_region
 from mipguide.instances.cauction import AuctionParams
 from mipguide.instances.facility import FacilityParams
 from mipguide.instances.indset import IndependentSetParams
@@ -57,7 +58,7 @@ def test_srg_proves_the_optimum_of_small_instances(
 ) -> None:
     p = _small(family)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
-    result = solve_srg(p, "scip", SolveOptions(time_limit=30), tiny_srg_model)
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), SrgGuide(tiny_srg_model))
     _check(p, result, exact.objective)
     assert result.status == Status.OPTIMAL
     info = result.extra["srg"]
@@ -88,7 +89,7 @@ def test_ablations_stay_correct(
 ) -> None:
     p = _small(family, seed=4)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
-    result = solve_srg(p, "scip", SolveOptions(time_limit=30), tiny_srg_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), SrgGuide(tiny_srg_model, params))
     _check(p, result, exact.objective)
     assert result.status == Status.OPTIMAL and result.extra["srg"]["region"] == params.region.kind
 
@@ -96,7 +97,7 @@ def test_ablations_stay_correct(
 def test_without_completion_the_status_is_at_most_feasible(tiny_srg_model: LoadedModel) -> None:
     p = _small(Family.INDEPENDENT_SET)
     params = SrgParams.model_validate({"search": {"completion": {"run": False}}})
-    result = solve_srg(p, "scip", SolveOptions(time_limit=20), tiny_srg_model, params)
+    result = run_guided(p, "scip", SolveOptions(time_limit=20), SrgGuide(tiny_srg_model, params))
     _check(p, result)
     assert result.status == Status.FEASIBLE and result.bound is None and result.gap is None
     assert not result.extra["srg"]["completed"]
@@ -109,13 +110,9 @@ def srg(**groups: object) -> SrgParams:
 
 def test_the_sampling_seed_defaults_to_the_solve_seed(tiny_srg_model: LoadedModel) -> None:
     p = _small(Family.SET_COVER)
-    a = solve_srg(p, "scip", SolveOptions(time_limit=10, seed=4), tiny_srg_model)
-    b = solve_srg(
-        p,
-        "scip",
-        SolveOptions(time_limit=10),
-        tiny_srg_model,
-        srg(sampling={"seed": 4}),
+    a = run_guided(p, "scip", SolveOptions(time_limit=10, seed=4), SrgGuide(tiny_srg_model))
+    b = run_guided(
+        p, "scip", SolveOptions(time_limit=10), SrgGuide(tiny_srg_model, srg(sampling={"seed": 4}))
     )
     assert a.extra["srg"]["seed"] == b.extra["srg"]["seed"] == 4
     assert a.extra["srg"]["raw_feasible"] == b.extra["srg"]["raw_feasible"]
@@ -124,7 +121,9 @@ def test_the_sampling_seed_defaults_to_the_solve_seed(tiny_srg_model: LoadedMode
 
 def test_a_pas_model_is_refused(tiny_model: LoadedModel) -> None:
     with pytest.raises(ModelError, match="srg"):
-        solve_srg(_small(Family.SET_COVER), "scip", SolveOptions(time_limit=5), tiny_model)
+        run_guided(
+            _small(Family.SET_COVER), "scip", SolveOptions(time_limit=5), SrgGuide(tiny_model)
+        )
 
 
 @pytest.mark.parametrize(
@@ -150,24 +149,22 @@ def test_bad_parameters_are_rejected_by_name(values: dict[str, object], field: s
 
 def test_the_first_incumbent_comes_from_the_first_step(tiny_srg_model: LoadedModel) -> None:
     p = _small(Family.SET_COVER)  # covering: the greedy repair always makes the estimate feasible
-    on = solve_srg(
+    on = run_guided(
         p,
         "scip",
         SolveOptions(time_limit=10),
-        tiny_srg_model,
-        srg(sampling={"steps": 20}),
+        SrgGuide(tiny_srg_model, srg(sampling={"steps": 20})),
     )
     _check(p, on)
     first = on.incumbents[0]
     assert first.source == IncumbentSource.SRG
     assert first.objective == on.extra["srg"]["first_estimate"]
     assert first.t < on.seconds["features"] + on.seconds["sample"]  # before step 20 ended
-    off = solve_srg(
+    off = run_guided(
         p,
         "scip",
         SolveOptions(time_limit=10),
-        tiny_srg_model,
-        srg(sampling={"first_estimate": False}),
+        SrgGuide(tiny_srg_model, srg(sampling={"first_estimate": False})),
     )
     _check(p, off)
     assert off.extra["srg"]["first_estimate"] is None

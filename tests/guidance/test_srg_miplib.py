@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mipguide.guidance.params import SearchParams, SrgParams, SrgRegion, SubproblemParams
-from mipguide.guidance.srg import solve_srg
+from mipguide.guidance.run import run_guided
+from mipguide.guidance.srg import SrgGuide
 from mipguide.models.registry import LoadedModel
 from mipguide.pipeline.result import SolveResult
 from mipguide.solvers.types import Status
@@ -22,7 +23,7 @@ TIGHT = SrgParams(
 
 def check(row: dict[str, str], model: LoadedModel, budget: float, params: SrgParams) -> SolveResult:
     return check_guided(
-        row, "srg", lambda p, opts: solve_srg(p, "scip", opts, model, params), budget
+        row, "srg", lambda p, opts: run_guided(p, "scip", opts, SrgGuide(model, params)), budget
     )
 
 
