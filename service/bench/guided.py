@@ -319,7 +319,7 @@ def write_outputs(
         w = csv.writer(fh)
         w.writerow(Row.__dataclass_fields__)
         for r in rows:
-            w.writerow([_cell(getattr(r, f)) for f in Row.__dataclass_fields__])
+            w.writerow([csv_cell(getattr(r, f)) for f in Row.__dataclass_fields__])
     with (out / "traces.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["instance", "method", "t", "objective", "source"])
@@ -333,7 +333,8 @@ def write_outputs(
     plot_gap(rows, outcomes, methods, budget, out / "gap.png")
 
 
-def _cell(v: object) -> str:
+def csv_cell(v: object) -> str:
+    """A value as a CSV/Markdown cell: empty for None and NaN, 6 significant digits."""
     if v is None:
         return ""
     if isinstance(v, float):
@@ -385,9 +386,9 @@ def markdown(rows: list[Row], methods: Sequence[str], budget: float, seed: int =
     ]
     for r in rows:
         lines.append(
-            f"| {r.instance} | {r.method} | {_cell(r.objective)} | {_cell(r.reference)} | "
-            f"{r.primal_gap:.4f} | {r.primal_integral:.4f} | {_cell(r.time_to_first)} | "
-            f"{_cell(r.time_to_1pct)} | {'yes' if r.proven_optimal else 'no'} | {r.status} |"
+            f"| {r.instance} | {r.method} | {csv_cell(r.objective)} | {csv_cell(r.reference)} | "
+            f"{r.primal_gap:.4f} | {r.primal_integral:.4f} | {csv_cell(r.time_to_first)} | "
+            f"{csv_cell(r.time_to_1pct)} | {'yes' if r.proven_optimal else 'no'} | {r.status} |"
         )
     return "\n".join(lines) + "\n"
 

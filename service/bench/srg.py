@@ -9,7 +9,6 @@ violation and mean objective with guidance and without, over held-out seeds. Out
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from mipguide.bench.guided import csv_cell
 from mipguide.bench.srg_measure import RawQuality, Timing, raw_quality, time_sampling
 from mipguide.errors import InvalidOptionError
 from mipguide.instances.registry import Family, Size, generate
@@ -143,15 +143,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         for r in rows:
-            w.writerow({k: _cell(v) for k, v in r.items()})
-
-
-def _cell(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return "" if math.isnan(v) else f"{v:.6g}"
-    return str(v)
+            w.writerow({k: csv_cell(v) for k, v in r.items()})
 
 
 def family_of(instance: str) -> str:
