@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mipguide.features import build_graph
 from mipguide.guidance.completion import prediction_start
 from mipguide.guidance.params import PasParams
@@ -21,14 +19,10 @@ from mipguide.guidance.trust_region import choose_region
 from mipguide.solvers.types import IncumbentSource
 
 
-@dataclass(frozen=True)
 class PasGuide(ModelGuide[PasParams]):
     """A PaS model and its parameters."""
 
-    params: PasParams = field(default_factory=lambda: PasParams())
-    mode: str = "pas"
-    label: str = "predict-and-search"
-    source: IncumbentSource = IncumbentSource.GNN
+    mode, label, source = "pas", "predict-and-search", IncumbentSource.GNN
 
     def propose(self, ctx: GuideContext) -> Proposal:
         """Predict, offer the rounded prediction, choose the top-k region."""

@@ -16,8 +16,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from mipguide.features import build_graph
@@ -32,14 +30,10 @@ from mipguide.guidance.trust_region import Region, choose_region
 from mipguide.solvers.types import IncumbentSource
 
 
-@dataclass(frozen=True)
 class SrgGuide(ModelGuide[SrgParams]):
     """An SRG score model and its parameters."""
 
-    params: SrgParams = field(default_factory=lambda: SrgParams())
-    mode: str = "srg"
-    label: str = "SRG"
-    source: IncumbentSource = IncumbentSource.SRG
+    mode, label, source = "srg", "SRG", IncumbentSource.SRG
 
     def propose(self, ctx: GuideContext) -> Proposal:
         """Sample, offer the first estimate and the candidates, choose the region."""

@@ -72,7 +72,7 @@ def test_pas_proves_the_optimum_of_a_small_set_cover(
     tiny_model: LoadedModel, cover: tuple[Problem, float]
 ) -> None:
     p, optimum = cover
-    result = run_guided(p, "scip", SolveOptions(time_limit=30), PasGuide(tiny_model))
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), PasGuide(tiny_model, PasParams()))
     assert result.mode == "pas" and result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(optimum)
     assert result.max_violation is not None and result.max_violation <= 1e-6
@@ -189,7 +189,7 @@ def test_a_mixed_problem_gets_a_completed_first_incumbent(tiny_model: LoadedMode
         Family.FACILITY_LOCATION, FacilityParams(n_customers=12, n_facilities=8), 3
     )  # every P(open) = 0.1: the rounding closes all, the completion opens a prefix
     # 5 % of a minute (3 s) for the start: room for the first import of OR-Tools on a busy machine
-    result = run_guided(p, "scip", SolveOptions(time_limit=60), PasGuide(tiny_model))
+    result = run_guided(p, "scip", SolveOptions(time_limit=60), PasGuide(tiny_model, PasParams()))
     assert_trace_is_sane(result, p.sense)
     assert result.incumbents[0].source == IncumbentSource.GNN
     assert result.extra["pas"]["start_feasible"]

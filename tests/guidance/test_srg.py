@@ -58,7 +58,9 @@ def test_srg_proves_the_optimum_of_small_instances(
 ) -> None:
     p = _small(family)
     exact = solve_problem(p, "scip", SolveOptions(time_limit=30))
-    result = run_guided(p, "scip", SolveOptions(time_limit=30), SrgGuide(tiny_srg_model))
+    result = run_guided(
+        p, "scip", SolveOptions(time_limit=30), SrgGuide(tiny_srg_model, SrgParams())
+    )
     _check(p, result, exact.objective)
     assert result.status == Status.OPTIMAL
     info = result.extra["srg"]
@@ -110,7 +112,9 @@ def srg(**groups: object) -> SrgParams:
 
 def test_the_sampling_seed_defaults_to_the_solve_seed(tiny_srg_model: LoadedModel) -> None:
     p = _small(Family.SET_COVER)
-    a = run_guided(p, "scip", SolveOptions(time_limit=10, seed=4), SrgGuide(tiny_srg_model))
+    a = run_guided(
+        p, "scip", SolveOptions(time_limit=10, seed=4), SrgGuide(tiny_srg_model, SrgParams())
+    )
     b = run_guided(
         p, "scip", SolveOptions(time_limit=10), SrgGuide(tiny_srg_model, srg(sampling={"seed": 4}))
     )
@@ -122,7 +126,10 @@ def test_the_sampling_seed_defaults_to_the_solve_seed(tiny_srg_model: LoadedMode
 def test_a_pas_model_is_refused(tiny_model: LoadedModel) -> None:
     with pytest.raises(ModelError, match="srg"):
         run_guided(
-            _small(Family.SET_COVER), "scip", SolveOptions(time_limit=5), SrgGuide(tiny_model)
+            _small(Family.SET_COVER),
+            "scip",
+            SolveOptions(time_limit=5),
+            SrgGuide(tiny_model, SrgParams()),
         )
 
 
