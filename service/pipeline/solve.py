@@ -15,7 +15,7 @@ import numpy as np
 from mipguide.errors import UnsupportedProblemError
 from mipguide.pipeline.result import SolveResult, relative_gap
 from mipguide.problem.model import Problem
-from mipguide.problem.verify import verify
+from mipguide.problem.verify import Verification, verify
 from mipguide.solvers.base import SolverBackend, get_backend
 from mipguide.solvers.types import (
     IncumbentCallback,
@@ -142,10 +142,9 @@ def _checked(problem: Problem, out: SolveOutput) -> _Checked:
     objective = max_violation = None
     values: dict[str, float] = {}
     if out.x is not None:
-        x = np.asarray(out.x, dtype=np.float64)
-        check = verify(problem, x)
+        x, check = _integral(problem, np.asarray(out.x, dtype=np.float64))
         objective, max_violation = check.objective, check.max_violation
-        values = dict(zip(problem.var_names, x.tolist(), strict=True))
+        values = _values(problem, x)
         if not check.feasible:
             warnings.append(
                 f"{out.solver} returned a solution that fails verification "
@@ -160,3 +159,28 @@ def _checked(problem: Problem, out: SolveOutput) -> _Checked:
     if status == Status.ERROR:
         termination = TerminationReason.ERROR
     return _Checked(status, termination, objective, max_violation, values, warnings)
+
+
+def _integral(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, Verification]:
+    """``x`` with its integer variables rounded to exact integers when the rounded point also
+    verifies (solvers return 0.9999999999999999 for 1), and the verification of what is kept."""
+    check = verify(problem, x)
+    ints = problem.integrality
+    if not check.feasible or not ints.any():
+        return x, check
+    rounded = x.copy()
+    rounded[ints] = np.round(x[ints])
+    if np.array_equal(rounded, x):
+        return x, check
+    again = verify(problem, rounded)
+    return (rounded, again) if again.feasible else (x, check)
+
+
+def _values(problem: Problem, x: np.ndarray) -> dict[str, float]:
+    """Name -> value; integer variables at integral values as Python ints (exact in JSON, sol
+    and csv)."""
+    xs: list[float] = x.tolist()
+    integral = problem.integrality & np.isfinite(x) & (x == np.round(x))
+    for j in np.flatnonzero(integral).tolist():
+        xs[j] = int(xs[j])
+    return dict(zip(problem.var_names, xs, strict=True))

@@ -50,9 +50,15 @@ def test_submit_without_wait_is_202_then_result_in_every_format(
         assert result.seed == 3
         sol = client.result_text(job.id, "sol")
         assert "objective value: 3089" in sol
+        assert all(line.split()[1] in ("0", "1") for line in sol.splitlines()[2:])  # binaries
         csv_text = client.result_text(job.id, "csv")
         assert csv_text.splitlines()[0] == "variable,value"
         assert len(csv_text.splitlines()) == 1 + 33
+        with asgi.http() as http:
+            resp = http.get(f"/v1/jobs/{job.id}/result", params={"format": "csv"})
+        assert resp.headers["content-disposition"] == f'attachment; filename="{job.id}.csv"'
+        assert resp.headers["content-type"].startswith("text/csv")
+        assert all(type(v) is int for v in result.values.values())  # p0033 is all binary
         incs = client.incumbents(job.id)
         assert incs and incs[-1].objective == pytest.approx(optimum("p0033"))
         assert client.incumbents(job.id, since=len(incs)) == []

@@ -173,10 +173,13 @@ async def read_result(
     if job.kind == JobKind.DMMV and format != "json":
         raise InvalidOptionError("format", "a DMMV result is JSON only", ["json"])
     result = await run_in_threadpool(m.result, job)
-    if format == "sol":
-        return PlainTextResponse(to_sol(result))
-    if format == "csv":
-        return PlainTextResponse(to_csv(result), media_type="text/csv")
+    if format != "json":  # a download: job ids are the server's own, safe in a header
+        text = to_sol(result) if format == "sol" else to_csv(result)
+        media = "text/plain" if format == "sol" else "text/csv"
+        disposition = f'attachment; filename="{job.id}.{format}"'
+        return PlainTextResponse(
+            text, media_type=media, headers={"Content-Disposition": disposition}
+        )
     return JSONResponse(result)
 
 
