@@ -82,3 +82,22 @@ def test_doctor_lists_backends() -> None:
     assert proc.returncode == 0, proc.stderr
     for name in ("scip", "cpsat", "highs", "pyscipopt", "ortools", "torch"):
         assert name in proc.stdout
+
+
+def test_doctor_masks_secrets() -> None:
+    from mipguide.commands.doctor import public_settings
+    from mipguide.settings import Settings
+
+    settings = Settings(
+        api_keys="key-one,key-two",
+        metrics_token="scrape-me",
+        api_key="client-key",
+        db_url="postgresql+psycopg://mip:hunter2@db.example:5432/mipguide",
+    )
+    shown = public_settings(settings)
+    text = json.dumps(shown)
+    for secret in ("key-one", "key-two", "scrape-me", "client-key", "hunter2"):
+        assert secret not in text
+    assert shown["api_keys"] == shown["metrics_token"] == shown["api_key"] == "***"
+    assert shown["db_url"] == "postgresql+psycopg://mip:***@db.example:5432/mipguide"
+    assert public_settings(Settings(api_keys="", metrics_token=""))["api_keys"] == ""

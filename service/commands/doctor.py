@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+import json
 import platform
 import subprocess
 import sys
@@ -82,4 +83,25 @@ def run_doctor(settings: Settings, console: Console) -> None:
         backends.add_row(name, ver)
     console.print(backends)
     console.print(f"torch devices: {torch_devices()}")
-    console.print(f"settings: {settings.model_dump_json()}")
+    console.print(f"settings: {json.dumps(public_settings(settings))}")
+
+
+# settings that hold secrets: doctor says whether they are set, never their values
+SECRETS = ("api_keys", "metrics_token", "api_key")
+
+
+def public_settings(settings: Settings) -> dict[str, object]:
+    """The settings as JSON values with secrets masked (a database URL keeps all but its
+    password)."""
+    out: dict[str, object] = settings.model_dump(mode="json")
+    for name in SECRETS:
+        out[name] = "***" if out.get(name) else out.get(name)
+    if settings.db_url:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            out["db_url"] = make_url(settings.db_url).render_as_string(hide_password=True)
+        except ArgumentError:
+            out["db_url"] = "***"
+    return out
