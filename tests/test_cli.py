@@ -101,3 +101,25 @@ def test_doctor_masks_secrets() -> None:
     assert shown["api_keys"] == shown["metrics_token"] == shown["api_key"] == "***"
     assert shown["db_url"] == "postgresql+psycopg://mip:***@db.example:5432/mipguide"
     assert public_settings(Settings(api_keys="", metrics_token=""))["api_keys"] == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--time-limit", "-5"], "--time-limit"),
+        (["--time-limit", "0"], "--time-limit"),
+        (["--gap", "-1"], "--gap"),
+        (["--abs-gap", "inf"], "--abs-gap"),
+        (["--solver", "fake"], "--solver"),
+    ],
+)
+def test_solve_refuses_what_the_api_refuses_before_reading(args: list[str], option: str) -> None:
+    from typer.testing import CliRunner
+
+    from mipguide.cli import app
+
+    res = CliRunner().invoke(app, ["solve", str(MIPLIB / "p0033.mps.gz"), *args])
+    assert res.exit_code == 2, res.output
+    assert f"{option}:" in res.output and "P0033" not in res.output  # the model was not read
+    if option == "--solver":
+        assert "fake" not in res.output.split("valid:")[1]

@@ -59,9 +59,7 @@ def torch_devices() -> str:
 
 def backend_status() -> dict[str, str]:
     out = {}
-    for name in backend_names():
-        if name == "fake":
-            continue
+    for name in backend_names(fake=False):
         try:
             out[name] = get_backend(name).version()
         except Exception as exc:  # doctor reports every failure instead of stopping

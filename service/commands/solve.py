@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
 from rich.console import Console
 
 from mipguide.commands.args import key_values, pas_overrides, srg_overrides
-from mipguide.errors import InputError
+from mipguide.errors import InputError, InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest
 from mipguide.pipeline.result import SolveResult
+from mipguide.solvers.base import backend_names
 from mipguide.solvers.types import Incumbent, SolveOptions
 
 
@@ -35,6 +37,8 @@ def solve_command(
     from mipguide.settings import get_settings
 
     settings = get_settings()
+    solver = solver or settings.default_solver
+    check_cli_options(options, solver, settings.allow_fake_solver)
     if not file.exists():
         raise InputError(f"{file}: no such file")
     request = ModeRequest(
@@ -47,7 +51,26 @@ def solve_command(
         device=settings.device,
     )
     options = replace(options, params=key_values(params))
-    return run_solve(file, solver or settings.default_solver, options, out, console, request)
+    return run_solve(file, solver, options, out, console, request)
+
+
+def check_cli_options(options: SolveOptions, solver: str, fake: bool = False) -> None:
+    """What the API refuses, the CLI refuses too, before reading the model.
+
+    Raises:
+        InvalidOptionError: the option, with the valid solvers for ``--solver``.
+    """
+    limit = options.time_limit
+    if limit is not None and not 0 < limit < math.inf:
+        raise InvalidOptionError(
+            "--time-limit", f"must be a positive number of seconds, not {limit}"
+        )
+    for name, value in (("--gap", options.rel_gap), ("--abs-gap", options.abs_gap)):
+        if value is not None and not 0 <= value < math.inf:
+            raise InvalidOptionError(name, f"must be a number >= 0, not {value}")
+    solvers = backend_names(fake=fake)
+    if solver not in solvers:
+        raise InvalidOptionError("--solver", f"unknown solver {solver!r}", solvers)
 
 
 def run_solve(

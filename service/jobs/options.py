@@ -127,7 +127,7 @@ def parse_options(
     opts = _validate(JobOptions, data)
     if opts.dmmv_seconds is not None and not opts.dmmv:
         raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")
-    solvers = [n for n in backend_names() if n != "fake" or settings.allow_fake_solver]
+    solvers = backend_names(fake=settings.allow_fake_solver)
     if opts.solver not in solvers:
         raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", solvers)
     check_request(_request(opts))

@@ -77,9 +77,10 @@ def closest_names(name: str, valid: Iterable[str], k: int = CLOSE_NAMES) -> list
     return difflib.get_close_matches(name, list(valid), n=k, cutoff=0.0)
 
 
-def backend_names() -> list[str]:
-    """All registered backend names (installed or not)."""
-    return list(_REGISTRY)
+def backend_names(fake: bool = True) -> list[str]:
+    """Registered backend names (installed or not); ``fake=False`` leaves out the test double
+    (offered to callers only where ``allow_fake_solver`` is set)."""
+    return [n for n in _REGISTRY if fake or n != "fake"]
 
 
 def get_backend(name: str) -> SolverBackend:
