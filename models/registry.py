@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,42 +16,25 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from mipguide.errors import MipguideError
+from mipguide.models.cards import (  # noqa: F401 (re-exported)
+    CARD_JSON,
+    CONFIG,
+    ModelError,
+    ModelRef,
+    list_models,
+    model_path,
+)
 from mipguide.models.pas import PaSConfig, PaSNet
 from mipguide.models.srg import SrgConfig, SrgNet
 
-CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
 CHECKSUM = "weights.sha256"
-CARD_JSON = "card.json"
 CARD_MD = "card.md"
-_REF = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)@(?P<version>[A-Za-z0-9_.+-]+)$")
 _KINDS = ("pas", "srg")
-
-
-class ModelError(MipguideError):
-    """A model reference is malformed, missing, or its files are damaged."""
 
 
 class ChecksumError(ModelError):
     """The weights do not match the recorded sha256."""
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    name: str
-    version: str
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    @classmethod
-    def parse(cls, ref: str) -> ModelRef:
-        """``"pas-setcover@1"`` -> ModelRef. Raises ModelError when malformed."""
-        m = _REF.match(ref)
-        if m is None:
-            raise ModelError(f"bad model reference {ref!r}: expected NAME@VERSION")
-        return cls(m["name"], m["version"])
 
 
 @dataclass(frozen=True)
@@ -77,11 +59,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def model_path(model_dir: Path, ref: ModelRef | str) -> Path:
-    r = ModelRef.parse(ref) if isinstance(ref, str) else ref
-    return Path(model_dir) / str(r)
 
 
 def _card_markdown(ref: ModelRef, card: dict[str, Any]) -> str:
@@ -164,15 +141,3 @@ def _network(kind: str, config: dict[str, Any]) -> PaSNet | SrgNet:
         return SrgNet(SrgConfig(**{k: v for k, v in config.items() if k in fields}))
     fields = set(PaSConfig.__dataclass_fields__)
     return PaSNet(PaSConfig(**{k: v for k, v in config.items() if k in fields}))
-
-
-def list_models(model_dir: Path) -> list[ModelRef]:
-    """All ``NAME@VERSION`` directories under model_dir that have a config."""
-    root = Path(model_dir)
-    if not root.is_dir():
-        return []
-    refs = []
-    for d in sorted(root.iterdir()):
-        if d.is_dir() and (d / CONFIG).is_file() and _REF.match(d.name):
-            refs.append(ModelRef.parse(d.name))
-    return refs

@@ -138,6 +138,34 @@ def _exact_with_dmmv(
     return solve_problem(problem, solver, options, **kwargs)
 
 
+def check_model(problem: Problem, request: ModeRequest) -> None:
+    """At submit: the named model exists in the registry with the mode's kind, and a pas or srg
+    request without a name has a model that matches ``problem`` (auto falls back to exact).
+    Reads the cards only (no torch).
+
+    Raises:
+        InvalidOptionError: ``model``, with the registered models of the kind.
+    """
+    if request.mode == "exact":
+        return
+    from mipguide.models.cards import model_cards
+    from mipguide.models.signature import best_match, signature
+
+    kind = "srg" if request.mode == "srg" else "pas"
+    cards = model_cards(request.model_dir, kind)
+    refs = [ref for ref, _ in cards]
+    article = "an" if kind == "srg" else "a"
+    if request.model is not None:
+        if request.model not in refs:
+            raise InvalidOptionError(
+                "model", f"no {kind} model {request.model!r} is registered", refs
+            )
+    elif request.mode != "auto" and best_match(signature(problem), cards) is None:
+        raise InvalidOptionError(
+            "model", f"no registered model matches this problem; name {article} {kind} model", refs
+        )
+
+
 def _guided(
     problem: Problem,
     solver: str,

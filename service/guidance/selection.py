@@ -7,33 +7,16 @@ recommended ones, then the caller's (``params.parse_params``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.models.registry import CARD_JSON, CONFIG, LoadedModel, load_model, model_path
-from mipguide.models.registry import list_models as registry_models
+from mipguide.models.cards import model_cards
+from mipguide.models.registry import LoadedModel, load_model
 from mipguide.models.signature import Match, best_match, signature
 from mipguide.problem.model import Problem
-
-
-def model_cards(model_dir: Path, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``); a
-    model without a card has an empty one, one without a kind in its config is ``pas``."""
-    out = []
-    for ref in registry_models(model_dir):
-        directory = model_path(model_dir, ref)
-        if kind is not None:
-            config = json.loads((directory / CONFIG).read_text())
-            if config.get("kind", "pas") != kind:
-                continue
-        card_file = directory / CARD_JSON
-        card = json.loads(card_file.read_text()) if card_file.is_file() else {}
-        out.append((str(ref), card))
-    return out
 
 
 def select_model(problem: Problem, model_dir: Path, kind: str = "pas") -> Match | None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from mipguide.errors import InputError, ParseError
+from mipguide.guidance.dispatch import check_model
 from mipguide.jobs.errors import (
     JobNotFoundError,
     JobNotReadyError,
@@ -27,7 +28,7 @@ from mipguide.jobs.executor import LocalExecutor, OnFinish
 from mipguide.jobs.files import JobFiles, save_problem
 from mipguide.jobs.logs import JobLogs
 from mipguide.jobs.models import JobKind, JobState, utcnow
-from mipguide.jobs.options import JobOptions, parse_dmmv_options, parse_options
+from mipguide.jobs.options import JobOptions, mode_request, parse_dmmv_options, parse_options
 from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
 from mipguide.jobs.store import JobStore
 from mipguide.problem.compression import DecompressionLimits
@@ -205,6 +206,8 @@ class JobManager:
         self, upload: Upload, opts: JobOptions, owner: str, batch_id: str | None
     ) -> JobSpec:
         problem = _read(upload, self.settings.decompression_limits)
+        guidance = {"model_dir": str(self.settings.model_dir)}
+        check_model(problem, mode_request(opts.model_dump(), guidance))
         job_id = _new_id()
         path = self.files.problem(job_id)
         save_problem(problem, path)

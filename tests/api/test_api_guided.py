@@ -91,3 +91,30 @@ def test_bad_srg_parameters_are_422_naming_the_parameter(
     err = resp.json()["error"]
     assert err["code"] == "invalid_option" and err["option"] == option
     assert named in err["message"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"mode": "pas"}, "no registered model matches this problem; name a pas model"),
+        ({"mode": "srg"}, "no registered model matches this problem; name an srg model"),
+        ({"mode": "pas", "model": "pas-nosuch@9"}, "no pas model 'pas-nosuch@9'"),
+        ({"mode": "srg", "model": SHIPPED}, f"no srg model '{SHIPPED}'"),  # a PaS model
+    ],
+)
+def test_a_guided_job_without_a_usable_model_is_422_at_submit(
+    asgi: InProcess, miplib_dir: Path, data: dict[str, str], message: str
+) -> None:
+    path = miplib_dir / "stein27.mps.gz"  # no shipped model matches it
+    tag = f"nomodel{abs(hash(message)) % 10**8}"
+    with asgi.http() as http:
+        resp = http.post(
+            "/v1/jobs", files={"file": (path.name, path.read_bytes())}, data={**data, "tags": tag}
+        )
+        assert resp.status_code == 422, resp.text
+        err = resp.json()["error"]
+        assert err["code"] == "invalid_option" and err["option"] == "model"
+        assert message in err["message"]
+        kind = data["mode"]
+        assert err["valid"] and all(ref.startswith(f"{kind}-") for ref in err["valid"])
+        assert http.get("/v1/jobs", params={"tag": tag}).json()["total"] == 0  # nothing stored
