@@ -194,3 +194,14 @@ def test_client_is_typed_and_reads_settings(
         job = client.submit(("tiny.mps", TINY_MPS), wait=30)
         assert job.done and job.result is not None
         assert job.result.objective == pytest.approx(-2.0)
+
+
+def test_the_json_example_of_the_api_docs_solves_to_its_stated_optimum(asgi: InProcess) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    body = text.split('"http://127.0.0.1:8000/v1/jobs?wait=30" -d \'\n', 1)[1].split("'\n```", 1)[0]
+    with asgi.http() as http:
+        resp = http.post("/v1/jobs", params={"wait": 30}, json=json.loads(body))
+    assert resp.status_code == 200, resp.text
+    result = resp.json()["result"]
+    assert result["status"] == "optimal" and result["objective"] == 10
+    assert result["values"] == {"a": 1, "b": 0, "c": 1}
