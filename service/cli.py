@@ -253,6 +253,16 @@ def bench_api(
     run(lambda: run_bench_api(runs, jobs, workers, console))
 
 
+@bench_app.command("cli")
+def bench_cli(
+    runs: Annotated[int, typer.Option(min=1, help="cold calls per case (median)")] = 10,
+) -> None:
+    """Wall time of a cold ``mipguide solve`` of a tiny MILP and LP against a bare script."""
+    from mipguide.bench.cli import run_bench_cli
+
+    run(lambda: run_bench_cli(runs, console))
+
+
 @bench_app.command("features")
 def bench_features(
     files: Annotated[

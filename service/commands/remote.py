@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mipguide.client import MipguideClient
-from mipguide.settings import Settings
+if TYPE_CHECKING:  # the client (httpx) is imported when a remote command runs, not by the CLI
+    from mipguide.client import MipguideClient
 
 ServerOpt = Annotated[str | None, typer.Option("--server", help="server URL")]
 KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key")]
 
 
 def _client(server: str | None, api_key: str | None) -> MipguideClient:
+    from mipguide.client import MipguideClient
+    from mipguide.settings import Settings
+
     settings = Settings()
     return MipguideClient(server or settings.server_url, api_key or settings.api_key or "")
 
