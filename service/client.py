@@ -163,7 +163,7 @@ class MipguideClient:
         return resp
 
     # --- submit -------------------------------------------------------------------------------
-    def submit(self, model: ModelSource, *, wait: float | None = None, **options: Any) -> Job:
+    def submit(self, model: ModelSource, /, *, wait: float | None = None, **options: Any) -> Job:
         """Upload one model file (path, or (filename, bytes)); ``wait`` seconds for the end."""
         params = {"wait": wait} if wait else {}
         timeout = self._timeout + wait if wait else self._timeout
@@ -176,7 +176,7 @@ class MipguideClient:
         )
         return Job.of(self._check(resp).json())
 
-    def submit_model(self, model: dict[str, Any], **options: Any) -> Job:
+    def submit_model(self, model: dict[str, Any], /, **options: Any) -> Job:
         """Submit a model in the JSON model format."""
         resp = self._http.post("/v1/jobs", json={"model": model, "options": options})
         return Job.of(self._check(resp).json())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -30,11 +32,33 @@ def submit(
     solver: Annotated[str | None, typer.Option(help="backend")] = None,
     time_limit: Annotated[float | None, typer.Option(help="seconds")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="tag (repeatable)")] = None,
+    mode: Annotated[str | None, typer.Option(help="exact | pas | auto | srg")] = None,
+    model: Annotated[str | None, typer.Option(help="NAME@VERSION for pas/auto/srg")] = None,
+    gap: Annotated[float | None, typer.Option(help="relative gap to stop at")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    threads: Annotated[int | None, typer.Option()] = None,
+    priority: Annotated[int | None, typer.Option(help="-100..100, higher runs first")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="backend KEY=VALUE (repeat)")] = None,
+    pas: Annotated[list[str] | None, typer.Option(help="PaS PATH=VALUE (repeat)")] = None,
+    srg: Annotated[list[str] | None, typer.Option(help="SRG PATH=VALUE (repeat)")] = None,
 ) -> None:
-    """Submit model files as jobs (several files: one batch); print ids or, with --wait, results."""
-    from mipguide.client import ApiError
+    """Submit model files as jobs (several files: one batch); print ids or, with --wait, results.
 
+    The options are the API's (docs/api.md); the server validates them."""
+    from mipguide.client import ApiError
+    from mipguide.commands.args import key_values, pas_overrides, srg_overrides
+    from mipguide.errors import InputError
+
+    try:
+        guided = {"pas": pas_overrides(pas) if pas else None}
+        guided["srg"] = srg_overrides(srg) if srg else None
+        backend = key_values(param) if param else None
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     options: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "tags": tag or None}
+    options |= {"mode": mode, "model": model, "gap": gap, "seed": seed, "threads": threads}
+    options |= {"priority": priority, "params": backend, **guided}
     with _client(server, api_key) as client:
         try:
             if len(files) == 1:
@@ -61,6 +85,7 @@ def jobs(
     state: Annotated[str | None, typer.Option(help="filter by state")] = None,
     tag: Annotated[str | None, typer.Option(help="filter by tag")] = None,
     limit: int = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="the jobs as JSON (whole ids)")] = False,
 ) -> None:
     """List jobs, newest first."""
     from rich.console import Console
@@ -68,9 +93,12 @@ def jobs(
 
     with _client(server, api_key) as client:
         items, total = client.jobs(state=state, tag=tag, limit=limit)
+    if as_json:
+        typer.echo(json.dumps({"items": [j.raw for j in items], "total": total}, indent=1))
+        return
     table = Table(title=f"{len(items)} of {total} jobs")
     for col in ("id", "state", "problem", "solver", "status", "objective", "created"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col == "id", overflow="fold")
     for j in items:
         r = j.raw
         table.add_row(
@@ -101,3 +129,54 @@ def cancel(
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
     typer.echo(f"{job_id}  {'purged' if job is None else job.state}")
+
+
+def status(
+    job_id: Annotated[str, typer.Argument(help="job id")],
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """A job as JSON: state, options, outcome, queue position."""
+    with _client(server, api_key) as client:
+        typer.echo(json.dumps(_call(lambda: client.job(job_id)).raw, indent=1))
+
+
+def result(
+    job_id: Annotated[str, typer.Argument(help="job id")],
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+    format: Annotated[str, typer.Option(help="json | sol | csv")] = "json",
+    out: Annotated[Path | None, typer.Option(help="write it here instead")] = None,
+) -> None:
+    """A finished job's verified result (JSON, sol or csv)."""
+    with _client(server, api_key) as client:
+        text = _call(lambda: client.result_text(job_id, format))
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        out.write_text(text)
+
+
+def log(
+    job_id: Annotated[str, typer.Argument(help="job id")],
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """A job's log so far."""
+    with _client(server, api_key) as client:
+        text, _ = _call(lambda: client.log(job_id))
+    typer.echo(text, nl=False)
+
+
+T = TypeVar("T")
+
+
+def _call(request: Callable[[], T]) -> T:
+    """The server's answer; its error as a message and exit code 2."""
+    from mipguide.client import ApiError
+
+    try:
+        return request()
+    except ApiError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
