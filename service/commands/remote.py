@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the client (httpx) is imported when a remote command runs, 
 
 ServerOpt = Annotated[str | None, typer.Option("--server", help="server URL")]
 KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key")]
+JobId = Annotated[str, typer.Argument(help="job id")]
 
 
 def _client(server: str | None, api_key: str | None) -> MipguideClient:
@@ -45,7 +46,6 @@ def submit(
     """Submit model files as jobs (several files: one batch); print ids or, with --wait, results.
 
     The options are the API's (docs/api.md); the server validates them."""
-    from mipguide.client import ApiError
     from mipguide.commands.args import key_values, pas_overrides, srg_overrides
     from mipguide.errors import InputError
 
@@ -60,23 +60,19 @@ def submit(
     options |= {"mode": mode, "model": model, "gap": gap, "seed": seed, "threads": threads}
     options |= {"priority": priority, "params": backend, **guided}
     with _client(server, api_key) as client:
-        try:
-            if len(files) == 1:
-                ids = [client.submit(files[0], **options).id]
-            else:
-                ids = list(client.submit_batch(files, **options).job_ids)
-            for job_id, path in zip(ids, files, strict=True):
-                if not wait:
-                    typer.echo(f"{job_id}  {path.name}")
-                    continue
-                job = client.wait(job_id)
-                typer.echo(
-                    f"{job_id}  {path.name}  {job.state}  {job.status or '-'}  "
-                    f"objective={job.objective}" + (f"  error={job.error}" if job.error else "")
-                )
-        except ApiError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from exc
+        if len(files) == 1:
+            ids = [_call(lambda: client.submit(files[0], **options)).id]
+        else:
+            ids = list(_call(lambda: client.submit_batch(files, **options)).job_ids)
+        for job_id, path in zip(ids, files, strict=True):
+            if not wait:
+                typer.echo(f"{job_id}  {path.name}")
+                continue
+            job = _call(lambda: client.wait(job_id))  # noqa: B023 (called at once)
+            typer.echo(
+                f"{job_id}  {path.name}  {job.state}  {job.status or '-'}  "
+                f"objective={job.objective}" + (f"  error={job.error}" if job.error else "")
+            )
 
 
 def jobs(
@@ -114,25 +110,19 @@ def jobs(
 
 
 def cancel(
-    job_id: Annotated[str, typer.Argument(help="job id")],
+    job_id: JobId,
     server: ServerOpt = None,
     api_key: KeyOpt = None,
     purge: Annotated[bool, typer.Option(help="also delete its data")] = False,
 ) -> None:
     """Cancel a job."""
-    from mipguide.client import ApiError
-
     with _client(server, api_key) as client:
-        try:
-            job = client.cancel(job_id, purge=purge)
-        except ApiError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from exc
+        job = _call(lambda: client.cancel(job_id, purge=purge))
     typer.echo(f"{job_id}  {'purged' if job is None else job.state}")
 
 
 def status(
-    job_id: Annotated[str, typer.Argument(help="job id")],
+    job_id: JobId,
     server: ServerOpt = None,
     api_key: KeyOpt = None,
 ) -> None:
@@ -142,7 +132,7 @@ def status(
 
 
 def result(
-    job_id: Annotated[str, typer.Argument(help="job id")],
+    job_id: JobId,
     server: ServerOpt = None,
     api_key: KeyOpt = None,
     format: Annotated[str, typer.Option(help="json | sol | csv")] = "json",
@@ -158,7 +148,7 @@ def result(
 
 
 def log(
-    job_id: Annotated[str, typer.Argument(help="job id")],
+    job_id: JobId,
     server: ServerOpt = None,
     api_key: KeyOpt = None,
 ) -> None:

@@ -12,7 +12,7 @@ from mipguide.commands.args import key_values, pas_overrides, srg_overrides
 from mipguide.errors import InputError, InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest
 from mipguide.pipeline.result import SolveResult
-from mipguide.solvers.base import backend_names
+from mipguide.solvers.base import check_solver
 from mipguide.solvers.types import Incumbent, SolveOptions
 
 
@@ -68,9 +68,7 @@ def check_cli_options(options: SolveOptions, solver: str, fake: bool = False) ->
     for name, value in (("--gap", options.rel_gap), ("--abs-gap", options.abs_gap)):
         if value is not None and not 0 <= value < math.inf:
             raise InvalidOptionError(name, f"must be a number >= 0, not {value}")
-    solvers = backend_names(fake=fake)
-    if solver not in solvers:
-        raise InvalidOptionError("--solver", f"unknown solver {solver!r}", solvers)
+    check_solver(solver, "--solver", fake)
 
 
 def run_solve(

@@ -154,16 +154,21 @@ def check_model(problem: Problem, request: ModeRequest) -> None:
     kind = "srg" if request.mode == "srg" else "pas"
     cards = model_cards(request.model_dir, kind)
     refs = [ref for ref, _ in cards]
-    article = "an" if kind == "srg" else "a"
     if request.model is not None:
         if request.model not in refs:
             raise InvalidOptionError(
                 "model", f"no {kind} model {request.model!r} is registered", refs
             )
     elif request.mode != "auto" and best_match(signature(problem), cards) is None:
-        raise InvalidOptionError(
-            "model", f"no registered model matches this problem; name {article} {kind} model", refs
-        )
+        raise no_model_matches(kind, refs)
+
+
+def no_model_matches(kind: str, refs: list[str]) -> InvalidOptionError:
+    """The error of a pas or srg request that names no model and matches none."""
+    article = "an" if kind == "srg" else "a"
+    return InvalidOptionError(
+        "model", f"no registered model matches; name {article} {kind} model", refs
+    )
 
 
 def _guided(
@@ -194,11 +199,7 @@ def _guided(
     why = {"model": ref, "distance": None if match is None else match.distance}
     if ref is None:
         if request.mode in ("pas", "srg"):
-            choices = [r for r, _ in model_cards(request.model_dir, kind)]
-            article = "an" if kind == "srg" else "a"
-            raise InvalidOptionError(
-                "model", f"no registered model matches; name {article} {kind} model", choices
-            )
+            raise no_model_matches(kind, [r for r, _ in model_cards(request.model_dir, kind)])
         why["reason"] = "no registered model matches this instance"
         spent = time.perf_counter() - t0
         result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)

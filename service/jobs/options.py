@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest, check_request
 from mipguide.settings import SHIPPED_MODELS, Settings
-from mipguide.solvers.base import backend_names, check_params, get_backend
+from mipguide.solvers.base import check_params, check_solver, get_backend
 from mipguide.solvers.types import SolveOptions
 
 DEFAULT_DMMV_SECONDS = 2.0
@@ -127,9 +127,7 @@ def parse_options(
     opts = _validate(JobOptions, data)
     if opts.dmmv_seconds is not None and not opts.dmmv:
         raise InvalidOptionError("dmmv_seconds", "needs dmmv=true")
-    solvers = backend_names(fake=settings.allow_fake_solver)
-    if opts.solver not in solvers:
-        raise InvalidOptionError("solver", f"unknown solver {opts.solver!r}", solvers)
+    check_solver(opts.solver, fake=settings.allow_fake_solver)
     check_request(_request(opts))
     if opts.threads > settings.max_threads:
         raise InvalidOptionError("threads", f"at most {settings.max_threads}")

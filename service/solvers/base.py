@@ -83,6 +83,14 @@ def backend_names(fake: bool = True) -> list[str]:
     return [n for n in _REGISTRY if fake or n != "fake"]
 
 
+def check_solver(name: str, option: str = "solver", fake: bool = False) -> None:
+    """Raises InvalidOptionError (``option``, with the valid names) for an unknown backend;
+    ``fake`` offers the test double."""
+    solvers = backend_names(fake=fake)
+    if name not in solvers:
+        raise InvalidOptionError(option, f"unknown solver {name!r}", solvers)
+
+
 def get_backend(name: str) -> SolverBackend:
     """Return a fresh backend instance by name.
 

@@ -96,8 +96,8 @@ def test_bad_srg_parameters_are_422_naming_the_parameter(
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"mode": "pas"}, "no registered model matches this problem; name a pas model"),
-        ({"mode": "srg"}, "no registered model matches this problem; name an srg model"),
+        ({"mode": "pas"}, "no registered model matches; name a pas model"),
+        ({"mode": "srg"}, "no registered model matches; name an srg model"),
         ({"mode": "pas", "model": "pas-nosuch@9"}, "no pas model 'pas-nosuch@9'"),
         ({"mode": "srg", "model": SHIPPED}, f"no srg model '{SHIPPED}'"),  # a PaS model
     ],
