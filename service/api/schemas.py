@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from mipguide.jobs.manager import JobManager
 from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord
+from mipguide.problem.jsonschema import JsonModel
 
 
 class ErrorPublic(BaseModel):
@@ -148,7 +149,7 @@ class BatchPublic(BaseModel):
 class JobCreate(BaseModel):
     """JSON submission: a model in the JSON model format, and options."""
 
-    model: dict[str, Any] = Field(description="the model, in mipguide's JSON model format")
+    model: JsonModel = Field(description="the model, in mipguide's JSON model format")
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -192,5 +193,5 @@ class DmmvCreate(BaseModel):
 class BatchCreate(BaseModel):
     """JSON batch submission: several models sharing options."""
 
-    models: list[dict[str, Any]]
+    models: list[JsonModel]
     options: dict[str, Any] = Field(default_factory=dict)

@@ -88,13 +88,18 @@ def _from_json(body: bytes, many: bool) -> tuple[list[Upload], dict[str, Any]]:
             models, options = [job.model], job.options
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"body.{where}: {err['msg']}") from exc
+        message = err["msg"].removeprefix("Value error, ")
+        raise InputError(f"body{_path(err['loc'])}: {message}") from exc
     uploads = [
-        Upload(f"model{i}.json" if many else "model.json", json.dumps(m).encode())
+        Upload(f"model{i}.json" if many else "model.json", json.dumps(m.document()).encode())
         for i, m in enumerate(models)
     ]
     return uploads, options
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location as a field path: ``.model.variable_names[7]``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
 
 
 async def _from_form(

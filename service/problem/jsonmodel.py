@@ -1,6 +1,7 @@
 """JSON model (cuOpt LPData-like) <-> Problem.
 
-Schema::
+The typed schema is ``jsonschema.JsonModel`` (the API's and the client's); this reader checks
+consistency and builds the Problem. Shape::
 
     {"name": str, "maximize": bool,
      "csr_constraint_matrix": {"offsets": [int], "indices": [int], "values": [num]},
@@ -13,7 +14,9 @@ Numbers may also be "inf", "+inf", "-inf", "infinity" (any case) or null (null i
 lower bound and +inf in an upper bound); |v| >= 1e20 is infinite in bounds. "B" means integer
 with bounds [0, 1]. ``scalability_factor`` multiplies the objective coefficients and offset.
 Every inconsistency is a ParseError whose ``path`` is the JSON field path (``variable_names[7]``).
-Names have at most 255 characters; objective coefficients and the offset must be finite.
+Names have at most 255 characters; objective coefficients and the offset must be finite. An
+optional field given as null is absent; an unknown field is an error (a misspelt field must
+not be ignored).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import scipy.sparse as sp
 
 from mipguide.errors import ParseError
 from mipguide.problem.compression import decompress
+from mipguide.problem.jsonschema import FIELDS, SUBFIELDS
 from mipguide.problem.model import INF_THRESHOLD, Problem, Sense
 from mipguide.problem.names import MAX_NAME
 
@@ -106,6 +110,27 @@ def _finite(r: _Reader, values: np.ndarray, path: str) -> np.ndarray:
     return values
 
 
+def _get(parent: dict[str, Any], key: str, default: Any) -> Any:
+    """An optional field's value; null is the same as absent."""
+    value = parent.get(key)
+    return default if value is None else value
+
+
+def _known_fields(r: _Reader, doc: dict[str, Any]) -> None:
+    """Refuse fields the format does not have (with their path)."""
+    for key, value in doc.items():
+        if key not in FIELDS:
+            raise r.fail(key, f"unknown field; the fields are {', '.join(sorted(FIELDS))}")
+        inner = SUBFIELDS.get(key)
+        if inner is None or value is None:
+            continue
+        if not isinstance(value, dict):
+            raise r.fail(key, f"expected an object, got {_show(value)}")
+        for sub in value:
+            if sub not in inner:
+                raise r.fail(f"{key}.{sub}", f"unknown field; {key} has {', '.join(sorted(inner))}")
+
+
 def _bounds(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = lo.copy(), hi.copy()
     for v in (lo, hi):
@@ -156,6 +181,7 @@ def problem_from_json(doc: Any, file: str = "<json>") -> Problem:
     r = _Reader(file)
     if not isinstance(doc, dict):
         raise r.fail("$", "expected a JSON object")
+    _known_fields(r, doc)
     obj = r.obj(doc, "objective_data", "")
     if not isinstance(obj, dict):
         raise r.fail("objective_data", "expected an object")
@@ -170,14 +196,15 @@ def problem_from_json(doc: Any, file: str = "<json>") -> Problem:
     if not np.isfinite(c * scale).all():
         raise r.fail("objective_data.scalability_factor", "makes a coefficient infinite")
     rb = r.obj(doc, "constraint_bounds", "", required=False) or {}
-    row_lo = r.numbers(rb.get("lower_bounds", []), "constraint_bounds.lower_bounds", -math.inf)
-    row_hi = r.numbers(rb.get("upper_bounds", []), "constraint_bounds.upper_bounds", math.inf)
+    row_lo = r.numbers(_get(rb, "lower_bounds", []), "constraint_bounds.lower_bounds", -math.inf)
+    row_hi = r.numbers(_get(rb, "upper_bounds", []), "constraint_bounds.upper_bounds", math.inf)
     m = row_lo.shape[0]
     if row_hi.shape[0] != m:
         raise r.fail(
             "constraint_bounds.upper_bounds", f"has {row_hi.shape[0]} entries, expected {m}"
         )
-    A = _matrix(r, doc, m, n) if "csr_constraint_matrix" in doc or m else sp.csr_matrix((m, n))
+    given = doc.get("csr_constraint_matrix") is not None
+    A = _matrix(r, doc, m, n) if given or m else sp.csr_matrix((m, n))
     lo, hi, integrality = _variables(r, doc, n)
     maximize = doc.get("maximize", False)
     if not isinstance(maximize, bool):
@@ -208,12 +235,14 @@ def _variables(
     r: _Reader, doc: dict[str, Any], n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     vb = r.obj(doc, "variable_bounds", "", required=False) or {}
-    lo = r.numbers(vb.get("lower_bounds", [0.0] * n), "variable_bounds.lower_bounds", -math.inf)
-    hi = r.numbers(vb.get("upper_bounds", [math.inf] * n), "variable_bounds.upper_bounds", math.inf)
+    lo = r.numbers(_get(vb, "lower_bounds", [0.0] * n), "variable_bounds.lower_bounds", -math.inf)
+    hi = r.numbers(
+        _get(vb, "upper_bounds", [math.inf] * n), "variable_bounds.upper_bounds", math.inf
+    )
     for label, v in (("lower_bounds", lo), ("upper_bounds", hi)):
         if v.shape[0] != n:
             raise r.fail(f"variable_bounds.{label}", f"has {v.shape[0]} entries, expected {n}")
-    types = doc.get("variable_types", ["C"] * n)
+    types = _get(doc, "variable_types", ["C"] * n)
     if not isinstance(types, list) or len(types) != n:
         raise r.fail("variable_types", f"expected a list of {n} of 'C', 'I', 'B'")
     integrality = np.zeros(n, dtype=bool)

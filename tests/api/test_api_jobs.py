@@ -139,6 +139,25 @@ def test_json_model_submission(asgi: InProcess) -> None:
         assert bad.status_code == 422 and "model" in bad.json()["error"]["message"]
 
 
+def test_the_json_model_is_typed_in_openapi_and_errors_name_the_field(asgi: InProcess) -> None:
+    model = {"objective_data": {"coefficients": [1, 2]}, "variable_types": ["B", "C"]}
+    with asgi.http() as http:
+        schemas = http.get("/openapi.json").json()["components"]["schemas"]
+        assert schemas["JobCreate"]["properties"]["model"]["$ref"].endswith("/JsonModel")
+        typed = schemas["JsonModel"]
+        assert typed["required"] == ["objective_data"]
+        assert typed["additionalProperties"] is False
+        assert set(typed["properties"]) >= {"csr_constraint_matrix", "variable_types", "maximize"}
+        for change, where in (
+            ({"variable_type": ["B"]}, "body.model.variable_type"),
+            ({"objective_data": {"coefficients": [1, "one"]}}, "body.model.objective_data.coeff"),
+            ({"variable_types": ["B", "Z"]}, "body.model.variable_types[1]"),
+        ):
+            resp = http.post("/v1/jobs", json={"model": {**model, **change}})
+            assert resp.status_code == 422, resp.text
+            assert resp.json()["error"]["message"].startswith(where)
+
+
 def test_200_concurrent_submissions_none_lost(server: Server) -> None:
     tag = "c" + uuid.uuid4().hex[:8]
 
