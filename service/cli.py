@@ -29,6 +29,7 @@ app.command("cancel")(remote.cancel)
 app.command("status")(remote.status)
 app.command("result")(remote.result)
 app.command("log")(remote.log)
+app.command("watch")(remote.watch)
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

@@ -1,4 +1,5 @@
-"""``mipguide submit | jobs | cancel``: the service's client commands (over HTTP)."""
+"""``mipguide submit | jobs | cancel | status | result | log | watch``: the service's client
+commands (over HTTP)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:  # the client (httpx) is imported when a remote command runs, not by the CLI
-    from mipguide.client import MipguideClient
+    from rich.console import Console
+
+    from mipguide.client import Job, MipguideClient
+    from mipguide.commands.progress import ProgressLine
 
 ServerOpt = Annotated[str | None, typer.Option("--server", help="server URL")]
 KeyOpt = Annotated[str | None, typer.Option("--api-key", help="API key")]
@@ -68,11 +72,85 @@ def submit(
             if not wait:
                 typer.echo(f"{job_id}  {path.name}")
                 continue
-            job = _call(lambda: client.wait(job_id))  # noqa: B023 (called at once)
+            job = follow(client, job_id, _console(), label=path.name, echo=False)
             typer.echo(
                 f"{job_id}  {path.name}  {job.state}  {job.status or '-'}  "
                 f"objective={job.objective}" + (f"  error={job.error}" if job.error else "")
             )
+
+
+def watch(
+    job_id: JobId,
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """Follow a job until it ends: each incumbent as a line (time, objective, bound, gap,
+    source) and, on a terminal, a live line; exit code 0 when it completed, 1 otherwise."""
+    with _client(server, api_key) as client:
+        job = follow(client, job_id, _console())
+    typer.echo(
+        f"{job_id}  {job.state}  {job.status or '-'}  objective={job.objective}"
+        + (f"  error={job.error}" if job.error else "")
+    )
+    if job.state != "completed":
+        raise typer.Exit(1)
+
+
+def follow(
+    client: MipguideClient, job_id: str, console: Console, *, label: str = "", echo: bool = True
+) -> Job:
+    """Follow a job's event stream to its end, with a live line on a terminal.
+
+    Args:
+        label: shown in the live line (default: the job id).
+        echo: print each incumbent as a line (else only the live line shows them).
+
+    Returns:
+        the job as it ended.
+    """
+    import time
+
+    from mipguide.commands.progress import ProgressLine
+
+    job = _call(lambda: client.job(job_id))
+    started = time.monotonic() - _running_for(job)
+    with ProgressLine(console, label or job_id, started) as line:
+        _call(lambda: _stream(client, job_id, line, console, echo))
+    return _call(lambda: client.job(job_id))
+
+
+def _stream(
+    client: MipguideClient, job_id: str, line: ProgressLine, console: Console, echo: bool
+) -> None:
+    """Apply the job's events to the live line (and print incumbents) as they come."""
+    from mipguide.commands.progress import incumbent_line
+
+    for event in client.events(job_id):
+        d = event.data
+        if event.kind == "incumbent":
+            line.incumbent(d["objective"], d["bound"], d["source"])
+            if echo:
+                console.print(incumbent_line(d["t"], d["objective"], d["bound"], d["source"]))
+        elif event.kind == "state":
+            line.state = d["state"]
+
+
+def _running_for(job: Job) -> float:
+    """Seconds since the server started the job (0 while queued)."""
+    from datetime import UTC, datetime
+
+    started = job.raw.get("started_at")
+    if not started:
+        return 0.0
+    at = datetime.fromisoformat(started)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - at).total_seconds())
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
 
 
 def jobs(

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from mipguide.commands.args import key_values, pas_overrides, srg_overrides
+from mipguide.commands.progress import ProgressLine, incumbent_line
 from mipguide.errors import InputError, InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest
 from mipguide.pipeline.result import SolveResult
@@ -100,9 +101,11 @@ def run_solve(
     for w in problem.warnings:
         console.print(f"[yellow]warning:[/] {w}")
 
+    progress = ProgressLine(console, problem.name or path.name)
+
     def show(inc: Incumbent) -> None:
-        bound = "" if inc.bound is None else f"  bound {inc.bound:.10g}"
-        console.print(f"  {inc.t:8.3f} s  incumbent {inc.objective:.10g}{bound}  ({inc.source})")
+        progress.incumbent(inc.objective, inc.bound, inc.source.value)
+        console.print(incumbent_line(inc.t, inc.objective, inc.bound, inc.source.value))
 
     def note(line: str) -> None:
         if line.startswith("warning: "):
@@ -110,9 +113,16 @@ def run_solve(
         else:
             console.print(line)
 
-    result = solve_request(
-        problem, solver, options, request, on_incumbent=show, read_seconds=read_seconds, note=note
-    )
+    with progress:
+        result = solve_request(
+            problem,
+            solver,
+            options,
+            request,
+            on_incumbent=show,
+            read_seconds=read_seconds,
+            note=note,
+        )
     print_summary(result, console)
     if out is not None:
         out.write_text(result.to_json())

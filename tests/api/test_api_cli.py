@@ -59,3 +59,22 @@ def test_submit_takes_the_api_options_and_status_result_log_read_back(
     assert refused.exit_code == 2 and "pas" in refused.output
     missing = runner.invoke(app, ["status", "0" * 32, *common])
     assert missing.exit_code == 2 and "404" in missing.output
+
+
+def test_watch_follows_a_job_to_its_end(server: Server, miplib_dir: Path) -> None:
+    runner = CliRunner()
+    common = ["--server", server.url, "--api-key", KEY_A]
+    path = str(miplib_dir / "p0033.mps.gz")
+    submitted = runner.invoke(app, ["submit", path, *common, "--tag", "watched"])
+    assert submitted.exit_code == 0, submitted.output
+    job_id = submitted.output.split()[0]
+    out = runner.invoke(app, ["watch", job_id, *common])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    found = [ln for ln in lines if " incumbent " in ln]
+    assert found, out.output  # each incumbent: time, objective, bound, gap, source
+    assert re.match(r"\s+\d+\.\d{3} s  incumbent \S+  bound \S+(  gap \S+%)?  \(\w+\)$", found[-1])
+    assert "incumbent 3089" in found[-1]
+    assert re.match(rf"{job_id}  completed  optimal  objective=3089", lines[-1])
+    missing = runner.invoke(app, ["watch", "0" * 32, *common])
+    assert missing.exit_code == 2 and "404" in missing.output
