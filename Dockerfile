@@ -18,7 +18,7 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY models ./models
 COPY instances ./instances
-RUN pip install ".[postgres]"
+RUN pip install ".[server,postgres]"
 
 # run as an unprivileged user; /data is the volume for inputs, results and logs (a new named
 # volume takes this directory's owner).

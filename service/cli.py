@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mipguide.commands import remote
+from mipguide.commands.extra import missing_extra, needs_server_extra
 from mipguide.commands.serve import serve
 from mipguide.errors import InputError, MipguideError
 
@@ -70,13 +72,19 @@ SrgOption = Annotated[
 
 def fail(exc: Exception) -> typer.Exit:
     """Print an error and choose the exit code: 2 for bad input, 1 otherwise."""
+    missing = missing_extra(exc)
+    if missing is not None:
+        err_console.print(f"[red]error:[/] {escape(needs_server_extra(missing))}", soft_wrap=True)
+        return typer.Exit(1)
     if isinstance(exc, InputError):
-        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return typer.Exit(2)
     if isinstance(exc, MipguideError):
-        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return typer.Exit(1)
-    err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
+    err_console.print(
+        f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
+    )
     return typer.Exit(1)
 
 

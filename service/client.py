@@ -19,6 +19,7 @@ import httpx
 
 from mipguide.errors import MipguideError
 from mipguide.pipeline.result import SolveResult
+from mipguide.problem.jsonschema import JsonModel
 from mipguide.settings import Settings
 from mipguide.solvers.types import Incumbent, IncumbentSource
 
@@ -176,9 +177,21 @@ class MipguideClient:
         )
         return Job.of(self._check(resp).json())
 
-    def submit_model(self, model: dict[str, Any], /, **options: Any) -> Job:
-        """Submit a model in the JSON model format."""
-        resp = self._http.post("/v1/jobs", json={"model": model, "options": options})
+    def submit_model(
+        self, model: JsonModel | Mapping[str, Any], /, *, wait: float | None = None, **options: Any
+    ) -> Job:
+        """Submit a model in the JSON model format: a ``JsonModel`` or its document (a dict,
+        checked against the same schema here first); ``wait`` seconds for the end.
+
+        Raises:
+            pydantic.ValidationError: the document does not fit the schema (its field path).
+        """
+        typed = model if isinstance(model, JsonModel) else JsonModel.model_validate(model)
+        given = {k: v for k, v in options.items() if v is not None}
+        body = {"model": typed.document(), "options": given}
+        params = {"wait": wait} if wait else {}
+        timeout = self._timeout + wait if wait else self._timeout
+        resp = self._http.post("/v1/jobs", json=body, params=params, timeout=timeout)
         return Job.of(self._check(resp).json())
 
     def submit_dmmv(

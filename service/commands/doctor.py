@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+import importlib.util
 import json
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.table import Table
@@ -41,20 +43,31 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def torch_devices() -> str:
-    """Describe torch's devices, in a child process so the CLI stays light."""
+def torch_devices() -> Callable[[], str]:
+    """Start describing torch's devices in a child process (the CLI stays light, and the
+    child's torch import runs while the backends are checked); the result waits for it."""
+    if importlib.util.find_spec("torch") is None:
+        return lambda: "torch not installed (the server extra: pip install 'mipguide[server]')"
     code = (
         "import torch;"
         "n = torch.cuda.device_count();"
         "print(', '.join(['cpu'] + [torch.cuda.get_device_name(i) for i in range(n)]))"
     )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-        )
-    except subprocess.TimeoutExpired:
-        return "torch import timed out"
-    return proc.stdout.strip() or f"error: {proc.stderr.strip()[-200:]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    def result() -> str:
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return "torch import timed out"
+        last = err.strip().splitlines()[-1:] or ["no output"]
+        return out.strip() or f"error: {last[0][:200]}"
+
+    return result
 
 
 def backend_status() -> dict[str, str]:
@@ -68,6 +81,7 @@ def backend_status() -> dict[str, str]:
 
 
 def run_doctor(settings: Settings, console: Console) -> None:
+    devices = torch_devices()
     console.print(
         f"mipguide {md.version('mipguide')} on Python {platform.python_version()} "
         f"({platform.system()} {platform.machine()})"
@@ -80,7 +94,7 @@ def run_doctor(settings: Settings, console: Console) -> None:
     for name, ver in backend_status().items():
         backends.add_row(name, ver)
     console.print(backends)
-    console.print(f"torch devices: {torch_devices()}")
+    console.print(f"torch devices: {devices()}")
     console.print(f"settings: {json.dumps(public_settings(settings))}")
 
 

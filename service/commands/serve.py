@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mipguide.commands.extra import needs_server_extra
 from mipguide.settings import Settings
 
 
@@ -18,9 +19,13 @@ def serve(
     data_dir: Annotated[Path | None, typer.Option(help="inputs, results, logs")] = None,
 ) -> None:
     """Run the REST API with local solver workers (SQLite under ./var by default)."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from mipguide.api.app import create_app
+        from mipguide.api.app import create_app
+    except ModuleNotFoundError as exc:
+        typer.echo(f"error: {needs_server_extra(exc.name or 'the server')}", err=True)
+        raise typer.Exit(1) from exc
 
     overrides = {"host": host, "port": port, "workers": workers, "db_url": db, "data_dir": data_dir}
     settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
