@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mipguide.errors import InvalidOptionError
-from mipguide.guidance.params import PasParams, SrgParams, dotted, parse_params
 
 if TYPE_CHECKING:
     from mipguide.instances.registry import Family, Size
@@ -33,6 +32,10 @@ def key_values(pairs: list[str], option: str = "--param") -> dict[str, Any]:
 
 def pas_overrides(pairs: list[str]) -> dict[str, Any]:
     """``--pas region.k0=0.5 --pas search.lns.share=0.8`` -> nested, validated overrides."""
+    if not pairs:  # the parameter models (pydantic) load only when used
+        return {}
+    from mipguide.guidance.params import PasParams, dotted, parse_params
+
     values = dotted(key_values(pairs, "--pas"))
     parse_params(PasParams, "--pas", values)
     return values
@@ -40,6 +43,10 @@ def pas_overrides(pairs: list[str]) -> dict[str, Any]:
 
 def srg_overrides(pairs: list[str]) -> dict[str, Any]:
     """``--srg sampling.k=8`` -> nested, validated overrides."""
+    if not pairs:
+        return {}
+    from mipguide.guidance.params import SrgParams, dotted, parse_params
+
     values = dotted(key_values(pairs, "--srg"))
     parse_params(SrgParams, "--srg", values)
     return values

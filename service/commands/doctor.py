@@ -27,7 +27,6 @@ PACKAGES = (
     "uvicorn",
     "sqlalchemy",
     "pydantic",
-    "pydantic-settings",
     "typer",
     "httpx",
 )

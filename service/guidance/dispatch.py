@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.errors import InvalidOptionError
-from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
 from mipguide.problem.model import Problem
@@ -77,8 +76,11 @@ def check_request(request: ModeRequest) -> None:
         raise InvalidOptionError("srg", f"SRG parameters need mode srg, not {mode}")
     if request.dmmv_seconds is not None and mode != "exact":
         raise InvalidOptionError("dmmv", f"works with mode exact only, not {mode}")
-    parse_params(PasParams, "pas", request.pas)
-    parse_params(SrgParams, "srg", request.srg)
+    if request.pas or request.srg:  # the parameter models (pydantic) load only when used
+        from mipguide.guidance.params import PasParams, SrgParams, parse_params
+
+        parse_params(PasParams, "pas", request.pas)
+        parse_params(SrgParams, "srg", request.srg)
 
 
 def solve_request(

@@ -7,6 +7,7 @@ the content. Compression is always recognised by its magic bytes.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
@@ -20,20 +21,27 @@ from mipguide.problem.compression import (
     compression_of,
     decompress,
 )
-from mipguide.problem.jsonmodel import problem_to_json, read_json
-from mipguide.problem.lp import read_lp
 from mipguide.problem.model import Problem
-from mipguide.problem.mps import read_mps
-from mipguide.problem.mps_writer import write_mps
 
-READERS: dict[str, Callable[[bytes, str], Problem]] = {
-    "mps": read_mps,
-    "lp": read_lp,
-    "json": read_json,
+# format -> (module, function): a reader is imported when its format is read (a cold CLI call
+# reading MPS does not pay for the LP and JSON readers)
+_READERS = {
+    "mps": ("mipguide.problem.mps", "read_mps"),
+    "lp": ("mipguide.problem.lp", "read_lp"),
+    "json": ("mipguide.problem.jsonmodel", "read_json"),
 }
 SUPPORTED = ".mps, .lp, .json (each optionally .gz, .bz2 or .xz); formats: " + ", ".join(
-    sorted(READERS)
+    sorted(_READERS)
 )
+
+
+def reader(kind: str) -> Callable[[bytes, str], Problem]:
+    """The reader of a format ("mps", "lp" or "json")."""
+    module, name = _READERS[kind]
+    read: Callable[[bytes, str], Problem] = getattr(importlib.import_module(module), name)
+    return read
+
+
 _ALIASES = {"mps": "mps", "free-mps": "mps", "fixed-mps": "mps", "lp": "lp", "json": "json"}
 
 
@@ -96,7 +104,7 @@ def read_problem(
     if payload is not data and compression_of(payload) is not None:
         raise ParseError(name, None, "the content is compressed twice; compress it once")
     kind = _resolve(fmt, filename if filename is not None else name, payload)
-    return READERS[kind](payload, name)
+    return reader(kind)(payload, name)
 
 
 def _resolve(fmt: str | None, name: str, payload: bytes) -> str:
@@ -122,8 +130,12 @@ def write_problem(problem: Problem, path: str | os.PathLike[str]) -> None:
     """
     kind = format_of(os.fspath(path))
     if kind == "mps":
+        from mipguide.problem.mps_writer import write_mps
+
         write_mps(problem, path)
     elif kind == "json" and not os.fspath(path).lower().endswith(COMPRESSED_SUFFIXES):
+        from mipguide.problem.jsonmodel import problem_to_json
+
         Path(path).write_text(json.dumps(problem_to_json(problem)), encoding="utf-8")
     else:
         raise UnsupportedFormatError(
