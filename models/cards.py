@@ -1,11 +1,15 @@
 """The registry's files without the networks: model references, directories and cards (no
 torch), for what only needs to know which models exist and what they cover (the API at submit).
+
+A registry is one directory of ``NAME@VERSION`` folders, or a search path of several (the
+user's own models, then the shipped ones): the first directory that holds a reference wins.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,11 +59,45 @@ def list_models(model_dir: Path) -> list[ModelRef]:
     return refs
 
 
-def model_cards(model_dir: Path, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+Registry = Path | Sequence[Path]
+
+
+def _roots(registry: Registry) -> list[Path]:
+    return [Path(registry)] if isinstance(registry, str | Path) else [Path(r) for r in registry]
+
+
+def locate(registry: Registry, ref: str) -> Path:
+    """The registry directory that holds ``ref`` (the first, on a search path).
+
+    Raises:
+        ModelError: malformed, or in none of the directories.
+    """
+    parsed = ModelRef.parse(ref)
+    for root in _roots(registry):
+        if (model_path(root, parsed) / CONFIG).is_file():
+            return root
+    raise ModelError(f"model {ref} not found")
+
+
+def split_path_ref(text: str) -> tuple[Path | None, str]:
+    """``DIR/NAME@VERSION`` (a model given by its folder) -> (DIR, ``NAME@VERSION``); a plain
+    ``NAME@VERSION`` -> (None, it). Only local commands take folders; the API takes names."""
+    path = Path(text)
+    if len(path.parts) <= 1:
+        return None, text
+    return path.parent, path.name
+
+
+def model_cards(registry: Registry, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``); a
-    model without a card has an empty one, one without a kind in its config is ``pas``."""
+    model without a card has an empty one, one without a kind in its config is ``pas``. On a
+    search path a reference is listed once, from the first directory that holds it."""
     out = []
-    for ref in list_models(model_dir):
+    seen: set[str] = set()
+    for model_dir, ref in ((root, r) for root in _roots(registry) for r in list_models(root)):
+        if str(ref) in seen:
+            continue
+        seen.add(str(ref))
         directory = model_path(model_dir, ref)
         if kind is not None:
             config = json.loads((directory / CONFIG).read_text())

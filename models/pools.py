@@ -138,14 +138,22 @@ def load_pool(path: Path) -> SolutionPool:
 
 @dataclass(frozen=True)
 class InstanceSpec:
-    """How to rebuild one training instance (picklable, cheap to send to a worker)."""
+    """How to rebuild one training instance (picklable, cheap to send to a worker): a generated
+    one (family, params, seed) or, with ``path``, a model file (``family`` is then the label the
+    card gives the user's instances, ``params`` None and ``seed`` its index).
+    """
 
     family: str
     params: Any
     seed: int
     name: str
+    path: str | None = None
 
     def build(self) -> Problem:
+        if self.path is not None:
+            from mipguide.problem.io import read_problem
+
+            return read_problem(self.path)
         from mipguide.instances.registry import generate_with
 
         return generate_with(self.family, self.params, self.seed, self.name)

@@ -110,6 +110,20 @@ def cluster_of(label: str, problems: Iterable[Problem]) -> Cluster:
     return Cluster(label, cats, ranges)
 
 
+def clusters_of(label: str, problems: Iterable[Problem]) -> list[Cluster]:
+    """Clusters of a set of instances that may differ in their categories (the user's own
+    files): one per distinct categorical structure, labelled ``label``, ``label/2``, ..."""
+    groups: dict[tuple[Any, ...], list[Problem]] = {}
+    for p in problems:
+        sig = signature(p)
+        key = tuple(v for k, v in sig.items() if k not in TOLERANCES)
+        groups.setdefault(key, []).append(p)
+    return [
+        cluster_of(label if i == 0 else f"{label}/{i + 1}", group)
+        for i, group in enumerate(groups.values())
+    ]
+
+
 def clusters_from_card(card: dict[str, Any]) -> list[Cluster]:
     return [Cluster.from_dict(d) for d in card.get("signature", [])]
 

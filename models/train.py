@@ -24,7 +24,7 @@ import torch
 from mipguide.models.labels import DEFAULT_TEMPERATURE_FRACTION
 from mipguide.models.pools import InstanceSpec, PoolConfig, SolutionPool, build_pools, load_pool
 from mipguide.models.registry import resolve_device, save_model
-from mipguide.models.signature import cluster_of
+from mipguide.models.signature import clusters_of
 from mipguide.problem.digest import problem_hash
 from mipguide.problem.model import Problem
 
@@ -249,8 +249,11 @@ def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
     ]
     n_train = len(job.train_specs)
     signature = [
-        cluster_of(f, [p for p, s in zip(problems[:n_train], specs, strict=False) if s.family == f])
+        cluster
         for f in dict.fromkeys(s.family for s in job.train_specs)
+        for cluster in clusters_of(
+            f, [p for p, s in zip(problems[:n_train], specs, strict=False) if s.family == f]
+        )
     ]
     t0 = time.perf_counter()
     result = fit(

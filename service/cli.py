@@ -183,10 +183,24 @@ def generate(
 
 @app.command()
 def train(
-    family: Annotated[
-        str, typer.Option(help="setcover | cauction | indset | facility, a comma list, or all")
+    out: Annotated[
+        Path,
+        typer.Option(help="DIR/NAME@VERSION, or NAME@VERSION for your registry (DATA_DIR/models)"),
     ],
-    out: Annotated[Path, typer.Option(help="registry directory .../NAME@VERSION")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="your instances: model files, folders or globs (or --family)"),
+    ] = None,
+    family: Annotated[
+        str | None,
+        typer.Option(help="generated: setcover | cauction | indset | facility, a list, or all"),
+    ] = None,
+    instances: Annotated[
+        list[str] | None, typer.Option(help="your instances: a file, folder or glob (repeat)")
+    ] = None,
+    val_share: Annotated[
+        float, typer.Option(help="share of your instances held out for validation (seeded)")
+    ] = 0.2,
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
     train_seeds: Annotated[str, typer.Option(help="A-B")] = "0-99",
     val_seeds: Annotated[str, typer.Option(help="C-D")] = "1000-1019",
@@ -217,14 +231,17 @@ def train(
         typer.Option(help="label temperature as a fraction of each pool's objective spread"),
     ] = 0.2,
 ) -> None:
-    """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of
-    generated instances and register it (several families: one model for their mix)."""
+    """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of your
+    instances (files, folders, globs: any MILP with binaries; a seeded share held out for
+    validation) or of generated ones (--family; several: one model for their mix), and
+    register it. mode=auto then uses it where its training instances match."""
     from mipguide.commands.train import TrainArgs, train_command
 
+    files = tuple([*(paths or []), *(instances or [])])
     args = TrainArgs(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
         pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
-        samples, label_temperature,
+        samples, label_temperature, files, val_share,
     )  # fmt: skip
     run(lambda: train_command(args, console))
 

@@ -66,6 +66,11 @@ class Settings(BaseModel):
     model_dir: Path = Field(
         default=SHIPPED_MODELS, description="registry root: NAME@VERSION directories"
     )
+    user_model_dir: Path | None = Field(
+        default=None,
+        description="the user's own models (mipguide train), searched before model_dir; "
+        "None: <data_dir>/models",
+    )
 
     # --- service (api/ and jobs/) ---
     host: str = "127.0.0.1"
@@ -114,6 +119,16 @@ class Settings(BaseModel):
         return DecompressionLimits(
             max_bytes=self.max_decompressed_bytes, max_ratio=self.max_decompression_ratio
         )
+
+    @property
+    def model_dirs(self) -> tuple[Path, ...]:
+        """The model registry's search path: the user's own models, then ``model_dir``."""
+        return (self.user_model_dir or self.data_dir / "models", self.model_dir)
+
+    @property
+    def registry_path(self) -> str:
+        """``model_dirs`` as one string (``os.pathsep``-joined), as worker processes get it."""
+        return os.pathsep.join(str(d) for d in self.model_dirs)
 
     @property
     def api_key_list(self) -> list[str]:

@@ -35,6 +35,7 @@ from mipguide.bench.primal import (
 )
 from mipguide.errors import InputError, InvalidOptionError
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.models.cards import Registry
 from mipguide.settings import SHIPPED_MODELS
 
 # Slack on top of the budget within which a proof of optimality still counts.
@@ -89,6 +90,7 @@ def bench_guided_command(args: GuidedArgs, console: Console) -> list[Row]:
     """
     from mipguide.commands.args import family_size_seeds, pas_overrides, srg_overrides
     from mipguide.commands.generate import run_generate
+    from mipguide.commands.solve import local_model
     from mipguide.settings import get_settings
 
     paths = list(args.files)
@@ -100,6 +102,9 @@ def bench_guided_command(args: GuidedArgs, console: Console) -> list[Row]:
     for p in paths:
         if not p.exists():
             raise InputError(f"{p}: no such file")
+    folder, model = local_model(args.model)
+    srg_folder, srg_model = local_model(args.srg_model)
+    folders = tuple(f for f in (folder, srg_folder) if f is not None)
     return run_bench_guided(
         paths,
         parse_methods(args.methods),
@@ -107,15 +112,15 @@ def bench_guided_command(args: GuidedArgs, console: Console) -> list[Row]:
         args.out,
         console,
         references=read_references(args.reference) if args.reference else None,
-        model=args.model,
-        model_dir=get_settings().model_dir,
+        model=model,
+        model_dir=(*folders, *get_settings().model_dirs),
         grace=args.grace,
         seed=args.solver_seed,
         pas=pas_overrides(list(args.pas)),
         jobs=args.jobs,
         resume=args.resume,
         srg=srg_overrides(list(args.srg)),
-        srg_model=args.srg_model,
+        srg_model=srg_model,
     )
 
 
@@ -152,7 +157,7 @@ def run_bench_guided(
     *,
     references: dict[str, float] | None = None,
     model: str | None = None,
-    model_dir: Path = SHIPPED_MODELS,
+    model_dir: Registry = SHIPPED_MODELS,
     grace: float = 2.0,
     seed: int = 0,
     pas: dict[str, Any] | None = None,

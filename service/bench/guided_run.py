@@ -19,6 +19,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from mipguide.guidance.params import merged
+from mipguide.models.cards import Registry
 
 if TYPE_CHECKING:
     from mipguide.pipeline.result import SolveResult
@@ -60,7 +61,7 @@ class RunSpec:
     budget: float
     seed: int = 0
     model: str | None = None
-    model_dir: Path = Path("models/weights")
+    model_dir: Registry = Path("models/weights")  # a registry folder or a search path
     pas: dict[str, Any] = field(default_factory=dict)  # PaS parameter overrides
     srg: dict[str, Any] = field(default_factory=dict)  # SRG parameter overrides
     srg_model: str | None = None  # SRG model for the srg methods (default: the best match)

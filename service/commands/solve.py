@@ -42,17 +42,35 @@ def solve_command(
     check_cli_options(options, solver, settings.allow_fake_solver)
     if not file.exists():
         raise InputError(f"{file}: no such file")
+    folder, model = local_model(model)
     request = ModeRequest(
         mode=mode,
         model=model,
         pas=pas_overrides(pas),
         srg=srg_overrides(srg),
         dmmv_seconds=dmmv_seconds,
-        model_dir=settings.model_dir,
+        model_dir=settings.model_dirs if folder is None else (folder, *settings.model_dirs),
         device=settings.device,
     )
     options = replace(options, params=key_values(params))
     return run_solve(file, solver, options, out, console, request)
+
+
+def local_model(model: str | None) -> tuple[Path | None, str | None]:
+    """``--model`` as a registered ``NAME@VERSION`` or a model folder ``DIR/NAME@VERSION``
+    (searched first): (DIR or None, ``NAME@VERSION``).
+
+    Raises:
+        InvalidOptionError: a folder that is not a model.
+    """
+    from mipguide.models.cards import CONFIG, split_path_ref
+
+    if model is None:
+        return None, None
+    folder, ref = split_path_ref(model)
+    if folder is not None and not (folder / ref / CONFIG).is_file():
+        raise InvalidOptionError("--model", f"{model}: not a model folder (no {CONFIG})")
+    return folder, ref
 
 
 def check_cli_options(options: SolveOptions, solver: str, fake: bool = False) -> None:

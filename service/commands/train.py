@@ -1,20 +1,22 @@
-"""`mipguide train`: generate instances of one or more families, build solution pools, train a PaS
-predictor (``kind="pas"``) or an SRG score network (``kind="srg"``), register."""
+"""`mipguide train`: the training instances (generated ones of one or more families, or the user's
+own model files), their solution pools, a PaS predictor (``kind="pas"``) or an SRG score network
+(``kind="srg"``) trained on them, registered."""
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from mipguide.commands.args import families, pas_overrides, srg_overrides
-from mipguide.errors import InvalidOptionError
+from mipguide.errors import InputError, InvalidOptionError
 
 if TYPE_CHECKING:
+    from mipguide.models.pools import InstanceSpec
     from mipguide.models.srg import SrgConfig
     from mipguide.models.train import TrainResult
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 class TrainArgs:
     """The command line of ``mipguide train`` (see ``mipguide.cli.train``)."""
 
-    family: str
+    family: str | None
     out: Path
     size: str = "easy"
     train_seeds: str = "0-99"
@@ -44,6 +46,8 @@ class TrainArgs:
     coupling: str = "graph"
     samples: int = 8
     label_temperature: float = 0.2
+    instances: tuple[str, ...] = ()
+    val_share: float = 0.2
 
 
 def train_command(args: TrainArgs, console: Console) -> None:
@@ -56,36 +60,27 @@ def train_command(args: TrainArgs, console: Console) -> None:
     Raises:
         InvalidOptionError: the offending option.
     """
-    from mipguide.models.pools import InstanceSpec, PoolConfig
+    from mipguide.models.pools import PoolConfig
     from mipguide.models.train import TrainConfig, TrainJob, train_model
     from mipguide.models.train_pas import PasObjective
     from mipguide.models.train_srg import SrgObjective
     from mipguide.settings import get_settings
 
     shape, recommended = _checked(args)
-    fams, size, train_seeds = families(args.family, args.size, args.train_seeds)
-    _, _, val_seeds = families(args.family, args.size, args.val_seeds)
     settings = get_settings()
-    root = args.pool_dir or settings.data_dir / "pools"
-    several = len(fams) > 1 or args.pool_dir is None
-    pool_dirs = {f.value: root / f"{f.value}-{size.value}" if several else root for f in fams}
-
-    def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
-        from mipguide.instances.registry import PARAMS, instance_name
-
-        return tuple(
-            InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
-            for f in fams
-            for s in seeds
-        )
-
+    if len(args.out.parts) == 1:  # NAME@VERSION alone: the user's registry
+        args = replace(args, out=settings.model_dirs[0] / args.out)
+    if args.instances:
+        data = _file_instances(args, settings.data_dir / "pools")
+    else:
+        data = _generated_instances(args, settings.data_dir / "pools")
     objective: Any = PasObjective() if args.kind == "pas" else SrgObjective(shape, args.samples)
     job = TrainJob(
         objective=objective,
-        family="+".join(f.value for f in fams),
-        train_specs=specs(train_seeds),
-        val_specs=specs(val_seeds),
-        pool_dirs=pool_dirs,
+        family=data.label,
+        train_specs=data.train,
+        val_specs=data.val,
+        pool_dirs=data.pool_dirs,
         out=args.out,
         pool=PoolConfig(k=args.pool_k, time_limit=args.pool_time, seed=args.seed),
         train=TrainConfig(
@@ -98,14 +93,108 @@ def train_command(args: TrainArgs, console: Console) -> None:
         ),
         workers=args.workers or os.cpu_count() or 1,
         device=settings.device,
-        description={
-            "size": size.value,
-            "generator": "mipguide.instances.registry " + ",".join(f.value for f in fams),
-            "command": "mipguide " + " ".join(sys.argv[1:]),
-        },
+        description={**data.description, "command": "mipguide " + " ".join(sys.argv[1:])},
         recommended=recommended,
     )
     _report(train_model(job, progress=True), args, console)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The instances of one training run and where their pools are kept.
+
+    Attributes:
+        label: the family (``a+b`` for a mix), or the model's name for the user's files.
+        description: what the card says of the data (generator and size, or the files).
+    """
+
+    label: str
+    train: tuple[InstanceSpec, ...]
+    val: tuple[InstanceSpec, ...]
+    pool_dirs: dict[str, Path]
+    description: dict[str, Any]
+
+
+def _generated_instances(args: TrainArgs, pools: Path) -> TrainingData:
+    """Generated instances of ``--family`` (one, a comma list or all) with the given seeds."""
+    from mipguide.instances.registry import PARAMS, instance_name
+    from mipguide.models.pools import InstanceSpec
+
+    spec = args.family or ""
+    fams, size, train_seeds = families(spec, args.size, args.train_seeds)
+    _, _, val_seeds = families(spec, args.size, args.val_seeds)
+    root = args.pool_dir or pools
+    several = len(fams) > 1 or args.pool_dir is None
+    pool_dirs = {f.value: root / f"{f.value}-{size.value}" if several else root for f in fams}
+
+    def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
+        return tuple(
+            InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
+            for f in fams
+            for s in seeds
+        )
+
+    return TrainingData(
+        label="+".join(f.value for f in fams),
+        train=specs(train_seeds),
+        val=specs(val_seeds),
+        pool_dirs=pool_dirs,
+        description={
+            "size": size.value,
+            "generator": "mipguide.instances.registry " + ",".join(f.value for f in fams),
+        },
+    )
+
+
+def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
+    """The user's model files (``--instances``: files, folders, globs), each read and checked
+    to have binaries, split into training and validation by a seeded shuffle.
+
+    Pool files are named by the file's name and a digest of its content, so a rerun resumes
+    and an edited file gets a new pool.
+
+    Raises:
+        InputError: no files, an unreadable one, or one without binary variables.
+        InvalidOptionError: fewer than two files, or a bad ``--val-share``.
+    """
+    import hashlib
+
+    import numpy as np
+
+    from mipguide.models.cards import ModelRef
+    from mipguide.models.pools import InstanceSpec
+    from mipguide.problem.files import model_files
+    from mipguide.problem.io import read_problem
+
+    label = ModelRef.parse(args.out.name).name
+    files = model_files(args.instances)
+    if len(files) < 2:
+        raise InvalidOptionError("--instances", f"{len(files)} file; training needs at least 2")
+    if not 0 < args.val_share < 1:
+        raise InvalidOptionError("--val-share", f"must be between 0 and 1, not {args.val_share}")
+    specs = []
+    for index, path in enumerate(files):
+        data = path.read_bytes()
+        problem = read_problem(data, str(path))
+        if problem.num_binaries == 0:
+            raise InputError(
+                f"{path}: no binary variables; guidance predicts binaries, so every training "
+                "instance needs some"
+            )
+        stem = path.name.split(".")[0]
+        name = f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}"
+        specs.append(InstanceSpec(label, None, index, name, path=str(path)))
+    order = np.random.default_rng(args.seed).permutation(len(specs))
+    n_val = min(len(specs) - 1, max(1, round(args.val_share * len(specs))))
+    val = tuple(specs[i] for i in sorted(order[:n_val]))
+    train = tuple(specs[i] for i in sorted(order[n_val:]))
+    return TrainingData(
+        label=label,
+        train=train,
+        val=val,
+        pool_dirs={label: args.pool_dir or pools / f"files-{label}"},
+        description={"source": "files", "files": [str(p) for p in files]},
+    )
 
 
 def _checked(args: TrainArgs) -> tuple[SrgConfig, dict[str, Any]]:
@@ -116,6 +205,14 @@ def _checked(args: TrainArgs) -> tuple[SrgConfig, dict[str, Any]]:
     """
     from mipguide.models.srg import SrgConfig
 
+    if (args.family is None) == (not args.instances):
+        raise InvalidOptionError("--family", "give either --family or instance files, not both")
+    from mipguide.models.cards import ModelError, ModelRef
+
+    try:
+        ModelRef.parse(args.out.name)
+    except ModelError as exc:
+        raise InvalidOptionError("--out", f"{exc} (a folder .../NAME@VERSION)") from exc
     if args.kind not in ("pas", "srg"):
         raise InvalidOptionError("--kind", f"unknown kind {args.kind!r}", ["pas", "srg"])
     if not 0 < args.label_temperature < float("inf"):

@@ -20,10 +20,10 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from mipguide.errors import InvalidOptionError
+from mipguide.models.cards import Registry, locate
 from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
 from mipguide.problem.model import Problem
@@ -43,7 +43,8 @@ class ModeRequest:
         model: ``NAME@VERSION`` (default: the best match of the mode's kind).
         pas, srg: parameter overrides (nested, see ``params``).
         dmmv_seconds: exact mode only: seconds for the DMMV start (None: no DMMV).
-        model_dir, device: the registry and the torch device (from the settings).
+        model_dir, device: the registry (a directory, or a search path of them: the user's
+            models, then the shipped ones) and the torch device (from the settings).
     """
 
     mode: str = "exact"
@@ -51,7 +52,7 @@ class ModeRequest:
     pas: Mapping[str, Any] = field(default_factory=dict)
     srg: Mapping[str, Any] = field(default_factory=dict)
     dmmv_seconds: float | None = None
-    model_dir: Path = SHIPPED_MODELS
+    model_dir: Registry = SHIPPED_MODELS
     device: str = "cpu"
 
 
@@ -206,7 +207,7 @@ def _guided(
         spent = time.perf_counter() - t0
         result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
         return replace(result, extra=dict(result.extra, auto=why))
-    loaded = cached_model(ref, str(request.model_dir), request.device)
+    loaded = cached_model(ref, str(locate(request.model_dir, ref)), request.device)
     guide: Guide = (
         SrgGuide(loaded, srg_params(loaded.card, request.srg))
         if kind == "srg"

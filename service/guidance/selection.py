@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.models.cards import model_cards
+from mipguide.models.cards import Registry, model_cards
 from mipguide.models.registry import LoadedModel, load_model
 from mipguide.models.signature import Match, best_match, signature
 from mipguide.problem.model import Problem
 
 
-def select_model(problem: Problem, model_dir: Path, kind: str = "pas") -> Match | None:
+def select_model(problem: Problem, model_dir: Registry, kind: str = "pas") -> Match | None:
     """The registered model of ``kind`` whose training instances match ``problem``, or None."""
     return best_match(signature(problem), model_cards(model_dir, kind))
 

@@ -114,7 +114,7 @@ class LocalExecutor:
 
     def _guidance(self) -> dict[str, str]:
         """Where workers find models, and their torch device (auto -> cpu unless CUDA)."""
-        return {"model_dir": str(self.settings.model_dir), "device": self.settings.device}
+        return {"model_dir": self.settings.registry_path, "device": self.settings.device}
 
     def _spawn(self, index: int) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)

@@ -206,7 +206,7 @@ class JobManager:
         self, upload: Upload, opts: JobOptions, owner: str, batch_id: str | None
     ) -> JobSpec:
         problem = _read(upload, self.settings.decompression_limits)
-        guidance = {"model_dir": str(self.settings.model_dir)}
+        guidance = {"model_dir": self.settings.registry_path}
         check_model(problem, mode_request(opts.model_dump(), guidance))
         job_id = _new_id()
         path = self.files.problem(job_id)

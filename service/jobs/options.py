@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -185,7 +186,8 @@ def mode_request(opts: Mapping[str, Any], guidance: Mapping[str, str]) -> ModeRe
     """The dispatcher's request for stored job options (runs in the worker).
 
     Args:
-        guidance: ``model_dir`` and ``device`` from the server's settings.
+        guidance: ``model_dir`` (the registry's search path, ``os.pathsep``-joined) and
+            ``device`` from the server's settings.
     """
     dmmv = bool(opts.get("dmmv"))
     return ModeRequest(
@@ -194,7 +196,9 @@ def mode_request(opts: Mapping[str, Any], guidance: Mapping[str, str]) -> ModeRe
         pas=dict(opts.get("pas") or {}),
         srg=dict(opts.get("srg") or {}),
         dmmv_seconds=float(opts.get("dmmv_seconds") or DEFAULT_DMMV_SECONDS) if dmmv else None,
-        model_dir=Path(guidance.get("model_dir", SHIPPED_MODELS)),
+        model_dir=tuple(
+            Path(d) for d in guidance.get("model_dir", str(SHIPPED_MODELS)).split(os.pathsep)
+        ),
         device=guidance.get("device", "cpu"),
     )
 
