@@ -334,7 +334,8 @@ def bench_guided(
         str,
         typer.Option(
             help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, pas, "
-            "pas-highs, srg and the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
+            "pas-highs, the PaS ablations pas-lp (LP relaxation as the prediction) and lns (no "
+            "prediction), srg and the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
         ),
     ] = "scip,pas",
     time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,

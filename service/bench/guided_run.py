@@ -35,12 +35,21 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "highs": ("exact", "highs", {}),
     "pas": ("pas", "scip", {}),
     "pas-highs": ("pas", "highs", {}),  # PaS with HiGHS for the subproblem and the completion
+    # PaS ablations (PAS_ABLATIONS): is it the network or the search?
+    "pas-lp": ("pas", "scip", {}),
+    "lns": ("pas", "scip", {}),
     "srg": ("srg", "scip", {}),
     # SRG ablations: the same mode with one thing changed (SRG_ABLATIONS, SRG_MODELS)
     "srg-noguide": ("srg", "scip", {}),
     "srg-k1": ("srg", "scip", {}),
     "srg-topk": ("srg", "scip", {}),
     "srg-indep": ("srg", "scip", {}),
+}
+# PaS ablation -> its PaS parameter overrides: the LP relaxation as the prediction, or none
+# (the region, LNS and completion around the backend's first incumbent)
+PAS_ABLATIONS: dict[str, dict[str, Any]] = {
+    "pas-lp": {"prediction": "lp"},
+    "lns": {"prediction": "incumbent"},
 }
 # SRG ablation -> its SRG parameter overrides (on top of the run's --srg ones)
 SRG_ABLATIONS: dict[str, dict[str, Any]] = {
@@ -70,7 +79,7 @@ class RunSpec:
         """(model, PaS overrides, SRG overrides) for this run's method."""
         mode = METHODS[self.method][0]
         if mode != "srg":
-            return self.model, self.pas, {}
+            return self.model, merged(self.pas, PAS_ABLATIONS.get(self.method, {})), {}
         srg = merged(self.srg, SRG_ABLATIONS.get(self.method, {}))
         return SRG_MODELS.get(self.method, self.srg_model), {}, srg
 

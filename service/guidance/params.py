@@ -122,10 +122,15 @@ class PasParams(_Params):
         start_seconds: on problems with non-binary variables, seconds (at most 5 % of the
             budget left) to complete the rounded prediction into a first incumbent (0: hand
             the solver the partial rounding only).
+        prediction: what gives P(x = 1): the ``network``; or, the ablations that ask whether
+            the network earns its place, the LP relaxation's values (``lp``, bench method
+            ``pas-lp``) or the backend's first incumbent (``incumbent``: no prediction, the same
+            region, LNS and completion around it; bench method ``lns``).
     """
 
     region: TopKRegion = TopKRegion()
     start_seconds: float = Field(default=2.0, ge=0)
+    prediction: Literal["network", "lp", "incumbent"] = "network"
     search: SearchParams = SearchParams()
 
 

@@ -6,17 +6,29 @@
    first incumbent (source ``gnn``) and every later stage gets it as its start;
 3. the region: the k0 binaries most likely 0 and the k1 most likely 1 (``trust_region``);
 4. the search that ``run_guided`` runs: subproblem, LNS rounds guided by P(x = 1), completion.
+
+The ablations (``PasParams.prediction``) replace step 1 only: P(x = 1) from the LP relaxation,
+or from the backend's first incumbent (no prediction at all).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 from mipguide.features import build_graph
 from mipguide.guidance.completion import prediction_start
+from mipguide.guidance.lns import relaxation_values
 from mipguide.guidance.params import PasParams
 from mipguide.guidance.predict import predict
 from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.trust_region import choose_region
-from mipguide.solvers.types import IncumbentSource
+from mipguide.pipeline.solve import backend_for
+from mipguide.solvers.types import Incumbent, IncumbentSource, Interrupt
+
+# at most this share of the budget left goes to an ablation's LP or first incumbent
+ABLATION_SHARE = 0.2
 
 
 class PasGuide(ModelGuide[PasParams]):
@@ -28,23 +40,63 @@ class PasGuide(ModelGuide[PasParams]):
         """Predict, offer the rounded prediction, choose the top-k region."""
         problem, trace = ctx.problem, ctx.trace
         t_before = trace.elapsed()
-        graph = build_graph(problem)
-        t_features = trace.elapsed()
-        pred = predict(graph, self.model)
+        probs, binary_index, seconds = self._prediction(ctx)
         t_predict = trace.elapsed()
         left = ctx.remaining()
         cap = self.params.start_seconds
         cap = cap if left is None else min(cap, 0.05 * left)
-        start = prediction_start(
-            problem, pred.probs, pred.binary_index, solver=ctx.solver, time_limit=cap
-        )
-        ctx.offer([start], self.source)
+        start = prediction_start(problem, probs, binary_index, solver=ctx.solver, time_limit=cap)
+        # an ablation's rounding is not the network's: it is reported as a start
+        network = self.params.prediction == "network"
+        ctx.offer([start], self.source if network else IncumbentSource.START)
         r = self.params.region
-        region = choose_region(pred.probs, pred.binary_index, r.k0, r.k1, r.delta, ctx.best.x)
-        seconds = {
-            "features": t_features - t_before,
-            "predict": t_predict - t_features,
-            "start": trace.elapsed() - t_predict,
-        }
-        extra = {"binaries": int(pred.binary_index.size)}
-        return Proposal(region, (pred.binary_index, pred.probs), seconds, extra)
+        region = choose_region(probs, binary_index, r.k0, r.k1, r.delta, ctx.best.x)
+        seconds["start"] = trace.elapsed() - t_predict
+        seconds.setdefault("predict", t_predict - t_before)
+        extra = {"binaries": int(binary_index.size), "prediction": self.params.prediction}
+        return Proposal(region, (binary_index, probs), seconds, extra)
+
+    def _prediction(self, ctx: GuideContext) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """P(x = 1) on the binaries, their indices, and the stages' seconds."""
+        problem, trace = ctx.problem, ctx.trace
+        if self.params.prediction == "network":
+            t0 = trace.elapsed()
+            graph = build_graph(problem)
+            t_features = trace.elapsed()
+            pred = predict(graph, self.model)
+            seconds = {"features": t_features - t0, "predict": trace.elapsed() - t_features}
+            return pred.probs, pred.binary_index, seconds
+        binary_index = np.flatnonzero(problem.binary_mask).astype(np.int64)
+        left = ctx.remaining()
+        budget = 60.0 if left is None else ABLATION_SHARE * left
+        if self.params.prediction == "lp":
+            x = relaxation_values(
+                problem, backend_for(problem, ctx.solver), ctx.options, budget, ctx.interrupt
+            )
+        else:
+            x = _first_incumbent(ctx, budget)
+        if x is None:  # nothing to lean on: every binary undecided
+            return np.full(binary_index.size, 0.5), binary_index, {}
+        probs = np.clip(x[binary_index], 0.0, 1.0)
+        # ties (an incumbent's 0/1, an LP's many 0s) broken at random, not by variable order
+        rng = np.random.default_rng(ctx.options.seed)
+        probs = np.clip(probs + rng.uniform(-1e-3, 1e-3, probs.size), 0.0, 1.0)
+        return probs, binary_index, {}
+
+
+def _first_incumbent(ctx: GuideContext, seconds: float) -> np.ndarray | None:
+    """The backend's first incumbent on the whole problem (it stops when one is found, or after
+    ``seconds``); offered to the trace as the solver's."""
+    stop = Interrupt()
+
+    def found(_: Incumbent) -> None:
+        stop.set()
+
+    backend = backend_for(ctx.problem, ctx.solver)
+    options = replace(ctx.options, time_limit=seconds, start=None)
+    out = backend.solve(ctx.problem, options, found, stop)
+    if out.x is None:
+        return None
+    x = np.asarray(out.x, dtype=np.float64)
+    ctx.offer([x], IncumbentSource.SOLVER)
+    return x

@@ -217,7 +217,9 @@ def _summary(
         "widened": sub.widened,
         "stalled": sub.stalled,
         "subproblem_status": sub.last.status.value if sub.last is not None else None,
-        "start_feasible": bool(trace.items and trace.items[0].source == guide.source),
+        "start_feasible": bool(
+            trace.items and trace.items[0].source in (guide.source, IncumbentSource.START)
+        ),
         "lns": {
             "rounds": found.lns.rounds,
             "improved": found.lns.improved,

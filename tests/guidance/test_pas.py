@@ -381,3 +381,33 @@ def test_lp_pricing_is_checked(cls: type, bad: object) -> None:
     with pytest.raises(InvalidOptionError, match="search.lp_pricing"):
         parse_params(cls, "p", {"search": {"lp_pricing": bad}})
     assert parse_params(cls, "p", {"search": {"lp_pricing": "q"}}).search.lp_pricing == "q"
+
+
+def _network_must_not_run(graph, loaded):  # noqa: ANN001, ANN202
+    raise AssertionError("an ablation ran the network")
+
+
+@pytest.mark.parametrize(
+    ("prediction", "first"),
+    [("lp", IncumbentSource.START), ("incumbent", IncumbentSource.SOLVER)],
+)
+def test_ablations_run_the_same_search_without_the_network(
+    tiny_model: LoadedModel,
+    cover: tuple[Problem, float],
+    monkeypatch: pytest.MonkeyPatch,
+    prediction: str,
+    first: IncumbentSource,
+) -> None:
+    """pas-lp (the LP relaxation as the prediction) and lns (the backend's first incumbent,
+    no prediction): the network is never called, the result is verified and says which."""
+    monkeypatch.setattr(pas_module, "predict", _network_must_not_run)
+    p, optimum = cover
+    params = parse_params(PasParams, "pas", {"prediction": prediction})
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), PasGuide(tiny_model, params))
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(optimum)
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    assert result.incumbents[0].source == first
+    assert IncumbentSource.GNN not in {i.source for i in result.incumbents}
+    assert result.extra["pas"]["prediction"] == prediction
+    assert "features" not in result.seconds and result.seconds["predict"] >= 0
+    assert_trace_is_sane(result, p.sense)
