@@ -1,6 +1,9 @@
 """Instance families and sizes: (family, size, seed) -> Problem, pure and deterministic.
 
-The sizes are the benchmark protocol's (DESIGN.md): easy / medium / hard per family.
+The sizes are the benchmark protocol's (DESIGN.md): easy / medium / hard per family. The four
+protocol families (``PROTOCOL_FAMILIES``: set cover, auctions, independent set, facility
+location) have shipped models and are what ``all`` means; the others (vertex cover, GISP, bin
+packing, load balancing, lot sizing) are for training on new distributions.
 """
 
 from __future__ import annotations
@@ -11,10 +14,15 @@ from typing import Any
 
 import numpy as np
 
+from mipguide.instances.binpacking import BinPackingParams, generate_bin_packing
 from mipguide.instances.cauction import AuctionParams, generate_auction
 from mipguide.instances.facility import FacilityParams, generate_facility
+from mipguide.instances.gisp import GispParams, generate_gisp
 from mipguide.instances.indset import IndependentSetParams, generate_independent_set
+from mipguide.instances.loadbalance import LoadBalanceParams, generate_load_balance
+from mipguide.instances.lotsizing import LotSizingParams, generate_lot_sizing
 from mipguide.instances.setcover import SetCoverParams, generate_set_cover
+from mipguide.instances.vertexcover import VertexCoverParams, generate_vertex_cover
 from mipguide.problem.model import Problem
 
 
@@ -23,6 +31,20 @@ class Family(StrEnum):
     COMBINATORIAL_AUCTION = "cauction"
     INDEPENDENT_SET = "indset"
     FACILITY_LOCATION = "facility"
+    VERTEX_COVER = "vertexcover"
+    GISP = "gisp"
+    BIN_PACKING = "binpacking"
+    LOAD_BALANCE = "loadbalance"
+    LOT_SIZING = "lotsizing"
+
+
+# the benchmark protocol's families, with shipped models; ``all`` on the command line
+PROTOCOL_FAMILIES = (
+    Family.SET_COVER,
+    Family.COMBINATORIAL_AUCTION,
+    Family.INDEPENDENT_SET,
+    Family.FACILITY_LOCATION,
+)
 
 
 class Size(StrEnum):
@@ -52,6 +74,31 @@ PARAMS: dict[Family, dict[Size, Any]] = {
         Size.MEDIUM: FacilityParams(n_customers=200),
         Size.HARD: FacilityParams(n_customers=400),
     },
+    Family.VERTEX_COVER: {
+        Size.EASY: VertexCoverParams(n_nodes=500),
+        Size.MEDIUM: VertexCoverParams(n_nodes=1000),
+        Size.HARD: VertexCoverParams(n_nodes=2000),
+    },
+    Family.GISP: {
+        Size.EASY: GispParams(n_nodes=150),
+        Size.MEDIUM: GispParams(n_nodes=250),
+        Size.HARD: GispParams(n_nodes=350),
+    },
+    Family.BIN_PACKING: {
+        Size.EASY: BinPackingParams(n_items=60),
+        Size.MEDIUM: BinPackingParams(n_items=120),
+        Size.HARD: BinPackingParams(n_items=200),
+    },
+    Family.LOAD_BALANCE: {
+        Size.EASY: LoadBalanceParams(n_workloads=40, n_servers=15),
+        Size.MEDIUM: LoadBalanceParams(n_workloads=80, n_servers=25),
+        Size.HARD: LoadBalanceParams(n_workloads=120, n_servers=40),
+    },
+    Family.LOT_SIZING: {
+        Size.EASY: LotSizingParams(n_items=10, n_periods=15),
+        Size.MEDIUM: LotSizingParams(n_items=20, n_periods=20),
+        Size.HARD: LotSizingParams(n_items=30, n_periods=30),
+    },
 }
 
 _BUILDERS: dict[Family, Callable[[Any, np.random.Generator, str], Problem]] = {
@@ -59,6 +106,11 @@ _BUILDERS: dict[Family, Callable[[Any, np.random.Generator, str], Problem]] = {
     Family.COMBINATORIAL_AUCTION: generate_auction,
     Family.INDEPENDENT_SET: generate_independent_set,
     Family.FACILITY_LOCATION: generate_facility,
+    Family.VERTEX_COVER: generate_vertex_cover,
+    Family.GISP: generate_gisp,
+    Family.BIN_PACKING: generate_bin_packing,
+    Family.LOAD_BALANCE: generate_load_balance,
+    Family.LOT_SIZING: generate_lot_sizing,
 }
 
 

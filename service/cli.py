@@ -169,7 +169,13 @@ def doctor() -> None:
 
 @app.command()
 def generate(
-    family: Annotated[str, typer.Argument(help="setcover | cauction | indset | facility")],
+    family: Annotated[
+        str,
+        typer.Argument(
+            help="setcover | cauction | indset | facility | vertexcover | gisp | binpacking | "
+            "loadbalance | lotsizing"
+        ),
+    ],
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
     seeds: Annotated[str, typer.Option(help="A-B (inclusive), A, or A,B,C")] = "0-9",
     out: Annotated[Path, typer.Option(help="output directory")] = Path("instances-out"),
@@ -193,7 +199,10 @@ def train(
     ] = None,
     family: Annotated[
         str | None,
-        typer.Option(help="generated: setcover | cauction | indset | facility, a list, or all"),
+        typer.Option(
+            help="generated: a family (see generate), a comma list, or all (the four protocol "
+            "families)"
+        ),
     ] = None,
     instances: Annotated[
         list[str] | None, typer.Option(help="your instances: a file, folder or glob (repeat)")

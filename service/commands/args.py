@@ -68,10 +68,10 @@ def family_size_seeds(family: str, size: str, seeds: str) -> tuple[Family, Size,
 
 def families(spec: str, size: str, seeds: str) -> tuple[list[Family], Size, list[int]]:
     """``all``, one family or a comma list, with a size and seeds (the same for each)."""
-    from mipguide.instances.registry import Family
+    from mipguide.instances.registry import PROTOCOL_FAMILIES
 
     if spec == "all":
-        names = [f.value for f in Family]
+        names = [f.value for f in PROTOCOL_FAMILIES]
     else:
         names = list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip())) or [spec]
     fams = [family_size_seeds(name, size, seeds)[0] for name in names]

@@ -11,7 +11,7 @@ import torch
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest, solve_request
 from mipguide.guidance.selection import pas_params, select_model, srg_params
-from mipguide.instances.registry import Family, Size, generate
+from mipguide.instances.registry import PROTOCOL_FAMILIES, Family, Size, generate
 from mipguide.models.pas import PaSConfig, PaSNet
 from mipguide.models.registry import ModelError, save_model
 from mipguide.models.signature import cluster_of, signature
@@ -19,7 +19,7 @@ from mipguide.models.srg import SrgConfig, SrgNet
 from mipguide.problem.io import read_problem
 from mipguide.solvers.types import SolveOptions, Status
 
-FAMILIES = list(Family)
+FAMILIES = list(PROTOCOL_FAMILIES)
 
 
 def solve_guided(problem, solver, options, mode, **request):  # noqa: ANN001, ANN003, ANN201

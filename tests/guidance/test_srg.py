@@ -15,7 +15,7 @@ from mipguide.guidance.srg import SrgGuide, srg_region
 from mipguide.instances.cauction import AuctionParams
 from mipguide.instances.facility import FacilityParams
 from mipguide.instances.indset import IndependentSetParams
-from mipguide.instances.registry import Family, generate_with
+from mipguide.instances.registry import PROTOCOL_FAMILIES, Family, generate_with
 from mipguide.instances.setcover import SetCoverParams
 from mipguide.models.registry import LoadedModel, ModelError
 from mipguide.pipeline.solve import solve_problem
@@ -52,7 +52,7 @@ def _check(problem: Problem, result, optimum: float | None = None) -> None:  # n
         assert result.incumbents[-1].objective == pytest.approx(result.objective)
 
 
-@pytest.mark.parametrize("family", list(Family))
+@pytest.mark.parametrize("family", PROTOCOL_FAMILIES)
 def test_srg_proves_the_optimum_of_small_instances(
     tiny_srg_model: LoadedModel, family: Family
 ) -> None:

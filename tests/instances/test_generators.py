@@ -46,18 +46,44 @@ def test_sizes(family: Family, size: Size) -> None:
         assert p.sense == Sense.MAXIMIZE and (p.c == 1).all()
         # each BA node has >= affinity edges, all covered by a clique or an edge row
         assert p.nnz >= params.n_nodes
-    else:
+    elif family == Family.FACILITY_LOCATION:
         nc, nf = params.n_customers, params.n_facilities
         assert p.num_vars == nf + nc * nf
         assert p.num_rows == nc + nf + nc * nf
-        assert p.num_binaries == nf
-    assert p.num_binaries == (p.num_vars if family != Family.FACILITY_LOCATION else 100)
+        assert p.num_binaries == nf == 100
+    else:
+        _new_family_sizes(family, p, params)
+    if family not in (Family.FACILITY_LOCATION, Family.LOAD_BALANCE, Family.LOT_SIZING):
+        assert p.num_binaries == p.num_vars
     assert np.isfinite(p.A.data).all()
 
 
+def _new_family_sizes(family: Family, p, params) -> None:  # noqa: ANN001
+    if family == Family.VERTEX_COVER:
+        assert p.num_vars == params.n_nodes and p.sense == Sense.MINIMIZE
+        assert (p.row_lower == 1).all() and np.diff(p.A.indptr).max() == 2
+    elif family == Family.GISP:
+        assert p.sense == Sense.MAXIMIZE and (p.row_upper == 1).all()
+        assert params.n_nodes < p.num_vars < params.n_nodes + p.num_rows  # some edges removable
+    elif family == Family.BIN_PACKING:
+        bins = p.num_vars // (params.n_items + 1)
+        assert p.num_vars == bins * (params.n_items + 1)
+        assert p.num_rows == params.n_items + 2 * bins - 1
+    elif family == Family.LOAD_BALANCE:
+        J, K = params.n_workloads, params.n_servers
+        assert p.num_vars == K + J * K and p.num_binaries == K
+        assert p.num_rows == K + 2 * J * K
+    else:
+        N, T = params.n_items, params.n_periods
+        assert p.num_vars == 3 * N * T and p.num_binaries == N * T
+        assert p.num_rows == 2 * N * T + T
+
+
 def _known_point(family: Family, p) -> np.ndarray:  # noqa: ANN001
-    if family == Family.SET_COVER:
+    if family in (Family.SET_COVER, Family.VERTEX_COVER):
         return np.ones(p.num_vars)
+    if family in _NEW_POINTS:
+        return _NEW_POINTS[family](p)
     if family != Family.FACILITY_LOCATION:
         return np.zeros(p.num_vars)
     nf = p.num_binaries
@@ -67,6 +93,42 @@ def _known_point(family: Family, p) -> np.ndarray:  # noqa: ANN001
     # all facilities open; each customer split in proportion to capacity (total capacity is
     # ratio = 5 times total demand, so every facility is within capacity)
     return np.concatenate([np.ones(nf), np.tile(capacities / capacities.sum(), nc)])
+
+
+def _packed_first_fit(p) -> np.ndarray:  # noqa: ANN001
+    """First-fit decreasing on the instance's own weights (the bins it was given)."""
+    from mipguide.instances.binpacking import first_fit_decreasing
+
+    bins = sum(name.startswith("y_") for name in p.var_names)
+    n = p.num_rows - 2 * bins + 1  # n item rows, m capacity rows, m - 1 order rows
+    weights = p.A[n, : n * bins : bins].toarray().ravel()  # capacity row of bin 0
+    capacity = -p.A[n, n * bins]
+    assign = first_fit_decreasing(weights, capacity)
+    x = np.zeros(p.num_vars)
+    x[np.arange(n) * bins + assign] = 1
+    x[n * bins : n * bins + assign.max() + 1] = 1
+    return x
+
+
+def _spread_evenly(p) -> np.ndarray:  # noqa: ANN001
+    """Every server on, each workload split evenly over them."""
+    K = p.num_binaries
+    J = (p.num_vars - K) // K
+    demand = p.row_lower[K + J * K :: K]  # the robust rows of server 0, one per workload
+    return np.concatenate([np.ones(K), np.repeat(demand / (K - 1), K)])
+
+
+def _lot_for_lot(p) -> np.ndarray:  # noqa: ANN001
+    """Produce each period's demand in that period, set up everywhere."""
+    NT = p.num_binaries
+    return np.concatenate([p.row_lower[:NT], np.zeros(NT), np.ones(NT)])
+
+
+_NEW_POINTS = {
+    Family.BIN_PACKING: _packed_first_fit,
+    Family.LOAD_BALANCE: _spread_evenly,
+    Family.LOT_SIZING: _lot_for_lot,
+}
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -9,15 +9,15 @@ import pytest
 
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.guidance.selection import select_model
-from mipguide.instances.registry import Family, Size, generate
+from mipguide.instances.registry import PROTOCOL_FAMILIES, Family, Size, generate
 from mipguide.models.registry import list_models, load_model
 
 WEIGHTS = Path(__file__).parents[2] / "models" / "weights"
-SHIPPED = [f"pas-{f.value}@1" for f in Family] + ["pas-mix@1"]
+SHIPPED = [f"pas-{f.value}@1" for f in PROTOCOL_FAMILIES] + ["pas-mix@1"]
 # auctions and facility location: version 2 (more instances, resp. longer pools; models/weights)
 SRG_FAMILY = {
     f: f"srg-{f.value}@{2 if f in (Family.COMBINATORIAL_AUCTION, Family.FACILITY_LOCATION) else 1}"
-    for f in Family
+    for f in PROTOCOL_FAMILIES
 }
 SHIPPED_SRG = [*SRG_FAMILY.values(), "srg-mix@1", "srg-indep-mix@1"]
 
@@ -48,14 +48,14 @@ def test_the_independent_variables_model_has_no_coupling() -> None:
     assert loaded.config["coupling"] == "none" and "--coupling none" in str(loaded.card)
 
 
-@pytest.mark.parametrize("family", list(Family))
+@pytest.mark.parametrize("family", PROTOCOL_FAMILIES)
 @pytest.mark.parametrize("size", [Size.MEDIUM, Size.HARD])
 def test_auto_picks_the_family_model(family: Family, size: Size) -> None:
     match = select_model(generate(family, size, 2000), WEIGHTS)
     assert match is not None and match.ref == f"pas-{family.value}@1"
 
 
-@pytest.mark.parametrize("family", list(Family))
+@pytest.mark.parametrize("family", PROTOCOL_FAMILIES)
 @pytest.mark.parametrize("size", [Size.MEDIUM, Size.HARD])
 def test_srg_picks_the_family_score_model(family: Family, size: Size) -> None:
     match = select_model(generate(family, size, 2000), WEIGHTS, "srg")
