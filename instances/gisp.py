@@ -40,7 +40,7 @@ def generate_gisp(p: GispParams, rng: np.random.Generator, name: str) -> Problem
     """One GISP instance (maximize): nodes x_0.. first, then one y per removable edge."""
     n = p.n_nodes
     edges = erdos_renyi(n, p.edge_probability, rng)
-    removable: np.ndarray = rng.random(edges.shape[0]) < p.alpha
+    removable = np.less(rng.random(edges.shape[0]), p.alpha)
     revenue = rng.integers(1, p.max_revenue + 1, size=n).astype(np.float64)
     n_y = int(removable.sum())
     cost = rng.integers(1, p.max_cost + 1, size=n_y).astype(np.float64)
