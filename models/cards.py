@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from mipguide.errors import MipguideError
@@ -23,6 +23,10 @@ _REF = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)@(?P<version>[A-Za-z0-9_.+-]+)$")
 
 class ModelError(MipguideError):
     """A model reference is malformed, missing, or its files are damaged."""
+
+
+class ModelNotFoundError(ModelError):
+    """No registry directory holds the model."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def locate(registry: Registry, ref: str) -> Path:
     for root in _roots(registry):
         if (model_path(root, parsed) / CONFIG).is_file():
             return root
-    raise ModelError(f"model {ref} not found")
+    raise ModelNotFoundError(f"model {ref} not found")
 
 
 def split_path_ref(text: str) -> tuple[Path | None, str]:
@@ -88,22 +92,66 @@ def split_path_ref(text: str) -> tuple[Path | None, str]:
     return path.parent, path.name
 
 
-def model_cards(registry: Registry, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``); a
-    model without a card has an empty one, one without a kind in its config is ``pas``. On a
-    search path a reference is listed once, from the first directory that holds it."""
+@dataclass(frozen=True)
+class ModelInfo:
+    """A registered model as listings show it.
+
+    Attributes:
+        ref: ``NAME@VERSION``.
+        kind: ``pas`` or ``srg``.
+        root: the registry directory that holds it.
+        card: its card (empty when it has none).
+    """
+
+    ref: str
+    kind: str
+    root: Path
+    card: dict[str, Any]
+
+
+def models(registry: Registry, kind: str | None = None) -> list[ModelInfo]:
+    """Every registered model (or those of one kind), each reference once: from the first
+    directory of a search path that holds it. A model without a kind in its config is ``pas``.
+    """
     out = []
     seen: set[str] = set()
-    for model_dir, ref in ((root, r) for root in _roots(registry) for r in list_models(root)):
+    for root, ref in ((d, r) for d in _roots(registry) for r in list_models(d)):
         if str(ref) in seen:
             continue
         seen.add(str(ref))
-        directory = model_path(model_dir, ref)
-        if kind is not None:
-            config = json.loads((directory / CONFIG).read_text())
-            if config.get("kind", "pas") != kind:
-                continue
+        directory = model_path(root, ref)
+        found = json.loads((directory / CONFIG).read_text()).get("kind", "pas")
+        if kind is not None and found != kind:
+            continue
         card_file = directory / CARD_JSON
         card = json.loads(card_file.read_text()) if card_file.is_file() else {}
-        out.append((str(ref), card))
+        out.append(ModelInfo(str(ref), found, root, card))
+    return out
+
+
+def model_cards(registry: Registry, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``)."""
+    return [(m.ref, m.card) for m in models(registry, kind)]
+
+
+def summary(info: ModelInfo, shipped: Path, full: bool = False) -> dict[str, Any]:
+    """What listings show of a model (the API's ``ModelPublic`` fields); ``full`` adds the card
+    without the server's paths (training files by their names only)."""
+    card = info.card
+    data = card.get("training_data", {})
+    out: dict[str, Any] = {
+        "ref": info.ref,
+        "kind": info.kind,
+        "registry": "shipped" if info.root.resolve() == Path(shipped).resolve() else "user",
+        "family": card.get("family"),
+        "source": data.get("source", "generator"),
+        "train_instances": len(data.get("train_instances", [])),
+        "signature": [c.get("label", "") for c in card.get("signature", [])],
+        "metrics": dict(card.get("metrics", {})),
+    }
+    if full:
+        public = dict(card)
+        if "files" in data:
+            public["training_data"] = {**data, "files": [PurePath(f).name for f in data["files"]]}
+        out["card"] = public
     return out

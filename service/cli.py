@@ -256,6 +256,20 @@ def train(
 
 
 @app.command()
+def models(
+    ref: Annotated[str | None, typer.Argument(help="NAME@VERSION: show its card")] = None,
+    kind: Annotated[str | None, typer.Option(help="pas | srg")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="a server's models")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="API key (--server)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the list as JSON")] = False,
+) -> None:
+    """The guided models: yours (DATA_DIR/models) and the shipped ones, or a server's."""
+    from mipguide.commands.models import models_command
+
+    run(lambda: models_command(ref, kind, server, api_key, as_json, console))
+
+
+@app.command()
 def dmmv(
     file: Annotated[
         Path, typer.Argument(help="npz: A (dense or CSR parts), l, u, levels, x0?, fixed?")

@@ -315,6 +315,21 @@ class MipguideClient:
             if ev.kind == "incumbent":
                 yield _incumbent(ev.data)
 
+    # --- models -------------------------------------------------------------------------------
+    def models(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The guided models the server can use (ref, kind, registry, family, source,
+        train_instances, signature, metrics); ``kind``: pas or srg."""
+        params = {"kind": kind} if kind else {}
+        items: list[dict[str, Any]] = self._check(
+            self._http.get("/v1/models", params=params)
+        ).json()["items"]
+        return items
+
+    def model(self, ref: str) -> dict[str, Any]:
+        """One model with its whole card."""
+        data: dict[str, Any] = self._check(self._http.get(f"/v1/models/{ref}")).json()
+        return data
+
     # --- cancel ---------------------------------------------------------------------------------
     def cancel(self, job_id: str, purge: bool = False) -> Job | None:
         """Cancel a job (None when purged)."""

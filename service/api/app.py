@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mipguide.api.errors import install_error_handlers
 from mipguide.api.metrics import Metrics
-from mipguide.api.routes import batches, dmmv, health, jobs
+from mipguide.api.routes import batches, dmmv, health, jobs, models
 from mipguide.jobs.manager import JobManager
 from mipguide.settings import Settings
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(batches.router)
     app.include_router(dmmv.router)
+    app.include_router(models.router)
     app.include_router(health.router)
     _document_bodies(app)
     return app

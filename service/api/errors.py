@@ -27,6 +27,7 @@ from mipguide.jobs.errors import (
     QuotaExceededError,
     ResultUnavailableError,
 )
+from mipguide.models.cards import ModelError, ModelNotFoundError
 
 log = logging.getLogger("mipguide.api")
 
@@ -42,6 +43,8 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (InputError, 422, "invalid_input"),
     (BackendUnavailableError, 422, "backend_unavailable"),
     (JobNotFoundError, 404, "not_found"),
+    (ModelNotFoundError, 404, "not_found"),
+    (ModelError, 422, "invalid_model"),
     (JobNotReadyError, 409, "not_ready"),
     (ResultUnavailableError, 500, "result_unavailable"),
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from mipguide.jobs.manager import JobManager
 from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord
+from mipguide.models.cards import ModelInfo, summary
 from mipguide.problem.jsonschema import JsonModel
 
 
@@ -195,3 +197,27 @@ class BatchCreate(BaseModel):
 
     models: list[JsonModel]
     options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelPublic(BaseModel):
+    """A guided model the server can use: its kind, what it was trained on, how it did."""
+
+    ref: str = Field(description="NAME@VERSION, the value of the model option")
+    kind: str = Field(description="pas (modes pas and auto) | srg (mode srg)")
+    registry: str = Field(description="shipped | user (the server's own registry)")
+    family: str | None = Field(description="the family (a+b: a mix), or the name of user data")
+    source: str = Field(description="generator | files")
+    train_instances: int
+    signature: list[str] = Field(description="the structures it matches (mode auto)")
+    metrics: dict[str, Any]
+    card: dict[str, Any] | None = Field(
+        default=None, description="the whole card (GET /v1/models/{ref} only)"
+    )
+
+    @classmethod
+    def of(cls, info: ModelInfo, shipped: Path, full: bool = False) -> ModelPublic:
+        return cls(**summary(info, shipped, full))
+
+
+class ModelListPublic(BaseModel):
+    items: list[ModelPublic]

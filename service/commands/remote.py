@@ -65,9 +65,9 @@ def submit(
     options |= {"priority": priority, "params": backend, **guided}
     with _client(server, api_key) as client:
         if len(files) == 1:
-            ids = [_call(lambda: client.submit(files[0], **options)).id]
+            ids = [call(lambda: client.submit(files[0], **options)).id]
         else:
-            ids = list(_call(lambda: client.submit_batch(files, **options)).job_ids)
+            ids = list(call(lambda: client.submit_batch(files, **options)).job_ids)
         for job_id, path in zip(ids, files, strict=True):
             if not wait:
                 typer.echo(f"{job_id}  {path.name}")
@@ -112,11 +112,11 @@ def follow(
 
     from mipguide.commands.progress import ProgressLine
 
-    job = _call(lambda: client.job(job_id))
+    job = call(lambda: client.job(job_id))
     started = time.monotonic() - _running_for(job)
     with ProgressLine(console, label or job_id, started) as line:
-        _call(lambda: _stream(client, job_id, line, console, echo))
-    return _call(lambda: client.job(job_id))
+        call(lambda: _stream(client, job_id, line, console, echo))
+    return call(lambda: client.job(job_id))
 
 
 def _stream(
@@ -195,7 +195,7 @@ def cancel(
 ) -> None:
     """Cancel a job."""
     with _client(server, api_key) as client:
-        job = _call(lambda: client.cancel(job_id, purge=purge))
+        job = call(lambda: client.cancel(job_id, purge=purge))
     typer.echo(f"{job_id}  {'purged' if job is None else job.state}")
 
 
@@ -206,7 +206,7 @@ def status(
 ) -> None:
     """A job as JSON: state, options, outcome, queue position."""
     with _client(server, api_key) as client:
-        typer.echo(json.dumps(_call(lambda: client.job(job_id)).raw, indent=1))
+        typer.echo(json.dumps(call(lambda: client.job(job_id)).raw, indent=1))
 
 
 def result(
@@ -218,7 +218,7 @@ def result(
 ) -> None:
     """A finished job's verified result (JSON, sol or csv)."""
     with _client(server, api_key) as client:
-        text = _call(lambda: client.result_text(job_id, format))
+        text = call(lambda: client.result_text(job_id, format))
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
@@ -232,14 +232,14 @@ def log(
 ) -> None:
     """A job's log so far."""
     with _client(server, api_key) as client:
-        text, _ = _call(lambda: client.log(job_id))
+        text, _ = call(lambda: client.log(job_id))
     typer.echo(text, nl=False)
 
 
 T = TypeVar("T")
 
 
-def _call(request: Callable[[], T]) -> T:
+def call(request: Callable[[], T]) -> T:
     """The server's answer; its error as a message and exit code 2."""
     from mipguide.client import ApiError
 

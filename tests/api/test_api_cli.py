@@ -61,6 +61,20 @@ def test_submit_takes_the_api_options_and_status_result_log_read_back(
     assert missing.exit_code == 2 and "404" in missing.output
 
 
+def test_models_lists_the_servers_models(server: Server) -> None:
+    runner = CliRunner()
+    common = ["--server", server.url, "--api-key", KEY_A]
+    out = runner.invoke(app, ["models", *common, "--kind", "pas", "--json"])
+    assert out.exit_code == 0, out.output
+    refs = {m["ref"]: m for m in json.loads(out.output)["items"]}
+    assert "pas-setcover@1" in refs and not any(r.startswith("srg-") for r in refs)
+    assert refs["pas-setcover@1"]["registry"] == "shipped"
+    card = runner.invoke(app, ["models", "pas-indset@1", *common])
+    assert json.loads(card.output)["card"]["family"] == "indset"
+    missing = runner.invoke(app, ["models", "nope@1", *common])
+    assert missing.exit_code == 2 and "404" in missing.output
+
+
 def test_watch_follows_a_job_to_its_end(server: Server, miplib_dir: Path) -> None:
     runner = CliRunner()
     common = ["--server", server.url, "--api-key", KEY_A]

@@ -158,6 +158,25 @@ def test_the_json_model_is_typed_in_openapi_and_errors_name_the_field(asgi: InPr
             assert resp.json()["error"]["message"].startswith(where)
 
 
+def test_models_are_listed_with_their_cards(asgi: InProcess) -> None:
+    with asgi.http() as http:
+        listed = http.get("/v1/models").json()["items"]
+        refs = {m["ref"]: m for m in listed}
+        assert {"pas-setcover@1", "srg-indset@1"} <= set(refs)
+        pas = refs["pas-setcover@1"]
+        assert pas["kind"] == "pas" and pas["registry"] == "shipped" and pas["card"] is None
+        assert pas["signature"] == ["setcover"] and pas["train_instances"] > 0
+        only = http.get("/v1/models", params={"kind": "srg"}).json()["items"]
+        assert only and all(m["kind"] == "srg" for m in only)
+        one = http.get("/v1/models/pas-setcover@1").json()
+        assert one["card"]["family"] == "setcover" and "metrics" in one["card"]
+        missing = http.get("/v1/models/nope@1")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        assert http.get("/v1/models/not-a-ref").status_code == 422
+    with asgi.http(key=None) as http:
+        assert http.get("/v1/models").status_code == 401
+
+
 def test_200_concurrent_submissions_none_lost(server: Server) -> None:
     tag = "c" + uuid.uuid4().hex[:8]
 

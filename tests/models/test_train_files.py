@@ -81,6 +81,16 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
     assert again.exit_code == 0, again.output
     assert [p.stat().st_mtime_ns for p in pools] == stamps  # resumed: no pool rebuilt
 
+    listed = runner.invoke(app, ["models", "--json"])
+    assert listed.exit_code == 0, listed.output
+    mine = {m["ref"]: m for m in json.loads(listed.output)["items"]}["mine@1"]
+    assert mine["registry"] == "user" and mine["source"] == "files"
+    assert mine["train_instances"] == 5 and mine["signature"] == ["mine"]
+    shown = runner.invoke(app, ["models", "mine@1"])
+    assert shown.exit_code == 0, shown.output
+    files = json.loads(shown.output)["card"]["training_data"]["files"]
+    assert len(files) == 6 and all("/" not in f for f in files)  # names, no paths
+
     instance = sorted(instances.glob("*.mps"))[0]
     out = tmp_path / "auto.json"
     solved = runner.invoke(app, ["solve", str(instance), "--mode", "auto", "--out", str(out)])
