@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mipguide.errors import MipguideError
+from mipguide.interop import export_model
 from mipguide.pipeline.result import SolveResult
 from mipguide.problem.jsonschema import JsonModel
 from mipguide.settings import Settings
@@ -26,6 +27,9 @@ from mipguide.solvers.types import Incumbent, IncumbentSource
 if TYPE_CHECKING:
     from mipguide.heuristics.dmmv.types import DmmvInstance
 
+# a model file: a path, or (filename, bytes); ``submit`` also takes a PuLP, Pyomo or linopy model
+# object, uploaded as its layer's own writer writes it (``mipguide.interop``; the result's
+# values are by the file's variable names: the plug-ins, ``mipguide.plugins``, map them back)
 ModelSource = str | os.PathLike[str] | tuple[str, bytes]
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -164,13 +168,25 @@ class MipguideClient:
         return resp
 
     # --- submit -------------------------------------------------------------------------------
-    def submit(self, model: ModelSource, /, *, wait: float | None = None, **options: Any) -> Job:
-        """Upload one model file (path, or (filename, bytes)); ``wait`` seconds for the end."""
+    def submit(
+        self, model: ModelSource | object, /, *, wait: float | None = None, **options: Any
+    ) -> Job:
+        """Upload one model: a file (path, or (filename, bytes)), or a PuLP, Pyomo or linopy
+        model object (written by its layer); ``wait`` seconds for the end.
+
+        Raises:
+            InputError: an object of no supported layer, or one its layer cannot write.
+        """
+        if isinstance(model, str | os.PathLike | tuple):
+            upload = _file(model)
+        else:
+            exported = export_model(model)
+            upload = (exported.filename, exported.data)
         params = {"wait": wait} if wait else {}
         timeout = self._timeout + wait if wait else self._timeout
         resp = self._http.post(
             "/v1/jobs",
-            files={"file": _file(model)},
+            files={"file": upload},
             data=_form(options),
             params=params,
             timeout=timeout,
