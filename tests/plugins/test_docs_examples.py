@@ -1,6 +1,7 @@
-"""The Python examples of docs/plugins.md run as written, each in a fresh interpreter (PuLP's
-import of highspy must stay out of this process), and print what their ``# -> `` lines say.
-Those naming the URL ``http://127.0.0.1:8000`` run against the test server instead."""
+"""The Python examples of docs/plugins.md and of the README's pipeline section run as written,
+each in a fresh interpreter (PuLP's import of highspy must stay out of this process), and print
+what their ``# -> `` lines say. Those naming the URL ``http://127.0.0.1:8000`` run against the
+test server instead."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ import pytest
 
 from tests.api.serverutil import KEY_A
 
-DOC = Path(__file__).parents[2] / "docs" / "plugins.md"
+ROOT = Path(__file__).parents[2]
+DOC = ROOT / "docs" / "plugins.md"
+README = (ROOT / "README.md").read_text()
+README_SECTION = README.split("## In your pipeline", 1)[1].split("\n## ")[0]
 URL = "http://127.0.0.1:8000"
-BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+DOC_BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+README_BLOCKS = re.findall(r"```python\n(.*?)```", README_SECTION, flags=re.DOTALL)
+BLOCKS = DOC_BLOCKS + README_BLOCKS
 
 
 def _expected(code: str) -> list[str]:
@@ -24,8 +30,9 @@ def _expected(code: str) -> list[str]:
 
 
 def test_the_doc_has_local_and_remote_examples_that_say_what_they_print() -> None:
-    remote = [code for code in BLOCKS if URL in code]
-    assert len(BLOCKS) == 7 and len(remote) == 4
+    remote = [code for code in DOC_BLOCKS if URL in code]
+    assert len(DOC_BLOCKS) == 7 and len(remote) == 4
+    assert len(README_BLOCKS) == 3  # PuLP, Pyomo, linopy
     assert all(_expected(code) for code in BLOCKS)
 
 
