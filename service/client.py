@@ -171,12 +171,15 @@ class MipguideClient:
     def submit(
         self, model: ModelSource | object, /, *, wait: float | None = None, **options: Any
     ) -> Job:
-        """Upload one model: a file (path, or (filename, bytes)), or a PuLP, Pyomo or linopy
-        model object (written by its layer); ``wait`` seconds for the end.
+        """Submit one model: a file (path, or (filename, bytes)), a JSON model (``JsonModel``
+        or its dict, as ``submit_model``), or a PuLP, Pyomo or linopy model object (written by
+        its layer); ``wait`` seconds for the end.
 
         Raises:
             InputError: an object of no supported layer, or one its layer cannot write.
         """
+        if isinstance(model, JsonModel | Mapping):
+            return self.submit_model(model, wait=wait, **options)
         if isinstance(model, str | os.PathLike | tuple):
             upload = _file(model)
         else:

@@ -15,8 +15,8 @@ lower bound and +inf in an upper bound); |v| >= 1e20 is infinite in bounds. "B" 
 with bounds [0, 1]. ``scalability_factor`` multiplies the objective coefficients and offset.
 Every inconsistency is a ParseError whose ``path`` is the JSON field path (``variable_names[7]``).
 Names have at most 255 characters; objective coefficients and the offset must be finite. An
-optional field given as null is absent; an unknown field is an error (a misspelt field must
-not be ignored).
+optional field given as null is absent (a row bound side left out is infinite on every row); an
+unknown field is an error (a misspelt field must not be ignored).
 """
 
 from __future__ import annotations
@@ -196,8 +196,14 @@ def problem_from_json(doc: Any, file: str = "<json>") -> Problem:
     if not np.isfinite(c * scale).all():
         raise r.fail("objective_data.scalability_factor", "makes a coefficient infinite")
     rb = r.obj(doc, "constraint_bounds", "", required=False) or {}
-    row_lo = r.numbers(_get(rb, "lower_bounds", []), "constraint_bounds.lower_bounds", -math.inf)
-    row_hi = r.numbers(_get(rb, "upper_bounds", []), "constraint_bounds.upper_bounds", math.inf)
+    # one side may be left out: its bounds are then all infinite
+    lo_given, hi_given = _get(rb, "lower_bounds", None), _get(rb, "upper_bounds", None)
+    if lo_given is None and isinstance(hi_given, list):
+        lo_given = [None] * len(hi_given)
+    if hi_given is None and isinstance(lo_given, list):
+        hi_given = [None] * len(lo_given)
+    row_lo = r.numbers(lo_given or [], "constraint_bounds.lower_bounds", -math.inf)
+    row_hi = r.numbers(hi_given or [], "constraint_bounds.upper_bounds", math.inf)
     m = row_lo.shape[0]
     if row_hi.shape[0] != m:
         raise r.fail(

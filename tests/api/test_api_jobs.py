@@ -139,6 +139,27 @@ def test_json_model_submission(asgi: InProcess) -> None:
         assert bad.status_code == 422 and "model" in bad.json()["error"]["message"]
 
 
+def test_the_client_submits_a_json_model_as_a_dict_or_typed(asgi: InProcess) -> None:
+    from pydantic import ValidationError
+
+    from mipguide.problem.jsonschema import JsonModel
+
+    doc = {
+        "maximize": True,
+        "csr_constraint_matrix": {"offsets": [0, 2], "indices": [0, 1], "values": [1, 1]},
+        "constraint_bounds": {"upper_bounds": [1]},
+        "objective_data": {"coefficients": [2, 3]},
+        "variable_types": ["B", "B"],
+    }
+    with asgi.client() as client:
+        for model in (doc, JsonModel.model_validate(doc)):
+            job = client.submit(model, wait=30, time_limit=10)
+            assert job.done and job.result is not None
+            assert job.result.objective == 3 and job.result.values == {"x0": 0, "x1": 1}
+        with pytest.raises(ValidationError):  # checked here, against the same schema
+            client.submit({**doc, "variable_type": ["B", "B"]})
+
+
 def test_the_json_model_is_typed_in_openapi_and_errors_name_the_field(asgi: InProcess) -> None:
     model = {"objective_data": {"coefficients": [1, 2]}, "variable_types": ["B", "C"]}
     with asgi.http() as http:
