@@ -4,13 +4,14 @@ of Trigeiro, Thomas & McClain 1989): seed -> Problem.
     min  sum_it (f_i y_it + h_i s_it)
     s.t. s_i,t-1 + x_it - s_it = d_it                 (inventory balance; s_i,-1 = 0)
          x_it <= M_it y_it                           (M_it: demand from t to the horizon)
-         sum_i (a_i x_it + st_i y_it) <= C           (capacity of each period)
+         sum_i (a_i x_it + st_i y_it) <= C_t         (capacity of each period)
          y binary, x, s >= 0
 
 Demands are uniform integers in 0..max_demand; setup costs f_i in 50..500, holding costs h_i
-in 1..5, unit times a_i in 1..3, setup times st_i in 10..50. The capacity is the largest load
-of producing each period's demand in that period (lot for lot, a feasible plan), so every
-other period has slack to build stock.
+in 1..5, unit times a_i in 1..3, setup times st_i in 10..50. A period's capacity is its load
+when each period's demand is produced in that period with a setup (lot for lot, so that plan is
+feasible), raised to ``utilization`` times the mean load where it is lower: stock is built in
+the quieter periods, within that slack.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class LotSizingParams:
     n_items: int
     n_periods: int
     max_demand: int = 100
+    utilization: float = 0.8
 
 
 def generate_lot_sizing(p: LotSizingParams, rng: np.random.Generator, name: str) -> Problem:
@@ -38,7 +40,8 @@ def generate_lot_sizing(p: LotSizingParams, rng: np.random.Generator, name: str)
     h = rng.integers(1, 6, size=N).astype(np.float64)
     a = rng.integers(1, 4, size=N).astype(np.float64)
     st = rng.integers(10, 51, size=N).astype(np.float64)
-    capacity = float((a[:, None] * d + st[:, None]).sum(axis=0).max())
+    load = (a[:, None] * d + st[:, None]).sum(axis=0)  # lot for lot, a setup every period
+    capacity = np.maximum(load, p.utilization * load.mean())
     NT = N * T
     ix = np.arange(NT).reshape(N, T)
     xs, ss, ys = ix, NT + ix, 2 * NT + ix
@@ -62,7 +65,7 @@ def generate_lot_sizing(p: LotSizingParams, rng: np.random.Generator, name: str)
     m, n = 2 * NT + T, 3 * NT
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), (m, n))
     lower = np.concatenate([d.ravel(), np.full(NT + T, -np.inf)])
-    upper = np.concatenate([d.ravel(), np.zeros(NT), np.full(T, capacity)])
+    upper = np.concatenate([d.ravel(), np.zeros(NT), capacity])
     c = np.concatenate([np.zeros(NT), np.repeat(h, T), np.repeat(f, T)])
     names = [f"{v}_{i}_{t}" for v in ("x", "s", "y") for i in range(N) for t in range(T)]
     row_names = [f"balance_{i}_{t}" for i in range(N) for t in range(T)]

@@ -3,7 +3,9 @@ family): seed -> Problem.
 
     min  sum_v w_v x_v   s.t.  x_u + x_v >= 1 for each edge (u, v),   x binary
 
-Weights are uniform integers in 1..max_weight (unit weights make every cover of a size tie).
+Weights are uniform integers in 1..max_weight (unit weights make every cover of a size tie);
+each new node links to 8 earlier ones (with 4, SCIP proves 2000-node instances optimal in a
+second).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mipguide.problem.model import Problem, Sense, make_problem
 @dataclass(frozen=True)
 class VertexCoverParams:
     n_nodes: int
-    affinity: int = 4
+    affinity: int = 8
     max_weight: int = 100
 
 
