@@ -1,20 +1,21 @@
 """The one reader of the environment: ``Settings`` (prefix ``MIPGUIDE_``).
 
-CLI flags override fields of the same object (``settings.model_copy(update=...)``). Settings
-is a pydantic model that reads ``MIPGUIDE_<FIELD>`` variables (any case) before validation,
-as pydantic-settings would for these scalar fields; importing pydantic-settings would cost
-every cold CLI call 50 ms. Keyword arguments win over the environment.
+CLI flags override fields of the same object (``dataclasses.replace(settings, ...)``).
+Settings is a frozen dataclass that reads ``MIPGUIDE_<FIELD>`` variables (any case) and checks
+each value against its field's type and bounds: every cold CLI call reads the settings, and
+importing pydantic (with pydantic-settings) would cost it 0.1 s.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from mipguide.errors import InvalidOptionError
 from mipguide.problem.compression import DecompressionLimits
 
 
@@ -29,89 +30,152 @@ def _shipped_models() -> Path:
 
 SHIPPED_MODELS = _shipped_models()
 ENV_PREFIX = "MIPGUIDE_"
+_UNSET: Any = object()  # a field not given: read it from the environment, else its default
+_TRUE, _FALSE = {"1", "true", "yes", "on", "t", "y"}, {"0", "false", "no", "off", "f", "n"}
 
 
-class Settings(BaseModel):
-    """Runtime configuration. Every field can be set as ``MIPGUIDE_<FIELD>`` in the environment."""
+def setting(default: Any, help: str = "", ge: float | None = None, gt: float | None = None) -> Any:
+    """A Settings field: its default, what it means, and its bounds (``ge``, ``gt``)."""
+    return field(default=_UNSET, metadata={"default": default, "help": help, "ge": ge, "gt": gt})
 
-    model_config = ConfigDict(extra="ignore", validate_default=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _environment(cls, data: Any) -> Any:
-        """``MIPGUIDE_<FIELD>`` variables under the given values (unknown names are ignored)."""
-        env = {
-            key[len(ENV_PREFIX) :].lower(): value
-            for key, value in os.environ.items()
-            if key.upper().startswith(ENV_PREFIX)
-        }
-        return {**env, **data} if isinstance(data, dict) else data
+def _environment() -> dict[str, str]:
+    """``MIPGUIDE_<FIELD>`` variables by field name (unknown names are ignored)."""
+    return {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in os.environ.items()
+        if key.upper().startswith(ENV_PREFIX)
+    }
 
-    data_dir: Path = Field(default=Path("var"), description="jobs, inputs, results and logs")
-    default_solver: str = "scip"
-    default_time_limit: float = 60.0
-    max_time_limit: float = 3600.0
-    threads: int = 1
-    device: str = Field(default="auto", description="torch device for tensor work: auto|cpu|cuda")
-    gpu_memory_budget_mb: int = Field(
-        default=2048, ge=16, description="device memory one pool worker's tiles may use"
+
+def _checked(f: Field[Any], value: Any) -> Any:
+    """``value`` (maybe environment text) as the field's type, within its bounds.
+
+    Raises:
+        InvalidOptionError: not of the type, or out of bounds (names ``MIPGUIDE_<FIELD>``).
+    """
+    name = ENV_PREFIX + f.name.upper()
+    kind = str(f.type)
+    optional = kind.endswith("| None")
+    if value is None or (optional and value == ""):
+        if optional:
+            return None
+        raise InvalidOptionError(name, "must be set")
+    base = kind.removesuffix(" | None")
+    try:
+        if base == "bool":
+            value = _boolean(value)
+        elif base in ("int", "float"):
+            if isinstance(value, bool):
+                raise ValueError
+            value = int(value) if base == "int" else float(value)
+        elif base == "Path":
+            value = Path(value)
+        elif not isinstance(value, str):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidOptionError(name, f"expected {base}, got {value!r}") from None
+    if base == "float" and math.isnan(value):
+        raise InvalidOptionError(name, "must be a number, not NaN")
+    ge, gt = f.metadata["ge"], f.metadata["gt"]
+    if ge is not None and value < ge:
+        raise InvalidOptionError(name, f"must be at least {ge}, not {value}")
+    if gt is not None and value <= gt:
+        raise InvalidOptionError(name, f"must be more than {gt}, not {value}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError
+
+
+def settings_json(settings: Settings) -> dict[str, Any]:
+    """Every setting as a JSON value (paths as text)."""
+    return {
+        f.name: str(v) if isinstance(v := getattr(settings, f.name), Path) else v
+        for f in fields(settings)
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Runtime configuration. Every field can be set as ``MIPGUIDE_<FIELD>`` in the environment
+    (any case); a keyword argument wins over the environment. Invalid values raise
+    ``InvalidOptionError`` naming the variable. ``dataclasses.replace(settings, port=...)``
+    makes a copy with overrides (the CLI's flags)."""
+
+    data_dir: Path = setting(Path("var"), help="jobs, inputs, results and logs")
+    default_solver: str = setting("scip")
+    default_time_limit: float = setting(60.0)
+    max_time_limit: float = setting(3600.0)
+    threads: int = setting(1)
+    device: str = setting("auto", help="torch device for tensor work: auto|cpu|cuda")
+    gpu_memory_budget_mb: int = setting(
+        2048, ge=16, help="device memory one pool worker's tiles may use"
     )
-    gpu_max_batch: int = Field(default=64, ge=1, description="most requests coalesced per batch")
-    gpu_coalesce_wait: float = Field(
-        default=0.005, ge=0.0, description="seconds a worker waits for more requests to batch"
+    gpu_max_batch: int = setting(64, ge=1, help="most requests coalesced per batch")
+    gpu_coalesce_wait: float = setting(
+        0.005, ge=0.0, help="seconds a worker waits for more requests to batch"
     )
-    dmmv_max_entries: int = Field(
-        default=20_000_000, ge=1, description="largest rows x columns of a DMMV job (413 beyond)"
+    dmmv_max_entries: int = setting(
+        20_000_000, ge=1, help="largest rows x columns of a DMMV job (413 beyond)"
     )
-    model_dir: Path = Field(
-        default=SHIPPED_MODELS, description="registry root: NAME@VERSION directories"
-    )
-    user_model_dir: Path | None = Field(
-        default=None,
-        description="the user's own models (mipguide train), searched before model_dir; "
+    model_dir: Path = setting(SHIPPED_MODELS, help="registry root: NAME@VERSION directories")
+    user_model_dir: Path | None = setting(
+        None,
+        help="the user's own models (mipguide train), searched before model_dir; "
         "None: <data_dir>/models",
     )
 
     # --- service (api/ and jobs/) ---
-    host: str = "127.0.0.1"
-    port: int = 8000
-    db_url: str | None = Field(
-        default=None,
-        description="SQLAlchemy URL or SQLite file; postgres(ql):// means psycopg 3; "
+    host: str = setting("127.0.0.1")
+    port: int = setting(8000)
+    db_url: str | None = setting(
+        None,
+        help="SQLAlchemy URL or SQLite file; postgres(ql):// means psycopg 3; "
         "None: SQLite at <data_dir>/mipguide.db",
     )
-    workers: int = Field(default=2, ge=1, description="local solver worker processes")
-    api_keys: str = Field(
-        default="", description="comma-separated API keys; empty: open local mode"
+    workers: int = setting(2, ge=1, help="local solver worker processes")
+    api_keys: str = setting("", help="comma-separated API keys; empty: open local mode")
+    metrics_token: str = setting("", help="bearer token for /metrics (besides the API keys)")
+    api_docs: bool = setting(True, help="serve /docs, /redoc and /openapi.json")
+    max_upload_bytes: int = setting(64 * 1024 * 1024, help="per request (413)")
+    max_decompressed_bytes: int = setting(
+        512 * 1024 * 1024, ge=1, help="largest decompressed model (413)"
     )
-    metrics_token: str = Field(
-        default="", description="bearer token for /metrics (besides the API keys)"
+    max_decompression_ratio: float = setting(
+        100.0, gt=1, help="largest decompressed/compressed size ratio (413)"
     )
-    api_docs: bool = Field(default=True, description="serve /docs, /redoc and /openapi.json")
-    max_upload_bytes: int = Field(default=64 * 1024 * 1024, description="per request (413)")
-    max_decompressed_bytes: int = Field(
-        default=512 * 1024 * 1024, ge=1, description="largest decompressed model (413)"
+    max_batch_jobs: int = setting(1000)
+    max_running_per_key: int = setting(8, ge=1, help="running jobs per API key")
+    max_queued_per_key: int = setting(10_000, ge=1, help="queued jobs per key (429)")
+    allow_fake_solver: bool = setting(
+        False, help="accept solver=fake (a scripted test backend) in jobs"
     )
-    max_decompression_ratio: float = Field(
-        default=100.0, gt=1, description="largest decompressed/compressed size ratio (413)"
-    )
-    max_batch_jobs: int = 1000
-    max_running_per_key: int = Field(default=8, ge=1, description="running jobs per API key")
-    max_queued_per_key: int = Field(default=10_000, ge=1, description="queued jobs per key (429)")
-    allow_fake_solver: bool = Field(
-        default=False, description="accept solver=fake (a scripted test backend) in jobs"
-    )
-    max_threads: int = Field(default=8, ge=1, description="largest threads option accepted")
-    max_wait: float = Field(default=600.0, description="largest ?wait= in seconds")
-    cancel_grace: float = Field(default=0.5, description="interrupt -> SIGTERM, seconds")
-    kill_grace: float = Field(default=0.5, description="SIGTERM -> SIGKILL, seconds")
-    watchdog_grace: float = Field(default=15.0, description="seconds past time_limit before kill")
-    job_ttl: float = Field(default=7 * 86400.0, description="finished jobs are purged after")
-    retention_interval: float = Field(default=600.0, description="seconds between purges")
+    max_threads: int = setting(8, ge=1, help="largest threads option accepted")
+    max_wait: float = setting(600.0, help="largest ?wait= in seconds")
+    cancel_grace: float = setting(0.5, help="interrupt -> SIGTERM, seconds")
+    kill_grace: float = setting(0.5, help="SIGTERM -> SIGKILL, seconds")
+    watchdog_grace: float = setting(15.0, help="seconds past time_limit before kill")
+    job_ttl: float = setting(7 * 86400.0, help="finished jobs are purged after")
+    retention_interval: float = setting(600.0, help="seconds between purges")
 
     # --- client side (client.py and the CLI) ---
-    server_url: str = "http://127.0.0.1:8000"
-    api_key: str | None = Field(default=None, description="key the client sends")
+    server_url: str = setting("http://127.0.0.1:8000")
+    api_key: str | None = setting(None, help="key the client sends")
+
+    def __post_init__(self) -> None:
+        env = _environment()
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is _UNSET:
+                value = env.get(f.name, f.metadata["default"])
+            object.__setattr__(self, f.name, _checked(f, value))
 
     @property
     def decompression_limits(self) -> DecompressionLimits:

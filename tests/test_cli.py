@@ -123,3 +123,32 @@ def test_solve_refuses_what_the_api_refuses_before_reading(args: list[str], opti
     assert f"{option}:" in res.output and "P0033" not in res.output  # the model was not read
     if option == "--solver":
         assert "fake" not in res.output.split("valid:")[1]
+
+
+def test_settings_read_the_environment_and_refuse_bad_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    from mipguide.errors import InvalidOptionError
+    from mipguide.settings import Settings, settings_json
+
+    monkeypatch.setenv("MIPGUIDE_PORT", "9001")
+    monkeypatch.setenv("mipguide_api_docs", "false")  # any case
+    monkeypatch.setenv("MIPGUIDE_DB_URL", "")  # empty: unset for an optional setting
+    monkeypatch.setenv("MIPGUIDE_NOT_A_SETTING", "x")  # ignored
+    s = Settings()
+    assert (s.port, s.api_docs, s.db_url) == (9001, False, None)
+    assert Settings(port=5).port == 5 and replace(s, port=3).port == 3  # arguments win
+    assert settings_json(s)["data_dir"] == "var"
+    for name, value, message in (
+        ("MIPGUIDE_WORKERS", "0", "at least 1"),
+        ("MIPGUIDE_PORT", "eighty", "expected int"),
+        ("MIPGUIDE_API_DOCS", "maybe", "expected bool"),
+        ("MIPGUIDE_MAX_DECOMPRESSION_RATIO", "1", "more than 1"),
+    ):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(InvalidOptionError, match=message) as info:
+            Settings()
+        assert info.value.option == name
+        monkeypatch.delenv(name)

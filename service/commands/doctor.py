@@ -13,7 +13,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from mipguide.settings import Settings
+from mipguide.settings import Settings, settings_json
 from mipguide.solvers.base import backend_names, get_backend
 
 PACKAGES = (
@@ -104,7 +104,7 @@ SECRETS = ("api_keys", "metrics_token", "api_key")
 def public_settings(settings: Settings) -> dict[str, object]:
     """The settings as JSON values with secrets masked (a database URL keeps all but its
     password)."""
-    out: dict[str, object] = settings.model_dump(mode="json")
+    out: dict[str, object] = settings_json(settings)
     for name in SECRETS:
         out[name] = "***" if out.get(name) else out.get(name)
     if settings.db_url:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,8 +28,9 @@ def serve(
         typer.echo(f"error: {needs_server_extra(exc.name or 'the server')}", err=True)
         raise typer.Exit(1) from exc
 
-    overrides = {"host": host, "port": port, "workers": workers, "db_url": db, "data_dir": data_dir}
-    settings = Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    overrides: dict[str, Any] = {"host": host, "port": port, "workers": workers}
+    overrides |= {"db_url": db, "data_dir": data_dir}
+    settings = replace(Settings(), **{k: v for k, v in overrides.items() if v is not None})
     typer.echo(
         f"mipguide serving on http://{settings.host}:{settings.port} "
         f"({settings.workers} workers, data in {settings.data_dir})"

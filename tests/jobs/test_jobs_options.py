@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mipguide.errors import InvalidOptionError
@@ -103,7 +105,7 @@ def test_fake_solver_only_when_allowed() -> None:
     with pytest.raises(InvalidOptionError) as err:
         parse_options({"solver": "fake"}, SETTINGS)
     assert "fake" not in err.value.valid and "scip" in err.value.valid
-    allowed = SETTINGS.model_copy(update={"allow_fake_solver": True})
+    allowed = replace(SETTINGS, allow_fake_solver=True)
     assert parse_options({"solver": "fake"}, allowed).solver == "fake"
 
 
