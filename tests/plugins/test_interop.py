@@ -91,5 +91,5 @@ def test_client_submit_takes_a_model_object_and_refuses_others(server: Server) -
         job = client.submit(m, wait=60, time_limit=10)
         assert job.state == "completed" and job.objective == 3
         assert job.raw["problem"]["filename"] == "tiny.lp"
-        with pytest.raises(InputError, match="cannot export a dict"):
-            client.submit({"not": "a model"}, wait=10)
+        with pytest.raises(InputError, match="cannot export a set"):
+            client.submit({"not a model"}, wait=10)
