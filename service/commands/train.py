@@ -193,8 +193,16 @@ def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
         train=train,
         val=val,
         pool_dirs={label: args.pool_dir or pools / f"files-{label}"},
-        description={"source": "files", "files": [str(p) for p in files]},
+        description={"source": "files", "files": [_shown(p) for p in files]},
     )
+
+
+def _shown(path: Path) -> str:
+    """A training file as the card names it: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _checked(args: TrainArgs) -> tuple[SrgConfig, dict[str, Any]]:
