@@ -129,6 +129,19 @@ def models(registry: Registry, kind: str | None = None) -> list[ModelInfo]:
     return out
 
 
+def find_model(registry: Registry, ref: str) -> ModelInfo:
+    """The registered model ``ref`` (the first on a search path).
+
+    Raises:
+        ModelError: a malformed reference; ModelNotFoundError: no such model.
+    """
+    ModelRef.parse(ref)
+    for m in models(registry):
+        if m.ref == ref:
+            return m
+    raise ModelNotFoundError(f"model {ref} not found")
+
+
 def model_cards(registry: Registry, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``)."""
     return [(m.ref, m.card) for m in models(registry, kind)]

@@ -37,17 +37,17 @@ def models_command(
 
 
 def _local(ref: str | None, kind: str | None) -> list[dict[str, Any]]:
-    from mipguide.models.cards import models, summary
+    from mipguide.models.cards import ModelError, find_model, models, summary
     from mipguide.settings import get_settings
 
     settings = get_settings()
-    found = models(settings.model_dirs, kind)
     if ref is None:
-        return [summary(m, settings.model_dir) for m in found]
-    for m in found:
-        if m.ref == ref:
-            return [summary(m, settings.model_dir, full=True)]
-    raise InvalidOptionError("model", f"no model {ref!r} here", [m.ref for m in found])
+        return [summary(m, settings.model_dir) for m in models(settings.model_dirs, kind)]
+    try:
+        return [summary(find_model(settings.model_dirs, ref), settings.model_dir, full=True)]
+    except ModelError as exc:
+        refs = [m.ref for m in models(settings.model_dirs)]
+        raise InvalidOptionError("model", f"{exc} here", refs) from exc
 
 
 def _remote(ref: str | None, kind: str | None, server: str, api_key: str | None) -> list[Any]:

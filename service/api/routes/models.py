@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from mipguide.api.auth import caller
 from mipguide.api.routes.jobs import ERRORS
 from mipguide.api.schemas import ModelListPublic, ModelPublic
-from mipguide.models.cards import ModelNotFoundError, ModelRef, models
+from mipguide.models.cards import find_model, models
 from mipguide.settings import Settings
 
 router = APIRouter(prefix="/v1/models", tags=["models"], dependencies=[Depends(caller)])
@@ -35,8 +35,5 @@ async def list_models(
 async def read_model(request: Request, ref: str) -> ModelPublic:
     """One model with its whole card (training data, configuration, validation figures)."""
     settings = _settings(request)
-    ModelRef.parse(ref)  # a malformed reference is a 422
-    for m in await run_in_threadpool(models, settings.model_dirs):
-        if m.ref == ref:
-            return ModelPublic.of(m, settings.model_dir, full=True)
-    raise ModelNotFoundError(f"model {ref} not found")
+    found = await run_in_threadpool(find_model, settings.model_dirs, ref)  # 422 / 404
+    return ModelPublic.of(found, settings.model_dir, full=True)
