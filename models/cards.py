@@ -29,6 +29,14 @@ class ModelNotFoundError(ModelError):
     """No registry directory holds the model."""
 
 
+class ModelExistsError(ModelError):
+    """A model of that reference exists already (references name one set of weights)."""
+
+
+class ModelForbiddenError(ModelError):
+    """The model is not the caller's to change (shipped, or the server's own)."""
+
+
 @dataclass(frozen=True)
 class ModelRef:
     name: str
@@ -142,20 +150,49 @@ def find_model(registry: Registry, ref: str) -> ModelInfo:
     raise ModelNotFoundError(f"model {ref} not found")
 
 
+def delete_model(own: Path, registry: Registry, ref: str) -> ModelInfo:
+    """Delete ``ref`` from the caller's own directory ``own`` (the first on ``registry``).
+
+    Raises:
+        ModelError: malformed; ModelNotFoundError: not on the registry;
+        ModelForbiddenError: found, but not in ``own``.
+    """
+    import shutil
+
+    found = find_model(registry, ref)
+    if found.root.resolve() != Path(own).resolve():
+        raise ModelForbiddenError(
+            f"model {ref} is not one of this key's own models (shipped or installed on the "
+            "server); a key deletes only the models it trained"
+        )
+    target = model_path(own, ref)
+    trash = target.with_name(f".{target.name}.deleted")
+    target.rename(trash)  # gone from listings at once, even while the files are removed
+    shutil.rmtree(trash, ignore_errors=True)
+    return found
+
+
 def model_cards(registry: Registry, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(ref, card) of every registered model, or of those of one kind (``pas``, ``srg``)."""
     return [(m.ref, m.card) for m in models(registry, kind)]
 
 
-def summary(info: ModelInfo, shipped: Path, full: bool = False) -> dict[str, Any]:
+def summary(
+    info: ModelInfo, shipped: Path, full: bool = False, own: Path | None = None
+) -> dict[str, Any]:
     """What listings show of a model (the API's ``ModelPublic`` fields); ``full`` adds the card
-    without the server's paths (training files by their names only)."""
+    without the server's paths (training files by their names only). ``registry`` says whose it
+    is: ``shipped``, ``user`` (the server's own registry) or ``key`` (the caller's, ``own``)."""
     card = info.card
     data = card.get("training_data", {})
+    root = info.root.resolve()
+    registry = "shipped" if root == Path(shipped).resolve() else "user"
+    if own is not None and root == Path(own).resolve() and registry != "shipped":
+        registry = "key"
     out: dict[str, Any] = {
         "ref": info.ref,
         "kind": info.kind,
-        "registry": "shipped" if info.root.resolve() == Path(shipped).resolve() else "user",
+        "registry": registry,
         "family": card.get("family"),
         "source": data.get("source", "generator"),
         "train_instances": len(data.get("train_instances", [])),

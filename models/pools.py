@@ -10,7 +10,7 @@ and resumes (an instance whose pool file exists is skipped).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -36,7 +36,7 @@ class SolutionPool:
         binary_index: (num_binaries,) int64 variable indices of the binaries.
         instance_hash: ``problem_hash`` of the instance.
         sense: the objective sense.
-        source: "scip" or "bruteforce".
+        source: "scip", "bruteforce", "jobs" (solutions past jobs found) or "scip+jobs".
     """
 
     x_bin: np.ndarray
@@ -140,7 +140,12 @@ def load_pool(path: Path) -> SolutionPool:
 class InstanceSpec:
     """How to rebuild one training instance (picklable, cheap to send to a worker): a generated
     one (family, params, seed) or, with ``path``, a model file (``family`` is then the label the
-    card gives the user's instances, ``params`` None and ``seed`` its index).
+    card gives the user's instances, ``params`` None and ``seed`` its index). A path ending in
+    ``.npz`` is a problem as the service stores it (``mipguide.problem.npz``).
+
+    Attributes:
+        solutions: optional npz of solutions already known for the instance (``x_bin`` over its
+            binaries, ``objectives``), e.g. what past jobs found; they join the pool.
     """
 
     family: str
@@ -148,15 +153,41 @@ class InstanceSpec:
     seed: int
     name: str
     path: str | None = None
+    solutions: str | None = None
 
     def build(self) -> Problem:
         if self.path is not None:
+            if self.path.endswith(".npz"):
+                from mipguide.problem.npz import load_problem
+
+                return load_problem(Path(self.path))
             from mipguide.problem.io import read_problem
 
             return read_problem(self.path)
         from mipguide.instances.registry import generate_with
 
         return generate_with(self.family, self.params, self.seed, self.name)
+
+
+def save_solutions(path: Path, x_bin: np.ndarray, objectives: np.ndarray) -> None:
+    """Known solutions of one instance (binaries in ``binary_mask`` order) as an npz."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        np.savez(fh, x_bin=np.asarray(x_bin, np.uint8), objectives=np.asarray(objectives, float))
+
+
+def known_solutions(problem: Problem, path: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The solutions in ``path`` (none when ``path`` is None, or when their shape does not fit
+    the problem). The service writes only verified solutions of the same problem there."""
+    nb = int(problem.binary_mask.sum())
+    empty = (np.zeros((0, nb), np.uint8), np.zeros(0))
+    if path is None:
+        return empty
+    with np.load(path, allow_pickle=False) as z:
+        x_bin, objs = z["x_bin"].astype(np.uint8), z["objectives"].astype(np.float64)
+    if x_bin.ndim != 2 or x_bin.shape[1] != nb or len(objs) != len(x_bin):
+        return empty
+    return x_bin, objs
 
 
 @dataclass(frozen=True)
@@ -172,12 +203,26 @@ def pool_path(directory: Path, spec: InstanceSpec) -> Path:
 
 
 def make_pool(spec: InstanceSpec, config: PoolConfig, path: Path) -> Path:
-    """Build one instance's pool and write it (the worker's job)."""
+    """Build one instance's pool and write it (the worker's job): the known solutions
+    (``spec.solutions``) and, when ``config.time_limit`` > 0, a time-boxed SCIP run's.
+
+    Raises:
+        ValueError: no solution at all for the instance.
+    """
     problem = spec.build()
+    known_x, known_obj = known_solutions(problem, spec.solutions)
     if config.method == "bruteforce":
         pool = brute_force_pool(problem, config.k)
-    else:
+    elif config.time_limit > 0:
         pool = scip_solution_pool(problem, config.k, config.time_limit, config.seed + spec.seed)
+    else:
+        pool = best_distinct(problem, known_x, known_obj, config.k, "jobs")
+    if len(known_obj) and pool.source != "jobs":
+        x = np.concatenate([pool.x_bin, known_x])
+        objs = np.concatenate([pool.objectives, known_obj])
+        pool = best_distinct(problem, x, objs, config.k, pool.source + "+jobs")
+    if pool.size == 0:
+        raise ValueError(f"{spec.name}: no feasible solution for the pool")
     save_pool(pool, path)
     return path
 
@@ -188,6 +233,8 @@ def build_pools(
     config: PoolConfig,
     workers: int = 1,
     progress: bool = True,
+    on_done: Callable[[int, int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Path]:
     """Make the pools of all instances that have none yet; return every pool path (spec order).
 
@@ -197,6 +244,8 @@ def build_pools(
         config: K, time limit, method, seed.
         workers: processes (1: in this process).
         progress: show a rich progress bar.
+        on_done: called with (pools done, pools to make) after each.
+        stop: polled between pools (one process) or as each ends; True raises ``Stopped``.
     """
     from rich.progress import Progress
 
@@ -205,14 +254,32 @@ def build_pools(
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"solution pools ({len(specs) - len(todo)} cached)", total=len(todo))
         if workers <= 1:
-            for spec, path in todo:
+            for i, (spec, path) in enumerate(todo):
+                _check_stop(stop)
                 make_pool(spec, config, path)
                 bar.advance(task)
+                if on_done is not None:
+                    on_done(i + 1, len(todo))
         else:
             ctx = get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
                 futures = [ex.submit(make_pool, s, config, p) for s, p in todo]
-                for fut in as_completed(futures):
+                for i, fut in enumerate(as_completed(futures)):
                     fut.result()
                     bar.advance(task)
+                    if on_done is not None:
+                        on_done(i + 1, len(todo))
+                    if stop is not None and stop():
+                        for f in futures:
+                            f.cancel()
+                        _check_stop(stop)
     return paths
+
+
+class Stopped(Exception):
+    """Pool building or training was asked to stop (``stop()`` returned True)."""
+
+
+def _check_stop(stop: Callable[[], bool] | None) -> None:
+    if stop is not None and stop():
+        raise Stopped("stopped on request")

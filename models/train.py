@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,7 +22,14 @@ import numpy as np
 import torch
 
 from mipguide.models.labels import DEFAULT_TEMPERATURE_FRACTION
-from mipguide.models.pools import InstanceSpec, PoolConfig, SolutionPool, build_pools, load_pool
+from mipguide.models.pools import (
+    InstanceSpec,
+    PoolConfig,
+    SolutionPool,
+    Stopped,
+    build_pools,
+    load_pool,
+)
 from mipguide.models.registry import resolve_device, save_model
 from mipguide.models.signature import clusters_of
 from mipguide.problem.digest import problem_hash
@@ -146,12 +153,15 @@ def fit(
     *,
     device: str = "cpu",
     progress: bool = False,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Train the objective's network; keep the weights of the best validation epoch.
 
     Each epoch visits the items in a random order (seeded), ``batch_size`` per gradient step.
     Early stopping: stop after ``patience`` epochs without a better validation loss (with no
-    validation data, the training loss plays that role).
+    validation data, the training loss plays that role). ``on_epoch`` sees each epoch's figures;
+    ``stop`` is polled before each epoch (True raises ``Stopped``).
     """
     from rich.progress import Progress
 
@@ -166,6 +176,8 @@ def fit(
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("training", total=config.epochs)
         for epoch in range(config.epochs):
+            if stop is not None and stop():
+                raise Stopped("stopped on request")
             t0 = time.perf_counter()
             model.train()
             order = torch.randperm(len(train), generator=gen).tolist()
@@ -181,6 +193,8 @@ def fit(
             )
             seconds = time.perf_counter() - t0
             history.append(EpochStats(epoch, train_loss, val_loss, seconds, metrics))
+            if on_epoch is not None:
+                on_epoch(history[-1])
             bar.update(task, advance=1, description=f"epoch {epoch} val {val_loss:.4f}")
             if stopper.step(model, epoch, val_loss):
                 break
@@ -229,8 +243,16 @@ class TrainJob(Generic[Item]):
     recommended: dict[str, Any] = field(default_factory=dict)
 
 
-def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
+def train_model(
+    job: TrainJob[Item],
+    progress: bool = True,
+    report: Callable[[str, dict[str, Any]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> TrainResult:
     """Pools -> items -> ``fit`` -> registry directory ``job.out`` (NAME@VERSION).
+
+    ``report(stage, figures)`` hears of each pool made (``pools``: done, total) and each epoch
+    (``epoch``: its ``EpochStats`` fields); ``stop`` is polled between them (``Stopped``).
 
     The card records the signature of the training instances per family
     (``mipguide.models.signature``), which ``mode=auto`` (and srg without a model name)
@@ -240,7 +262,15 @@ def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
     paths: dict[str, Path] = {}
     for fam in dict.fromkeys(s.family for s in specs):
         group = [s for s in specs if s.family == fam]
-        built = build_pools(group, job.pool_dirs[fam], job.pool, job.workers, progress)
+        built = build_pools(
+            group,
+            job.pool_dirs[fam],
+            job.pool,
+            job.workers,
+            progress,
+            on_done=None if report is None else _pool_reporter(report, fam),
+            stop=stop,
+        )
         paths.update({s.name: p for s, p in zip(group, built, strict=True)})
     problems = [s.build() for s in specs]
     items = [
@@ -263,6 +293,8 @@ def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
         job.train,
         device=job.device,
         progress=progress,
+        on_epoch=None if report is None else (lambda h: report("epoch", asdict(h))),
+        stop=stop,
     )
     best = result.history[result.best_epoch] if result.best_epoch >= 0 else None
     card = {
@@ -291,3 +323,21 @@ def train_model(job: TrainJob[Item], progress: bool = True) -> TrainResult:
     }
     save_model(result.model, job.out, card)
     return result
+
+
+def _pool_reporter(
+    report: Callable[[str, dict[str, Any]], None], family: str
+) -> Callable[[int, int], None]:
+    return lambda done, total: report("pools", {"family": family, "done": done, "total": total})
+
+
+def split_validation(
+    specs: Sequence[InstanceSpec], share: float, seed: int
+) -> tuple[tuple[InstanceSpec, ...], tuple[InstanceSpec, ...]]:
+    """(train, validation) by a seeded shuffle: ``share`` of the instances (at least one, and
+    at least one left to train on) validate; each part keeps the given order."""
+    order = np.random.default_rng(seed).permutation(len(specs))
+    n_val = min(len(specs) - 1, max(1, round(share * len(specs))))
+    val = tuple(specs[i] for i in sorted(order[:n_val]))
+    train = tuple(specs[i] for i in sorted(order[n_val:]))
+    return train, val

@@ -68,9 +68,12 @@ class Job:
 
     @property
     def result(self) -> SolveResult | None:
-        """The result when the server embedded it (answers to ``wait``)."""
+        """The result of a solve job when the server embedded it (answers to ``wait``); other
+        kinds' results are in ``raw["result"]``."""
         data = self.raw.get("result")
-        return SolveResult.from_dict(data) if data else None
+        if not data or self.raw.get("kind", "solve") != "solve":
+            return None
+        return SolveResult.from_dict(data)
 
     @classmethod
     def of(cls, d: dict[str, Any]) -> Job:
@@ -348,6 +351,42 @@ class MipguideClient:
         """One model with its whole card."""
         data: dict[str, Any] = self._check(self._http.get(f"/v1/models/{ref}")).json()
         return data
+
+    def train(
+        self,
+        name: str,
+        files: Sequence[ModelSource] = (),
+        *,
+        from_tag: str | None = None,
+        wait: float | None = None,
+        **options: Any,
+    ) -> Job:
+        """Train a model on the server (a job of kind ``train``; follow it like any job).
+
+        Args:
+            name: ``NAME@VERSION`` of the new model; it joins this key's registry.
+            files: training instances (paths or (filename, bytes)), uploaded.
+            from_tag: also (or instead) train on this key's solved jobs with this tag.
+            wait: seconds to wait for the end.
+            options: kind (pas|srg), epochs, patience, pool_time, pool_k, val_share, seed,
+                time_limit, priority, tags.
+        """
+        params = {"wait": wait} if wait else {}
+        timeout = self._timeout + wait if wait else self._timeout
+        fields = {"name": name, "from_tag": from_tag, **options}
+        if files:
+            uploads = [("file", _file(f)) for f in files]
+            resp = self._http.post(
+                "/v1/models", files=uploads, data=_form(fields), params=params, timeout=timeout
+            )
+        else:
+            body = {k: v for k, v in fields.items() if v is not None}
+            resp = self._http.post("/v1/models", json=body, params=params, timeout=timeout)
+        return Job.of(self._check(resp).json())
+
+    def delete_model(self, ref: str) -> None:
+        """Delete one of this key's own models."""
+        self._check(self._http.delete(f"/v1/models/{ref}"))
 
     # --- cancel ---------------------------------------------------------------------------------
     def cancel(self, job_id: str, purge: bool = False) -> Job | None:

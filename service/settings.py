@@ -163,6 +163,16 @@ class Settings:
     kill_grace: float = setting(0.5, help="SIGTERM -> SIGKILL, seconds")
     watchdog_grace: float = setting(15.0, help="seconds past time_limit before kill")
     job_ttl: float = setting(7 * 86400.0, help="finished jobs are purged after")
+    archive_per_key: int = setting(
+        5000, ge=0, help="solutions of finished jobs kept per key to train on (oldest go first)"
+    )
+    archive_max_vars: int = setting(
+        2_000_000, ge=1, help="a solved model with more variables is not kept to train on"
+    )
+    max_train_instances: int = setting(500, ge=2, help="most instances one training job takes")
+    max_train_seconds: float = setting(
+        3600.0, gt=0, help="longest training job (its time_limit is capped to this)"
+    )
     retention_interval: float = setting(600.0, help="seconds between purges")
 
     # --- client side (client.py and the CLI) ---
@@ -193,6 +203,20 @@ class Settings:
     def registry_path(self) -> str:
         """``model_dirs`` as one string (``os.pathsep``-joined), as worker processes get it."""
         return os.pathsep.join(str(d) for d in self.model_dirs)
+
+    def own_model_dir(self, owner: str) -> Path:
+        """Where the models an API key trains live (``owner`` is the key's hash; "" in open
+        mode, whose models are the server's own registry)."""
+        if not owner:
+            return self.model_dirs[0]
+        if not owner.isalnum():  # a key hash is hex: never a path of the caller's making
+            raise ValueError("owner must be a key hash")
+        return self.data_dir / "key-models" / owner
+
+    def registry_for(self, owner: str) -> tuple[Path, ...]:
+        """The registry one key sees: its own models, the server's, the shipped ones."""
+        own = self.own_model_dir(owner)
+        return tuple(dict.fromkeys((own, *self.model_dirs)))
 
     @property
     def api_key_list(self) -> list[str]:

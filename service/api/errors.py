@@ -27,7 +27,12 @@ from mipguide.jobs.errors import (
     QuotaExceededError,
     ResultUnavailableError,
 )
-from mipguide.models.cards import ModelError, ModelNotFoundError
+from mipguide.models.cards import (
+    ModelError,
+    ModelExistsError,
+    ModelForbiddenError,
+    ModelNotFoundError,
+)
 
 log = logging.getLogger("mipguide.api")
 
@@ -44,6 +49,8 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (BackendUnavailableError, 422, "backend_unavailable"),
     (JobNotFoundError, 404, "not_found"),
     (ModelNotFoundError, 404, "not_found"),
+    (ModelExistsError, 409, "conflict"),
+    (ModelForbiddenError, 403, "forbidden"),
     (ModelError, 422, "invalid_model"),
     (JobNotReadyError, 409, "not_ready"),
     (ResultUnavailableError, 500, "result_unavailable"),

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from mipguide.jobs.manager import JobManager
+from mipguide.jobs.options import TrainOptions
 from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord
 from mipguide.models.cards import ModelInfo, summary
 from mipguide.problem.jsonschema import JsonModel
@@ -43,7 +44,7 @@ class JobPublic(BaseModel):
     """A job: its state, timestamps, options and (when ended) a summary of the outcome."""
 
     id: str
-    kind: str = Field(description="solve | dmmv")
+    kind: str = Field(description="solve | dmmv | train")
     state: str
     batch_id: str | None
     created_at: datetime
@@ -148,6 +149,11 @@ class BatchPublic(BaseModel):
         )
 
 
+class TrainCreate(TrainOptions):
+    """JSON training submission: the options (the instances come from ``from_tag``; upload
+    files with multipart instead)."""
+
+
 class JobCreate(BaseModel):
     """JSON submission: a model in the JSON model format, and options."""
 
@@ -204,7 +210,9 @@ class ModelPublic(BaseModel):
 
     ref: str = Field(description="NAME@VERSION, the value of the model option")
     kind: str = Field(description="pas (modes pas and auto) | srg (mode srg)")
-    registry: str = Field(description="shipped | user (the server's own registry)")
+    registry: str = Field(
+        description="shipped | user (the server's own registry) | key (this key's own)"
+    )
     family: str | None = Field(description="the family (a+b: a mix), or the name of user data")
     source: str = Field(description="generator | files")
     train_instances: int
@@ -215,8 +223,10 @@ class ModelPublic(BaseModel):
     )
 
     @classmethod
-    def of(cls, info: ModelInfo, shipped: Path, full: bool = False) -> ModelPublic:
-        return cls(**summary(info, shipped, full))
+    def of(
+        cls, info: ModelInfo, shipped: Path, full: bool = False, own: Path | None = None
+    ) -> ModelPublic:
+        return cls(**summary(info, shipped, full, own))
 
 
 class ModelListPublic(BaseModel):

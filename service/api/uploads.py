@@ -76,6 +76,23 @@ async def read_submission(
     return await _from_form(request, settings, many)
 
 
+async def read_training(
+    request: Request, settings: Settings
+) -> tuple[list[Upload], dict[str, Any]]:
+    """A training submission: multipart ``file`` fields (the instances) + option fields, or a
+    JSON object of options (``from_tag`` names the instances then)."""
+    ctype, body = await _read_body(request, settings)
+    if ctype == "multipart/form-data":
+        return await _from_form(request, settings, many=True)
+    try:
+        options = json.loads(body)
+    except ValueError as exc:
+        raise MalformedRequestError(f"body: not JSON ({exc})") from exc
+    if not isinstance(options, dict):
+        raise InputError("body: expected a JSON object of training options")
+    return [], options
+
+
 def _from_json(body: bytes, many: bool) -> tuple[list[Upload], dict[str, Any]]:
     from mipguide.api.schemas import BatchCreate, JobCreate
 

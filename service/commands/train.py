@@ -159,10 +159,9 @@ def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
     """
     import hashlib
 
-    import numpy as np
-
     from mipguide.models.cards import ModelRef
     from mipguide.models.pools import InstanceSpec
+    from mipguide.models.train import split_validation
     from mipguide.problem.files import model_files
     from mipguide.problem.io import read_problem
 
@@ -184,10 +183,7 @@ def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
         stem = path.name.split(".")[0]
         name = f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}"
         specs.append(InstanceSpec(label, None, index, name, path=str(path)))
-    order = np.random.default_rng(args.seed).permutation(len(specs))
-    n_val = min(len(specs) - 1, max(1, round(args.val_share * len(specs))))
-    val = tuple(specs[i] for i in sorted(order[:n_val]))
-    train = tuple(specs[i] for i in sorted(order[n_val:]))
+    train, val = split_validation(specs, args.val_share, args.seed)
     return TrainingData(
         label=label,
         train=train,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.models.cards import Registry, model_cards
+from mipguide.models.cards import CONFIG, Registry, model_cards, model_path
 from mipguide.models.registry import LoadedModel, load_model
 from mipguide.models.signature import Match, best_match, signature
 from mipguide.problem.model import Problem
@@ -24,9 +24,15 @@ def select_model(problem: Problem, model_dir: Registry, kind: str = "pas") -> Ma
     return best_match(signature(problem), model_cards(model_dir, kind))
 
 
-@lru_cache(maxsize=8)
 def cached_model(ref: str, model_dir: str, device: str) -> LoadedModel:
-    """Load a model once per process (workers solve many jobs with the same model)."""
+    """Load a model once per process (workers solve many jobs with the same model); a model
+    deleted and trained again under the same reference is loaded afresh."""
+    config = model_path(Path(model_dir), ref) / CONFIG
+    return _cached(ref, model_dir, device, config.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _cached(ref: str, model_dir: str, device: str, _stamp: int) -> LoadedModel:
     return load_model(ref, Path(model_dir), device)
 
 

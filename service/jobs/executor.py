@@ -61,6 +61,15 @@ class _Worker:
             self.conn.send(msg)
 
 
+def job_context(settings: Settings, owner: str) -> dict[str, str]:
+    """What a worker needs to know of a job's owner: the registry it sees (its own models,
+    the server's, the shipped ones) and where a training job registers."""
+    return {
+        "model_dir": os.pathsep.join(str(d) for d in settings.registry_for(owner)),
+        "own_models": str(settings.own_model_dir(owner)),
+    }
+
+
 class LocalExecutor:
     """Runs queued jobs on local worker processes."""
 
@@ -228,7 +237,8 @@ class LocalExecutor:
         self.logs.append(job.id, f"[mipguide] running (attempt {job.attempts + 1})")
         solver = job.options.get("solver", self.settings.default_solver)
         result_path = str(self.files.result(job.id))
-        w.send((job.kind.value, job.id, job.input_path, result_path, solver, job.options))
+        context = job_context(self.settings, job.owner)
+        w.send((job.kind.value, job.id, job.input_path, result_path, solver, job.options, context))
 
     def _release(self, w: _Worker, job: JobRecord) -> None:
         with self._cv:
@@ -320,6 +330,8 @@ class LocalExecutor:
             inc = IncumbentRecord(w.incumbents, **msg[2])
             self.store.add_incumbent(job.id, inc)
             self.bus.publish(JobEvent(job.id, "incumbent", {"seq": inc.seq, **msg[2]}))
+        elif kind == "progress":
+            self.bus.publish(JobEvent(job.id, "progress", msg[2]))
         elif kind == "result":
             self._release(w, job)
             self._finish(job, self._result_outcome(w, job, msg[2]))

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from mipguide.errors import InputError, ParseError
+from mipguide.errors import InputError, InvalidOptionError, ParseError
 from mipguide.guidance.dispatch import check_model
+from mipguide.jobs.archive import SolutionArchive
 from mipguide.jobs.errors import (
     JobNotFoundError,
     JobNotReadyError,
@@ -24,15 +25,23 @@ from mipguide.jobs.errors import (
     ResultUnavailableError,
 )
 from mipguide.jobs.events import EventBus
-from mipguide.jobs.executor import LocalExecutor, OnFinish
-from mipguide.jobs.files import JobFiles, save_problem
+from mipguide.jobs.executor import LocalExecutor, OnFinish, job_context
+from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
 from mipguide.jobs.models import JobKind, JobState, utcnow
-from mipguide.jobs.options import JobOptions, mode_request, parse_dmmv_options, parse_options
-from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec
+from mipguide.jobs.options import (
+    JobOptions,
+    mode_request,
+    parse_dmmv_options,
+    parse_options,
+    parse_train_options,
+)
+from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec, Outcome
 from mipguide.jobs.store import JobStore
+from mipguide.models.cards import ModelNotFoundError
 from mipguide.problem.compression import DecompressionLimits
 from mipguide.problem.model import Problem
+from mipguide.problem.npz import save_problem
 from mipguide.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,6 +58,11 @@ class Upload:
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+def _safe_stem(stem: str) -> str:
+    """A file's stem as an instance name in a card: letters, digits, - _ . only."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:64] or "model"
 
 
 def _read(upload: Upload, limits: DecompressionLimits) -> Problem:
@@ -72,12 +86,28 @@ class JobManager:
         self.files = JobFiles(settings.data_dir)
         self.logs = JobLogs(self.files)
         self.bus = EventBus()
+        self.archive = SolutionArchive(self.store, settings)
+        self._on_finish = on_finish
         self.executor = LocalExecutor(
-            self.store, self.files, self.logs, self.bus, settings, on_finish=on_finish
+            self.store, self.files, self.logs, self.bus, settings, on_finish=self._finished
         )
         self._stop = threading.Event()
         self._retention: threading.Thread | None = None
         self.param_table: Callable[[str], Mapping[str, type]] | None = None
+
+    def _finished(self, job: JobRecord, outcome: Outcome) -> None:
+        """Archive a completed solve's solution (to train on later), then tell the server."""
+        if (
+            job.kind == JobKind.SOLVE
+            and outcome.state == JobState.COMPLETED
+            and outcome.result_path is not None
+        ):
+            try:
+                self.archive.add_job(job, outcome.result_path)
+            except Exception as exc:  # the job's result stands; only the archive misses it
+                self.logs.append(job.id, f"[mipguide] not archived for training: {exc!r}")
+        if self._on_finish is not None:
+            self._on_finish(job, outcome)
 
     def start(self) -> None:
         """Recover from a previous run, start the workers and the retention loop."""
@@ -195,6 +225,107 @@ class JobManager:
         self.executor.submit([job])
         return job
 
+    def submit_training(
+        self, uploads: list[Upload], raw_options: Mapping[str, Any], owner: str
+    ) -> JobRecord:
+        """Store and queue the training of a model on uploaded files and/or the solved jobs of
+        a tag (``from_tag``); the model is registered in the owner's own directory.
+
+        Raises:
+            InvalidOptionError: bad options (422).
+            ParseError / InputError: a file cannot be read, has no binaries, or the tag has no
+                solved job; fewer than two instances in all (422).
+            ModelExistsError: the key sees a model of that name already (409).
+            PayloadTooLargeError: more instances than ``max_train_instances`` (413).
+            QuotaExceededError: the owner has too many active jobs (429).
+        """
+        from mipguide.jobs.train_job import MANIFEST
+        from mipguide.models.cards import ModelExistsError, find_model, split_path_ref
+        from mipguide.models.pools import save_solutions
+
+        opts = parse_train_options(raw_options, self.settings)
+        if split_path_ref(opts.name)[0] is not None:
+            raise InvalidOptionError("name", "NAME@VERSION, not a path")
+        try:
+            find_model(self.settings.registry_for(owner), opts.name)
+            raise ModelExistsError(f"model {opts.name} exists already; choose another version")
+        except ModelNotFoundError:
+            pass
+        archived = self.archive.instances(owner, opts.from_tag) if opts.from_tag else []
+        if opts.from_tag and not archived:
+            raise InputError(
+                f"from_tag: no solved job of this key with tag {opts.from_tag!r} has a solution "
+                "of a problem with binaries (solve some with that tag first)"
+            )
+        total = len(uploads) + len(archived)
+        if total > self.settings.max_train_instances:
+            raise PayloadTooLargeError(
+                f"{total} instances; a training job takes at most "
+                f"{self.settings.max_train_instances}"
+            )
+        if total < 2:
+            raise InputError(f"{total} instance: training needs at least 2 (files or from_tag)")
+        self._check_quota(owner, 1)
+        job_id = _new_id()
+        root = self.files.dir(job_id)
+        instances: list[dict[str, Any]] = []
+        try:
+            for i, upload in enumerate(uploads):
+                problem = _read(upload, self.settings.decompression_limits)
+                if problem.num_binaries == 0:
+                    raise InputError(
+                        f"{upload.filename}: no binary variables; guidance predicts binaries, so "
+                        "every training instance needs some"
+                    )
+                stem = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].split(".")[0]
+                save_problem(problem, root / "instances" / f"{i}.npz")
+                name = f"{i}-{_safe_stem(stem)}"
+                instances.append({"name": name, "problem": f"instances/{i}.npz"})
+            for j, inst in enumerate(archived, start=len(uploads)):
+                self.archive.copy_problem(inst, root / "instances" / f"{j}.npz")
+                save_solutions(root / "instances" / f"{j}.sol.npz", inst.x_bin, inst.objectives)
+                instances.append(
+                    {
+                        "name": f"{j}-{inst.problem_hash[:10]}",
+                        "problem": f"instances/{j}.npz",
+                        "solutions": f"instances/{j}.sol.npz",
+                        "jobs": list(inst.jobs),
+                    }
+                )
+            source = "+".join(s for s, used in (("files", uploads), ("jobs", archived)) if used)
+            manifest = {
+                "instances": instances,
+                "source": {
+                    "source": source,
+                    "files": [u.filename for u in uploads],
+                    **({"from_tag": opts.from_tag} if opts.from_tag else {}),
+                },
+            }
+            path = root / MANIFEST
+            path.write_text(json.dumps(manifest))
+            spec = JobSpec(
+                id=job_id,
+                owner=owner,
+                options=opts.model_dump(exclude={"priority", "tags"}),
+                priority=opts.priority,
+                tags=tuple(opts.tags),
+                filename=", ".join(u.filename for u in uploads)[:200] or f"tag {opts.from_tag}",
+                problem_name=opts.name,
+                num_vars=0,
+                num_rows=0,
+                nnz=0,
+                input_path=str(path),
+                kind=JobKind.TRAIN,
+            )
+            (job,) = self.store.create_jobs([spec])
+        except Exception:
+            self.files.remove(job_id)
+            raise
+        self.logs.append(job.id, f"[mipguide] queued training of {opts.name} on {total} instances")
+        self.logs.close(job.id)
+        self.executor.submit([job])
+        return job
+
     def _check_quota(self, owner: str, new_jobs: int) -> None:
         active = self.store.count_active(owner)
         if active + new_jobs > self.settings.max_queued_per_key:
@@ -206,8 +337,7 @@ class JobManager:
         self, upload: Upload, opts: JobOptions, owner: str, batch_id: str | None
     ) -> JobSpec:
         problem = _read(upload, self.settings.decompression_limits)
-        guidance = {"model_dir": self.settings.registry_path}
-        check_model(problem, mode_request(opts.model_dump(), guidance))
+        check_model(problem, mode_request(opts.model_dump(), job_context(self.settings, owner)))
         job_id = _new_id()
         path = self.files.problem(job_id)
         save_problem(problem, path)
@@ -275,9 +405,10 @@ class JobManager:
         self.executor.cancel(job.id)
 
     def purge(self, job_id: str) -> None:
-        """Delete an ended job's rows and files."""
+        """Delete an ended job's rows and files, and its archived solution."""
         self.files.remove(job_id)
         self.store.delete_jobs([job_id])
+        self.archive.forget_jobs([job_id])
 
     def purge_expired(self) -> int:
         """Delete jobs that ended more than ``job_ttl`` seconds ago; returns how many."""
@@ -314,5 +445,6 @@ class JobManager:
         for job_id in ids:
             self.files.remove(job_id)
         self.store.delete_jobs(ids)
+        self.archive.forget_jobs(ids)
         self.store.delete_batch(batch_id)
         return True

@@ -11,16 +11,29 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
 class JobKind(StrEnum):
-    """What a job runs: a MILP solve, or a DMMV search (discrete min-max violation)."""
+    """What a job runs: a MILP solve, a DMMV search (discrete min-max violation), or the
+    training of a guided model."""
 
     SOLVE = "solve"
     DMMV = "dmmv"
+    TRAIN = "train"
 
 
 class JobState(StrEnum):
@@ -135,3 +148,25 @@ class IncumbentRow(Base):
     objective: Mapped[float] = mapped_column(Float)
     bound: Mapped[float | None] = mapped_column(Float, default=None)
     source: Mapped[str] = mapped_column(FreeText(16), default="solver")
+
+
+class SolutionRow(Base):
+    """A verified solution a finished solve job found, kept to train on (the solution archive).
+
+    It outlives its job (retention purges jobs, not these); deleting the job deletes it; each
+    key keeps at most ``Settings.archive_per_key`` (the oldest go first). The problem itself is
+    one file per ``problem_hash`` under ``<data_dir>/archive``.
+    """
+
+    __tablename__ = "solutions"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(64), default="", index=True)
+    job_id: Mapped[str] = mapped_column(String(32), index=True)
+    # ",a,b," as in jobs.tags_text
+    tags_text: Mapped[str] = mapped_column(Text, default=",")
+    problem_hash: Mapped[str] = mapped_column(String(64), index=True)
+    objective: Mapped[float] = mapped_column(Float)
+    num_binaries: Mapped[int] = mapped_column(Integer)
+    x_bits: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

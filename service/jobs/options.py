@@ -11,9 +11,9 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest, check_request
@@ -68,14 +68,67 @@ class DmmvOptions(BaseModel):
 DMMV_OPTION_NAMES = tuple(DmmvOptions.model_fields)
 
 
-def _split_tags(value: Any) -> list[str]:
+class TrainOptions(BaseModel):
+    """Options of a training job (``POST /v1/models``): what to train on and how long."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    name: str = Field(description="NAME@VERSION of the new model")
+    kind: Literal["pas", "srg"] = "pas"
+    from_tag: str | None = Field(
+        default=None, description="train on the solved jobs of this key that carry this tag"
+    )
+    epochs: int = Field(default=30, ge=1, le=1000)
+    patience: int = Field(default=5, ge=1, le=1000)
+    pool_time: float = Field(
+        default=5.0, ge=0, le=600, description="seconds of SCIP per instance for its pool"
+    )
+    pool_k: int = Field(default=32, ge=1, le=1000)
+    val_share: float = Field(default=0.2, gt=0, lt=1)
+    seed: int = Field(default=0, ge=0)
+    time_limit: float = Field(default=3600.0, gt=0, description="seconds for the whole job")
+    priority: int = Field(default=0, ge=-100, le=100)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        from mipguide.models.cards import ModelError, ModelRef
+
+        try:
+            ModelRef.parse(value)
+        except ModelError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+
+TRAIN_OPTION_NAMES = tuple(TrainOptions.model_fields)
+
+
+def parse_train_options(raw: Mapping[str, Any], settings: Settings) -> TrainOptions:
+    """Validate the options of a training job (time_limit capped by ``max_train_seconds``).
+
+    Raises:
+        InvalidOptionError: unknown option or bad value.
+    """
+    data = dict(raw)
+    if data.get("time_limit") in (None, ""):
+        data["time_limit"] = settings.max_train_seconds
+    opts = _validate(TrainOptions, _known(data, TRAIN_OPTION_NAMES, settings))
+    if opts.from_tag is not None and _split_tags(opts.from_tag, "from_tag") != [opts.from_tag]:
+        raise InvalidOptionError("from_tag", "one tag")
+    limit = min(opts.time_limit, settings.max_train_seconds)
+    return opts.model_copy(update={"time_limit": limit})
+
+
+def _split_tags(value: Any, name: str = "tags") -> list[str]:
     items = value if isinstance(value, list | tuple) else [value]
     tags: list[str] = []
     for item in items:
         tags.extend(t.strip() for t in str(item).split(",") if t.strip())
     for t in tags:
         if len(t) > 64 or not t.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise InvalidOptionError("tags", f"bad tag {t!r}: use letters, digits, - _ . (<= 64)")
+            raise InvalidOptionError(name, f"bad tag {t!r}: use letters, digits, - _ . (<= 64)")
     return tags
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mipguide.jobs.models import BatchRow, IncumbentRow, JobKind, JobRow, JobState
+from mipguide.jobs.models import BatchRow, IncumbentRow, JobKind, JobRow, JobState, SolutionRow
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -121,6 +121,24 @@ class IncumbentRecord:
     @classmethod
     def from_row(cls, row: IncumbentRow) -> IncumbentRecord:
         return cls(row.seq, row.t, row.objective, row.bound, row.source)
+
+
+@dataclass(frozen=True)
+class ArchivedSolution:
+    """A verified solution of a finished job, as the archive keeps it: the binaries (in
+    ``Problem.binary_mask`` order) packed to bits, and the objective in the problem's sense."""
+
+    job_id: str
+    tags: tuple[str, ...]
+    problem_hash: str
+    objective: float
+    num_binaries: int
+    x_bits: bytes
+
+    @classmethod
+    def from_row(cls, row: SolutionRow) -> ArchivedSolution:
+        tags = tuple(t for t in row.tags_text.split(",") if t)
+        return cls(row.job_id, tags, row.problem_hash, row.objective, row.num_binaries, row.x_bits)
 
 
 @dataclass(frozen=True)

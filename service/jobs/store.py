@@ -30,8 +30,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from mipguide.jobs.models import Base, BatchRow, IncumbentRow, JobKind, JobRow, JobState, utcnow
+from mipguide.jobs.models import (
+    Base,
+    BatchRow,
+    IncumbentRow,
+    JobKind,
+    JobRow,
+    JobState,
+    SolutionRow,
+    utcnow,
+)
 from mipguide.jobs.records import (
+    ArchivedSolution,
     BatchRecord,
     IncumbentRecord,
     JobRecord,
@@ -378,3 +388,66 @@ class JobStore:
     def delete_batch(self, batch_id: str) -> None:
         with self._write() as s:
             s.execute(delete(BatchRow).where(BatchRow.id == batch_id))
+
+    # --- the solution archive -------------------------------------------------------------
+    def add_solution(self, owner: str, solution: ArchivedSolution, keep: int) -> list[str]:
+        """Archive a job's solution; trim the owner's archive to its newest ``keep``.
+
+        Returns:
+            The problem hashes no archived solution refers to any more (their files can go).
+        """
+        with self._write() as s:
+            s.add(
+                SolutionRow(
+                    owner=owner,
+                    job_id=solution.job_id,
+                    tags_text="," + ",".join(solution.tags) + ",",
+                    problem_hash=solution.problem_hash,
+                    objective=solution.objective,
+                    num_binaries=solution.num_binaries,
+                    x_bits=solution.x_bits,
+                    created_at=utcnow(),
+                )
+            )
+            s.flush()
+            newest = (
+                select(SolutionRow.seq)
+                .where(SolutionRow.owner == owner)
+                .order_by(SolutionRow.seq.desc())
+                .limit(keep)
+            )
+            old = select(SolutionRow.seq).where(
+                SolutionRow.owner == owner, SolutionRow.seq.not_in(newest.scalar_subquery())
+            )
+            return self._drop_solutions(s, list(s.scalars(old)))
+
+    def solutions(self, owner: str, tag: str) -> list[ArchivedSolution]:
+        """The owner's archived solutions of jobs that carried ``tag``, oldest first."""
+        if _unstorable(tag):
+            return []
+        query = (
+            select(SolutionRow)
+            .where(SolutionRow.owner == owner, self._contains(SolutionRow.tags_text, f",{tag},"))
+            .order_by(SolutionRow.seq)
+        )
+        with self._read() as s:
+            return [ArchivedSolution.from_row(r) for r in s.scalars(query)]
+
+    def forget_jobs(self, job_ids: Sequence[str]) -> list[str]:
+        """Delete the archived solutions of these jobs; returns the hashes left unreferenced."""
+        if not job_ids:
+            return []
+        with self._write() as s:
+            seqs = s.scalars(select(SolutionRow.seq).where(SolutionRow.job_id.in_(job_ids)))
+            return self._drop_solutions(s, list(seqs))
+
+    @staticmethod
+    def _drop_solutions(s: Session, seqs: list[int]) -> list[str]:
+        if not seqs:
+            return []
+        hashes = set(s.scalars(select(SolutionRow.problem_hash).where(SolutionRow.seq.in_(seqs))))
+        s.execute(delete(SolutionRow).where(SolutionRow.seq.in_(seqs)))
+        kept = set(
+            s.scalars(select(SolutionRow.problem_hash).where(SolutionRow.problem_hash.in_(hashes)))
+        )
+        return sorted(hashes - kept)

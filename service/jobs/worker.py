@@ -2,8 +2,11 @@
 
 Parent -> worker messages::
 
-    ("solve", job_id, problem_path, result_path, solver, options)
-    ("dmmv", job_id, instance_path, result_path, "", options)     a DMMV search
+    ("solve", job_id, problem_path, result_path, solver, options, context)
+    ("dmmv", job_id, instance_path, result_path, "", options, context)     a DMMV search
+    ("train", job_id, manifest_path, result_path, "", options, context)    a model's training
+                                   context: the owner's ``model_dir`` (search path) and
+                                   ``own_models`` (where its training registers)
     ("interrupt", job_id)          cooperative stop of that job
     ("stop",)                      exit after the current job
 
@@ -12,6 +15,7 @@ Worker -> parent messages::
     ("ready", pid)
     ("log", job_id, line)
     ("incumbent", job_id, {"t", "objective", "bound", "source"})   (DMMV: objective = max violation)
+    ("progress", job_id, {"stage", "done", "total", ...})          (training: pools, epochs)
     ("result", job_id, summary)    result.json is written (atomically) before this is sent
     ("error", job_id, kind, message)
 
@@ -39,7 +43,7 @@ from mipguide.solvers.types import Incumbent, Interrupt
 if TYPE_CHECKING:
     pass
 
-JOB_KINDS = ("solve", "dmmv")
+JOB_KINDS = ("solve", "dmmv", "train")
 _T = TypeVar("_T")
 
 
@@ -114,13 +118,23 @@ def _solve_loop(
                 cv.wait()
             msg = jobs.pop(0)
             interrupt = interrupts[msg[1]]
-        kind, job_id, problem_path, result_path, solver, options = msg
+        kind, job_id, problem_path, result_path, solver, options, context = msg
+        job_guidance = {**guidance, **context}
         try:
             if kind == "dmmv":
                 _dmmv_one(channel, job_id, problem_path, result_path, solver, options, interrupt)
+            elif kind == "train":
+                _train_one(channel, job_id, problem_path, result_path, options, interrupt, context)
             else:
                 _solve_one(
-                    channel, job_id, problem_path, result_path, solver, options, interrupt, guidance
+                    channel,
+                    job_id,
+                    problem_path,
+                    result_path,
+                    solver,
+                    options,
+                    interrupt,
+                    job_guidance,
                 )
         finally:
             with cv:
@@ -138,8 +152,9 @@ def _solve_one(
     guidance: dict[str, str] | None = None,
 ) -> None:
     from mipguide.guidance.dispatch import solve_request
-    from mipguide.jobs.files import load_problem, write_atomic
+    from mipguide.jobs.files import write_atomic
     from mipguide.jobs.options import mode_request, solve_options
+    from mipguide.problem.npz import load_problem
 
     guidance = guidance or {}
     mode = str(options.get("mode") or "exact")
@@ -247,5 +262,46 @@ def _dmmv_one(
             "seconds": doc["seconds"],
         }
         channel.send(("result", job_id, summary))
+    except Exception as exc:
+        _report_error(channel, job_id, exc, log)
+
+
+def _train_one(
+    channel: _Channel,
+    job_id: str,
+    manifest_path: str,
+    result_path: str,
+    options: dict[str, Any],
+    interrupt: Interrupt,
+    context: dict[str, str],
+) -> None:
+    import json
+
+    from mipguide.jobs.dmmv_job import resolve_device
+    from mipguide.jobs.files import write_atomic
+    from mipguide.jobs.train_job import run_train_job
+    from mipguide.models.pools import Stopped
+
+    log = _logger(channel, job_id)
+
+    def on_progress(data: dict[str, Any]) -> None:
+        channel.send(("progress", job_id, data))
+
+    try:
+        log(f"[worker {os.getpid()}] training {options.get('name')}")
+        path = _load_input(manifest_path, _existing)
+        device = resolve_device(context.get("device", "cpu"))
+        own = Path(context["own_models"])
+        doc = run_train_job(path, options, own, device, log, on_progress, interrupt, job_id)
+        write_atomic(Path(result_path), json.dumps(doc))
+        summary = {
+            "status": doc["status"],
+            "termination": doc["termination"],
+            "objective": doc["objective"],
+            "seconds": doc["seconds"],
+        }
+        channel.send(("result", job_id, summary))
+    except Stopped:
+        channel.send(("error", job_id, "Stopped", "stopped on request; no model registered"))
     except Exception as exc:
         _report_error(channel, job_id, exc, log)

@@ -8,9 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mipguide.jobs.files import JobFiles, load_problem, save_problem
+from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
 from mipguide.problem.model import Sense, make_problem
+from mipguide.problem.npz import load_problem, save_problem
 
 
 @settings(max_examples=20, deadline=None)

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from mipguide.errors import ParseError
-from mipguide.jobs.files import load_problem, save_problem
 from mipguide.pipeline.solve import solve_problem
 from mipguide.problem.io import read_problem
 from mipguide.problem.model import Sense, make_problem
 from mipguide.problem.names import MAX_NAME
+from mipguide.problem.npz import load_problem, save_problem
 from mipguide.problem.verify import impossible_bounds, verify
 from mipguide.solvers.types import SolveOptions, Status
 

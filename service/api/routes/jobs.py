@@ -37,7 +37,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "error (code, message, and where)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
     }
-    for code in (400, 401, 404, 409, 413, 415, 422, 429, 500)
+    for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500)
 }
 # OpenAPI links from a submitted job to what can be done with it (operation ids are the route
 # functions' names: see create_app); clients and the stateful API tests follow them.
@@ -167,11 +167,14 @@ async def read_result(
     who: Who,
     format: Literal["json", "sol", "csv"] = "json",
 ) -> Response:
-    """The verified result (409 while the job has none); a DMMV job's result is JSON only."""
+    """The verified result (409 while the job has none); a DMMV or training job's result is
+    JSON only."""
     m = manager(request)
     job = await get_job(m, job_id, who)
-    if job.kind == JobKind.DMMV and format != "json":
-        raise InvalidOptionError("format", "a DMMV result is JSON only", ["json"])
+    if job.kind != JobKind.SOLVE and format != "json":
+        raise InvalidOptionError(
+            "format", f"a {job.kind.value} job's result is JSON only", ["json"]
+        )
     result = await run_in_threadpool(m.result, job)
     if format != "json":  # a download: job ids are the server's own, safe in a header
         text = to_sol(result) if format == "sol" else to_csv(result)
