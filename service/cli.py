@@ -239,14 +239,35 @@ def train(
         float,
         typer.Option(help="label temperature as a fraction of each pool's objective spread"),
     ] = 0.2,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="train on this server (a job; the model is your key's)"),
+    ] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="API key (--server)")] = None,
+    from_tag: Annotated[
+        str | None,
+        typer.Option(help="--server: also train on your solved jobs with this tag"),
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="--server: follow the training to its end")] = True,
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of your
     instances (files, folders, globs: any MILP with binaries; a seeded share held out for
     validation) or of generated ones (--family; several: one model for their mix), and
-    register it. mode=auto then uses it where its training instances match."""
+    register it. mode=auto then uses it where its training instances match. With --server the
+    server trains it (on the files, uploaded, and/or --from-tag: your jobs' solutions) and it
+    joins your key's models there."""
     from mipguide.commands.train import TrainArgs, train_command
 
     files = tuple([*(paths or []), *(instances or [])])
+    if server is not None:
+        from mipguide.commands.train import RemoteTrain, train_remote
+
+        remote = RemoteTrain(server, api_key, from_tag, wait)
+        spec = TrainArgs(family, out, epochs=epochs, seed=seed, patience=patience,
+                         pool_k=pool_k, pool_time=pool_time, kind=kind, instances=files,
+                         val_share=val_share)  # fmt: skip
+        run(lambda: train_remote(spec, remote, console))
+        return
     args = TrainArgs(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
         pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
@@ -262,10 +283,16 @@ def models(
     server: Annotated[str | None, typer.Option("--server", help="a server's models")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", help="API key (--server)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the list as JSON")] = False,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="delete REF (yours here, or your key's on --server)")
+    ] = False,
 ) -> None:
     """The guided models: yours (DATA_DIR/models) and the shipped ones, or a server's."""
-    from mipguide.commands.models import models_command
+    from mipguide.commands.models import delete_command, models_command
 
+    if delete:
+        run(lambda: delete_command(ref, server, api_key, console))
+        return
     run(lambda: models_command(ref, kind, server, api_key, as_json, console))
 
 

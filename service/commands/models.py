@@ -36,6 +36,34 @@ def models_command(
         console.print(_table(rows))
 
 
+def delete_command(
+    ref: str | None, server: str | None, api_key: str | None, console: Console
+) -> None:
+    """Delete one of your models: from DATA_DIR/models here, or your key's on ``server``.
+
+    Raises:
+        InvalidOptionError: no REF, or it is not one of yours.
+    """
+    if ref is None:
+        raise InvalidOptionError("--delete", "name the model: mipguide models REF --delete")
+    if server is not None:
+        from mipguide.client import MipguideClient
+        from mipguide.commands.remote import call
+
+        with MipguideClient(server, api_key or "") as client:
+            call(lambda: client.delete_model(ref))
+    else:
+        from mipguide.models.cards import ModelError, delete_model
+        from mipguide.settings import get_settings
+
+        settings = get_settings()
+        try:
+            delete_model(settings.model_dirs[0], settings.model_dirs, ref)
+        except ModelError as exc:
+            raise InvalidOptionError("model", str(exc)) from exc
+    console.print(f"deleted {ref}")
+
+
 def _local(ref: str | None, kind: str | None) -> list[dict[str, Any]]:
     from mipguide.models.cards import ModelError, find_model, models, summary
     from mipguide.settings import get_settings

@@ -16,6 +16,7 @@ from mipguide.commands.args import families, pas_overrides, srg_overrides
 from mipguide.errors import InputError, InvalidOptionError
 
 if TYPE_CHECKING:
+    from mipguide.client import MipguideClient
     from mipguide.models.pools import InstanceSpec
     from mipguide.models.srg import SrgConfig
     from mipguide.models.train import TrainResult
@@ -97,6 +98,64 @@ def train_command(args: TrainArgs, console: Console) -> None:
         recommended=recommended,
     )
     _report(train_model(job, progress=True), args, console)
+
+
+@dataclass(frozen=True)
+class RemoteTrain:
+    """Where ``mipguide train --server`` sends the training, and how."""
+
+    server: str
+    api_key: str | None
+    from_tag: str | None
+    wait: bool
+
+
+def train_remote(args: TrainArgs, remote: RemoteTrain, console: Console) -> None:
+    """Submit the training to a server (the files uploaded, and/or ``from_tag``); with
+    ``wait`` print its log lines as they come and exit 1 unless it completed.
+
+    Raises:
+        InvalidOptionError: a path as --out, --family, or nothing to train on.
+    """
+    import typer
+
+    from mipguide.client import MipguideClient
+    from mipguide.commands.remote import call
+    from mipguide.problem.files import model_files
+
+    if args.family is not None:
+        raise InvalidOptionError("--family", "--server trains on files or --from-tag")
+    if len(args.out.parts) != 1:
+        raise InvalidOptionError("--out", "with --server: NAME@VERSION (your key's models)")
+    if not args.instances and remote.from_tag is None:
+        raise InvalidOptionError("--from-tag", "give instance files, --from-tag, or both")
+    files = model_files(args.instances) if args.instances else []
+    options = {
+        "kind": args.kind,
+        "epochs": args.epochs,
+        "patience": args.patience,
+        "pool_time": args.pool_time,
+        "pool_k": args.pool_k,
+        "val_share": args.val_share,
+        "seed": args.seed,
+    }
+    with MipguideClient(remote.server, remote.api_key or "") as client:
+        job = call(lambda: client.train(str(args.out), files, from_tag=remote.from_tag, **options))
+        console.print(f"{job.id}  training {args.out} on the server")
+        if not remote.wait:
+            return
+        call(lambda: _print_log(client, job.id, console))
+        job = call(lambda: client.job(job.id))
+    console.print(f"{job.id}  {job.state}" + (f"  error={job.error}" if job.error else ""))
+    if job.state != "completed":
+        raise typer.Exit(1)
+
+
+def _print_log(client: MipguideClient, job_id: str, console: Console) -> None:
+    """The job's log lines as they come, until it ends."""
+    for event in client.events(job_id):
+        if event.kind == "log":
+            console.print(event.data["line"], markup=False, highlight=False)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import StatementError
 
 from mipguide.jobs.models import JobState, utcnow
-from mipguide.jobs.records import IncumbentRecord, JobSpec, Outcome
+from mipguide.jobs.records import ArchivedSolution, IncumbentRecord, JobSpec, Outcome
 from mipguide.jobs.store import RESTART_REASON, JobStore
 from mipguide.settings import Settings
 
@@ -197,3 +197,27 @@ def test_a_postgres_database_without_the_kind_column_is_migrated(pg_url: str) ->
         assert new.list_jobs()[1] == 2
     finally:
         new.close()
+
+
+def test_the_solution_archive_is_per_key_bounded_and_forgets_deleted_jobs(
+    store: JobStore,
+) -> None:
+    def solution(job_id: str, digest: str, tags: tuple[str, ...] = ("t",)) -> ArchivedSolution:
+        return ArchivedSolution(job_id, tags, digest, 1.5, 3, bytes([0b10100000]))
+
+    assert store.add_solution("a", solution("j1", "h1"), keep=2) == []
+    assert store.add_solution("a", solution("j2", "h2", ("t", "u")), keep=2) == []
+    assert store.add_solution("b", solution("j3", "h1"), keep=2) == []  # another key
+    # a third of key a's pushes out its oldest; h1 is still key b's, so nothing is orphaned
+    assert store.add_solution("a", solution("j4", "h3"), keep=2) == []
+    assert [s.job_id for s in store.solutions("a", "t")] == ["j2", "j4"]
+    assert [s.job_id for s in store.solutions("a", "u")] == ["j2"]
+    assert store.solutions("a", "v") == [] and store.solutions("a", "t\x00") == []
+    got = store.solutions("b", "t")[0]
+    assert (got.problem_hash, got.objective, got.num_binaries) == ("h1", 1.5, 3)
+    assert got.x_bits == bytes([0b10100000]) and got.tags == ("t",)
+    # deleting jobs forgets their solutions and says which problems nobody refers to now
+    assert store.forget_jobs(["j3", "j2"]) == ["h1", "h2"]
+    assert store.forget_jobs([]) == [] and store.solutions("b", "t") == []
+    # the trim of key b's archive (keep 0) orphans the problem it alone referred to
+    assert store.add_solution("b", solution("j5", "h9"), keep=0) == ["h9"]
