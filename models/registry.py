@@ -105,6 +105,21 @@ def save_model(model: PaSNet | SrgNet, directory: Path, card: dict[str, Any]) ->
     return directory
 
 
+def update_card(directory: Path, changes: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``changes`` into a registered model's card (card.json and card.md; a None value
+    removes its key); the weights and their checksum stay as they are. Returns the new card."""
+    directory = Path(directory)
+    card = json.loads((directory / CARD_JSON).read_text())
+    for key, value in changes.items():
+        if value is None:
+            card.pop(key, None)
+        else:
+            card[key] = value
+    (directory / CARD_JSON).write_text(json.dumps(card, indent=2, default=str) + "\n")
+    (directory / CARD_MD).write_text(_card_markdown(ModelRef.parse(directory.name), card))
+    return dict(card)
+
+
 def load_model(ref: ModelRef | str, model_dir: Path, device: str = "cpu") -> LoadedModel:
     """Resolve ``name@version`` under ``model_dir``, verify the checksum, build and load.
 

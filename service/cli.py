@@ -249,6 +249,13 @@ def train(
         typer.Option(help="--server: also train on your solved jobs with this tag"),
     ] = None,
     wait: Annotated[bool, typer.Option(help="--server: follow the training to its end")] = True,
+    tune_time: Annotated[
+        float,
+        typer.Option(help="kind pas: seconds per run of the search-settings grid (0: skip)"),
+    ] = 10.0,
+    tune_instances: Annotated[
+        int, typer.Option(min=1, help="validation instances the grid runs on")
+    ] = 3,
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of your
     instances (files, folders, globs: any MILP with binaries; a seeded share held out for
@@ -265,15 +272,41 @@ def train(
         remote = RemoteTrain(server, api_key, from_tag, wait)
         spec = TrainArgs(family, out, epochs=epochs, seed=seed, patience=patience,
                          pool_k=pool_k, pool_time=pool_time, kind=kind, instances=files,
-                         val_share=val_share)  # fmt: skip
+                         val_share=val_share, tune_time=tune_time,
+                         tune_instances=tune_instances)  # fmt: skip
         run(lambda: train_remote(spec, remote, console))
         return
     args = TrainArgs(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
         pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
-        samples, label_temperature, files, val_share,
+        samples, label_temperature, files, val_share, tune_time, tune_instances,
     )  # fmt: skip
     run(lambda: train_command(args, console))
+
+
+@app.command()
+def tune(
+    model: Annotated[str, typer.Argument(help="NAME@VERSION (registered) or DIR/NAME@VERSION")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="validation instances: files, folders, globs (or --family)"),
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="generated validation instances")] = None,
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "hard",
+    seeds: Annotated[str, typer.Option(help="instance seeds A-B (validation seeds)")] = "1500-1502",
+    time_limit: Annotated[float, typer.Option(help="seconds per run")] = 20.0,
+    solver_seeds: Annotated[str, typer.Option(help="solver seeds per instance")] = "0",
+) -> None:
+    """Choose a PaS model's search settings from the declared grid (the lowest mean primal
+    integral over the instances and solver seeds, SCIP, one thread) and write the choice, the
+    grid and every figure into its card."""
+    from mipguide.commands.tune import tune_command
+
+    run(
+        lambda: tune_command(
+            model, paths or [], family, size, seeds, time_limit, solver_seeds, console
+        )
+    )
 
 
 @app.command()

@@ -64,12 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _document_bodies(app: FastAPI) -> None:
-    """Add the JSON request bodies that routes read by hand (JobCreate, BatchCreate, DmmvCreate)
-    and the error body to the OpenAPI components their ``$ref``s point at."""
+    """Add the JSON request bodies that routes read by hand (JobCreate, BatchCreate, DmmvCreate,
+    TrainCreate) and the error body to the OpenAPI components their ``$ref``s point at."""
     from pydantic import BaseModel
     from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-    from mipguide.api.schemas import BatchCreate, DmmvCreate, ErrorBody, JobCreate
+    from mipguide.api.schemas import BatchCreate, DmmvCreate, ErrorBody, JobCreate, TrainCreate
 
     build = app.openapi
 
@@ -77,7 +77,13 @@ def _document_bodies(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = build()
-        bodies: tuple[type[BaseModel], ...] = (JobCreate, BatchCreate, DmmvCreate, ErrorBody)
+        bodies: tuple[type[BaseModel], ...] = (
+            JobCreate,
+            BatchCreate,
+            DmmvCreate,
+            TrainCreate,
+            ErrorBody,
+        )
         models = [(m, cast(JsonSchemaMode, "validation")) for m in bodies]
         _, extra = models_json_schema(models, ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {}).update(extra["$defs"])

@@ -5,7 +5,7 @@ incumbent), ``results.md`` (summary per method, then per instance) and ``gap.png
 gap over time per method). The reference of an instance is the best objective any method found
 within the budget, unless a file of reference values is given (a given reference that a run
 beats gives way to that run's objective). Primal integrals are divided by the budget (see
-``mipguide.bench.primal``).
+``mipguide.pipeline.primal``).
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from mipguide.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
-from mipguide.bench.primal import (
+from mipguide.errors import InputError, InvalidOptionError
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
+from mipguide.models.cards import Registry
+from mipguide.pipeline.primal import (
     gap_at,
     mean_gap_curve,
     primal_integral,
     time_to_first,
     time_to_within,
 )
-from mipguide.errors import InputError, InvalidOptionError
-from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.models.cards import Registry
 from mipguide.settings import SHIPPED_MODELS
 
 # Slack on top of the budget within which a proof of optimality still counts.

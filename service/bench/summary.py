@@ -18,8 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from mipguide.bench.primal import mean_gap_curve, primal_integral, time_to_first
 from mipguide.errors import InputError
+from mipguide.pipeline.primal import mean_gap_curve, primal_integral, time_to_first
 
 Trace = list[tuple[float, float]]
 BASELINE = "scip"

@@ -49,6 +49,8 @@ class TrainArgs:
     label_temperature: float = 0.2
     instances: tuple[str, ...] = ()
     val_share: float = 0.2
+    tune_time: float = 10.0
+    tune_instances: int = 3
 
 
 def train_command(args: TrainArgs, console: Console) -> None:
@@ -98,6 +100,14 @@ def train_command(args: TrainArgs, console: Console) -> None:
         recommended=recommended,
     )
     _report(train_model(job, progress=True), args, console)
+    if args.pas and args.tune_time > 0:
+        console.print("search settings: yours (--pas); the grid was not run")
+    elif args.kind == "pas" and args.tune_time > 0:
+        from mipguide.commands.tune import run_tuning
+
+        val = [(s.name, s.build()) for s in data.val[: args.tune_instances]]
+        tuning = run_tuning(args.out, val, args.tune_time, [args.seed], console)
+        console.print(f"search settings: {tuning.choice!r} (card: pas, tuning)")
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,8 @@ def train_remote(args: TrainArgs, remote: RemoteTrain, console: Console) -> None
         "pool_k": args.pool_k,
         "val_share": args.val_share,
         "seed": args.seed,
+        "tune_time": args.tune_time,
+        "tune_instances": args.tune_instances,
     }
     with MipguideClient(remote.server, remote.api_key or "") as client:
         job = call(lambda: client.train(str(args.out), files, from_tag=remote.from_tag, **options))

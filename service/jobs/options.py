@@ -86,6 +86,13 @@ class TrainOptions(BaseModel):
     pool_k: int = Field(default=32, ge=1, le=1000)
     val_share: float = Field(default=0.2, gt=0, lt=1)
     seed: int = Field(default=0, ge=0)
+    tune_time: float = Field(
+        default=10.0,
+        ge=0,
+        le=600,
+        description="kind pas: seconds per run of the search-settings grid (0: defaults)",
+    )
+    tune_instances: int = Field(default=3, ge=1, le=50, description="validation instances tuned on")
     time_limit: float = Field(default=3600.0, gt=0, description="seconds for the whole job")
     priority: int = Field(default=0, ge=-100, le=100)
     tags: list[str] = Field(default_factory=list)

@@ -15,12 +15,13 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mipguide.errors import InputError
 from mipguide.models.cards import ModelExistsError, model_path
+from mipguide.models.pools import InstanceSpec
 from mipguide.solvers.types import Interrupt
 
 MANIFEST = "train.json"
@@ -48,7 +49,7 @@ def run_train_job(
     """
     import torch
 
-    from mipguide.models.pools import InstanceSpec, PoolConfig
+    from mipguide.models.pools import PoolConfig
     from mipguide.models.train import TrainConfig, TrainJob, split_validation, train_model
     from mipguide.models.train_pas import PasObjective
     from mipguide.models.train_srg import SrgObjective
@@ -97,8 +98,10 @@ def run_train_job(
                 }
             )
 
-    staging = own_models / f".{ref}.{job_id}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
+    # built (and tuned) out of sight: a dot folder is no registry entry
+    staging_root = own_models / f".staging-{job_id}"
+    staging = staging_root / ref
+    shutil.rmtree(staging_root, ignore_errors=True)
     objective: Any = PasObjective() if options["kind"] == "pas" else SrgObjective()
     job = TrainJob(
         objective=objective,
@@ -118,18 +121,17 @@ def run_train_job(
         description=manifest["source"],
     )
     try:
-        result = train_model(job, progress=False, report=report, stop=interrupt.is_set)
-    except ValueError as exc:  # a pool without any feasible solution, named
-        shutil.rmtree(staging, ignore_errors=True)
-        raise InputError(str(exc).replace(str(root), "")) from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    try:
-        os.rename(staging, target)  # atomic; refuses an existing non-empty target
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ModelExistsError(f"model {ref} exists already") from exc
+        try:
+            result = train_model(job, progress=False, report=report, stop=interrupt.is_set)
+        except ValueError as exc:  # a pool without any feasible solution, named
+            raise InputError(str(exc).replace(str(root), "")) from exc
+        tuned = _tune(staging, val, options, device, log, on_progress, interrupt)
+        try:
+            os.rename(staging, target)  # atomic; refuses an existing non-empty target
+        except OSError as exc:
+            raise ModelExistsError(f"model {ref} exists already") from exc
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
     card = json.loads((target / "card.json").read_text())
     seconds = time.perf_counter() - t0
     log(
@@ -147,5 +149,47 @@ def run_train_job(
         "val_instances": len(val),
         "metrics": card.get("metrics", {}),
         "signature": [c.get("label", "") for c in card.get("signature", [])],
+        "search_settings": tuned,
         "seconds": round(seconds, 3),
     }
+
+
+def _tune(
+    staging: Path,
+    val: Sequence[InstanceSpec],
+    options: dict[str, Any],
+    device: str,
+    log: Log,
+    on_progress: OnProgress,
+    interrupt: Interrupt,
+) -> str | None:
+    """Choose a PaS model's search settings on its validation instances (the declared grid,
+    ``tune_time`` seconds a run); the name of the chosen point, or None when not tuned."""
+    budget = float(options.get("tune_time", 0.0))
+    if options["kind"] != "pas" or budget <= 0:
+        return None
+    from mipguide.guidance.tuning import PAS_GRID, tune_registered
+
+    chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
+    total = len(PAS_GRID) * len(chosen)
+    log(f"[train] search settings: {len(PAS_GRID)} grid points x {len(chosen)} instances, "
+        f"{budget:g} s a run")  # fmt: skip
+
+    def report(run: dict[str, Any]) -> None:
+        on_progress({"stage": "tuning", "done": run["done"], "total": total})
+        log(f"[train] tuning {run['done']}/{total}: {run['point']} on {run['instance']} -> "
+            f"{run['objective']}")  # fmt: skip
+
+    tuning = tune_registered(
+        staging,
+        chosen,
+        budget=budget,
+        seeds=[int(options["seed"])],
+        device=device,
+        report=report,
+        stop=interrupt.is_set,
+    )
+    figures = tuning.record["figures"]
+    log("[train] search settings chosen: " + tuning.choice + " (" + ", ".join(
+        f"{p} {f['primal_integral']:.4f}" for p, f in figures.items()) + ")")  # fmt: skip
+    return tuning.choice

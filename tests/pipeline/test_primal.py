@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mipguide.bench.primal import (
+from mipguide.pipeline.primal import (
     best_so_far,
     gap_at,
     mean_gap_curve,

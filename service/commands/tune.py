@@ -1,0 +1,135 @@
+"""``mipguide tune MODEL``: choose a registered PaS model's search settings from the declared
+grid (``mipguide.guidance.tuning.PAS_GRID``) on validation instances, and write the choice, the
+grid and every figure into its card. ``mipguide train --tune-time`` runs the same at its end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from mipguide.errors import InvalidOptionError
+
+if TYPE_CHECKING:
+    from mipguide.guidance.tuning import Tuning
+    from mipguide.problem.model import Problem
+
+
+def tune_command(
+    model: str,
+    paths: Sequence[str],
+    family: str | None,
+    size: str,
+    seeds: str,
+    budget: float,
+    solver_seeds: str,
+    console: Console,
+) -> None:
+    """Resolve the model's folder, build the instances (files, or generated ``family`` with
+    ``size`` and ``seeds``), tune, and print the figures.
+
+    Raises:
+        InvalidOptionError: an unknown model, not a PaS model, no instances, a bad budget.
+    """
+    from mipguide.instances.registry import parse_seeds
+
+    directory = model_folder(model)
+    if not 0 < budget < float("inf"):
+        raise InvalidOptionError("--time-limit", "must be a positive number of seconds")
+    if (family is None) == (not paths):
+        raise InvalidOptionError("--family", "give either --family or instance files")
+    instances = _instances(paths, family, size, seeds)
+    try:
+        seeds_list = parse_seeds(solver_seeds)
+    except ValueError as exc:
+        raise InvalidOptionError("--solver-seeds", str(exc)) from exc
+    tuning = run_tuning(directory, instances, budget, seeds_list, console)
+    console.print(f"chose {tuning.choice!r} for {directory.name}; its card now says so")
+
+
+def model_folder(model: str) -> Path:
+    """A PaS model's folder from ``DIR/NAME@VERSION`` or a registered ``NAME@VERSION``."""
+    import json
+
+    from mipguide.models.cards import CONFIG, ModelError, find_model, model_path, split_path_ref
+    from mipguide.settings import get_settings
+
+    folder, ref = split_path_ref(model)
+    if folder is not None:
+        directory = folder / ref
+    else:
+        try:
+            directory = model_path(find_model(get_settings().model_dirs, ref).root, ref)
+        except ModelError as exc:
+            raise InvalidOptionError("model", str(exc)) from exc
+    if not (directory / CONFIG).is_file():
+        raise InvalidOptionError("model", f"{model}: not a model folder (no {CONFIG})")
+    if json.loads((directory / CONFIG).read_text()).get("kind", "pas") != "pas":
+        raise InvalidOptionError("model", f"{model}: tuning chooses PaS settings; an SRG model")
+    return directory
+
+
+def _instances(
+    paths: Sequence[str], family: str | None, size: str, seeds: str
+) -> list[tuple[str, Problem]]:
+    if family is not None:
+        from mipguide.commands.args import families
+        from mipguide.instances.registry import PARAMS, generate_with, instance_name
+
+        fams, sz, seed_list = families(family, size, seeds)
+        return [
+            (instance_name(f, sz, s), generate_with(f.value, PARAMS[f][sz], s, ""))
+            for f in fams
+            for s in seed_list
+        ]
+    from mipguide.problem.files import model_files
+    from mipguide.problem.io import read_problem
+
+    return [(p.name, read_problem(p)) for p in model_files(list(paths))]
+
+
+def run_tuning(
+    directory: Path,
+    instances: list[tuple[str, Problem]],
+    budget: float,
+    seeds: Sequence[int],
+    console: Console,
+) -> Tuning:
+    """Tune with a progress bar, write the card, print the figures of every grid point."""
+    from rich.progress import Progress
+
+    from mipguide.guidance.tuning import PAS_GRID, tune_registered
+    from mipguide.settings import get_settings
+
+    total = len(PAS_GRID) * len(instances) * len(seeds)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"tuning ({total} runs of {budget:g} s)", total=total)
+
+        def report(run: dict[str, Any]) -> None:
+            bar.update(task, completed=run["done"])
+
+        tuning = tune_registered(
+            directory,
+            instances,
+            budget=budget,
+            seeds=seeds,
+            device=_device(get_settings().device),
+            report=report,
+        )
+    table = Table(title=f"{directory.name}: {len(instances)} instances x {len(seeds)} seeds")
+    for col in ("point", "primal integral", "final gap", "chosen"):
+        table.add_column(col)
+    for point, fig in tuning.record["figures"].items():
+        mark = "*" if point == tuning.choice else ""
+        table.add_row(point, f"{fig['primal_integral']:.4f}", f"{fig['final_gap']:.4f}", mark)
+    console.print(table)
+    return tuning
+
+
+def _device(device: str) -> str:
+    from mipguide.jobs.dmmv_job import resolve_device
+
+    return resolve_device(device)

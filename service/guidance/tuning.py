@@ -1,0 +1,230 @@
+"""Automatic configuration: a trained PaS model's search settings chosen from a declared grid on
+its validation instances, by a procedure the code runs (no card is tuned by hand).
+
+Each grid point is a complete ``PasParams`` (given as overrides of the defaults). Every point
+solves every tuning instance under every seed with the same budget, one thread, SCIP; the
+reference of an instance is the best objective any run found; a point's score is its mean primal
+integral (``mipguide.pipeline.primal``, the benchmark's measure). The lowest score wins (ties:
+the earlier point). The card then holds the choice as its ``pas`` parameters, and under
+``tuning`` the grid, the budget, the instances, the seeds, every figure and the choice.
+
+The grid's points are the region/search shapes that earlier validation runs found for the four
+shipped families, the defaults, and an LNS-heavy variant: what differs between families is
+which of them the procedure picks, on that family's own validation instances.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mipguide.guidance.dispatch import ModeRequest, solve_request
+from mipguide.guidance.params import PasParams, parse_params
+from mipguide.models.pools import Stopped
+from mipguide.pipeline.primal import primal_gap, primal_integral
+from mipguide.problem.model import Problem
+from mipguide.solvers.types import Incumbent, SolveOptions
+
+# name -> PaS overrides of the defaults; the order breaks ties (simpler first)
+PAS_GRID: dict[str, dict[str, Any]] = {
+    "default": {},
+    "fix": {
+        "region": {"k0": 0.6, "k1": 0.0, "delta": 0.0},
+        "search": {"subproblem": {"heuristics": True}, "completion": {"warm": False}},
+    },
+    "soft": {"region": {"k0": 0.3, "k1": 0.2, "delta": 0.02}},
+    "fix-lns": {
+        "region": {"k0": 0.6, "k1": 0.0, "delta": 0.0},
+        "search": {"subproblem": {"heuristics": True}, "lns": {"share": 0.5}},
+    },
+    "wide-lns": {
+        "region": {"k0": 0.8, "k1": 0.01, "delta": 0.0},
+        "search": {
+            "subproblem": {"heuristics": True},
+            "lns": {"share": 0.8, "relax": 0.5},
+            "completion": {"heuristics": True},
+        },
+    },
+    "lp-lns": {
+        "region": {"k0": 0.5, "k1": 0.0, "delta": 0.0},
+        "search": {
+            "subproblem": {"stall": 0.1, "heuristics": True},
+            "lns": {"share": 0.8, "round": 0.15},
+            "lp_pricing": "q",
+        },
+    },
+}
+
+Report = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The outcome: the chosen point and what the card records."""
+
+    choice: str
+    params: dict[str, Any]
+    record: dict[str, Any]
+
+
+def full_params(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A grid point as a complete parameter set (every field set, so a card's own ``pas``
+    parameters cannot leak into the point while it is measured)."""
+    return parse_params(PasParams, "pas", None, overrides).model_dump()
+
+
+def tune_pas(
+    ref: str,
+    registry: Path | Sequence[Path],
+    instances: Sequence[tuple[str, Problem]],
+    *,
+    budget: float,
+    seeds: Sequence[int] = (0,),
+    grid: Mapping[str, Mapping[str, Any]] = PAS_GRID,
+    device: str = "cpu",
+    report: Report | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Tuning:
+    """Measure every grid point on every (instance, seed) and choose the lowest mean primal
+    integral.
+
+    Args:
+        instances: (name, problem) to tune on: the model's validation instances.
+        budget: seconds per run, everything after reading included.
+        report: told of each run (its point, instance, seed and final objective).
+        stop: polled between runs; True raises ``Stopped``.
+    """
+    if not instances or not grid:
+        raise ValueError("tuning needs instances and a grid")
+    _warm_up(ref, registry, device)
+    runs: dict[tuple[str, str, int], tuple[list[tuple[float, float]], float | None]] = {}
+    total = len(grid) * len(instances) * len(seeds)
+    for name, problem in instances:
+        for point, overrides in grid.items():
+            for seed in seeds:
+                if stop is not None and stop():
+                    raise Stopped("stopped on request")
+                runs[(point, name, seed)] = _run(
+                    ref, registry, problem, full_params(overrides), budget, seed, device
+                )
+                if report is not None:
+                    trace, objective = runs[(point, name, seed)]
+                    report(
+                        {
+                            "done": len(runs),
+                            "total": total,
+                            "point": point,
+                            "instance": name,
+                            "seed": seed,
+                            "objective": objective,
+                        }
+                    )
+    senses = {name: int(problem.sense) for name, problem in instances}
+    references: dict[str, float | None] = {}
+    for name, _ in instances:
+        found = [obj for (_, n, _), (_, obj) in runs.items() if n == name and obj is not None]
+        references[name] = (min if senses[name] == 1 else max)(found) if found else None
+    figures: dict[str, dict[str, Any]] = {}
+    for point in grid:
+        integrals, gaps = [], []
+        for name, _ in instances:
+            ref_value = references[name]
+            for seed in seeds:
+                trace, objective = runs[(point, name, seed)]
+                if ref_value is None:  # no run found a solution: every point is equally bad
+                    integrals.append(1.0)
+                    gaps.append(1.0)
+                    continue
+                integrals.append(primal_integral(trace, ref_value, senses[name], budget))
+                gaps.append(primal_gap(objective, ref_value))
+        figures[point] = {
+            "primal_integral": sum(integrals) / len(integrals),
+            "final_gap": sum(gaps) / len(gaps),
+            "runs": len(integrals),
+        }
+    best = min(f["primal_integral"] for f in figures.values())
+    choice = next(  # ties go to the earlier point
+        p for p in grid if math.isclose(figures[p]["primal_integral"], best, abs_tol=1e-12)
+    )
+    record = {
+        "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral",
+        "budget_seconds": budget,
+        "solver": "scip",
+        "threads": 1,
+        "seeds": list(seeds),
+        "instances": [name for name, _ in instances],
+        "references": references,
+        "grid": {p: dict(v) for p, v in grid.items()},
+        "figures": figures,
+        "choice": choice,
+    }
+    return Tuning(choice, dict(grid[choice]), record)
+
+
+def tune_registered(
+    directory: Path,
+    instances: Sequence[tuple[str, Problem]],
+    *,
+    budget: float,
+    seeds: Sequence[int] = (0,),
+    device: str = "cpu",
+    report: Report | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Tuning:
+    """Tune the PaS model registered at ``directory`` (``.../NAME@VERSION``) and write the
+    choice and the record into its card (a person's note on earlier parameters goes)."""
+    from mipguide.models.registry import update_card
+
+    tuning = tune_pas(
+        directory.name,
+        (directory.parent,),
+        instances,
+        budget=budget,
+        seeds=seeds,
+        device=device,
+        report=report,
+        stop=stop,
+    )
+    update_card(directory, {"pas": tuning.params, "tuning": tuning.record, "pas_note": None})
+    return tuning
+
+
+def _run(
+    ref: str,
+    registry: Path | Sequence[Path],
+    problem: Problem,
+    params: dict[str, Any],
+    budget: float,
+    seed: int,
+    device: str,
+) -> tuple[list[tuple[float, float]], float | None]:
+    """One guided solve: its incumbent trace (seconds since the call) and final objective."""
+    trace: list[tuple[float, float]] = []
+    t0 = time.perf_counter()
+
+    def on_incumbent(inc: Incumbent) -> None:
+        trace.append((time.perf_counter() - t0, inc.objective))
+
+    request = ModeRequest(
+        mode="pas", model=ref, pas=params, model_dir=_registry(registry), device=device
+    )
+    options = SolveOptions(time_limit=budget, threads=1, seed=seed)
+    result = solve_request(problem, "scip", options, request, on_incumbent=on_incumbent)
+    return trace, result.objective
+
+
+def _warm_up(ref: str, registry: Path | Sequence[Path], device: str) -> None:
+    """Load the model and the guided path's modules before the first run is timed."""
+    import mipguide.guidance.pas  # noqa: F401
+    from mipguide.guidance.selection import cached_model
+    from mipguide.models.cards import locate
+
+    cached_model(ref, str(locate(_registry(registry), ref)), device)
+
+
+def _registry(registry: Path | Sequence[Path]) -> tuple[Path, ...]:
+    return (registry,) if isinstance(registry, Path) else tuple(registry)

@@ -1,0 +1,67 @@
+"""Automatic configuration (``guidance.tuning``): every point of a declared grid is measured by
+real guided solves, the lowest mean primal integral wins, and the card records it all."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mipguide.guidance.params import PasParams
+from mipguide.guidance.tuning import PAS_GRID, full_params, tune_pas, tune_registered
+from mipguide.instances.registry import Family, Size, generate
+from mipguide.models.pools import Stopped
+from tests.guidance.conftest import TINY_REF
+
+GRID = {"default": {}, "fix": PAS_GRID["fix"]}
+
+
+def test_every_grid_point_is_a_valid_complete_parameter_set() -> None:
+    for point in PAS_GRID.values():
+        params = full_params(point)
+        assert PasParams.model_validate(params) == PasParams.model_validate(params)
+        # complete: a card's own parameters cannot fill a gap while a point is measured
+        assert set(params) == set(PasParams.model_fields)
+        assert set(params["search"]["lns"]) == set(params["search"]["lns"]) | {"share", "relax"}
+    assert full_params({})["region"] == {"k0": 0.6, "k1": 0.02, "delta": 0.02}
+
+
+def test_tuning_measures_each_point_and_records_the_choice(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(tiny_model_dir / TINY_REF, tmp_path / TINY_REF)
+    (tmp_path / TINY_REF / "card.json").write_text(
+        json.dumps({"pas": {"region": {"k0": 0.1}}, "pas_note": "chosen by hand"})
+    )
+    instances = [(f"indset-{s}", generate(Family.INDEPENDENT_SET, Size.EASY, s)) for s in (7, 8)]
+    runs: list[dict] = []  # type: ignore[type-arg]
+    tuning = tune_pas(
+        TINY_REF, tmp_path, instances, budget=1.0, seeds=[0, 1], grid=GRID, report=runs.append
+    )
+    assert [r["done"] for r in runs] == list(range(1, 9)) and runs[-1]["total"] == 8
+    assert all(r["objective"] is not None for r in runs)  # every run found a solution
+    figures = tuning.record["figures"]
+    assert set(figures) == set(GRID) and all(f["runs"] == 4 for f in figures.values())
+    assert all(0 <= f["primal_integral"] <= 1 for f in figures.values())
+    best = min(f["primal_integral"] for f in figures.values())
+    assert figures[tuning.choice]["primal_integral"] == best
+    assert tuning.params == GRID[tuning.choice]
+    refs = tuning.record["references"]
+    for r in runs:  # the reference is the best any run found (maximization here)
+        assert r["objective"] <= refs[r["instance"]] + 1e-9
+
+    written = tune_registered(tmp_path / TINY_REF, instances[:1], budget=0.5, seeds=[0])
+    card = json.loads((tmp_path / TINY_REF / "card.json").read_text())
+    assert card["pas"] == PAS_GRID[written.choice] and "pas_note" not in card
+    assert card["tuning"]["grid"] == PAS_GRID and card["tuning"]["budget_seconds"] == 0.5
+    assert card["tuning"]["instances"] == ["indset-7"]
+
+
+def test_tuning_stops_when_asked(tiny_model_dir: Path) -> None:
+    problem = generate(Family.INDEPENDENT_SET, Size.EASY, 7)
+    with pytest.raises(Stopped):
+        tune_pas(TINY_REF, tiny_model_dir, [("a", problem)], budget=1.0, stop=lambda: True)
+    with pytest.raises(ValueError, match="instances"):
+        tune_pas(TINY_REF, tiny_model_dir, [], budget=1.0)
