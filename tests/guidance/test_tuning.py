@@ -65,3 +65,27 @@ def test_tuning_stops_when_asked(tiny_model_dir: Path) -> None:
         tune_pas(TINY_REF, tiny_model_dir, [("a", problem)], budget=1.0, stop=lambda: True)
     with pytest.raises(ValueError, match="instances"):
         tune_pas(TINY_REF, tiny_model_dir, [], budget=1.0)
+
+
+def test_tune_command_rewrites_a_models_card(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mipguide.cli import app
+    from tests.guidance.conftest import TINY_SRG_REF
+
+    shutil.copytree(tiny_model_dir / TINY_REF, tmp_path / TINY_REF)
+    runner = CliRunner()
+    args = ["tune", str(tmp_path / TINY_REF), "--family", "indset", "--size", "easy"]
+    res = runner.invoke(app, [*args, "--seeds", "3", "--time-limit", "0.3"])
+    assert res.exit_code == 0, res.output
+    card = json.loads((tmp_path / TINY_REF / "card.json").read_text())
+    assert f"chose {card['tuning']['choice']!r}" in res.output
+    assert card["tuning"]["instances"] == ["indset-easy-3"]
+    for bad, where in (
+        ([str(tiny_model_dir / TINY_SRG_REF), "--family", "indset"], "SRG"),
+        ([str(tmp_path / "none@1"), "--family", "indset"], "not a model folder"),
+        ([str(tmp_path / TINY_REF)], "--family"),
+        ([str(tmp_path / TINY_REF), "--family", "indset", "--time-limit", "0"], "--time-limit"),
+    ):
+        out = runner.invoke(app, ["tune", *bad])
+        assert out.exit_code == 2 and where in out.output, out.output

@@ -51,7 +51,7 @@ def test_train_several_families_share_per_family_pools(
     jobs = _capture_jobs(monkeypatch)
     monkeypatch.setenv("MIPGUIDE_DATA_DIR", str(tmp_path))
     args = ["train", "--family", "all", "--size", "medium", "--out", str(tmp_path / "pas-mix@1")]
-    res = CliRunner().invoke(app, args)
+    res = CliRunner().invoke(app, [*args, "--tune-time", "0"])
     assert res.exit_code == 0, res.output
     (job,) = jobs
     assert list(job.pool_dirs) == ["setcover", "cauction", "indset", "facility"]

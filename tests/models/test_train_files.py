@@ -65,11 +65,14 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
 ) -> None:
     runner = CliRunner()
     args = ["train", str(instances), "--out", "mine@1", "--epochs", "2", "--pool-time", "0.3"]
-    args += ["--pool-k", "4", "--workers", "1", "--seed", "3"]
-    res = runner.invoke(app, args)
+    args += ["--pool-k", "4", "--workers", "1", "--seed", "3", "--tune-time", "0"]
+    res = runner.invoke(app, [*args[:-1], "0.3"])  # training ends by choosing the settings
     assert res.exit_code == 0, res.output
+    assert "search settings:" in res.output and "primal integral" in res.output
     model = env / "models" / "mine@1"  # NAME@VERSION alone: the user's registry
     card = json.loads((model / "card.json").read_text())
+    assert card["pas"] == card["tuning"]["grid"][card["tuning"]["choice"]]
+    assert card["tuning"]["budget_seconds"] == 0.3 and len(card["tuning"]["instances"]) == 1
     data = card["training_data"]
     assert data["source"] == "files" and len(data["files"]) == 6
     assert len(data["train_instances"]) == 5 and len(data["val_instances"]) == 1
