@@ -140,7 +140,7 @@ def train_remote(args: TrainArgs, remote: RemoteTrain, console: Console) -> None
     if not args.instances and remote.from_tag is None:
         raise InvalidOptionError("--from-tag", "give instance files, --from-tag, or both")
     files = model_files(args.instances) if args.instances else []
-    options = {
+    options: dict[str, Any] = {
         "kind": args.kind,
         "epochs": args.epochs,
         "patience": args.patience,

@@ -231,6 +231,24 @@ def _existing(path: Path) -> Path:
     return path
 
 
+def _send_document(
+    channel: _Channel, job_id: str, result_path: str, doc: dict[str, Any], objective: float
+) -> None:
+    """Write a DMMV or training job's result document (atomically), then report its summary."""
+    import json
+
+    from mipguide.jobs.files import write_atomic
+
+    write_atomic(Path(result_path), json.dumps(doc))
+    summary = {
+        "status": doc["status"],
+        "termination": doc["termination"],
+        "objective": objective,
+        "seconds": doc["seconds"],
+    }
+    channel.send(("result", job_id, summary))
+
+
 def _dmmv_one(
     channel: _Channel,
     job_id: str,
@@ -240,10 +258,8 @@ def _dmmv_one(
     options: dict[str, Any],
     interrupt: Interrupt,
 ) -> None:
-    import json
 
     from mipguide.jobs.dmmv_job import run_dmmv_job
-    from mipguide.jobs.files import write_atomic
 
     log = _logger(channel, job_id)
 
@@ -254,14 +270,7 @@ def _dmmv_one(
         log(f"[worker {os.getpid()}] DMMV search")
         path = _load_input(instance_path, _existing)
         doc = run_dmmv_job(path, options, log, on_incumbent, interrupt)
-        write_atomic(Path(result_path), json.dumps(doc))
-        summary = {
-            "status": doc["status"],
-            "termination": doc["termination"],
-            "objective": doc["max_violation"],
-            "seconds": doc["seconds"],
-        }
-        channel.send(("result", job_id, summary))
+        _send_document(channel, job_id, result_path, doc, doc["max_violation"])
     except Exception as exc:
         _report_error(channel, job_id, exc, log)
 
@@ -275,10 +284,8 @@ def _train_one(
     interrupt: Interrupt,
     context: dict[str, str],
 ) -> None:
-    import json
 
     from mipguide.jobs.dmmv_job import resolve_device
-    from mipguide.jobs.files import write_atomic
     from mipguide.jobs.train_job import run_train_job
     from mipguide.models.pools import Stopped
 
@@ -293,14 +300,7 @@ def _train_one(
         device = resolve_device(context.get("device", "cpu"))
         own = Path(context["own_models"])
         doc = run_train_job(path, options, own, device, log, on_progress, interrupt, job_id)
-        write_atomic(Path(result_path), json.dumps(doc))
-        summary = {
-            "status": doc["status"],
-            "termination": doc["termination"],
-            "objective": doc["objective"],
-            "seconds": doc["seconds"],
-        }
-        channel.send(("result", job_id, summary))
+        _send_document(channel, job_id, result_path, doc, doc["objective"])
     except Stopped:
         channel.send(("error", job_id, "Stopped", "stopped on request; no model registered"))
     except Exception as exc:

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from mipguide.api.auth import Caller, caller
-from mipguide.api.deps import manager, metrics, wait_for_end
-from mipguide.api.routes.jobs import SUBMITTED, public
+from mipguide.api.deps import manager, metrics
+from mipguide.api.routes.jobs import SUBMITTED, submitted
 from mipguide.api.schemas import JobPublic
 from mipguide.api.uploads import read_dmmv_submission
 from mipguide.jobs.models import JobKind
@@ -70,8 +70,4 @@ async def create_dmmv_job(
         m.submit_dmmv, sub.instance, sub.options, who.owner, filename=sub.filename, name=sub.name
     )
     metrics(request).submitted.labels(JobKind.DMMV.value).inc()
-    job = await wait_for_end(m, job, min(wait, m.settings.max_wait))
-    body = await public(m, job, with_result=job.state.terminal)
-    status = 200 if job.state.terminal else 202
-    headers = {"Location": f"/v1/jobs/{job.id}"}
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    return await submitted(m, job, wait)

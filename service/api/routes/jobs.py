@@ -96,6 +96,16 @@ async def public(m: JobManager, job: JobRecord, with_result: bool = False) -> Jo
     return await run_in_threadpool(build)
 
 
+async def submitted(m: JobManager, job: JobRecord, wait: float) -> JSONResponse:
+    """The answer to a submission: 202 + Location while the job runs after ``wait`` seconds,
+    200 with its result once it has ended."""
+    job = await wait_for_end(m, job, min(wait, m.settings.max_wait))
+    body = await public(m, job, with_result=job.state.terminal)
+    status = 200 if job.state.terminal else 202
+    headers = {"Location": f"/v1/jobs/{job.id}"}
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
 @router.post(
     "",
     status_code=202,
@@ -113,11 +123,7 @@ async def create_job(
     uploads, raw = await read_submission(request, m.settings, many=False)
     jobs, _ = await run_in_threadpool(m.submit, uploads, raw, who.owner)
     metrics(request).submitted.labels(JobKind.SOLVE.value).inc()
-    job = await wait_for_end(m, jobs[0], min(wait, m.settings.max_wait))
-    body = await public(m, job, with_result=job.state.terminal)
-    status = 200 if job.state.terminal else 202
-    headers = {"Location": f"/v1/jobs/{job.id}"}
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    return await submitted(m, jobs[0], wait)
 
 
 @router.get("", response_model=JobListPublic, responses=ERRORS)

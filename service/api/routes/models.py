@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from mipguide.api.auth import Caller, caller
-from mipguide.api.deps import manager, metrics, wait_for_end
-from mipguide.api.routes.jobs import ERRORS, SUBMITTED, public
+from mipguide.api.deps import manager, metrics
+from mipguide.api.routes.jobs import ERRORS, SUBMITTED, submitted
 from mipguide.api.schemas import JobPublic, ModelListPublic, ModelPublic, TrainCreate
 from mipguide.api.uploads import read_training
 from mipguide.jobs.models import JobKind
@@ -96,11 +96,7 @@ async def create_model(
     uploads, raw = await read_training(request, m.settings)
     job = await run_in_threadpool(m.submit_training, uploads, raw, who.owner)
     metrics(request).submitted.labels(JobKind.TRAIN.value).inc()
-    job = await wait_for_end(m, job, min(wait, m.settings.max_wait))
-    body = await public(m, job, with_result=job.state.terminal)
-    status = 200 if job.state.terminal else 202
-    headers = {"Location": f"/v1/jobs/{job.id}"}
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    return await submitted(m, job, wait)
 
 
 @router.delete("/{ref}", status_code=204, responses={204: {}, **ERRORS})
