@@ -38,7 +38,6 @@ from mipguide.jobs.options import (
 )
 from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord, JobSpec, Outcome
 from mipguide.jobs.store import JobStore
-from mipguide.models.cards import ModelNotFoundError
 from mipguide.problem.compression import DecompressionLimits
 from mipguide.problem.model import Problem
 from mipguide.problem.npz import save_problem
@@ -240,17 +239,14 @@ class JobManager:
             QuotaExceededError: the owner has too many active jobs (429).
         """
         from mipguide.jobs.train_job import MANIFEST
-        from mipguide.models.cards import ModelExistsError, find_model, split_path_ref
+        from mipguide.models.cards import ModelExistsError, models, split_path_ref
         from mipguide.models.pools import save_solutions
 
         opts = parse_train_options(raw_options, self.settings)
         if split_path_ref(opts.name)[0] is not None:
             raise InvalidOptionError("name", "NAME@VERSION, not a path")
-        try:
-            find_model(self.settings.registry_for(owner), opts.name)
+        if opts.name in {m.ref for m in models(self.settings.registry_for(owner))}:
             raise ModelExistsError(f"model {opts.name} exists already; choose another version")
-        except ModelNotFoundError:
-            pass
         archived = self.archive.instances(owner, opts.from_tag) if opts.from_tag else []
         if opts.from_tag and not archived:
             raise InputError(
