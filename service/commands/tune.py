@@ -54,19 +54,18 @@ def model_folder(model: str) -> Path:
     """A PaS model's folder from ``DIR/NAME@VERSION`` or a registered ``NAME@VERSION``."""
     import json
 
-    from mipguide.models.cards import CONFIG, ModelError, find_model, model_path, split_path_ref
+    from mipguide.commands.solve import local_model
+    from mipguide.models.cards import CONFIG, ModelError, find_model, model_path
     from mipguide.settings import get_settings
 
-    folder, ref = split_path_ref(model)
-    if folder is not None:
-        directory = folder / ref
-    else:
+    folder, ref = local_model(model)  # a folder that is not a model: refused there
+    assert ref is not None
+    if folder is None:
         try:
-            directory = model_path(find_model(get_settings().model_dirs, ref).root, ref)
+            folder = find_model(get_settings().model_dirs, ref).root
         except ModelError as exc:
             raise InvalidOptionError("model", str(exc)) from exc
-    if not (directory / CONFIG).is_file():
-        raise InvalidOptionError("model", f"{model}: not a model folder (no {CONFIG})")
+    directory = model_path(folder, ref)
     if json.loads((directory / CONFIG).read_text()).get("kind", "pas") != "pas":
         raise InvalidOptionError("model", f"{model}: tuning chooses PaS settings; an SRG model")
     return directory
@@ -102,6 +101,7 @@ def run_tuning(
     from rich.progress import Progress
 
     from mipguide.guidance.tuning import PAS_GRID, tune_registered
+    from mipguide.jobs.dmmv_job import resolve_device
     from mipguide.settings import get_settings
 
     total = len(PAS_GRID) * len(instances) * len(seeds)
@@ -116,7 +116,7 @@ def run_tuning(
             instances,
             budget=budget,
             seeds=seeds,
-            device=_device(get_settings().device),
+            device=resolve_device(get_settings().device),
             report=report,
         )
     table = Table(title=f"{directory.name}: {len(instances)} instances x {len(seeds)} seeds")
@@ -127,9 +127,3 @@ def run_tuning(
         table.add_row(point, f"{fig['primal_integral']:.4f}", f"{fig['final_gap']:.4f}", mark)
     console.print(table)
     return tuning
-
-
-def _device(device: str) -> str:
-    from mipguide.jobs.dmmv_job import resolve_device
-
-    return resolve_device(device)

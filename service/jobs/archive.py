@@ -101,9 +101,10 @@ class SolutionArchive:
             if not path.is_file():
                 continue
             nb = sols[0].num_binaries
-            bits = [np.frombuffer(s.x_bits, np.uint8) for s in sols if s.num_binaries == nb]
-            x_bin = np.unpackbits(np.stack(bits), axis=1, count=nb)
-            objs = np.array([s.objective for s in sols if s.num_binaries == nb])
+            sols = [s for s in sols if s.num_binaries == nb]
+            bits = np.stack([np.frombuffer(s.x_bits, np.uint8) for s in sols])
+            x_bin = np.unpackbits(bits, axis=1, count=nb)
+            objs = np.array([s.objective for s in sols])
             out.append(ArchivedInstance(digest, path, x_bin, objs, tuple(s.job_id for s in sols)))
         return out
 

@@ -171,14 +171,17 @@ def _tune(
     from mipguide.guidance.tuning import PAS_GRID, tune_registered
 
     chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
-    total = len(PAS_GRID) * len(chosen)
-    log(f"[train] search settings: {len(PAS_GRID)} grid points x {len(chosen)} instances, "
-        f"{budget:g} s a run")  # fmt: skip
+    log(
+        f"[train] search settings: {len(PAS_GRID)} grid points x {len(chosen)} instances, "
+        f"{budget:g} s a run"
+    )
 
     def report(run: dict[str, Any]) -> None:
-        on_progress({"stage": "tuning", "done": run["done"], "total": total})
-        log(f"[train] tuning {run['done']}/{total}: {run['point']} on {run['instance']} -> "
-            f"{run['objective']}")  # fmt: skip
+        on_progress({"stage": "tuning", "done": run["done"], "total": run["total"]})
+        log(
+            f"[train] tuning {run['done']}/{run['total']}: {run['point']} on "
+            f"{run['instance']} -> {run['objective']}"
+        )
 
     tuning = tune_registered(
         staging,
@@ -189,7 +192,8 @@ def _tune(
         report=report,
         stop=interrupt.is_set,
     )
-    figures = tuning.record["figures"]
-    log("[train] search settings chosen: " + tuning.choice + " (" + ", ".join(
-        f"{p} {f['primal_integral']:.4f}" for p, f in figures.items()) + ")")  # fmt: skip
+    figures = ", ".join(
+        f"{p} {f['primal_integral']:.4f}" for p, f in tuning.record["figures"].items()
+    )
+    log(f"[train] search settings chosen: {tuning.choice} ({figures})")
     return tuning.choice
