@@ -7,6 +7,7 @@ Exit codes: 0 solved (any status), 2 bad input (with the message), 1 internal er
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -329,6 +330,11 @@ def models(
     run(lambda: models_command(ref, kind, server, api_key, as_json, console))
 
 
+class MilpSolver(StrEnum):
+    SCIP = "scip"
+    HIGHS = "highs"
+
+
 @app.command()
 def dmmv(
     file: Annotated[
@@ -343,6 +349,17 @@ def dmmv(
     ] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", help="API key (--server)")] = None,
     wait: Annotated[bool, typer.Option(help="with --server: wait and print the result")] = True,
+    hybrid: Annotated[
+        bool | None,
+        typer.Option(
+            "--hybrid/--no-hybrid",
+            help="the exact MILP beside DMMV (one more thread), the better answer; "
+            "default: when the MILP is small enough",
+        ),
+    ] = None,
+    milp_solver: Annotated[
+        MilpSolver, typer.Option(help="the hybrid's MILP backend")
+    ] = MilpSolver.SCIP,
 ) -> None:
     """DMMV: minimize the max row violation over discrete levels; print a summary.
 
@@ -350,7 +367,21 @@ def dmmv(
     """
     from mipguide.commands.dmmv import dmmv_command
 
-    run(lambda: dmmv_command(file, time_limit, seed, device, out, server, api_key, wait, console))
+    run(
+        lambda: dmmv_command(
+            file,
+            time_limit,
+            seed,
+            device,
+            out,
+            server,
+            api_key,
+            wait,
+            console,
+            hybrid,
+            milp_solver.value,
+        )
+    )
 
 
 @bench_app.command("api")
@@ -493,16 +524,71 @@ def bench_srg(
     )
 
 
+@bench_app.command("device")
+def bench_device(
+    repeat: Annotated[int, typer.Option(min=1, help="timed runs per row (median shown)")] = 5,
+    dmmv_iterations: Annotated[int, typer.Option(min=1, help="DMMV passes per run")] = 300,
+    batch: Annotated[int, typer.Option(min=1, max=4096, help="instances in the DMMV batch")] = 64,
+    batch_iterations: Annotated[int, typer.Option(min=1, help="DMMV passes of the batch")] = 50,
+    out: Annotated[Path, typer.Option(help="folder for CSV and PNG")] = Path("bench-out/device"),
+) -> None:
+    """The tensor paths (DMMV search and batch, SRG sampling, PaS inference) on the CPU with one
+    thread, with every core, and on CUDA where present: the same work on each."""
+    from mipguide.bench.device import run_bench_device
+    from mipguide.settings import get_settings
+
+    model_dir = get_settings().model_dir
+    run(
+        lambda: run_bench_device(
+            model_dir,
+            out,
+            console,
+            repeat=repeat,
+            dmmv_iterations=dmmv_iterations,
+            batch=batch,
+            batch_iterations=batch_iterations,
+        )
+    )
+
+
 @bench_app.command("dmmv")
 def bench_dmmv(
-    budget: Annotated[float, typer.Option(help="wall seconds per method and case")] = 10.0,
+    budget: Annotated[float, typer.Option(help="wall seconds per method and instance")] = 10.0,
+    seeds: Annotated[
+        str, typer.Option(help="A-B: tomography phantoms and quantization draws")
+    ] = "0-1",
+    families: Annotated[
+        str, typer.Option(help="tomo, fir, quant: a comma list")
+    ] = "tomo,fir,quant",
+    hybrid_solver: Annotated[str, typer.Option(help="the hybrid's MILP: scip | highs")] = "scip",
     out: Annotated[Path | None, typer.Option(help="folder for CSV and PNG")] = None,
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
 ) -> None:
-    """DMMV vs round-to-nearest vs the MILP (SCIP/HiGHS/CP-SAT) on FIR, quantization, tomography."""
+    """DMMV and the hybrid vs the min-max MILP (SCIP, HiGHS) at equal budgets, per group of
+    tomography, FIR and quantization instances; batch throughput (CUDA rows where present)."""
     from mipguide.bench.dmmv import run_bench_dmmv
+    from mipguide.errors import InvalidOptionError
+    from mipguide.instances.registry import parse_seeds
 
-    run(lambda: run_bench_dmmv(budget, out, quick, console))
+    def go() -> None:
+        fams = {f.strip() for f in families.split(",") if f.strip()}
+        if not fams or not fams <= {"tomo", "fir", "quant"}:
+            raise InvalidOptionError(
+                "--families", f"unknown {families!r}", ["tomo", "fir", "quant"]
+            )
+        if hybrid_solver not in ("scip", "highs"):
+            raise InvalidOptionError(
+                "--hybrid-solver", f"unknown {hybrid_solver!r}", ["scip", "highs"]
+            )
+        try:
+            seed_list = parse_seeds(seeds)
+        except ValueError as exc:
+            raise InvalidOptionError("--seeds", str(exc)) from exc
+        run_bench_dmmv(
+            budget, out, quick, console, seeds=seed_list, families=fams, hybrid_solver=hybrid_solver
+        )
+
+    run(go)
 
 
 def main() -> None:

@@ -125,6 +125,12 @@ class Settings:
     dmmv_max_entries: int = setting(
         20_000_000, ge=1, help="largest rows x columns of a DMMV job (413 beyond)"
     )
+    dmmv_hybrid_max_nonzeros: int = setting(
+        1_000_000,
+        ge=0,
+        help="DMMV jobs run the exact MILP beside the search by default when the MILP has at "
+        "most this many nonzeros",
+    )
     model_dir: Path = setting(SHIPPED_MODELS, help="registry root: NAME@VERSION directories")
     user_model_dir: Path | None = setting(
         None,

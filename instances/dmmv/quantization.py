@@ -111,9 +111,11 @@ def quantization_case(
     tokens: int = 512,
     seed: int = 0,
     sentences: list[str] | None = None,
+    inputs: int | None = None,
 ) -> DmmvCase:
     """``rows`` random weight rows of the layer, ``tokens`` random calibration tokens (from
-    ``sentences``, default the shipped file).
+    ``sentences``, default the shipped file); ``inputs``: only the first inputs of the layer
+    (each row then has that many weights), or all of them (384).
     """
     rng = np.random.default_rng(seed)
     X_all = calibration_activations(layer, sentences)
@@ -121,6 +123,8 @@ def quantization_case(
     W = load_tensors([LAYERS[layer]])[LAYERS[layer]].numpy()
     pick = np.sort(rng.choice(W.shape[0], size=min(rows, W.shape[0]), replace=False))
     w = W[pick]
+    if inputs is not None:
+        X, w = X[:, :inputs], w[:, :inputs]
     grid = symmetric_levels(w, bits)
     n = w.shape[1]
     b = w @ X.T
@@ -132,7 +136,7 @@ def quantization_case(
         x0=w,
     )
     return DmmvCase(
-        name=f"quant-{layer}-{bits}bit",
+        name=f"quant-{layer}-{bits}bit" + ("" if inputs is None else f"-n{inputs}"),
         family="quant",
         batch=batch,
         metric="max |X (q - w)| over calibration tokens",

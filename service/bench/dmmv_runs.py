@@ -1,23 +1,20 @@
-"""``mipguide bench dmmv``: DMMV vs round-to-nearest vs the min-max MILP (SCIP, HiGHS, CP-SAT)
-on the three use cases at equal wall budgets, and batch throughput (and GPU vs CPU where a
-device exists). Rows are plain dataclasses; the CLI prints them and writes CSV and a PNG.
+"""``mipguide bench dmmv``'s runs: one method on one instance at a wall budget (round-to-nearest,
+DMMV, the hybrid, the min-max MILP on SCIP or HiGHS), and batch throughput (on CUDA too where a
+device exists). Rows are plain dataclasses; ``bench.dmmv`` prints them and writes CSV and PNG.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
-from mipguide.heuristics.dmmv.milp import build_minmax_milp, integer_scaled
 from mipguide.heuristics.dmmv.solve import solve_batch
-from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvConfig
-from mipguide.instances.dmmv.case import DmmvCase
+from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvInstance
 
-SOLVERS = ("scip", "highs", "cpsat")
+SOLVERS = ("scip", "highs")
 
 # per-family search settings (the defaults elsewhere)
 FAMILY_CONFIG = {
@@ -27,21 +24,6 @@ FAMILY_CONFIG = {
     "quant": DmmvConfig(steps=(1,), top_k=16, exact_candidates=8, swap_pool=4),
     "tomo": DmmvConfig(steps=(1,), top_k=32, exact_candidates=16),
 }
-
-
-@dataclass(frozen=True)
-class BenchRow:
-    """One method on one case: mean/max of the per-instance max violation, extra quality."""
-
-    case: str
-    method: str
-    instances: int
-    mean_violation: float
-    worst_violation: float
-    seconds: float
-    extra: str = ""
-    note: str = ""
-    rtn_mean: float = float("nan")  # round-to-nearest on the same instances, for "vs RTN"
 
 
 @dataclass(frozen=True)
@@ -65,96 +47,71 @@ def _take(batch: DmmvBatch, b: int) -> DmmvBatch:
     return take(batch, b, b + 1)
 
 
-def rtn_row(case: DmmvCase, extra: Callable[[np.ndarray], str]) -> BenchRow:
-    t0 = time.perf_counter()
-    b = case.batch
-    idx = start_indices(b)
-    xs = np.stack([values_of(b.levels_of(i), idx[i]) for i in range(b.size)])
-    v = [evaluate(b.A, xs[i], b.lower[i], b.upper[i]).max_violation for i in range(b.size)]
-    return BenchRow(
-        case.name,
-        "round-to-nearest",
-        b.size,
-        float(np.mean(v)),
-        max(v),
-        time.perf_counter() - t0,
-        extra(xs),
-        rtn_mean=float(np.mean(v)),
+def instance_of(batch: DmmvBatch, b: int) -> DmmvInstance:
+    """Instance b of a batch, on its own."""
+    return DmmvInstance(
+        batch.A,
+        batch.lower[b],
+        batch.upper[b],
+        batch.levels_of(b),
+        None if batch.x0 is None else batch.x0[b],
+        None if batch.fixed is None else batch.fixed[b],
     )
 
 
-def dmmv_row(
-    case: DmmvCase,
-    budget: float,
-    extra: Callable[[np.ndarray], str],
-    device: str = "cpu",
-    seed: int = 0,
-) -> tuple[BenchRow, list[float]]:
-    cfg = replace(FAMILY_CONFIG[case.family], time_limit=budget, seed=seed, device=device)
-    t0 = time.perf_counter()
-    res = solve_batch(case.batch, cfg)
-    wall = time.perf_counter() - t0
-    v = [r.max_violation for r in res]
-    xs = np.stack([r.x for r in res])
-    name = "dmmv" if device == "cpu" else f"dmmv ({device})"
-    note = f"{res[0].iterations} passes, whole batch in one budget"
-    v0 = float(np.mean([r.start_max_violation for r in res]))
-    row = BenchRow(case.name, name, len(res), float(np.mean(v)), max(v), wall, extra(xs), note, v0)
-    return row, v
+@dataclass(frozen=True)
+class InstanceRow:
+    """One method on one instance: its max violation (float64) at the budget, wall seconds,
+    and a note (the MILP's status; the hybrid's source and MILP status)."""
+
+    group: str
+    instance: str
+    method: str
+    max_violation: float
+    seconds: float
+    note: str = ""
 
 
-def milp_row(
-    case: DmmvCase, solver: str, budget: float, count: int, extra: Callable[[np.ndarray], str]
-) -> BenchRow:
-    """The MILP on the first ``count`` instances, ``budget`` seconds each, RTN as the start."""
+def run_instance(
+    group: str, name: str, inst: DmmvInstance, family: str, method: str, budget: float, seed: int
+) -> InstanceRow:
+    """One method on one instance at ``budget`` wall seconds (one thread; the hybrid two).
+
+    Methods: ``rtn`` (round-to-nearest), ``dmmv``, ``dmmv (cuda)``, ``hybrid (S)`` and the
+    plain MILP ``scip`` / ``highs`` (from round-to-nearest, as the hybrid's MILP side).
+    """
     from mipguide.errors import MipguideError
-    from mipguide.pipeline.solve import solve_problem
-    from mipguide.solvers.types import SolveOptions
+    from mipguide.pipeline.dmmv_hybrid import solve_hybrid, solve_minmax_milp
 
-    b = case.batch
-    idx0 = start_indices(b)
-    viols, xs, wall, notes, rtns = [], [], 0.0, set(), []
-    for i in range(min(count, b.size)):
-        one = _take(b, i)
-        x_rtn = values_of(one.levels_of(0), idx0[i])
-        v_rtn = evaluate(b.A, x_rtn, b.lower[i], b.upper[i]).max_violation
-        rtns.append(v_rtn)
-        t_up = v_rtn * 1.000001 + 1e-12
-        milp = build_minmax_milp(one, t_upper=t_up)
-        if solver == "cpsat":
-            milp = integer_scaled(milp)
-        start = milp.encode(idx0[i], t_up)
-        if solver == "cpsat":
-            start = np.ceil(start)
-        t0 = time.perf_counter()
+    batch = inst.as_batch()
+    cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed)
+    t0 = time.perf_counter()
+    note = ""
+    if method == "rtn":
+        x = values_of(batch.levels_of(0), start_indices(batch)[0])
+    elif method.startswith("dmmv"):
+        device = "cuda" if "cuda" in method else "cpu"
+        res = solve_batch(batch, replace(cfg, device=device))[0]
+        x, note = res.x, f"{res.iterations} passes"
+    elif method.startswith("hybrid"):
+        solver = method.split("(")[1].rstrip(")")
+        res, info = solve_hybrid(inst, cfg, solver=solver)
+        x, note = res.x, f"{info.source}; {solver} {info.status}"
+    else:
         try:
-            res = solve_problem(
-                milp.problem, solver, SolveOptions(time_limit=budget, threads=1, start=start)
-            )
+            milp, out = solve_minmax_milp(batch, method, budget)
         except MipguideError as exc:
-            return BenchRow(case.name, solver, 0, np.nan, np.nan, 0.0, "", f"unavailable: {exc}")
-        wall += time.perf_counter() - t0
-        if res.values:
-            vals = np.array([res.values[n] for n in milp.problem.var_names])
-            x = values_of(one.levels_of(0), milp.decode(vals))
+            return InstanceRow(group, name, method, np.nan, 0.0, f"unavailable: {exc}")
+        if out.values:
+            vals = np.array([out.values[v] for v in milp.problem.var_names])
+            x = values_of(milp.levels, milp.decode(vals))
         else:
-            x = x_rtn
-            notes.add("no incumbent: RTN counted")
-        xs.append(x)
-        viols.append(evaluate(b.A, x, b.lower[i], b.upper[i]).max_violation)
-        notes.add(res.status.value)
-    note = f"{len(viols)} of {b.size} instances, {budget:g}s each; " + ", ".join(sorted(notes))
-    return BenchRow(
-        case.name,
-        solver,
-        len(viols),
-        float(np.mean(viols)),
-        max(viols),
-        wall,
-        extra(np.stack(xs)),
-        note,
-        float(np.mean(rtns)),
-    )
+            x = values_of(batch.levels_of(0), start_indices(batch)[0])
+            note = "no incumbent: round-to-nearest counted; "
+        note += out.status.value
+    wall = time.perf_counter() - t0
+    v = evaluate(inst.A, x, inst.lower, inst.upper).max_violation
+    return InstanceRow(group, name, method, v, wall, note)
 
 
 def throughput(device: str = "cpu", count: int = 64, iterations: int = 200) -> ThroughputRow:

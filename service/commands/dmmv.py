@@ -36,14 +36,31 @@ def load_npz(path: Path) -> DmmvInstance:
         raise InputError(f"{path}: {exc}") from exc
 
 
-def run_dmmv(path: Path, config: DmmvConfig, out: Path | None, console: Console) -> DmmvResult:
-    """Solve one npz instance, print a summary, write the JSON result when asked."""
+def run_dmmv(
+    path: Path,
+    config: DmmvConfig,
+    out: Path | None,
+    console: Console,
+    hybrid: bool | None = False,
+    milp_solver: str = "scip",
+) -> DmmvResult:
+    """Solve one npz instance (with ``hybrid``, the MILP beside DMMV; None: when the MILP is
+    small enough), print a summary, write the JSON result when asked."""
     from mipguide.heuristics.dmmv.solve import solve
+    from mipguide.pipeline.dmmv_hybrid import milp_size, solve_hybrid
+    from mipguide.settings import get_settings
 
     inst = load_npz(path)
-    res = solve(inst, config)
+    if hybrid is None:
+        hybrid = milp_size(inst) <= get_settings().dmmv_hybrid_max_nonzeros
+    info = None
+    if hybrid:
+        res, info = solve_hybrid(inst, config, solver=milp_solver)
+    else:
+        res = solve(inst, config)
     m, n = inst.A.shape
     doc = {"file": str(path), "rows": m, "vars": n, "config": asdict(config), **res.to_dict()}
+    doc["hybrid"] = None if info is None else info.to_dict()
     print_summary(doc, f"DMMV {path.name}  ({m} rows, {n} variables)", console)
     if out is not None:
         out.write_text(json.dumps(doc, indent=2))
@@ -56,7 +73,7 @@ def print_summary(doc: dict[str, Any], title: str, console: Console) -> None:
     table = Table(title=title)
     table.add_column("field")
     table.add_column("value", justify="right")
-    for key, val in (
+    rows = [
         ("max violation", f"{doc['max_violation']:.6g}"),
         ("round-to-nearest start", f"{doc['start_max_violation']:.6g}"),
         ("arg-max row", str(doc["argmax_row"])),
@@ -64,7 +81,14 @@ def print_summary(doc: dict[str, Any], title: str, console: Console) -> None:
         ("passes", str(doc["iterations"])),
         ("seconds", f"{doc['seconds']:.2f}"),
         ("device", str(doc["device"])),
-    ):
+    ]
+    hybrid = doc.get("hybrid")
+    if hybrid:
+        bound = hybrid.get("bound")
+        rows.append((f"MILP ({hybrid['solver']})", str(hybrid["status"])))
+        rows.append(("MILP bound", "-" if bound is None else f"{bound:.6g}"))
+        rows.append(("answer from", str(hybrid["source"])))
+    for key, val in rows:
         table.add_row(key, val)
     console.print(table)
     console.print(", ".join(f"{k} {v}" for k, v in doc["counters"].items()))
@@ -78,6 +102,8 @@ def run_remote(
     wait: bool,
     out: Path | None,
     console: Console,
+    hybrid: bool | None = None,
+    milp_solver: str = "scip",
 ) -> dict[str, Any] | None:
     """Submit an npz instance to a server as a DMMV job; with ``wait``, print and return its
     result (and write it to ``out``), else print the job id.
@@ -90,7 +116,13 @@ def run_remote(
     if not path.exists():
         raise InputError(f"{path}: no such file")
     with MipguideClient(server, api_key or "") as client:
-        job = client.submit_dmmv(path, time_limit=config.time_limit, seed=config.seed)
+        job = client.submit_dmmv(
+            path,
+            time_limit=config.time_limit,
+            seed=config.seed,
+            hybrid=hybrid,
+            milp_solver=milp_solver,
+        )
         console.print(f"{job.id}  {path.name}  {job.state}")
         if not wait:
             return None
@@ -117,6 +149,8 @@ def dmmv_command(
     api_key: str | None,
     wait: bool,
     console: Console,
+    hybrid: bool | None = None,
+    milp_solver: str = "scip",
 ) -> None:
     """``mipguide dmmv``: run here, or with ``server`` as a job there (its device applies)."""
     from mipguide.settings import get_settings
@@ -125,6 +159,7 @@ def dmmv_command(
     dev = settings.device if device == "auto" else device
     config = DmmvConfig(time_limit=time_limit, seed=seed, device="cpu" if dev == "auto" else dev)
     if server is not None:
-        run_remote(file, server, api_key or settings.api_key, config, wait, out, console)
+        key = api_key or settings.api_key
+        run_remote(file, server, key, config, wait, out, console, hybrid, milp_solver)
     else:
-        run_dmmv(file, config, out, console)
+        run_dmmv(file, config, out, console, hybrid, milp_solver)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvResult
+from mipguide.pipeline.dmmv_hybrid import HybridInfo
 from mipguide.solvers.types import Interrupt
 
 FEASIBLE_TOL = 1e-9
@@ -52,29 +53,48 @@ class _Progress:
         self.pending: float | None = None
         self.best = float("inf")
 
-    def __call__(self, _search_t: float, value: float) -> None:
-        self.pending = value
+        self.source = "dmmv"
+
+    def __call__(self, _search_t: float, value: float, source: str = "dmmv") -> None:
+        if value >= min(self.best, self.pending if self.pending is not None else self.best):
+            return
+        self.pending, self.source = value, source
         if time.perf_counter() - self.t0 - self.last_sent >= REPORT_EVERY:
             self.flush()
 
-    def flush(self, final: float | None = None) -> None:
+    def milp(self, search_t: float, value: float) -> None:
+        """An incumbent of the hybrid's MILP (its objective t, the max violation)."""
+        self(search_t, value, "solver")
+
+    def flush(self, final: float | None = None, source: str | None = None) -> None:
         value = final if final is not None else self.pending
+        source = source or self.source
         self.pending = None
         if value is None or value >= self.best:
             return
         self.best = value
         t = time.perf_counter() - self.t0
         self.last_sent = t
-        self.log(f"[dmmv] {t:8.3f} s  best max violation {value:.10g}")
-        self.on_incumbent({"t": t, "objective": value, "bound": None, "source": "dmmv"})
+        self.log(f"[{source}] {t:8.3f} s  best max violation {value:.10g}")
+        self.on_incumbent({"t": t, "objective": value, "bound": None, "source": source})
 
 
-def result_document(res: DmmvResult, config: DmmvConfig, shape: tuple[int, int]) -> dict[str, Any]:
-    """The stored result of a DMMV job: ``DmmvResult.to_dict()`` plus status and context."""
+def result_document(
+    res: DmmvResult,
+    config: DmmvConfig,
+    shape: tuple[int, int],
+    hybrid: HybridInfo | None = None,
+) -> dict[str, Any]:
+    """The stored result of a DMMV job: ``DmmvResult.to_dict()`` plus status and context, and
+    with the hybrid what its MILP did (``hybrid``; ``proven_optimal`` when the MILP proved the
+    answer's max violation minimal)."""
+    proven = hybrid is not None and hybrid.status == "optimal"
     if res.interrupted:
         termination = "interrupted"
     elif res.max_violation <= FEASIBLE_TOL:
         termination = "zero_violation"
+    elif proven:
+        termination = "optimal"
     else:
         termination = "time_limit"
     return {
@@ -86,6 +106,8 @@ def result_document(res: DmmvResult, config: DmmvConfig, shape: tuple[int, int])
         **res.to_dict(),
         "seed": config.seed,
         "config": asdict(config),
+        "proven_optimal": proven or res.max_violation <= FEASIBLE_TOL,
+        "hybrid": None if hybrid is None else hybrid.to_dict(),
     }
 
 
@@ -110,13 +132,34 @@ def run_dmmv_job(
     inst = instance_from_npz(input_path)
     config = dmmv_config(options)
     m, n = inst.A.shape
-    log(f"[dmmv] {m} rows, {n} variables, {config.time_limit:g} s on {config.device}")
+    solver = str(options.get("milp_solver", "scip"))
+    beside = f", the MILP ({solver}) beside it" if options.get("hybrid") else ""
+    log(f"[dmmv] {m} rows, {n} variables, {config.time_limit:g} s on {config.device}{beside}")
     progress = _Progress(log, on_incumbent)
-    res = solve(inst, config, stop=interrupt.is_set, on_improve=progress)
-    progress.flush(res.max_violation)
+    hybrid = None
+    if options.get("hybrid"):
+        from mipguide.pipeline.dmmv_hybrid import solve_hybrid
+
+        res, hybrid = solve_hybrid(
+            inst,
+            config,
+            solver=solver,
+            interrupt=interrupt,
+            on_improve=progress,
+            on_milp_improve=progress.milp,
+        )
+    else:
+        res = solve(inst, config, stop=interrupt.is_set, on_improve=progress)
+    progress.flush(res.max_violation, "solver" if hybrid and hybrid.source == "milp" else "dmmv")
     log(
         f"[dmmv] max violation {res.max_violation:.10g} (start {res.start_max_violation:.10g}), "
         f"{res.iterations} passes in {res.seconds:.2f} s"
         + (" (interrupted)" if res.interrupted else "")
     )
-    return result_document(res, config, (m, n))
+    if hybrid is not None:
+        bound = "none" if hybrid.bound is None else f"{hybrid.bound:.10g}"
+        log(
+            f"[solver] {solver}: {hybrid.status}, bound {bound}; the answer is {hybrid.source}'s"
+            + (f" ({hybrid.error})" if hybrid.error else "")
+        )
+    return result_document(res, config, (m, n), hybrid)

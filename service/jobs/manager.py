@@ -165,6 +165,14 @@ class JobManager:
         self.executor.submit(jobs)
         return jobs, batch_rec
 
+    def _dmmv_hybrid(self, asked: bool | None, instance: DmmvInstance) -> bool:
+        """The caller's choice, else on when the instance's MILP is small enough."""
+        if asked is not None:
+            return asked
+        from mipguide.pipeline.dmmv_hybrid import milp_size
+
+        return milp_size(instance) <= self.settings.dmmv_hybrid_max_nonzeros
+
     def submit_dmmv(
         self,
         instance: DmmvInstance,
@@ -199,7 +207,8 @@ class JobManager:
                 int(instance.A.nnz) if hasattr(instance.A, "nnz") else int((instance.A != 0).sum())
             )
             stored = opts.model_dump(exclude={"priority", "tags"}) | {
-                "device": self.settings.device
+                "device": self.settings.device,
+                "hybrid": self._dmmv_hybrid(opts.hybrid, instance),
             }
             spec = JobSpec(
                 id=job_id,

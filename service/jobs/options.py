@@ -61,6 +61,14 @@ class DmmvOptions(BaseModel):
     time_limit: float = Field(default=60.0, gt=0)
     seed: int = Field(default=0, ge=0)
     threads: int = Field(default=1, ge=1)
+    hybrid: bool | None = Field(
+        default=None,
+        description="run the exact min-max MILP beside the search (one more thread) and return "
+        "the better answer; default: on when the MILP is small enough (dmmv_hybrid_max_nonzeros)",
+    )
+    milp_solver: Literal["scip", "highs"] = Field(
+        default="scip", description="the hybrid's MILP backend"
+    )
     priority: int = Field(default=0, ge=-100, le=100)
     tags: list[str] = Field(default_factory=list)
 

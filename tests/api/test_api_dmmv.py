@@ -244,6 +244,36 @@ def test_bad_options_files_and_sizes(asgi: InProcess) -> None:
         assert resp.status_code == 415
 
 
+def test_the_hybrid_proves_the_optimum_and_says_so(asgi: InProcess) -> None:
+    """Equality rows off the lattice (no zero) on a model small enough for the MILP to prove:
+    on by default, the answer proven optimal; off when asked; the backend is an option."""
+    body = hard_body(8, 6, time_limit=60.0)
+    with asgi.http() as http:
+        for solver in ("scip", "highs"):
+            t0 = time.perf_counter()
+            resp = http.post("/v1/dmmv", params={"wait": 60}, json={**body, "milp_solver": solver})
+            job = resp.json()
+            assert job["state"] == "completed", job
+            assert time.perf_counter() - t0 < 30.0  # the proof ended the 60 s search
+            result = http.get(f"/v1/jobs/{job['id']}/result").json()
+            check_result(result, np.array(body["A"]), body["lower"], body["upper"], range(8))
+            hybrid = result["hybrid"]
+            assert hybrid["solver"] == solver and hybrid["status"] == "optimal"
+            assert result["termination"] == "optimal" and result["proven_optimal"] is True
+            assert 0.0 <= hybrid["bound"] <= result["max_violation"] + 1e-6
+            assert result["max_violation"] <= hybrid["dmmv_max_violation"]
+            log = http.get(f"/v1/jobs/{job['id']}/log").text
+            assert f"the MILP ({solver}) beside it" in log and f"[solver] {solver}: optimal" in log
+        off = http.post(
+            "/v1/dmmv", params={"wait": 60}, json={**body, "hybrid": False, "time_limit": 1}
+        ).json()
+        result = http.get(f"/v1/jobs/{off['id']}/result").json()
+        assert result["hybrid"] is None and result["termination"] == "time_limit"
+        assert result["proven_optimal"] is False
+        resp = http.post("/v1/dmmv", json={**body, "milp_solver": "cplex"})
+        assert resp.status_code == 422 and resp.json()["error"]["option"] == "milp_solver"
+
+
 def test_another_key_cannot_see_or_cancel_it(asgi: InProcess) -> None:
     with asgi.http(KEY_A) as http:
         job_id = http.post("/v1/dmmv", json=planted_body(), params={"wait": 60}).json()["id"]

@@ -128,3 +128,33 @@ def test_progress_reports_decreasing_values_ending_at_the_result() -> None:
     assert values[0] == pytest.approx(res.start_max_violation, rel=1e-9)
     assert values[-1] == pytest.approx(res.max_violation, rel=1e-9, abs=1e-12)
     assert not res.interrupted
+
+
+def test_passes_without_host_sync_keep_the_state_consistent() -> None:
+    """The pass a CUDA graph captures (``sync=False``: the perturbation runs with an all-false
+    mask when nothing is stuck) keeps r = A x, values on their levels, and the best point's
+    keys true, here on the CPU."""
+    import torch
+
+    from mipguide.heuristics.dmmv.search import _Loop
+    from mipguide.heuristics.dmmv.state import violations
+    from mipguide.heuristics.dmmv.tensors import to_device_batch, to_device_matrix
+
+    insts = [random_instance(s, m=20, n=12, matrix_seed=2) for s in range(4)]
+    batch = stack_instances(insts)
+    dev = torch.device("cpu")
+    mat = to_device_matrix(batch.A, dev, torch.float64)
+    dbatch = to_device_batch(batch, dev, torch.float64)
+    from mipguide.heuristics.dmmv.evaluate import start_indices
+
+    start = torch.as_tensor(start_indices(batch), dtype=torch.long)
+    loop = _Loop(mat, dbatch, start, DmmvConfig(seed=3, recompute_every=0))
+    first_mx = loop.best_mx.clone()
+    for it in range(1, 60):
+        loop.step(it, sync=False)
+        torch.testing.assert_close(loop.state.r, loop.state.x @ mat.At)
+        torch.testing.assert_close(loop.best.r, loop.best.x @ mat.At)
+    v = violations(loop.best.r, dbatch.lower, dbatch.upper)
+    torch.testing.assert_close(loop.best_mx, v.amax(1))
+    assert bool((loop.best_mx <= first_mx).all())
+    assert int(loop.count["restarts"].sum()) + int(loop.count["improvements"].sum()) > 0

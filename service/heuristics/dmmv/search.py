@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -46,14 +47,15 @@ COUNTERS = (
 
 @dataclass(frozen=True)
 class SearchOutcome:
-    """Best level indices (B, n), passes run, counters per instance, wall seconds, and whether
-    ``stop`` ended the search early."""
+    """Best level indices (B, n), passes run, counters per instance, wall seconds, whether
+    ``stop`` ended the search early, and whether the passes ran as a CUDA graph."""
 
     best_idx: torch.Tensor
     iterations: int
     counters: list[dict[str, int]]
     seconds: float
     interrupted: bool = False
+    graphed: bool = False
 
 
 StopCheck = Callable[[], bool]
@@ -85,12 +87,18 @@ class _Loop:
         eps = torch.finfo(mat.A.dtype).eps
         self.rel = 64 * eps
 
-    def step(self, it: int) -> None:
-        cfg, st = self.cfg, self.state
+    def step(self, it: int, sync: bool = True) -> None:
+        """One pass. ``sync=False``: no host synchronization (the perturbation step runs with
+        an all-false mask when no instance is stuck), as a CUDA graph needs."""
+        cfg = self.cfg
         if cfg.recompute_every > 0 and it % cfg.recompute_every == 0:
-            recompute(st, self.mat)
+            recompute(self.state, self.mat)
             recompute(self.best, self.mat)
             self.count["recomputes"] += 1
+        self.move(sync)
+
+    def move(self, sync: bool = True) -> None:
+        cfg, st = self.cfg, self.state
         v = violations(st.r, self.batch.lower, self.batch.upper)
         cur_mx, cur_ss = v.amax(1), v.square().sum(1)
         rows = top_rows(v, cfg.top_k)
@@ -118,7 +126,7 @@ class _Loop:
         self.count["moves"] += (improve & ~pair).long()
         self.count["swaps"] += pair.long()
         stuck = ~improve
-        if bool(stuck.any()):
+        if not sync or bool(stuck.any()):
             self._restart(stuck, cur_mx, cur_ss)
 
     def _restart(self, stuck: torch.Tensor, cur_mx: torch.Tensor, cur_ss: torch.Tensor) -> None:
@@ -178,6 +186,8 @@ def run_search(
     """
     t0 = time.perf_counter()
     loop = _Loop(mat, batch, start, config)
+    graph: _GraphedPass | None = None
+    want_graph = config.cuda_graph and start.device.type == "cuda"
     it, interrupted = 0, False
     reported = float("inf")
     while time.perf_counter() - t0 < config.time_limit:
@@ -191,13 +201,81 @@ def run_search(
         if bool((loop.best_mx <= 0).all()):
             break
         it += 1
-        loop.step(it)
+        if graph is not None:
+            graph.step(it)
+            continue
+        loop.step(it, sync=not want_graph)
+        if want_graph and it >= GRAPH_WARMUP:
+            graph, want_graph = _GraphedPass.capture(loop), False
     best = loop.finish()
     if on_improve is not None:
         _report(loop, reported, t0, on_improve)
     per = {k: c.tolist() for k, c in loop.count.items()}
     counters = [{k: int(per[k][b]) for k in COUNTERS} for b in range(start.shape[0])]
-    return SearchOutcome(best, it, counters, time.perf_counter() - t0, interrupted)
+    seconds = time.perf_counter() - t0
+    return SearchOutcome(best, it, counters, seconds, interrupted, graph is not None)
+
+
+GRAPH_WARMUP = 3  # plain passes before the capture (lazy initialization happens outside it)
+
+
+class _GraphedPass:
+    """One pass of a ``_Loop`` captured as a CUDA graph.
+
+    The pass rebinds the loop's tensors (``state.r = ...``); inside the capture the new values
+    are copied back into the tensors the pass started from, so every replay reads and writes
+    the same memory. The drift recomputation runs outside the graph, into those tensors.
+    """
+
+    def __init__(self, loop: _Loop, graph: Any, fields: list[tuple[Any, str, torch.Tensor]]):
+        self.loop, self.graph, self.fields = loop, graph, fields
+
+    @staticmethod
+    def fields_of(loop: _Loop) -> list[tuple[Any, str, torch.Tensor]]:
+        owners: list[tuple[Any, str]] = [(loop.state, n) for n in ("idx", "x", "r")]
+        owners += [(loop.best, n) for n in ("idx", "x", "r")]
+        owners += [(loop, n) for n in ("best_mx", "best_ss", "fails")]
+        owners += [(loop.count, k) for k in COUNTERS]
+        return [(o, n, _get(o, n)) for o, n in owners]
+
+    @classmethod
+    def capture(cls, loop: _Loop) -> _GraphedPass | None:
+        """The captured pass, or None (and the loop untouched) when the capture fails."""
+        fields = cls.fields_of(loop)
+        try:
+            graph = torch.cuda.CUDAGraph()
+            graph.register_generator_state(loop.gen)
+            torch.cuda.synchronize()
+            with torch.cuda.graph(graph):
+                loop.move(sync=False)
+                for owner, name, static in fields:
+                    new = _get(owner, name)
+                    if new is not static:
+                        static.copy_(new)
+        except Exception:  # noqa: BLE001 - any capture failure: plain passes are still correct
+            graph = None
+        for owner, name, static in fields:  # capture ran nothing: the statics hold the state
+            _set(owner, name, static)
+        return None if graph is None else cls(loop, graph, fields)
+
+    def step(self, it: int) -> None:
+        loop, cfg = self.loop, self.loop.cfg
+        if cfg.recompute_every > 0 and it % cfg.recompute_every == 0:
+            for st in (loop.state, loop.best):
+                st.r.copy_(st.x @ loop.mat.At)
+            loop.count["recomputes"] += 1
+        self.graph.replay()
+
+
+def _get(owner: Any, name: str) -> torch.Tensor:
+    return owner[name] if isinstance(owner, dict) else getattr(owner, name)
+
+
+def _set(owner: Any, name: str, value: torch.Tensor) -> None:
+    if isinstance(owner, dict):
+        owner[name] = value
+    else:
+        setattr(owner, name, value)
 
 
 def _report(loop: _Loop, reported: float, t0: float, on_improve: ProgressCallback) -> float:

@@ -194,6 +194,10 @@ class DmmvConfig:
         escalate_after: failed perturbations before the perturbation size doubles.
         device: torch device ("cpu", "cuda", "cuda:1").
         dtype: "float64", "float32" or "auto" (float64 on CPU, float32 on CUDA).
+        cuda_graph: on CUDA, capture one pass as a CUDA graph and replay it (one launch per
+            pass instead of a few hundred); the search falls back to plain passes when the
+            capture fails. Off by default: not yet run on a device (``bench device`` measures
+            it, ``tests/gpu`` checks it, where a GPU is present).
     """
 
     time_limit: float = 1.0
@@ -209,6 +213,7 @@ class DmmvConfig:
     escalate_after: int = 8
     device: str = "cpu"
     dtype: str = "auto"
+    cuda_graph: bool = False
 
 
 @dataclass(frozen=True)

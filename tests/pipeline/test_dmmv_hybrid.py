@@ -1,0 +1,92 @@
+"""DMMV with the exact MILP beside it: real SCIP and HiGHS, real threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from mipguide.heuristics.dmmv import DmmvConfig, solve
+from mipguide.heuristics.dmmv.evaluate import evaluate
+from mipguide.heuristics.dmmv.types import DmmvInstance
+from mipguide.instances.dmmv.planted import planted_batch
+from mipguide.instances.dmmv.tomography import tomography_case
+from mipguide.pipeline.dmmv_hybrid import milp_size, solve_hybrid, solve_minmax_milp
+from mipguide.solvers.types import Interrupt
+from tests.heuristics.dmmv_cases import random_instance
+
+
+def _unreachable(seed: int) -> DmmvInstance:
+    """Equality rows off the lattice: the optimum is positive, and small enough to prove."""
+    return random_instance(seed, m=12, n=8, slack=0.0)
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_the_milp_proves_the_optimum_and_stops_the_search(solver: str) -> None:
+    inst = _unreachable(3)
+    cfg = DmmvConfig(time_limit=30.0, seed=0)
+    t0 = time.perf_counter()
+    res, info = solve_hybrid(inst, cfg, solver=solver)
+    assert time.perf_counter() - t0 < 20.0  # the proof ended both sides long before 30 s
+    assert info.status == "optimal" and info.bound is not None and info.error is None
+    assert res.max_violation > 0.0
+    assert info.bound <= res.max_violation + 1e-6
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+    for j, v in enumerate(res.x):  # every value is one of its levels
+        assert np.isclose(inst.levels[j], v).any()
+    assert res.max_violation <= min(info.dmmv_max_violation, info.milp_max_violation or np.inf)
+
+
+def test_never_worse_than_dmmv_alone_on_the_same_passes() -> None:
+    for seed in range(3):
+        inst = _unreachable(10 + seed)
+        cfg = DmmvConfig(time_limit=30.0, seed=seed, max_iterations=40)
+        alone = solve(inst, cfg)
+        res, info = solve_hybrid(inst, cfg)
+        assert res.max_violation <= alone.max_violation + 1e-12
+        assert info.dmmv_max_violation <= alone.max_violation + 1e-12 or info.status == "optimal"
+
+
+def test_zero_violation_from_dmmv_interrupts_the_milp() -> None:
+    b = planted_batch(1, m=40, n=30, n_levels=8, seed=1)
+    inst = DmmvInstance(
+        b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
+    )
+    t0 = time.perf_counter()
+    res, info = solve_hybrid(inst, DmmvConfig(time_limit=60.0, seed=0))
+    assert res.max_violation == 0.0
+    assert time.perf_counter() - t0 < 30.0
+    assert info.source in {"dmmv", "milp"} and info.milp_seconds < 30.0
+
+
+def test_an_interrupt_stops_both_sides() -> None:
+    b = tomography_case(32, n_levels=4, n_angles=8, seed=0).batch
+    inst = DmmvInstance(
+        b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
+    )
+    stop = Interrupt()
+    threading.Timer(1.0, stop.set).start()
+    t0 = time.perf_counter()
+    res, info = solve_hybrid(inst, DmmvConfig(time_limit=120.0, seed=0), interrupt=stop)
+    assert time.perf_counter() - t0 < 15.0
+    assert res.interrupted and info.status != "optimal"
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+
+
+def test_the_milp_baseline_starts_from_round_to_nearest() -> None:
+    inst = _unreachable(5)
+    milp, res = solve_minmax_milp(inst.as_batch(), "scip", 10.0)
+    assert res.values and res.status.value == "optimal"
+    assert milp.problem.num_vars == len(res.values)
+
+
+def test_bad_arguments_and_size() -> None:
+    inst = _unreachable(1)
+    with pytest.raises(ValueError, match="scip, highs"):
+        solve_hybrid(inst, DmmvConfig(time_limit=1.0), solver="cpsat")
+    # non-uniform levels: one binary per level (nnz x width), two rows per range
+    assert milp_size(inst) == int(np.count_nonzero(inst.A)) * 5 * 2 + 12 * 2
