@@ -158,3 +158,21 @@ def test_passes_without_host_sync_keep_the_state_consistent() -> None:
     torch.testing.assert_close(loop.best_mx, v.amax(1))
     assert bool((loop.best_mx <= first_mx).all())
     assert int(loop.count["restarts"].sum()) + int(loop.count["improvements"].sum()) > 0
+
+
+def test_rounding_brackets_and_restarts() -> None:
+    from mipguide.heuristics.dmmv.evaluate import rounding_brackets, start_indices
+    from mipguide.heuristics.dmmv.types import DmmvBatch
+
+    levels = np.array([[0.0, 1.0, 3.0, np.nan], [-1.0, 1.0, np.nan, np.nan]])
+    x = np.array([[2.5, 1.0], [-3.0, 0.5]])  # one row per instance
+    batch = DmmvBatch(np.eye(2), np.zeros((2, 2)), np.ones((2, 2)), levels, x0=x)
+    lo, frac = rounding_brackets(batch, x, start_indices(batch, x))
+    np.testing.assert_array_equal(lo, [[1, 1], [0, 0]])
+    np.testing.assert_allclose(frac, [[0.75, 0.0], [0.0, 0.75]])
+    inst = random_instance(4, m=30, n=20, slack=0.05)
+    res = solve(inst, DmmvConfig(time_limit=5.0, max_iterations=300, rounding_restarts=0.5))
+    assert res.counters["rounding_restarts"] > 0
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+    assert res.max_violation <= res.start_max_violation

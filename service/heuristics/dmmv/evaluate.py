@@ -97,18 +97,44 @@ def relaxed_start(
     return x
 
 
-def start_indices(batch: DmmvBatch) -> np.ndarray:
-    """(B, n) round-to-nearest level indices: of x0 when given, else of the relaxed start."""
-    levels = np.broadcast_to(batch.levels, (batch.size, *batch.levels.shape[-2:]))
+def continuous_start(batch: DmmvBatch) -> np.ndarray:
+    """(B, n) the point the search rounds: x0 when given, else the relaxed start."""
     if batch.x0 is not None:
-        return round_to_nearest(levels, batch.x0)
-    x = np.stack(
+        return np.asarray(batch.x0, dtype=np.float64)
+    levels = np.broadcast_to(batch.levels, (batch.size, *batch.levels.shape[-2:]))
+    return np.stack(
         [
             relaxed_start(batch.A, batch.lower[b], batch.upper[b], levels[b])
             for b in range(batch.size)
         ]
     )
-    return round_to_nearest(levels, x)
+
+
+def start_indices(batch: DmmvBatch, x: np.ndarray | None = None) -> np.ndarray:
+    """(B, n) round-to-nearest level indices of ``x`` (default: ``continuous_start``)."""
+    levels = np.broadcast_to(batch.levels, (batch.size, *batch.levels.shape[-2:]))
+    return round_to_nearest(levels, continuous_start(batch) if x is None else x)
+
+
+def rounding_brackets(
+    batch: DmmvBatch, x: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per variable (B, n): the index of the level at or below x (clipped to the level set)
+    and x's fractional position towards the next level (0 at a level, at the ends and for
+    fixed variables, which keep their start index)."""
+    levels = np.broadcast_to(batch.levels, (batch.size, *batch.levels.shape[-2:]))
+    counts = level_counts(levels)
+    below = np.where(np.isfinite(levels), levels <= x[..., None], False).sum(-1) - 1
+    lo = np.clip(below, 0, counts - 1)
+    hi = np.minimum(lo + 1, counts - 1)
+    v_lo = np.take_along_axis(levels, lo[..., None], -1)[..., 0]
+    v_hi = np.take_along_axis(levels, hi[..., None], -1)[..., 0]
+    gap = np.where(hi > lo, v_hi - v_lo, 1.0)
+    frac = np.where(hi > lo, np.clip((x - v_lo) / gap, 0.0, 1.0), 0.0)
+    if batch.fixed is not None:
+        lo = np.where(batch.fixed, start, lo)
+        frac = np.where(batch.fixed, 0.0, frac)
+    return lo.astype(np.int64), frac
 
 
 def fallback_results(batch: DmmvBatch, device: str, reason: str = "fallback") -> list[DmmvResult]:

@@ -39,6 +39,7 @@ COUNTERS = (
     "kicks",
     "random_perturbations",
     "restarts",
+    "rounding_restarts",
     "improvements",
     "recomputes",
     "exact_scored",
@@ -72,9 +73,14 @@ class _Loop:
     """Holds the tensors of one search; ``step`` runs one pass."""
 
     def __init__(
-        self, mat: DeviceMatrix, batch: DeviceBatch, start: torch.Tensor, config: DmmvConfig
+        self,
+        mat: DeviceMatrix,
+        batch: DeviceBatch,
+        start: torch.Tensor,
+        config: DmmvConfig,
+        rounding: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> None:
-        self.mat, self.batch, self.cfg = mat, batch, config
+        self.mat, self.batch, self.cfg, self.rounding = mat, batch, config, rounding
         self.state = new_state(mat, batch, start)
         self.best = self.state.clone()
         self.best_mx, self.best_ss = _keys(self.best, batch)
@@ -140,6 +146,14 @@ class _Loop:
         size = torch.clamp(2 ** (level + 1), max=cfg.max_perturb)
         rand = torch.rand(stuck.shape, generator=self.gen, device=stuck.device)
         kick = rand < cfg.kick_probability
+        if self.rounding is not None:
+            again = torch.rand(stuck.shape, generator=self.gen, device=stuck.device)
+            fresh = stuck & (again < cfg.rounding_restarts)
+            lo, frac = self.rounding
+            up = torch.rand(frac.shape, generator=self.gen, device=frac.device) < frac
+            self.state.copy_from(new_state(self.mat, self.batch, lo + up.long()), fresh)
+            self.count["rounding_restarts"] += fresh.long()
+            stuck = stuck & ~fresh
         perturb(self.state, self.mat, self.batch, stuck, size, kick, cfg.max_perturb, self.gen)
         self.count["kicks"] += (stuck & kick).long()
         self.count["random_perturbations"] += (stuck & ~kick).long()
@@ -174,18 +188,21 @@ def run_search(
     *,
     stop: StopCheck | None = None,
     on_improve: ProgressCallback | None = None,
+    rounding: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> SearchOutcome:
     """Search from the start indices (B, n) until the time limit, the iteration limit, ``stop()``
     answers True, or every instance has a zero max violation.
 
     Args:
         stop: polled between passes, where the time limit is checked (a cooperative interrupt).
+        rounding: (lo, frac) of ``evaluate.rounding_brackets`` on the device, for the random
+            rounding restarts (``config.rounding_restarts``).
         on_improve: called with (seconds, value) at the start and whenever the largest best max
             violation over the batch goes down (values from the working dtype; the final answer
             is recomputed in float64 by the caller).
     """
     t0 = time.perf_counter()
-    loop = _Loop(mat, batch, start, config)
+    loop = _Loop(mat, batch, start, config, rounding)
     graph: _GraphedPass | None = None
     want_graph = config.cuda_graph and start.device.type == "cuda"
     it, interrupted = 0, False

@@ -12,7 +12,13 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.heuristics.dmmv.evaluate import (
+    continuous_start,
+    evaluate,
+    rounding_brackets,
+    start_indices,
+    values_of,
+)
 from mipguide.heuristics.dmmv.search import COUNTERS, ProgressCallback, StopCheck, run_search
 from mipguide.heuristics.dmmv.tensors import (
     DeviceMatrix,
@@ -61,7 +67,8 @@ def solve_batch(
     cfg = config or DmmvConfig()
     device = torch.device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
-    start = start_indices(batch)
+    x_cont = continuous_start(batch)
+    start = start_indices(batch, x_cont)
     m, n = batch.shape
     if m == 0 or n == 0:
         return _results(batch, start, start, 0, [dict.fromkeys(COUNTERS, 0)] * batch.size, 0.0, cfg)
@@ -70,7 +77,14 @@ def solve_batch(
     mat = matrix if matrix is not None else to_device_matrix(batch.A, device, dtype)
     dbatch = to_device_batch(batch, device, dtype)
     start_t = torch.as_tensor(start, dtype=torch.long, device=device)
-    out = run_search(mat, dbatch, start_t, cfg, stop=stop, on_improve=on_improve)
+    rounding = None
+    if cfg.rounding_restarts > 0:
+        lo, frac = rounding_brackets(batch, x_cont, start)
+        rounding = (
+            torch.as_tensor(lo, dtype=torch.long, device=device),
+            torch.as_tensor(frac, dtype=dtype, device=device),
+        )
+    out = run_search(mat, dbatch, start_t, cfg, stop=stop, on_improve=on_improve, rounding=rounding)
     best = out.best_idx.cpu().numpy()
     results = _results(batch, start, best, out.iterations, out.counters, out.seconds, cfg)
     return [replace(r, interrupted=out.interrupted) for r in results]

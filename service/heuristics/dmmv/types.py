@@ -190,6 +190,10 @@ class DmmvConfig:
         swap_pool: up and down +-1 moves combined into swap pairs (swap_pool**2 pairs screened).
         recompute_every: passes between full recomputations of A x (drift control).
         kick_probability: chance that a perturbation is an active kick (else random).
+        rounding_restarts: chance that a stuck instance restarts from a random rounding of
+            the continuous start (x0, or the relaxed start) instead of being perturbed: each
+            variable takes the level above with probability equal to its fractional position
+            between its two nearest levels.
         max_perturb: largest number of variables one perturbation changes.
         escalate_after: failed perturbations before the perturbation size doubles.
         device: torch device ("cpu", "cuda", "cuda:1").
@@ -209,6 +213,7 @@ class DmmvConfig:
     swap_pool: int = 8
     recompute_every: int = 256
     kick_probability: float = 0.5
+    rounding_restarts: float = 0.0
     max_perturb: int = 16
     escalate_after: int = 8
     device: str = "cpu"
