@@ -563,6 +563,13 @@ def bench_dmmv(
     hybrid_solver: Annotated[str, typer.Option(help="the hybrid's MILP: scip | highs")] = "scip",
     out: Annotated[Path | None, typer.Option(help="folder for CSV and PNG")] = None,
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
+    tune: Annotated[
+        str | None,
+        typer.Option(help="FIELD=V1,V2,...: choose a DMMV parameter on these seeds instead"),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option(help="methods to run: a comma list of dmmv, hybrid, scip, highs")
+    ] = None,
 ) -> None:
     """DMMV and the hybrid vs the min-max MILP (SCIP, HiGHS) at equal budgets, per group of
     tomography, FIR and quantization instances; batch throughput (CUDA rows where present)."""
@@ -584,8 +591,33 @@ def bench_dmmv(
             seed_list = parse_seeds(seeds)
         except ValueError as exc:
             raise InvalidOptionError("--seeds", str(exc)) from exc
+        if tune is not None:
+            from mipguide.bench.dmmv import tune_dmmv
+
+            field, _, spec = tune.partition("=")
+            try:
+                values = [float(v) for v in spec.split(",") if v.strip()]
+                if not values:
+                    raise ValueError("no values")
+                tune_dmmv(field.strip(), values, budget, seed_list, fams, console, quick)
+            except ValueError as exc:
+                raise InvalidOptionError("--tune", str(exc)) from exc
+            return
+        chosen = None
+        if only is not None:
+            chosen = {m.strip() for m in only.split(",") if m.strip()}
+            names = ["dmmv", "hybrid", "scip", "highs"]
+            if not chosen or not chosen <= set(names):
+                raise InvalidOptionError("--only", f"unknown {only!r}", names)
         run_bench_dmmv(
-            budget, out, quick, console, seeds=seed_list, families=fams, hybrid_solver=hybrid_solver
+            budget,
+            out,
+            quick,
+            console,
+            seeds=seed_list,
+            families=fams,
+            hybrid_solver=hybrid_solver,
+            only=chosen,
         )
 
     run(go)

@@ -123,8 +123,10 @@ def run_bench_dmmv(
     families: set[str] | None = None,
     hybrid_solver: str = "scip",
     throughput_rows: bool = True,
+    only: set[str] | None = None,
 ) -> tuple[list[InstanceRow], list[GroupRow]]:
-    """Run every method on every instance; print, save; returns the instance and group rows."""
+    """Run every method (``only``: those whose first word is named, and ``rtn``) on every
+    instance; print, save; returns the instance and group rows."""
     import torch
 
     from mipguide.bench import dmmv_runs as bench
@@ -134,7 +136,9 @@ def run_bench_dmmv(
         console = Console(width=160, highlight=False)
     seeds = seeds or [0, 1]
     fams = families or {"tomo", "fir", "quant"}
-    names = methods(hybrid_solver)
+    names = [
+        m for m in methods(hybrid_solver) if only is None or m == "rtn" or m.split()[0] in only
+    ]
     rows: list[InstanceRow] = []
     summary: list[GroupRow] = []
     all_groups = list(groups(fams, seeds, quick))
@@ -152,6 +156,8 @@ def run_bench_dmmv(
             summary.append(group_row(g.name, mine, names))
             console.print(_verdict(summary[-1]))
     print_groups(summary, names, console)
+    if {"dmmv", *SOLVERS} <= set(names):
+        choose_hybrid_solver(rows, console)
     thr = []
     if throughput_rows:
         thr = [bench.throughput("cpu", 8 if quick else 64, 50 if quick else 200)]
@@ -170,17 +176,17 @@ def group_row(group: str, rows: list[InstanceRow], names: list[str]) -> GroupRow
     means = {m: float(np.mean(v)) if v else math.nan for m, v in by.items()}
     milps = [m for m in SOLVERS if m in means and math.isfinite(means[m])]
     best = min(milps, key=lambda m: means[m]) if milps else ""
-    hybrid = next(m for m in names if m.startswith("hybrid"))
+    hybrid = next((m for m in names if m.startswith("hybrid")), "")
 
     def ratio(m: str) -> float:
-        if not best:
+        if not best or m not in means:
             return math.nan
         if means[best] <= ZERO:
             return 1.0 if means[m] <= ZERO else math.inf
         return means[m] / means[best]
 
     def zeros(m: str) -> int:
-        return sum(v <= ZERO for v in by[m])
+        return sum(v <= ZERO for v in by.get(m, []))
 
     milp_zero = 0
     if milps:  # an instance where any MILP reached zero
@@ -199,7 +205,34 @@ def group_row(group: str, rows: list[InstanceRow], names: list[str]) -> GroupRow
     )
 
 
+def choose_hybrid_solver(rows: list[InstanceRow], console: Console) -> str:
+    """The hybrid's MILP that these rows choose: the hybrid's answer is the better of DMMV's
+    and its MILP's, so each backend's hybrid is min(dmmv, that MILP) per instance; the chosen
+    backend has the lowest mean of that over the best of all three (1 = never behind). Run it on
+    validation seeds (``--seeds 100-101 --only dmmv,scip,highs``)."""
+    keyed: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows:
+        keyed.setdefault((r.group, r.instance), {})[r.method] = r.max_violation
+    full = [v for v in keyed.values() if {"dmmv", *SOLVERS} <= set(v)]
+    scores = {}
+    for solver in SOLVERS:
+        ratios = []
+        for v in full:
+            best = min(v["dmmv"], *(v[s] for s in SOLVERS))
+            ratios.append((min(v["dmmv"], v[solver]) + 1e-6) / (best + 1e-6))
+        scores[solver] = float(np.mean(ratios)) if ratios else math.inf
+    chosen = min(SOLVERS, key=lambda s: scores[s])
+    shown = ", ".join(f"{s} {scores[s]:.3f}" for s in SOLVERS)
+    console.print(
+        f"the hybrid's MILP by these {len(full)} instances: {chosen} "
+        f"(mean of min(dmmv, MILP) over the best of the three: {shown})"
+    )
+    return chosen
+
+
 def _verdict(g: GroupRow) -> str:
+    if math.isnan(g.hybrid_ratio):
+        return f"{g.group}: dmmv/best MILP {g.dmmv_ratio:.2f}"
     mark = "holds" if g.hybrid_holds else "LOSES"
     return (
         f"{g.group}: dmmv/best MILP {g.dmmv_ratio:.2f}, hybrid/best MILP {g.hybrid_ratio:.2f} "
@@ -224,10 +257,15 @@ def print_groups(summary: list[GroupRow], names: list[str], console: Console) ->
     console.print(table)
     held = sum(g.hybrid_holds for g in summary)
     dmmv_wins = sum(g.dmmv_ratio <= 1.0 for g in summary)
-    console.print(
-        f"hybrid at or below the best MILP (and zero wherever it reached zero) on {held} of "
-        f"{len(summary)} groups; DMMV alone on {dmmv_wins} of {len(summary)}"
+    hybrid = (
+        ""
+        if all(math.isnan(g.hybrid_ratio) for g in summary)
+        else (
+            f"hybrid at or below the best MILP (and zero wherever it reached zero) on {held} of "
+            f"{len(summary)} groups; "
+        )
     )
+    console.print(f"{hybrid}DMMV alone at or below it on {dmmv_wins} of {len(summary)}")
 
 
 def print_throughput(rows: list, console: Console) -> None:
@@ -297,8 +335,58 @@ def plot(summary: list[GroupRow], path: Path) -> None:
     ax.set_yticks(y, [g.group for g in summary], fontsize=7)
     ax.set_xscale("log")
     ax.invert_yaxis()
-    ax.set_xlabel("group mean max violation / best MILP's (left of 1: better)")
+    ax.set_xlabel(
+        "group mean max violation / best MILP's (left of 1: better; 1000: the MILP reached "
+        "zero and this did not)"
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def tune_dmmv(
+    field: str,
+    values: list[float],
+    budget: float,
+    seeds: list[int],
+    families: set[str],
+    console: Console,
+    quick: bool = False,
+) -> float:
+    """The declared grid: DMMV alone with ``field`` at each value on every instance of the
+    groups (validation seeds only); the chosen value has the lowest mean over instances of its
+    max violation relative to the best value's on that instance (1 = the best everywhere)."""
+    from dataclasses import fields
+
+    from mipguide.heuristics.dmmv.types import DmmvConfig
+
+    if field not in {f.name for f in fields(DmmvConfig)} or field in ("device", "time_limit"):
+        raise ValueError(f"{field} is not a DMMV search parameter")
+    per: dict[float, list[float]] = {v: [] for v in values}
+    items = [
+        (g, label, inst) for g in groups(families, seeds, quick) for label, inst in g.instances
+    ]
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("tune dmmv", total=len(items) * len(values))
+        for g, label, inst in items:
+            for v in values:
+                row = run_instance(g.name, label, inst, g.family, "dmmv", budget, 0, {field: v})
+                per[v].append(row.max_violation)
+                bar.advance(task)
+    table = Table(title=f"DMMV {field}: {len(items)} instances, {budget:g} s each")
+    for col in ("value", "mean max-viol", "zeros", "mean ratio to the best value"):
+        table.add_column(col, justify="right")
+    viol = np.array([per[v] for v in values])
+    ratio = (viol + 1e-6) / (viol.min(axis=0) + 1e-6)
+    for k, v in enumerate(values):
+        table.add_row(
+            f"{v:g}",
+            f"{viol[k].mean():.4g}",
+            str(int((viol[k] <= ZERO).sum())),
+            f"{ratio[k].mean():.3f}",
+        )
+    console.print(table)
+    chosen = values[int(np.argmin(ratio.mean(axis=1)))]
+    console.print(f"chosen: {field} = {chosen:g}")
+    return chosen

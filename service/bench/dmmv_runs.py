@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -73,18 +74,26 @@ class InstanceRow:
 
 
 def run_instance(
-    group: str, name: str, inst: DmmvInstance, family: str, method: str, budget: float, seed: int
+    group: str,
+    name: str,
+    inst: DmmvInstance,
+    family: str,
+    method: str,
+    budget: float,
+    seed: int,
+    overrides: dict[str, Any] | None = None,
 ) -> InstanceRow:
     """One method on one instance at ``budget`` wall seconds (one thread; the hybrid two).
 
     Methods: ``rtn`` (round-to-nearest), ``dmmv``, ``dmmv (cuda)``, ``hybrid (S)`` and the
     plain MILP ``scip`` / ``highs`` (from round-to-nearest, as the hybrid's MILP side).
+    ``overrides``: DmmvConfig fields set on top of the family's configuration.
     """
     from mipguide.errors import MipguideError
     from mipguide.pipeline.dmmv_hybrid import solve_hybrid, solve_minmax_milp
 
     batch = inst.as_batch()
-    cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed)
+    cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed, **(overrides or {}))
     t0 = time.perf_counter()
     note = ""
     if method == "rtn":
