@@ -359,7 +359,7 @@ def dmmv(
     ] = None,
     milp_solver: Annotated[
         MilpSolver, typer.Option(help="the hybrid's MILP backend")
-    ] = MilpSolver.SCIP,
+    ] = MilpSolver.HIGHS,
 ) -> None:
     """DMMV: minimize the max row violation over discrete levels; print a summary.
 
@@ -560,7 +560,7 @@ def bench_dmmv(
     families: Annotated[
         str, typer.Option(help="tomo, fir, quant: a comma list")
     ] = "tomo,fir,quant",
-    hybrid_solver: Annotated[str, typer.Option(help="the hybrid's MILP: scip | highs")] = "scip",
+    hybrid_solver: Annotated[str, typer.Option(help="the hybrid's MILP: scip | highs")] = "highs",
     out: Annotated[Path | None, typer.Option(help="folder for CSV and PNG")] = None,
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
     tune: Annotated[

@@ -121,7 +121,7 @@ def run_bench_dmmv(
     *,
     seeds: list[int] | None = None,
     families: set[str] | None = None,
-    hybrid_solver: str = "scip",
+    hybrid_solver: str = "highs",
     throughput_rows: bool = True,
     only: set[str] | None = None,
 ) -> tuple[list[InstanceRow], list[GroupRow]]:

@@ -42,7 +42,7 @@ def run_dmmv(
     out: Path | None,
     console: Console,
     hybrid: bool | None = False,
-    milp_solver: str = "scip",
+    milp_solver: str = "highs",
 ) -> DmmvResult:
     """Solve one npz instance (with ``hybrid``, the MILP beside DMMV; None: when the MILP is
     small enough), print a summary, write the JSON result when asked."""
@@ -103,7 +103,7 @@ def run_remote(
     out: Path | None,
     console: Console,
     hybrid: bool | None = None,
-    milp_solver: str = "scip",
+    milp_solver: str = "highs",
 ) -> dict[str, Any] | None:
     """Submit an npz instance to a server as a DMMV job; with ``wait``, print and return its
     result (and write it to ``out``), else print the job id.
@@ -150,7 +150,7 @@ def dmmv_command(
     wait: bool,
     console: Console,
     hybrid: bool | None = None,
-    milp_solver: str = "scip",
+    milp_solver: str = "highs",
 ) -> None:
     """``mipguide dmmv``: run here, or with ``server`` as a job there (its device applies)."""
     from mipguide.settings import get_settings

@@ -132,7 +132,7 @@ def run_dmmv_job(
     inst = instance_from_npz(input_path)
     config = dmmv_config(options)
     m, n = inst.A.shape
-    solver = str(options.get("milp_solver", "scip"))
+    solver = str(options.get("milp_solver", "highs"))
     beside = f", the MILP ({solver}) beside it" if options.get("hybrid") else ""
     log(f"[dmmv] {m} rows, {n} variables, {config.time_limit:g} s on {config.device}{beside}")
     progress = _Progress(log, on_incumbent)

@@ -67,7 +67,7 @@ class DmmvOptions(BaseModel):
         "the better answer; default: on when the MILP is small enough (dmmv_hybrid_max_nonzeros)",
     )
     milp_solver: Literal["scip", "highs"] = Field(
-        default="scip", description="the hybrid's MILP backend"
+        default="highs", description="the hybrid's MILP backend"
     )
     priority: int = Field(default=0, ge=-100, le=100)
     tags: list[str] = Field(default_factory=list)
