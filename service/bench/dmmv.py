@@ -300,10 +300,10 @@ def save(
     with (out / "groups.csv").open("w", newline="") as f:
         head = ["group", "instances", *names, "best_milp", "dmmv_ratio", "hybrid_ratio"]
         head += ["milp_zero", "dmmv_zero", "hybrid_zero"]
-        w = csv.writer(f)
-        w.writerow(head)
+        plain = csv.writer(f)
+        plain.writerow(head)
         for g in summary:
-            w.writerow(
+            plain.writerow(
                 [g.group, g.instances, *(g.means[m] for m in names), g.best_milp, g.dmmv_ratio]
                 + [g.hybrid_ratio, g.milp_zero, g.dmmv_zero, g.hybrid_zero]
             )
