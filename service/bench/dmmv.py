@@ -33,6 +33,7 @@ from rich.table import Table
 
 from mipguide.bench.dmmv_runs import SOLVERS, InstanceRow, instance_of, run_instance
 from mipguide.heuristics.dmmv.types import DmmvInstance
+from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER
 
 ZERO = 1e-9  # a max violation at most this counts as zero
 TOMO_SIZES = (24, 32, 64)
@@ -121,7 +122,7 @@ def run_bench_dmmv(
     *,
     seeds: list[int] | None = None,
     families: set[str] | None = None,
-    hybrid_solver: str = "highs",
+    hybrid_solver: str = DEFAULT_SOLVER,
     throughput_rows: bool = True,
     only: set[str] | None = None,
 ) -> tuple[list[InstanceRow], list[GroupRow]]:

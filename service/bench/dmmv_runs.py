@@ -112,8 +112,7 @@ def run_instance(
         except MipguideError as exc:
             return InstanceRow(group, name, method, np.nan, 0.0, f"unavailable: {exc}")
         if out.values:
-            vals = np.array([out.values[v] for v in milp.problem.var_names])
-            x = values_of(milp.levels, milp.decode(vals))
+            x = values_of(milp.levels, milp.decode_values(out.values))
         else:
             x = values_of(batch.levels_of(0), start_indices(batch)[0])
             note = "no incumbent: round-to-nearest counted; "

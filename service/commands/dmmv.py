@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mipguide.errors import FieldError, InputError
 from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvInstance, DmmvResult
+from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER
 
 
 def load_npz(path: Path) -> DmmvInstance:
@@ -42,19 +43,17 @@ def run_dmmv(
     out: Path | None,
     console: Console,
     hybrid: bool | None = False,
-    milp_solver: str = "highs",
+    milp_solver: str = DEFAULT_SOLVER,
 ) -> DmmvResult:
     """Solve one npz instance (with ``hybrid``, the MILP beside DMMV; None: when the MILP is
     small enough), print a summary, write the JSON result when asked."""
     from mipguide.heuristics.dmmv.solve import solve
-    from mipguide.pipeline.dmmv_hybrid import milp_size, solve_hybrid
+    from mipguide.pipeline.dmmv_hybrid import solve_hybrid, wants_hybrid
     from mipguide.settings import get_settings
 
     inst = load_npz(path)
-    if hybrid is None:
-        hybrid = milp_size(inst) <= get_settings().dmmv_hybrid_max_nonzeros
     info = None
-    if hybrid:
+    if wants_hybrid(hybrid, inst, get_settings().dmmv_hybrid_max_nonzeros):
         res, info = solve_hybrid(inst, config, solver=milp_solver)
     else:
         res = solve(inst, config)
@@ -103,7 +102,7 @@ def run_remote(
     out: Path | None,
     console: Console,
     hybrid: bool | None = None,
-    milp_solver: str = "highs",
+    milp_solver: str = DEFAULT_SOLVER,
 ) -> dict[str, Any] | None:
     """Submit an npz instance to a server as a DMMV job; with ``wait``, print and return its
     result (and write it to ``out``), else print the job id.
@@ -150,7 +149,7 @@ def dmmv_command(
     wait: bool,
     console: Console,
     hybrid: bool | None = None,
-    milp_solver: str = "highs",
+    milp_solver: str = DEFAULT_SOLVER,
 ) -> None:
     """``mipguide dmmv``: run here, or with ``server`` as a job there (its device applies)."""
     from mipguide.settings import get_settings

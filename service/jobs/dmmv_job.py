@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvResult
-from mipguide.pipeline.dmmv_hybrid import HybridInfo
+from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER, HybridInfo
 from mipguide.solvers.types import Interrupt
 
 FEASIBLE_TOL = 1e-9
@@ -132,7 +132,7 @@ def run_dmmv_job(
     inst = instance_from_npz(input_path)
     config = dmmv_config(options)
     m, n = inst.A.shape
-    solver = str(options.get("milp_solver", "highs"))
+    solver = str(options.get("milp_solver", DEFAULT_SOLVER))
     beside = f", the MILP ({solver}) beside it" if options.get("hybrid") else ""
     log(f"[dmmv] {m} rows, {n} variables, {config.time_limit:g} s on {config.device}{beside}")
     progress = _Progress(log, on_incumbent)

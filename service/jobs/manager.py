@@ -165,14 +165,6 @@ class JobManager:
         self.executor.submit(jobs)
         return jobs, batch_rec
 
-    def _dmmv_hybrid(self, asked: bool | None, instance: DmmvInstance) -> bool:
-        """The caller's choice, else on when the instance's MILP is small enough."""
-        if asked is not None:
-            return asked
-        from mipguide.pipeline.dmmv_hybrid import milp_size
-
-        return milp_size(instance) <= self.settings.dmmv_hybrid_max_nonzeros
-
     def submit_dmmv(
         self,
         instance: DmmvInstance,
@@ -190,6 +182,8 @@ class JobManager:
             QuotaExceededError: the owner has too many active jobs (429).
         """
         from mipguide.heuristics.dmmv.io import save_instance
+        from mipguide.heuristics.dmmv.types import nonzeros
+        from mipguide.pipeline.dmmv_hybrid import wants_hybrid
 
         opts = parse_dmmv_options(raw_options, self.settings)
         m, n = instance.A.shape
@@ -203,12 +197,12 @@ class JobManager:
         path = self.files.dmmv_instance(job_id)
         try:
             save_instance(instance, path)
-            nnz = (
-                int(instance.A.nnz) if hasattr(instance.A, "nnz") else int((instance.A != 0).sum())
-            )
+            nnz = nonzeros(instance.A)
             stored = opts.model_dump(exclude={"priority", "tags"}) | {
                 "device": self.settings.device,
-                "hybrid": self._dmmv_hybrid(opts.hybrid, instance),
+                "hybrid": wants_hybrid(
+                    opts.hybrid, instance, self.settings.dmmv_hybrid_max_nonzeros
+                ),
             }
             spec = JobSpec(
                 id=job_id,

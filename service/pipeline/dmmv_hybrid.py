@@ -34,7 +34,13 @@ from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
 from mipguide.heuristics.dmmv.milp import MinMaxMilp, build_minmax_milp, is_uniform
 from mipguide.heuristics.dmmv.search import ProgressCallback
 from mipguide.heuristics.dmmv.solve import solve
-from mipguide.heuristics.dmmv.types import DmmvBatch, DmmvConfig, DmmvInstance, DmmvResult
+from mipguide.heuristics.dmmv.types import (
+    DmmvBatch,
+    DmmvConfig,
+    DmmvInstance,
+    DmmvResult,
+    nonzeros,
+)
 from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
 from mipguide.solvers.types import Incumbent, Interrupt, SolveOptions, Status
@@ -79,10 +85,13 @@ def milp_size(instance: DmmvInstance) -> int:
     """Nonzeros of the instance's min-max MILP (its size, before it is built)."""
     levels = np.asarray(instance.levels, dtype=np.float64)
     lv = levels if levels.ndim == 2 else np.broadcast_to(levels, (instance.A.shape[1], len(levels)))
-    A = instance.A
-    nnz = int(A.nnz) if hasattr(A, "nnz") else int(np.count_nonzero(A))
     width = 1 if is_uniform(lv) else lv.shape[1]
-    return nnz * width * 2 + A.shape[0] * 2
+    return nonzeros(instance.A) * width * 2 + instance.A.shape[0] * 2
+
+
+def wants_hybrid(asked: bool | None, instance: DmmvInstance, max_nonzeros: int) -> bool:
+    """The caller's choice, else on when the instance's MILP has at most ``max_nonzeros``."""
+    return asked if asked is not None else milp_size(instance) <= max_nonzeros
 
 
 def solve_minmax_milp(
@@ -218,7 +227,7 @@ class _MilpStage:
         base = replace(base, status=res.status.value, bound=bound)
         if not res.values:
             return dmmv, base
-        index = milp.decode(np.array([res.values[name] for name in milp.problem.var_names]))
+        index = milp.decode_values(res.values)
         x = values_of(milp.levels, index)
         batch = self.instance.as_batch()
         ev = evaluate(self.instance.A, x, batch.lower[0], batch.upper[0])

@@ -10,6 +10,7 @@ decoded to level indices and evaluated by the DMMV evaluator in float64.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,10 @@ class MinMaxMilp:
         else:
             idx = np.argmax(v[: n * width].reshape(n, width), axis=1)
         return np.clip(idx, 0, counts - 1)
+
+    def decode_values(self, values: Mapping[str, float]) -> np.ndarray:
+        """Level indices (n,) from a solver's answer by variable name."""
+        return self.decode(np.array([values[name] for name in self.problem.var_names]))
 
     def encode(self, index: np.ndarray, t: float) -> np.ndarray:
         """A solution of ``problem`` for level indices (n,) and a value of t (a start)."""

@@ -17,6 +17,11 @@ import scipy.sparse as sp
 Matrix: TypeAlias = np.ndarray | sp.csr_matrix
 
 
+def nonzeros(A: Matrix) -> int:
+    """Stored nonzeros of A, dense or CSR."""
+    return int(A.nnz) if isinstance(A, sp.spmatrix | sp.sparray) else int(np.count_nonzero(A))
+
+
 def dense(A: Matrix) -> np.ndarray:
     """A as a dense float64 ndarray."""
     if isinstance(A, np.ndarray):
