@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 
 from mipguide.errors import MipguideError
-from mipguide.heuristics.dmmv.evaluate import evaluate, start_indices, values_of
+from mipguide.heuristics.dmmv.evaluate import (
+    continuous_start,
+    evaluate,
+    start_indices,
+    values_of,
+)
 from mipguide.heuristics.dmmv.milp import MinMaxMilp, build_minmax_milp, is_uniform
 from mipguide.heuristics.dmmv.search import ProgressCallback
 from mipguide.heuristics.dmmv.solve import solve
@@ -160,6 +165,8 @@ def solve_hybrid(
     def stopped() -> bool:
         return interrupt is not None and interrupt.is_set()
 
+    if instance.x0 is None:  # both sides round the relaxed start: compute it once
+        instance = replace(instance, x0=continuous_start(instance.as_batch())[0])
     milp_stop = Interrupt()
     stage = _MilpStage(instance, solver, config.time_limit, milp_stop, milp_report)
     thread = threading.Thread(target=stage.run, name="dmmv-hybrid-milp", daemon=True)
