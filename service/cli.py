@@ -103,7 +103,11 @@ def run(command: Callable[[], Any]) -> None:
 def solve(
     file: Annotated[Path, typer.Argument(help="MPS (.mps, .mps.gz, .mps.bz2), LP or JSON model")],
     solver: Annotated[
-        str, typer.Option(help="scip | cpsat | highs | ortools-highs | glop | pdlp | ortools-scip")
+        str,
+        typer.Option(
+            help="auto | scip | cpsat | highs | ortools-highs | glop | pdlp | ortools-scip "
+            "(default: auto in the guided modes, the settings' default_solver in exact)"
+        ),
     ] = "",
     time_limit: Annotated[float | None, typer.Option(help="seconds")] = None,
     gap: Annotated[float | None, typer.Option(help="relative gap to stop at")] = None,
@@ -447,9 +451,11 @@ def bench_guided(
     methods: Annotated[
         str,
         typer.Option(
-            help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, pas, "
-            "pas-highs, the PaS ablations pas-lp (LP relaxation as the prediction) and lns (no "
-            "prediction), srg and the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
+            help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, probe "
+            "(solver=auto: the plain backend chosen by probing), auto (mode=auto), pas (the "
+            "card's backend), pas-scip, pas-highs, the PaS ablations pas-lp (LP relaxation as "
+            "the prediction) and lns (no prediction), srg and the SRG ablations srg-noguide, "
+            "srg-k1, srg-topk, srg-indep"
         ),
     ] = "scip,pas",
     time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,

@@ -111,6 +111,9 @@ def test_doctor_masks_secrets() -> None:
         (["--gap", "-1"], "--gap"),
         (["--abs-gap", "inf"], "--abs-gap"),
         (["--solver", "fake"], "--solver"),
+        (["--solver", "auto", "--param", "limits/nodes=5"], "--param"),
+        (["--mode", "auto", "--param", "limits/nodes=5"], "--param"),
+        (["--solver", "auto", "--dmmv"], "--dmmv"),
     ],
 )
 def test_solve_refuses_what_the_api_refuses_before_reading(args: list[str], option: str) -> None:

@@ -33,11 +33,17 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "scip-pricing-q": ("exact", "scip", {"lp/pricing": "q"}),
     "cpsat": ("exact", "cpsat", {}),
     "highs": ("exact", "highs", {}),
-    "pas": ("pas", "scip", {}),
+    # solver=auto: the plain backend chosen by probing (mipguide.pipeline.probe)
+    "probe": ("exact", "auto", {}),
+    # what a user gets from mode=auto: a matching model (its card's backend), else the probe
+    "auto": ("auto", "auto", {}),
+    # PaS with the backend its card names (solver=auto), as the API runs it by default
+    "pas": ("pas", "auto", {}),
+    "pas-scip": ("pas", "scip", {}),  # PaS with SCIP, whatever the card names
     "pas-highs": ("pas", "highs", {}),  # PaS with HiGHS for the subproblem and the completion
     # PaS ablations (PAS_ABLATIONS): is it the network or the search?
-    "pas-lp": ("pas", "scip", {}),
-    "lns": ("pas", "scip", {}),
+    "pas-lp": ("pas", "auto", {}),
+    "lns": ("pas", "auto", {}),
     "srg": ("srg", "scip", {}),
     # SRG ablations: the same mode with one thing changed (SRG_ABLATIONS, SRG_MODELS)
     "srg-noguide": ("srg", "scip", {}),
@@ -107,13 +113,15 @@ class RunOutcome:
 
 def _child(spec: RunSpec, queue: Any) -> None:
     """The run's process: import, report ready, read and solve, stream incumbents, report."""
+    from mipguide.pipeline.probe import PROBE_SOLVERS
     from mipguide.problem.io import read_problem
-    from mipguide.solvers.base import get_backend
+    from mipguide.solvers.base import AUTO_SOLVER, get_backend
     from mipguide.solvers.types import Incumbent, SolveOptions
 
     mode, solver, params = METHODS[spec.method]
     solve = _solver_for(mode, spec)  # imports torch for the guided modes
-    get_backend(solver)  # the backend module too, before the clock starts
+    for name in PROBE_SOLVERS if solver == AUTO_SOLVER else (solver,):
+        get_backend(name)  # the backend modules too, before the clock starts
     queue.put(("ready",))
     t0 = time.perf_counter()
     try:

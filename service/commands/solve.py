@@ -13,7 +13,7 @@ from mipguide.commands.progress import ProgressLine, incumbent_line
 from mipguide.errors import InputError, InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest
 from mipguide.pipeline.result import SolveResult
-from mipguide.solvers.base import check_solver
+from mipguide.solvers.base import AUTO_SOLVER, check_solver
 from mipguide.solvers.types import Incumbent, SolveOptions
 
 
@@ -38,7 +38,10 @@ def solve_command(
     from mipguide.settings import get_settings
 
     settings = get_settings()
-    solver = solver or settings.default_solver
+    solver = solver or (AUTO_SOLVER if mode != "exact" else settings.default_solver)
+    if solver == AUTO_SOLVER and (params or dmmv_seconds is not None):
+        what = "--param" if params else "--dmmv"
+        raise InvalidOptionError(what, "needs a named --solver, not auto")
     check_cli_options(options, solver, settings.allow_fake_solver)
     if not file.exists():
         raise InputError(f"{file}: no such file")

@@ -107,7 +107,9 @@ def train_command(args: TrainArgs, console: Console) -> None:
 
         val = [(s.name, s.build()) for s in data.val[: args.tune_instances]]
         tuning = run_tuning(args.out, val, args.tune_time, [args.seed], console)
-        console.print(f"search settings: {tuning.choice!r} (card: pas, tuning)")
+        console.print(
+            f"search settings: {tuning.choice!r} on {tuning.solver} (card: pas, solver, tuning)"
+        )
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,9 @@ def tune_command(
     except ValueError as exc:
         raise InvalidOptionError("--solver-seeds", str(exc)) from exc
     tuning = run_tuning(directory, instances, budget, seeds_list, console)
-    console.print(f"chose {tuning.choice!r} for {directory.name}; its card now says so")
+    console.print(
+        f"chose {tuning.choice!r} ({tuning.solver}) for {directory.name}; its card now says so"
+    )
 
 
 def model_folder(model: str) -> Path:
@@ -100,11 +102,11 @@ def run_tuning(
     """Tune with a progress bar, write the card, print the figures of every grid point."""
     from rich.progress import Progress
 
-    from mipguide.guidance.tuning import PAS_GRID, tune_registered
+    from mipguide.guidance.tuning import run_count, tune_registered
     from mipguide.jobs.dmmv_job import resolve_device
     from mipguide.settings import get_settings
 
-    total = len(PAS_GRID) * len(instances) * len(seeds)
+    total = run_count(len(instances), len(seeds))
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(f"tuning ({total} runs of {budget:g} s)", total=total)
 

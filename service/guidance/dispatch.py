@@ -9,6 +9,11 @@
   size, ``mipguide.models.signature``), else ``exact``; ``result.extra["auto"]`` says why;
 - ``srg``: Lagrangian-guided score-based sampling with the named SRG model, or the best match.
 
+``solver="auto"`` leaves the backend to the service: a guided solve uses its model card's
+``solver`` (chosen when the model was tuned; SCIP for a card without one), any other solve the
+plain backend chosen by probing (``mipguide.pipeline.probe``). ``result.extra["solver_choice"]``
+says which and why.
+
 ``check_request`` validates a request without loading anything (the job layer calls it at
 submit); exact mode imports neither torch nor the model code. Model selection and loading
 count against the time limit.
@@ -28,6 +33,7 @@ from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
 from mipguide.problem.model import Problem
 from mipguide.settings import SHIPPED_MODELS
+from mipguide.solvers.base import AUTO_SOLVER
 from mipguide.solvers.types import IncumbentCallback, Interrupt, SolveOptions
 
 MODES = ("exact", "pas", "auto", "srg")
@@ -114,6 +120,10 @@ def solve_request(
         "read_seconds": read_seconds,
     }
     if request.mode == "exact":
+        if solver == AUTO_SOLVER:
+            if request.dmmv_seconds is not None:
+                raise InvalidOptionError("solver", "the DMMV start needs a named solver, not auto")
+            return _probed(problem, options, kwargs)
         if request.dmmv_seconds is not None:
             return _exact_with_dmmv(problem, solver, options, request.dmmv_seconds, note, kwargs)
         return solve_problem(problem, solver, options, **kwargs)
@@ -187,6 +197,7 @@ def _guided(
     from mipguide.guidance.run import Guide, run_guided
     from mipguide.guidance.selection import (
         cached_model,
+        card_solver,
         model_cards,
         pas_params,
         select_model,
@@ -205,7 +216,10 @@ def _guided(
             raise no_model_matches(kind, [r for r, _ in model_cards(request.model_dir, kind)])
         why["reason"] = "no registered model matches this instance"
         spent = time.perf_counter() - t0
-        result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
+        if solver == AUTO_SOLVER:
+            result = _probed(problem, _less_time(options, spent), kwargs)
+        else:
+            result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
         return replace(result, extra=dict(result.extra, auto=why))
     loaded = cached_model(ref, str(locate(request.model_dir, ref)), request.device)
     guide: Guide = (
@@ -213,11 +227,23 @@ def _guided(
         if kind == "srg"
         else PasGuide(loaded, pas_params(loaded.card, request.pas))
     )
+    choice = None
+    if solver == AUTO_SOLVER:
+        solver = card_solver(loaded.card)
+        choice = {"solver": solver, "by": "card", "model": ref}
     spent = time.perf_counter() - t0
     result = run_guided(problem, solver, options, guide, t0=t0, **kwargs)
     seconds = dict(result.seconds, select=spent)
-    extra = dict(result.extra, auto=why) if request.mode == "auto" else result.extra
+    extra = dict(result.extra, auto=why) if request.mode == "auto" else dict(result.extra)
+    if choice is not None:
+        extra["solver_choice"] = choice
     return replace(result, seconds=seconds, extra=extra)
+
+
+def _probed(problem: Problem, options: SolveOptions, kwargs: dict[str, Any]) -> SolveResult:
+    from mipguide.pipeline.probe import solve_probed
+
+    return solve_probed(problem, options, **kwargs)
 
 
 def _less_time(options: SolveOptions, spent: float) -> SolveOptions:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.models.cards import CONFIG, Registry, model_cards, model_path
+from mipguide.models.cards import CARD_JSON, CONFIG, Registry, model_cards, model_path
 from mipguide.models.registry import LoadedModel, load_model
 from mipguide.models.signature import Match, best_match, signature
 from mipguide.problem.model import Problem
@@ -26,14 +26,27 @@ def select_model(problem: Problem, model_dir: Registry, kind: str = "pas") -> Ma
 
 def cached_model(ref: str, model_dir: str, device: str) -> LoadedModel:
     """Load a model once per process (workers solve many jobs with the same model); a model
-    deleted and trained again under the same reference is loaded afresh."""
-    config = model_path(Path(model_dir), ref) / CONFIG
-    return _cached(ref, model_dir, device, config.stat().st_mtime_ns)
+    deleted and trained again under the same reference, or whose card was rewritten (``mipguide
+    tune``), is loaded afresh."""
+    folder = model_path(Path(model_dir), ref)
+    card = folder / CARD_JSON
+    stamp = (
+        (folder / CONFIG).stat().st_mtime_ns,
+        card.stat().st_mtime_ns if card.is_file() else 0,
+    )
+    return _cached(ref, model_dir, device, stamp)
 
 
 @lru_cache(maxsize=8)
-def _cached(ref: str, model_dir: str, device: str, _stamp: int) -> LoadedModel:
+def _cached(ref: str, model_dir: str, device: str, _stamp: tuple[int, int]) -> LoadedModel:
     return load_model(ref, Path(model_dir), device)
+
+
+def card_solver(card: Mapping[str, Any]) -> str:
+    """The backend a model's card names for ``solver=auto`` (its tuning's choice); SCIP, the
+    backend every model was trained and first tuned with, when the card names none."""
+    solver = card.get("solver")
+    return solver if isinstance(solver, str) and solver else "scip"
 
 
 def pas_params(card: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> PasParams:

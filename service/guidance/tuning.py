@@ -2,10 +2,12 @@
 its validation instances, by a procedure the code runs (no card is tuned by hand).
 
 Each grid point is a complete ``PasParams`` (given as overrides of the defaults). Every point
-solves every tuning instance under every seed with the same budget, one thread, SCIP; the
-reference of an instance is the best objective any run found; a point's score is its mean primal
-integral (``mipguide.pipeline.primal``, the benchmark's measure). The lowest score wins (ties:
-the earlier point). The card then holds the choice as its ``pas`` parameters, and under
+solves every tuning instance under every seed with the same budget, one thread, SCIP; then the
+best of them solves them again with each other backend of ``PAS_BACKENDS`` (HiGHS running the
+subproblem and the completion). The reference of an instance is the best objective any run
+found; a point's score is its mean primal integral (``mipguide.pipeline.primal``, the
+benchmark's measure). The lowest score wins (ties: the earlier point). The card then holds the
+choice as its ``pas`` parameters and its ``solver`` (what ``solver=auto`` runs), and under
 ``tuning`` the grid, the budget, the instances, the seeds, every figure and the choice.
 
 The grid's points are the region/search shapes that earlier validation runs found for the four
@@ -59,6 +61,9 @@ PAS_GRID: dict[str, dict[str, Any]] = {
     },
 }
 
+# The grid runs on the first backend; the first stage's best point then runs on the others.
+PAS_BACKENDS = ("scip", "highs")
+
 Report = Callable[[dict[str, Any]], None]
 
 
@@ -69,6 +74,17 @@ class Tuning:
     choice: str
     params: dict[str, Any]
     record: dict[str, Any]
+    solver: str = "scip"
+
+
+def run_count(
+    instances: int,
+    seeds: int,
+    grid: Mapping[str, Any] = PAS_GRID,
+    backends: Sequence[str] = PAS_BACKENDS,
+) -> int:
+    """How many guided solves a tuning makes."""
+    return (len(grid) + len(backends) - 1) * instances * seeds
 
 
 def full_params(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,51 +101,95 @@ def tune_pas(
     budget: float,
     seeds: Sequence[int] = (0,),
     grid: Mapping[str, Mapping[str, Any]] = PAS_GRID,
+    backends: Sequence[str] = PAS_BACKENDS,
     device: str = "cpu",
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Tuning:
-    """Measure every grid point on every (instance, seed) and choose the lowest mean primal
-    integral.
+    """Measure every grid point on every (instance, seed) with the first backend, then the
+    best point with each other backend, and choose the lowest mean primal integral.
 
     Args:
         instances: (name, problem) to tune on: the model's validation instances.
         budget: seconds per run, everything after reading included.
+        backends: the first runs the whole grid; each other one runs the first stage's choice.
         report: told of each run (its point, instance, seed and final objective).
         stop: polled between runs; True raises ``Stopped``.
     """
-    if not instances or not grid:
-        raise ValueError("tuning needs instances and a grid")
+    if not instances or not grid or not backends:
+        raise ValueError("tuning needs instances, a grid and a backend")
     _warm_up(ref, registry, device)
-    runs: dict[tuple[str, str, int], tuple[list[tuple[float, float]], float | None]] = {}
-    total = len(grid) * len(instances) * len(seeds)
-    for name, problem in instances:
-        for point, overrides in grid.items():
-            for seed in seeds:
-                if stop is not None and stop():
-                    raise Stopped("stopped on request")
-                runs[(point, name, seed)] = _run(
-                    ref, registry, problem, full_params(overrides), budget, seed, device
-                )
-                if report is not None:
-                    trace, objective = runs[(point, name, seed)]
-                    report(
-                        {
-                            "done": len(runs),
-                            "total": total,
-                            "point": point,
-                            "instance": name,
-                            "seed": seed,
-                            "objective": objective,
-                        }
-                    )
+    first, others = backends[0], tuple(backends[1:])
+    total = run_count(len(instances), len(seeds), grid, backends)
+    runs: _Runs = {}
+    points: dict[str, tuple[str, str]] = {p: (p, first) for p in grid}  # name -> (shape, backend)
+
+    def measure(names: Sequence[str]) -> None:
+        for name, problem in instances:
+            for point in names:
+                shape, backend = points[point]
+                for seed in seeds:
+                    if stop is not None and stop():
+                        raise Stopped("stopped on request")
+                    params = full_params(grid[shape])
+                    run = _run(ref, registry, problem, params, backend, budget, seed, device)
+                    runs[(point, name, seed)] = run
+                    if report is not None:
+                        report(
+                            {
+                                "done": len(runs),
+                                "total": total,
+                                "point": point,
+                                "instance": name,
+                                "seed": seed,
+                                "objective": run[1],
+                            }
+                        )
+
+    measure(list(grid))
+    shape = _lowest(_figures(runs, list(grid), instances, seeds, budget)[0])
+    for backend in others:
+        points[f"{shape}@{backend}"] = (shape, backend)
+    measure([p for p in points if p not in grid])
+    figures, references = _figures(runs, list(points), instances, seeds, budget)
+    choice = _lowest(figures)
+    shape, solver = points[choice]
+    record = {
+        "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral; the grid "
+        f"on {first}, then its best point on {', '.join(others) or 'no other backend'}",
+        "budget_seconds": budget,
+        "solver": solver,
+        "backends": list(backends),
+        "threads": 1,
+        "seeds": list(seeds),
+        "instances": [name for name, _ in instances],
+        "references": references,
+        "grid": {p: dict(v) for p, v in grid.items()},
+        "figures": figures,
+        "choice": choice,
+    }
+    return Tuning(choice, dict(grid[shape]), record, solver)
+
+
+_Runs = dict[tuple[str, str, int], tuple[list[tuple[float, float]], float | None]]
+
+
+def _figures(
+    runs: _Runs,
+    points: Sequence[str],
+    instances: Sequence[tuple[str, Problem]],
+    seeds: Sequence[int],
+    budget: float,
+) -> tuple[dict[str, dict[str, Any]], dict[str, float | None]]:
+    """Each point's mean primal integral and final gap against the best objective any run of
+    any point found on the instance; and those references."""
     senses = {name: int(problem.sense) for name, problem in instances}
     references: dict[str, float | None] = {}
     for name, _ in instances:
         found = [obj for (_, n, _), (_, obj) in runs.items() if n == name and obj is not None]
         references[name] = (min if senses[name] == 1 else max)(found) if found else None
     figures: dict[str, dict[str, Any]] = {}
-    for point in grid:
+    for point in points:
         integrals, gaps = [], []
         for name, _ in instances:
             ref_value = references[name]
@@ -146,23 +206,15 @@ def tune_pas(
             "final_gap": sum(gaps) / len(gaps),
             "runs": len(integrals),
         }
+    return figures, references
+
+
+def _lowest(figures: Mapping[str, Mapping[str, Any]]) -> str:
+    """The point of the lowest mean primal integral; ties go to the earlier point."""
     best = min(f["primal_integral"] for f in figures.values())
-    choice = next(  # ties go to the earlier point
-        p for p in grid if math.isclose(figures[p]["primal_integral"], best, abs_tol=1e-12)
+    return next(
+        p for p in figures if math.isclose(figures[p]["primal_integral"], best, abs_tol=1e-12)
     )
-    record = {
-        "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral",
-        "budget_seconds": budget,
-        "solver": "scip",
-        "threads": 1,
-        "seeds": list(seeds),
-        "instances": [name for name, _ in instances],
-        "references": references,
-        "grid": {p: dict(v) for p, v in grid.items()},
-        "figures": figures,
-        "choice": choice,
-    }
-    return Tuning(choice, dict(grid[choice]), record)
 
 
 def tune_registered(
@@ -189,7 +241,10 @@ def tune_registered(
         report=report,
         stop=stop,
     )
-    update_card(directory, {"pas": tuning.params, "tuning": tuning.record, "pas_note": None})
+    update_card(
+        directory,
+        {"pas": tuning.params, "solver": tuning.solver, "tuning": tuning.record, "pas_note": None},
+    )
     return tuning
 
 
@@ -198,6 +253,7 @@ def _run(
     registry: Path | Sequence[Path],
     problem: Problem,
     params: dict[str, Any],
+    solver: str,
     budget: float,
     seed: int,
     device: str,
@@ -213,7 +269,7 @@ def _run(
         mode="pas", model=ref, pas=params, model_dir=_registry(registry), device=device
     )
     options = SolveOptions(time_limit=budget, threads=1, seed=seed)
-    result = solve_request(problem, "scip", options, request, on_incumbent=on_incumbent)
+    result = solve_request(problem, solver, options, request, on_incumbent=on_incumbent)
     return trace, result.objective
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance.dispatch import ModeRequest, check_request
 from mipguide.settings import SHIPPED_MODELS, Settings
-from mipguide.solvers.base import check_params, check_solver, get_backend
+from mipguide.solvers.base import AUTO_SOLVER, check_params, check_solver, get_backend
 from mipguide.solvers.types import SolveOptions
 
 DEFAULT_DMMV_SECONDS = 2.0
@@ -187,7 +187,9 @@ def parse_options(
         InvalidOptionError: unknown option, bad value, unknown solver/mode/parameter.
     """
     data = _known(raw, OPTION_NAMES, settings)
-    data.setdefault("solver", settings.default_solver)
+    # a guided mode with no solver named follows its model's card (or the probe): ``auto``
+    guided = data.get("mode", "exact") != "exact"
+    data.setdefault("solver", AUTO_SOLVER if guided else settings.default_solver)
     data["params"] = _params(data.get("params"))
     if "pas" in data:
         data["pas"] = _params(data["pas"], "pas", "PaS parameters")
@@ -204,6 +206,10 @@ def parse_options(
     if opts.dmmv:
         seconds = opts.dmmv_seconds or DEFAULT_DMMV_SECONDS
         updates["dmmv_seconds"] = min(seconds, updates["time_limit"])
+    if opts.params and opts.solver == AUTO_SOLVER:
+        raise InvalidOptionError("params", "backend parameters need a named solver, not auto")
+    if opts.dmmv and opts.solver == AUTO_SOLVER:
+        raise InvalidOptionError("dmmv", "the DMMV start needs a named solver, not auto")
     if opts.params:
         table = (param_table or _backend_params)(opts.solver)
         updates["params"] = check_params(opts.solver, opts.params, table)

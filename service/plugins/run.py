@@ -124,11 +124,11 @@ def _solve_here(
     from mipguide.guidance.dispatch import ModeRequest, solve_request
     from mipguide.problem.io import read_problem
     from mipguide.settings import get_settings
-    from mipguide.solvers.base import check_solver
+    from mipguide.solvers.base import AUTO_SOLVER, check_solver
     from mipguide.solvers.types import SolveOptions
 
     settings = get_settings()
-    solver = options.solver or settings.default_solver
+    solver = options.solver or (AUTO_SOLVER if options.mode != "exact" else settings.default_solver)
     check_solver(solver, "solver", settings.allow_fake_solver)
     check_no_highs_clash(solver)
     t0 = time.perf_counter()

@@ -83,10 +83,15 @@ def backend_names(fake: bool = True) -> list[str]:
     return [n for n in _REGISTRY if fake or n != "fake"]
 
 
-def check_solver(name: str, option: str = "solver", fake: bool = False) -> None:
+# Not a backend: the caller leaves the choice to the service (a guided model's card, or the
+# plain backend chosen by probing; ``mipguide.guidance.dispatch``).
+AUTO_SOLVER = "auto"
+
+
+def check_solver(name: str, option: str = "solver", fake: bool = False, auto: bool = True) -> None:
     """Raises InvalidOptionError (``option``, with the valid names) for an unknown backend;
-    ``fake`` offers the test double."""
-    solvers = backend_names(fake=fake)
+    ``fake`` offers the test double, ``auto`` accepts ``AUTO_SOLVER``."""
+    solvers = ([AUTO_SOLVER] if auto else []) + backend_names(fake=fake)
     if name not in solvers:
         raise InvalidOptionError(option, f"unknown solver {name!r}", solvers)
 

@@ -44,12 +44,14 @@ def test_mode_pas_with_a_shipped_model(
 def test_mode_auto_solves_an_unmatched_instance_exactly(
     asgi: InProcess, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
-    body = submit(
-        asgi, miplib_dir / "stein27.mps.gz", {"mode": "auto", "pas": '{"region": {"k0": 0.5}}'}
-    )
+    data = {"mode": "auto", "pas": '{"region": {"k0": 0.5}}', "solver": "auto"}
+    body = submit(asgi, miplib_dir / "stein27.mps.gz", data)
     result = body["result"]
     assert result["mode"] == "exact" and result["extra"]["auto"]["model"] is None
     assert result["objective"] == pytest.approx(optimum("stein27"), rel=1e-6)
+    # solver=auto: the plain backend chosen by probing, and the result says which
+    assert body["options"]["solver"] == "auto"
+    assert result["extra"]["solver_choice"]["solver"] == result["solver"]
 
 
 def test_mode_srg_with_a_shipped_model_and_parameters(

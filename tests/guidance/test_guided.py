@@ -80,6 +80,41 @@ def test_auto_without_a_match_solves_exactly(registry: Path, miplib_dir: Path) -
     assert r.extra["auto"]["model"] is None and "no registered model" in r.extra["auto"]["reason"]
 
 
+def test_auto_solver_without_a_match_probes_the_plain_backends(
+    registry: Path, miplib_dir: Path
+) -> None:
+    p = read_problem(miplib_dir / "p0033.mps.gz")
+    r = solve_guided(p, "auto", SolveOptions(time_limit=30), "auto", model_dir=registry)
+    assert r.mode == "exact" and r.status == Status.OPTIMAL
+    assert r.objective == pytest.approx(3089.0)
+    assert r.extra["solver_choice"]["by"] == "settled" and r.extra["auto"]["model"] is None
+    exact = solve_guided(p, "auto", SolveOptions(time_limit=30), "exact")
+    assert exact.extra["solver_choice"]["solver"] == exact.solver
+    with pytest.raises(InvalidOptionError) as info:
+        solve_guided(p, "auto", SolveOptions(time_limit=5), "exact", dmmv_seconds=1.0)
+    assert info.value.option == "solver"
+
+
+def test_auto_solver_follows_the_model_card(registry: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    ref = "pas-cauction@1"
+    shutil.copytree(registry / ref, tmp_path / ref)
+    card_path = tmp_path / ref / "card.json"
+    card = json.loads(card_path.read_text())
+    p = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, 1)
+    for named, expected in ((None, "scip"), ("highs", "highs")):
+        if named is not None:
+            card_path.write_text(json.dumps(dict(card, solver=named)))
+        r = solve_guided(p, "auto", SolveOptions(time_limit=3), "pas", model_dir=tmp_path)
+        assert r.mode == "pas" and r.solver == expected
+        assert r.extra["solver_choice"] == {"solver": expected, "by": "card", "model": ref}
+        assert r.status in (Status.OPTIMAL, Status.FEASIBLE) and r.max_violation is not None
+    named = solve_guided(p, "scip", SolveOptions(time_limit=3), "pas", model_dir=tmp_path)
+    assert named.solver == "scip" and "solver_choice" not in named.extra  # the caller's
+
+
 def test_auto_with_a_match_runs_pas(registry: Path) -> None:
     p = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, 1)
     r = solve_guided(p, "scip", SolveOptions(time_limit=3), "auto", model_dir=registry)

@@ -117,6 +117,22 @@ def test_guided_modes_are_accepted_with_model_and_pas_parameters() -> None:
     assert parse_options({"mode": "auto"}, SETTINGS).model is None
 
 
+def test_guided_modes_leave_the_backend_to_the_service_unless_named() -> None:
+    for mode in ("pas", "auto", "srg"):
+        assert parse_options({"mode": mode}, SETTINGS).solver == "auto"
+        assert parse_options({"mode": mode, "solver": "highs"}, SETTINGS).solver == "highs"
+    assert parse_options({}, SETTINGS).solver == SETTINGS.default_solver
+    assert parse_options({"solver": "auto"}, SETTINGS).solver == "auto"
+    for raw, option in (
+        ({"solver": "auto", "params": '{"limits/nodes": 5}'}, "params"),
+        ({"mode": "auto", "params": '{"limits/nodes": 5}'}, "params"),
+        ({"solver": "auto", "dmmv": "true"}, "dmmv"),
+    ):
+        with pytest.raises(InvalidOptionError) as info:
+            parse_options(raw, SETTINGS)
+        assert info.value.option == option and "not auto" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("raw", "option"),
     [

@@ -59,7 +59,11 @@ SUBMIT_DOC: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "solver": {"type": "string", "example": "scip"},
+                        "solver": {
+                            "type": "string",
+                            "example": "scip",
+                            "description": "a backend, or auto (default in the guided modes)",
+                        },
                         "mode": {"type": "string", "enum": ["exact", "pas", "auto", "srg"]},
                         "model": {
                             "type": "string",

@@ -1,0 +1,226 @@
+"""The plain backend chosen by probing: (Problem, options) -> verified SolveResult.
+
+``solver=auto`` without a guided model to follow. Neither SCIP nor HiGHS is the better plain
+solver on every family we measure (HiGHS on set cover, independent set, facility, GISP, lot
+sizing and vertex cover; SCIP on auctions, bin packing and load balancing), and the instance's
+features did not tell them apart, so the choice is made on the instance itself:
+
+1. each backend of ``PROBE_SOLVERS`` in turn runs for a probe (``PROBE_SHARE`` of the time
+   limit, at least ``PROBE_MIN`` seconds), started from the best point found so far;
+2. a probe that settles the problem (proven optimal, infeasible or unbounded) is the answer;
+3. otherwise the backend with the better incumbent (then the better bound, then the earlier)
+   runs on with the rest of the time, started from the best point any probe found.
+
+The answer is the best verified point of all phases; the incumbents are reported on one clock,
+improving only. ``result.extra["solver_choice"]`` records the probes and the choice. A backend
+that is not installed is left out.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from mipguide.errors import BackendUnavailableError
+from mipguide.pipeline.result import SolveResult
+from mipguide.pipeline.solve import finish, solve_problem
+from mipguide.problem.model import Problem
+from mipguide.solvers.types import (
+    Incumbent,
+    IncumbentCallback,
+    Interrupt,
+    SolveOptions,
+    SolveOutput,
+    Status,
+    Termination,
+)
+
+PROBE_SOLVERS = ("scip", "highs")
+PROBE_SHARE = 0.1
+PROBE_MIN = 2.0
+PROBE_UNLIMITED = 10.0  # the probe of a solve without a time limit
+_SETTLED = (Status.OPTIMAL, Status.INFEASIBLE, Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED)
+
+
+@dataclass
+class _Clock:
+    """One clock and one improving incumbent stream over every phase."""
+
+    problem: Problem
+    t0: float
+    on_incumbent: IncumbentCallback | None
+    best: float = math.inf  # sense * objective of the last reported incumbent
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def reporter(self, offset: float) -> IncumbentCallback:
+        def report(inc: Incumbent) -> None:
+            value = self.problem.sense * inc.objective
+            if value < self.best - 1e-9 * max(1.0, abs(value)):
+                self.best = value
+                if self.on_incumbent is not None:
+                    self.on_incumbent(replace(inc, t=inc.t + offset))
+
+        return report
+
+
+def probe_seconds(time_limit: float | None, share: float = PROBE_SHARE) -> float:
+    """Each probe's length for a solve of ``time_limit`` seconds."""
+    if time_limit is None:
+        return PROBE_UNLIMITED
+    return min(time_limit, max(PROBE_MIN, share * time_limit))
+
+
+def solve_probed(
+    problem: Problem,
+    options: SolveOptions,
+    *,
+    solvers: Sequence[str] = PROBE_SOLVERS,
+    share: float = PROBE_SHARE,
+    on_incumbent: IncumbentCallback | None = None,
+    interrupt: Interrupt | None = None,
+    read_seconds: float = 0.0,
+) -> SolveResult:
+    """Probe each backend, then run the better one on (see the module docstring).
+
+    Raises:
+        BackendUnavailableError: none of ``solvers`` is installed.
+        the errors of ``solve_problem``.
+    """
+    clock = _Clock(problem, time.perf_counter(), on_incumbent)
+    probe = probe_seconds(options.time_limit, share)
+    phases: list[tuple[float, SolveResult]] = []  # (start on the clock, result)
+    probes: list[dict[str, object]] = []
+    start = options.start
+    for solver in solvers:
+        if _stopped(interrupt) or _left(options, clock) <= 0:
+            break
+        at = clock.now()
+        sub = replace(options, time_limit=min(probe, _left(options, clock)), start=start)
+        try:
+            result = solve_problem(
+                problem, solver, sub, on_incumbent=clock.reporter(at), interrupt=interrupt
+            )
+        except BackendUnavailableError:
+            continue
+        phases.append((at, result))
+        probes.append(_probe_record(solver, result, clock.now() - at))
+        if result.status in _SETTLED:
+            return _answer(problem, options, phases, probes, solver, "settled", read_seconds)
+        start = _best_point(problem, phases, start)
+    if not phases:
+        raise BackendUnavailableError(f"none of {', '.join(solvers)} is installed")
+    winner = min(phases, key=lambda p: _rank(problem, p[1]))[1].solver
+    left = _left(options, clock)
+    if left > 0 and not _stopped(interrupt):
+        at = clock.now()
+        sub = replace(options, time_limit=left if options.time_limit is not None else None)
+        sub = replace(sub, start=start)
+        result = solve_problem(
+            problem, winner, sub, on_incumbent=clock.reporter(at), interrupt=interrupt
+        )
+        phases.append((at, result))
+    return _answer(problem, options, phases, probes, winner, "probe", read_seconds)
+
+
+def _left(options: SolveOptions, clock: _Clock) -> float:
+    return math.inf if options.time_limit is None else options.time_limit - clock.now()
+
+
+def _stopped(interrupt: Interrupt | None) -> bool:
+    return interrupt is not None and interrupt.is_set()
+
+
+def _rank(problem: Problem, result: SolveResult) -> tuple[float, float]:
+    """Smaller is better: the incumbent (none is worst), then the dual bound."""
+    value = math.inf
+    if _found(result) and result.objective is not None:
+        value = problem.sense * result.objective
+    bound = -problem.sense * result.bound if result.bound is not None else math.inf
+    return (value, bound)
+
+
+def _best_point(
+    problem: Problem, phases: list[tuple[float, SolveResult]], start: np.ndarray | None
+) -> np.ndarray | None:
+    best = min(phases, key=lambda p: _rank(problem, p[1]))[1]
+    return _point(problem, best) if _found(best) else start
+
+
+def _found(result: SolveResult) -> bool:
+    return result.status in (Status.OPTIMAL, Status.FEASIBLE) and bool(result.values)
+
+
+def _point(problem: Problem, result: SolveResult) -> np.ndarray:
+    values = result.values
+    return np.array([float(values[name]) for name in problem.var_names], dtype=np.float64)
+
+
+def _probe_record(solver: str, result: SolveResult, seconds: float) -> dict[str, object]:
+    return {
+        "solver": solver,
+        "status": result.status.value,
+        "objective": result.objective,
+        "bound": result.bound,
+        "seconds": round(seconds, 3),
+    }
+
+
+def _answer(
+    problem: Problem,
+    options: SolveOptions,
+    phases: list[tuple[float, SolveResult]],
+    probes: list[dict[str, object]],
+    chosen: str,
+    how: str,
+    read_seconds: float,
+) -> SolveResult:
+    """The last phase's result, or the best point of an earlier phase when the last found
+    nothing better; incumbents and times on the one clock."""
+    last_at, last = phases[-1]
+    best_at, best = min(phases, key=lambda p: _rank(problem, p[1]))
+    if _rank(problem, best) < _rank(problem, last):
+        out = SolveOutput(
+            status=Status.FEASIBLE,
+            termination=Termination(last.termination, last.termination_detail),
+            x=_point(problem, best),
+            objective=best.objective,
+            bound=_better_bound(problem, best.bound, last.bound),
+            solver=best.solver,
+            solver_version=best.solver_version,
+            build_seconds=last.seconds.get("build", 0.0),
+            solve_seconds=last.seconds.get("solve", 0.0),
+            incumbents=(),
+            nodes=last.nodes,
+            warnings=(f"{last.solver} found nothing better than the {best.solver} probe",),
+        )
+        last = finish(problem, out, seed=options.seed)
+    incumbents: list[Incumbent] = []
+    value = math.inf
+    for at, result in phases:
+        for inc in result.incumbents:
+            v = problem.sense * inc.objective
+            if v < value - 1e-9 * max(1.0, abs(v)):
+                value = v
+                incumbents.append(replace(inc, t=inc.t + at))
+    total = last_at + last.seconds.get("total", 0.0)
+    seconds = dict(last.seconds, read=read_seconds, probe=last_at, total=read_seconds + total)
+    choice = {"solver": chosen, "by": how, "probes": probes}
+    return replace(
+        last,
+        incumbents=tuple(incumbents),
+        seconds=seconds,
+        extra=dict(last.extra, solver_choice=choice),
+    )
+
+
+def _better_bound(problem: Problem, a: float | None, b: float | None) -> float | None:
+    bounds = [x for x in (a, b) if x is not None]
+    if not bounds:
+        return None
+    return max(bounds) if problem.sense == 1 else min(bounds)
