@@ -172,6 +172,12 @@ class Settings:
     archive_per_key: int = setting(
         5000, ge=0, help="solutions of finished jobs kept per key to train on (oldest go first)"
     )
+    archive_pool: int = setting(
+        16,
+        ge=0,
+        help="besides its final solution, how many more of the solutions a job's backend found "
+        "are kept to train on (SCIP's solution storage, HiGHS's improving solutions)",
+    )
     archive_max_vars: int = setting(
         2_000_000, ge=1, help="a solved model with more variables is not kept to train on"
     )

@@ -47,8 +47,11 @@ def tune_command(
     except ValueError as exc:
         raise InvalidOptionError("--solver-seeds", str(exc)) from exc
     tuning = run_tuning(directory, instances, budget, seeds_list, console)
+    auto = tuning.auto
+    plain = f"{auto['solver']} alone" if auto["mode"] == "exact" else "the guidance"
     console.print(
-        f"chose {tuning.choice!r} ({tuning.solver}) for {directory.name}; its card now says so"
+        f"chose {tuning.choice!r} ({tuning.solver}) for {directory.name}, and {plain} for "
+        "mode=auto; its card now says so"
     )
 
 

@@ -6,7 +6,9 @@
   a plain solve);
 - ``pas``: predict-and-search with the named model, or the best matching one;
 - ``auto``: predict-and-search when a registered PaS model matches the instance (family and
-  size, ``mipguide.models.signature``), else ``exact``; ``result.extra["auto"]`` says why;
+  size, ``mipguide.models.signature``), else ``exact``; ``exact`` too when the model's card
+  says its tuning found a backend alone better than the guidance (``auto``: that backend,
+  unless the caller named one); ``result.extra["auto"]`` says why;
 - ``srg``: Lagrangian-guided score-based sampling with the named SRG model, or the best match.
 
 ``solver="auto"`` leaves the backend to the service: a guided solve uses its model card's
@@ -211,16 +213,25 @@ def _guided(
     match = None if request.model is not None else select_model(problem, request.model_dir, kind)
     ref = request.model or (match.ref if match is not None else None)
     why = {"model": ref, "distance": None if match is None else match.distance}
-    if ref is None:
+    plain = None if ref is None or request.mode != "auto" else card_auto_plain(request, ref)
+    extra: dict[str, Any] = {"auto": why}
+    if plain is not None and solver == AUTO_SOLVER:
+        solver = plain
+        extra["solver_choice"] = {"solver": plain, "by": "card", "model": ref}
+    if ref is None or plain is not None:
         if request.mode in ("pas", "srg"):
             raise no_model_matches(kind, [r for r, _ in model_cards(request.model_dir, kind)])
-        why["reason"] = "no registered model matches this instance"
+        why["reason"] = (
+            "no registered model matches this instance"
+            if ref is None
+            else f"the model's tuning found {plain} alone better than its guidance"
+        )
         spent = time.perf_counter() - t0
         if solver == AUTO_SOLVER:
             result = _probed(problem, _less_time(options, spent), kwargs)
         else:
             result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
-        return replace(result, extra=dict(result.extra, auto=why))
+        return replace(result, extra=dict(result.extra, **extra))
     loaded = cached_model(ref, str(locate(request.model_dir, ref)), request.device)
     guide: Guide = (
         SrgGuide(loaded, srg_params(loaded.card, request.srg))
@@ -238,6 +249,19 @@ def _guided(
     if choice is not None:
         extra["solver_choice"] = choice
     return replace(result, seconds=seconds, extra=extra)
+
+
+def card_auto_plain(request: ModeRequest, ref: str) -> str | None:
+    """The backend a PaS model's card says ``mode=auto`` should run alone (its tuning found
+    that backend without guidance better than the guided point), or None: guide."""
+    from mipguide.models.cards import model_cards
+
+    card = dict(model_cards(request.model_dir, "pas")).get(ref, {})
+    auto = card.get("auto")
+    if isinstance(auto, dict) and auto.get("mode") == "exact":
+        solver = auto.get("solver")
+        return solver if isinstance(solver, str) and solver else "scip"
+    return None
 
 
 def _probed(problem: Problem, options: SolveOptions, kwargs: dict[str, Any]) -> SolveResult:

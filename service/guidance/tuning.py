@@ -10,6 +10,11 @@ benchmark's measure). The lowest score wins (ties: the earlier point). The card 
 choice as its ``pas`` parameters and its ``solver`` (what ``solver=auto`` runs), and under
 ``tuning`` the grid, the budget, the instances, the seeds, every figure and the choice.
 
+Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too; they take
+part in the references, and when the best of them beats the chosen point, the card's ``auto``
+says ``{"mode": "exact", "solver": ...}``: ``mode=auto`` then solves such an instance plainly
+with that backend (``mode=pas`` still runs the chosen point: the caller asked for it).
+
 The grid's points are the region/search shapes that earlier validation runs found for the four
 shipped families, the defaults, and an LNS-heavy variant: what differs between families is
 which of them the procedure picks, on that family's own validation instances.
@@ -20,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +68,8 @@ PAS_GRID: dict[str, dict[str, Any]] = {
 
 # The grid runs on the first backend; the first stage's best point then runs on the others.
 PAS_BACKENDS = ("scip", "highs")
+# The points that run a backend alone (``plain@scip``): what ``mode=auto`` is measured against.
+PLAIN = "plain"
 
 Report = Callable[[dict[str, Any]], None]
 
@@ -75,6 +82,7 @@ class Tuning:
     params: dict[str, Any]
     record: dict[str, Any]
     solver: str = "scip"
+    auto: dict[str, str] = field(default_factory=lambda: {"mode": "pas"})
 
 
 def run_count(
@@ -82,9 +90,11 @@ def run_count(
     seeds: int,
     grid: Mapping[str, Any] = PAS_GRID,
     backends: Sequence[str] = PAS_BACKENDS,
+    plain: bool = True,
 ) -> int:
-    """How many guided solves a tuning makes."""
-    return (len(grid) + len(backends) - 1) * instances * seeds
+    """How many solves a tuning makes."""
+    points = len(grid) + len(backends) - 1 + (len(backends) if plain else 0)
+    return points * instances * seeds
 
 
 def full_params(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,12 +112,15 @@ def tune_pas(
     seeds: Sequence[int] = (0,),
     grid: Mapping[str, Mapping[str, Any]] = PAS_GRID,
     backends: Sequence[str] = PAS_BACKENDS,
+    plain: bool = True,
     device: str = "cpu",
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Tuning:
     """Measure every grid point on every (instance, seed) with the first backend, then the
-    best point with each other backend, and choose the lowest mean primal integral.
+    best point with each other backend, and choose the lowest mean primal integral; with
+    ``plain``, also each backend alone (no guidance), which ``mode=auto`` then prefers when
+    it beats the chosen point.
 
     Args:
         instances: (name, problem) to tune on: the model's validation instances.
@@ -120,9 +133,10 @@ def tune_pas(
         raise ValueError("tuning needs instances, a grid and a backend")
     _warm_up(ref, registry, device)
     first, others = backends[0], tuple(backends[1:])
-    total = run_count(len(instances), len(seeds), grid, backends)
+    total = run_count(len(instances), len(seeds), grid, backends, plain)
     runs: _Runs = {}
-    points: dict[str, tuple[str, str]] = {p: (p, first) for p in grid}  # name -> (shape, backend)
+    # name -> (shape, backend); the shape None: the backend alone
+    points: dict[str, tuple[str | None, str]] = {p: (p, first) for p in grid}
 
     def measure(names: Sequence[str]) -> None:
         for name, problem in instances:
@@ -131,7 +145,7 @@ def tune_pas(
                 for seed in seeds:
                     if stop is not None and stop():
                         raise Stopped("stopped on request")
-                    params = full_params(grid[shape])
+                    params = None if shape is None else full_params(grid[shape])
                     run = _run(ref, registry, problem, params, backend, budget, seed, device)
                     runs[(point, name, seed)] = run
                     if report is not None:
@@ -147,18 +161,29 @@ def tune_pas(
                         )
 
     measure(list(grid))
-    shape = _lowest(_figures(runs, list(grid), instances, seeds, budget)[0])
+    best_shape = _lowest(_figures(runs, list(grid), instances, seeds, budget)[0])
     for backend in others:
-        points[f"{shape}@{backend}"] = (shape, backend)
+        points[f"{best_shape}@{backend}"] = (best_shape, backend)
+    plains = [f"{PLAIN}@{b}" for b in backends] if plain else []
+    points.update({name: (None, b) for name, b in zip(plains, backends, strict=False)})
     measure([p for p in points if p not in grid])
     figures, references = _figures(runs, list(points), instances, seeds, budget)
-    choice = _lowest(figures)
+    guided = [p for p in points if p not in plains]
+    choice = _lowest({p: figures[p] for p in guided})
     shape, solver = points[choice]
+    assert shape is not None
+    auto: dict[str, str] = {"mode": "pas"}
+    if plains:
+        best_plain = _lowest({p: figures[p] for p in plains})
+        if figures[best_plain]["primal_integral"] < figures[choice]["primal_integral"]:
+            auto = {"mode": "exact", "solver": points[best_plain][1]}
     record = {
         "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral; the grid "
-        f"on {first}, then its best point on {', '.join(others) or 'no other backend'}",
+        f"on {first}, then its best point on {', '.join(others) or 'no other backend'}"
+        + ("; each backend alone for mode=auto" if plains else ""),
         "budget_seconds": budget,
         "solver": solver,
+        "auto": auto,
         "backends": list(backends),
         "threads": 1,
         "seeds": list(seeds),
@@ -168,7 +193,7 @@ def tune_pas(
         "figures": figures,
         "choice": choice,
     }
-    return Tuning(choice, dict(grid[shape]), record, solver)
+    return Tuning(choice, dict(grid[shape]), record, solver, auto)
 
 
 _Runs = dict[tuple[str, str, int], tuple[list[tuple[float, float]], float | None]]
@@ -241,10 +266,8 @@ def tune_registered(
         report=report,
         stop=stop,
     )
-    update_card(
-        directory,
-        {"pas": tuning.params, "solver": tuning.solver, "tuning": tuning.record, "pas_note": None},
-    )
+    changes = {"pas": tuning.params, "solver": tuning.solver, "auto": tuning.auto}
+    update_card(directory, {**changes, "tuning": tuning.record, "pas_note": None})
     return tuning
 
 
@@ -252,7 +275,7 @@ def _run(
     ref: str,
     registry: Path | Sequence[Path],
     problem: Problem,
-    params: dict[str, Any],
+    params: dict[str, Any] | None,
     solver: str,
     budget: float,
     seed: int,
@@ -265,8 +288,12 @@ def _run(
     def on_incumbent(inc: Incumbent) -> None:
         trace.append((time.perf_counter() - t0, inc.objective))
 
-    request = ModeRequest(
-        mode="pas", model=ref, pas=params, model_dir=_registry(registry), device=device
+    request = (
+        ModeRequest(mode="exact")
+        if params is None
+        else ModeRequest(
+            mode="pas", model=ref, pas=params, model_dir=_registry(registry), device=device
+        )
     )
     options = SolveOptions(time_limit=budget, threads=1, seed=seed)
     result = solve_request(problem, solver, options, request, on_incumbent=on_incumbent)

@@ -2,10 +2,13 @@
 
 A solve job that completes with a verified solution of a problem that has binaries adds one
 entry (its binaries and objective, in the store's ``solutions`` table; the problem, once per
-content hash, as a file under ``<data_dir>/archive``). ``POST /v1/models`` with ``from_tag``
-turns a key's entries with that tag into training instances: one per distinct problem, with
-every solution the service found for it. Retention purges jobs but not their entries; deleting
-a job deletes its entry; each key keeps at most ``archive_per_key`` entries.
+content hash, as a file under ``<data_dir>/archive``), and one more for each other verified
+solution its backend found (up to ``archive_pool``: SCIP's solution storage, HiGHS's improving
+solutions; the worker writes them beside the result, ``jobs.solutions_file``).
+``POST /v1/models`` with ``from_tag`` turns a key's entries with that tag into training
+instances: one per distinct problem, with every solution the service found for it. Retention
+purges jobs but not their entries; deleting a job deletes its entries; each key keeps at most
+``archive_per_key`` entries.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mipguide.jobs.records import ArchivedSolution, JobRecord
+from mipguide.jobs.solutions_file import load_solutions, solutions_path
 from mipguide.jobs.store import JobStore
 from mipguide.problem.digest import problem_hash
 from mipguide.problem.npz import load_problem, save_problem
@@ -68,6 +72,8 @@ class SolutionArchive:
         values = result.get("values") or {}
         x = np.array([values.get(name, 0.0) for name in problem.var_names], dtype=np.float64)
         x_bin = (x[mask] > 0.5).astype(np.uint8)
+        # the other solutions its backend found (worst first, so the final is the newest entry)
+        others = load_solutions(solutions_path(result_path), int(mask.sum()))[::-1]
         digest = problem_hash(problem)
         target = self.problem_file(digest)
         if not target.exists():
@@ -75,15 +81,17 @@ class SolutionArchive:
             tmp = target.with_name(f".{job.id}.npz")
             save_problem(problem, tmp)
             tmp.replace(target)
-        solution = ArchivedSolution(
-            job_id=job.id,
-            tags=job.tags,
-            problem_hash=digest,
-            objective=float(result["objective"]),
-            num_binaries=int(mask.sum()),
-            x_bits=np.packbits(x_bin).tobytes(),
-        )
-        self._remove(self.store.add_solution(job.owner, solution, self.settings.archive_per_key))
+        for objective, bits in [*others, (float(result["objective"]), x_bin)]:
+            solution = ArchivedSolution(
+                job_id=job.id,
+                tags=job.tags,
+                problem_hash=digest,
+                objective=objective,
+                num_binaries=int(mask.sum()),
+                x_bits=np.packbits(bits).tobytes(),
+            )
+            keep = self.settings.archive_per_key
+            self._remove(self.store.add_solution(job.owner, solution, keep))
         return True
 
     def forget_jobs(self, job_ids: list[str]) -> None:

@@ -63,10 +63,13 @@ class _Worker:
 
 def job_context(settings: Settings, owner: str) -> dict[str, str]:
     """What a worker needs to know of a job's owner: the registry it sees (its own models,
-    the server's, the shipped ones) and where a training job registers."""
+    the server's, the shipped ones), where a training job registers, and how many of a solve's
+    other solutions to keep for the archive."""
+    keep = settings.archive_pool if settings.archive_per_key > 0 else 0
     return {
         "model_dir": os.pathsep.join(str(d) for d in settings.registry_for(owner)),
         "own_models": str(settings.own_model_dir(owner)),
+        "keep_solutions": str(keep),
     }
 
 

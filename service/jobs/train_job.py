@@ -173,7 +173,8 @@ def _tune(
     chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
     log(
         f"[train] search settings: {len(PAS_GRID)} grid points on {PAS_BACKENDS[0]}, the best "
-        f"on {', '.join(PAS_BACKENDS[1:])}, x {len(chosen)} instances, {budget:g} s a run"
+        f"on {', '.join(PAS_BACKENDS[1:])}, each backend alone, x {len(chosen)} instances, "
+        f"{budget:g} s a run"
     )
 
     def report(run: dict[str, Any]) -> None:
@@ -195,5 +196,8 @@ def _tune(
     figures = ", ".join(
         f"{p} {f['primal_integral']:.4f}" for p, f in tuning.record["figures"].items()
     )
-    log(f"[train] search settings chosen: {tuning.choice} on {tuning.solver} ({figures})")
+    log(
+        f"[train] search settings chosen: {tuning.choice} on {tuning.solver}, mode=auto "
+        f"{tuning.auto} ({figures})"
+    )
     return tuning.choice

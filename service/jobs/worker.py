@@ -32,6 +32,7 @@ import time
 import traceback
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -154,6 +155,7 @@ def _solve_one(
     from mipguide.guidance.dispatch import solve_request
     from mipguide.jobs.files import write_atomic
     from mipguide.jobs.options import mode_request, solve_options
+    from mipguide.jobs.solutions_file import save_solutions, solutions_path
     from mipguide.problem.npz import load_problem
 
     guidance = guidance or {}
@@ -169,16 +171,19 @@ def _solve_one(
         problem = _load_input(problem_path, load_problem)
         read = time.perf_counter() - t0
         log(f"[worker {os.getpid()}] solving {problem.name} with {solver} (mode {mode})")
+        keep = int(guidance.get("keep_solutions", 0))
         result = solve_request(
             problem,
             solver,
-            solve_options(options, log),
+            replace(solve_options(options, log), keep_solutions=keep),
             mode_request(options, guidance),
             on_incumbent=on_incumbent,
             interrupt=interrupt,
             read_seconds=read,
             note=lambda line: log(f"[mipguide] {line}"),
         )
+        if result.solutions:
+            save_solutions(problem, result.solutions, solutions_path(result_path))
         write_atomic(Path(result_path), result.to_json(indent=None))
         summary = {
             "status": result.status.value,

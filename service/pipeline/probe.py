@@ -2,23 +2,27 @@
 
 ``solver=auto`` without a guided model to follow. Neither SCIP nor HiGHS is the better plain
 solver on every family we measure (HiGHS on set cover, independent set, facility, GISP, lot
-sizing and vertex cover; SCIP on auctions, bin packing and load balancing), and the instance's
-features did not tell them apart, so the choice is made on the instance itself:
+sizing and vertex cover; SCIP on auctions, bin packing and load balancing), so the choice is
+made on the instance itself, in one budget:
 
-1. each backend of ``PROBE_SOLVERS`` in turn runs for a probe (``PROBE_SHARE`` of the time
-   limit, at least ``PROBE_MIN`` seconds), started from the best point found so far;
-2. a probe that settles the problem (proven optimal, infeasible or unbounded) is the answer;
-3. otherwise the backend with the better incumbent (then the better bound, then the earlier)
-   runs on with the rest of the time, started from the best point any probe found.
+1. the first backend of ``PROBE_SOLVERS`` runs for a probe (``PROBE_SHARE`` of the time limit,
+   at least ``PROBE_MIN`` seconds);
+2. the next one starts from the best point found so far with the rest of the time; at the
+   probe's length it is stopped unless it has improved on that point, else it runs to the end
+   (no restart: its search so far is kept);
+3. when every later backend was stopped, the one with the best incumbent (then bound, then the
+   earlier) runs again from the best point with the rest of the time;
+4. a phase that settles the problem (proven optimal, infeasible or unbounded) is the answer.
 
 The answer is the best verified point of all phases; the incumbents are reported on one clock,
-improving only. ``result.extra["solver_choice"]`` records the probes and the choice. A backend
+improving only. ``result.extra["solver_choice"]`` records the phases and the choice. A backend
 that is not installed is left out.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -86,7 +90,8 @@ def solve_probed(
     interrupt: Interrupt | None = None,
     read_seconds: float = 0.0,
 ) -> SolveResult:
-    """Probe each backend, then run the better one on (see the module docstring).
+    """Probe each backend; the first that improves on those before it keeps running, else the
+    best one runs again (see the module docstring).
 
     Raises:
         BackendUnavailableError: none of ``solvers`` is installed.
@@ -100,32 +105,86 @@ def solve_probed(
     for solver in solvers:
         if _stopped(interrupt) or _left(options, clock) <= 0:
             break
-        at = clock.now()
-        sub = replace(options, time_limit=min(probe, _left(options, clock)), start=start)
+        at, before = clock.now(), clock.best
+        first = not phases
+        # the first backend runs for the probe; a later one for the rest of the time, stopped
+        # at the probe's end unless it improved on everything found before it
+        checkpoint = _Checkpoint(interrupt, clock, before, probe) if not first else None
+        sub = replace(
+            options,
+            time_limit=_limit(options, clock, probe if first else None),
+            start=start,
+        )
         try:
             result = solve_problem(
-                problem, solver, sub, on_incumbent=clock.reporter(at), interrupt=interrupt
+                problem,
+                solver,
+                sub,
+                on_incumbent=clock.reporter(at),
+                interrupt=checkpoint.interrupt if checkpoint is not None else interrupt,
             )
         except BackendUnavailableError:
             continue
+        finally:
+            if checkpoint is not None:
+                checkpoint.cancel()
         phases.append((at, result))
         probes.append(_probe_record(solver, result, clock.now() - at))
         if result.status in _SETTLED:
             return _answer(problem, options, phases, probes, solver, "settled", read_seconds)
+        if checkpoint is not None and not checkpoint.stopped:  # it improved and ran on
+            return _answer(problem, options, phases, probes, solver, "probe", read_seconds)
         start = _best_point(problem, phases, start)
     if not phases:
         raise BackendUnavailableError(f"none of {', '.join(solvers)} is installed")
     winner = min(phases, key=lambda p: _rank(problem, p[1]))[1].solver
-    left = _left(options, clock)
-    if left > 0 and not _stopped(interrupt):
+    if _left(options, clock) > 0 and not _stopped(interrupt):
         at = clock.now()
-        sub = replace(options, time_limit=left if options.time_limit is not None else None)
-        sub = replace(sub, start=start)
+        sub = replace(options, time_limit=_limit(options, clock, None), start=start)
         result = solve_problem(
             problem, winner, sub, on_incumbent=clock.reporter(at), interrupt=interrupt
         )
         phases.append((at, result))
     return _answer(problem, options, phases, probes, winner, "probe", read_seconds)
+
+
+class _Either(Interrupt):
+    """Set by the checkpoint, or by the caller's interrupt."""
+
+    def __init__(self, parent: Interrupt | None) -> None:
+        super().__init__()
+        self.parent = parent
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.parent is not None and self.parent.is_set())
+
+
+class _Checkpoint:
+    """At ``seconds`` into a later backend's run: stop it unless it improved on ``before``."""
+
+    def __init__(self, parent: Interrupt | None, clock: _Clock, before: float, seconds: float):
+        self.interrupt = _Either(parent)
+        self.stopped = False
+        self._clock, self._before = clock, before
+        self._timer = threading.Timer(seconds, self._check)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _check(self) -> None:
+        if not self._clock.best < self._before - 1e-9 * max(1.0, abs(self._clock.best)):
+            self.stopped = True
+            self.interrupt.set()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _limit(options: SolveOptions, clock: _Clock, probe: float | None) -> float | None:
+    """A phase's time limit: the probe (or the rest) within what is left of the caller's."""
+    if options.time_limit is None:
+        return probe
+    left = max(0.0, _left(options, clock))
+    return left if probe is None else min(probe, left)
 
 
 def _left(options: SolveOptions, clock: _Clock) -> float:

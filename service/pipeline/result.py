@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from mipguide.solvers.types import Incumbent, IncumbentSource, Status, TerminationReason
 
@@ -32,6 +34,9 @@ class SolveResult:
         problem_name, num_vars, num_rows, nnz: the model solved.
         seed: the seed used.
         nodes: branch-and-bound nodes, when known.
+        solutions: (objective, x) of the other solutions the backend found and verification
+            passed, best first, when ``SolveOptions.keep_solutions`` asked for them; not part of
+            the JSON result (the job worker hands them to the solution archive).
     """
 
     status: Status
@@ -55,9 +60,11 @@ class SolveResult:
     seed: int = 0
     nodes: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    solutions: tuple[tuple[float, np.ndarray], ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, solutions=()))
+        del d["solutions"]
         d["status"] = self.status.value
         d["termination"] = self.termination.value
         d["incumbents"] = [

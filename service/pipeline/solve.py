@@ -122,7 +122,20 @@ def finish(
         nnz=problem.nnz,
         seed=seed,
         nodes=out.nodes,
+        solutions=_verified(problem, out.solutions),
     )
+
+
+def _verified(
+    problem: Problem, solutions: tuple[np.ndarray, ...]
+) -> tuple[tuple[float, np.ndarray], ...]:
+    """(objective, x) of the backend's other solutions that pass verification, best first."""
+    kept = []
+    for x in solutions:
+        check = verify(problem, x)
+        if check.feasible:
+            kept.append((float(problem.objective_value(x)), x))
+    return tuple(sorted(kept, key=lambda s: problem.sense * s[0]))
 
 
 @dataclass(frozen=True)

@@ -300,6 +300,7 @@ class HighsBackend:
             "offset": float(problem.offset),
             "is_mip": problem.is_mip,
             "log": options.log is not None,
+            "keep_solutions": options.keep_solutions if problem.is_mip else 0,
             "options": highs_options(problem, options, params),
         }
         run = _Run(
@@ -370,6 +371,7 @@ class HighsBackend:
             incumbents=tuple(tracker.items),
             nodes=res["nodes"],
             warnings=tuple(res["warnings"]),
+            solutions=tuple(decode_vector(v) for v in res.get("solutions", ())),
         )
 
     def _killed_output(self, run: _Run) -> SolveOutput:

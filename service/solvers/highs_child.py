@@ -162,6 +162,14 @@ def result_fields(h: highspy.Highs, is_mip: bool) -> dict[str, Any]:
     return fields
 
 
+def saved_solutions(h: highspy.Highs, keep: int) -> list[str]:
+    """Up to ``keep`` of the improving solutions HiGHS saved, after the best (best first)."""
+    if keep <= 0:
+        return []
+    saved = list(h.getSavedMipSolutions())[::-1][1 : keep + 1]  # HiGHS saves oldest first
+    return [encode_vector(np.asarray(s.col_value, dtype=np.float64)) for s in saved]
+
+
 def solve(
     arrays: dict[str, np.ndarray], request: dict[str, Any], channel: Channel, stop: threading.Event
 ) -> None:
@@ -174,6 +182,9 @@ def solve(
     options = dict(request["options"])
     if log:  # log lines reach the parent through the logging callback, never the console
         options.update(output_flag=True, log_to_console=False)
+    keep = int(request.get("keep_solutions", 0))
+    if keep > 0:
+        options["mip_improving_solution_save"] = True
     if not set_options(h, options, channel):
         return
     warnings: list[str] = []
@@ -197,6 +208,7 @@ def solve(
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         warnings=warnings,
+        solutions=saved_solutions(h, keep),
         **result_fields(h, bool(request["is_mip"])),
     )
 

@@ -326,7 +326,9 @@ class ScipBackend:
         finally:
             if log is not None:
                 log.close(model)
-        return self._output(problem, model, xs, tracker, build_seconds, clock(), notes)
+        return self._output(
+            problem, model, xs, tracker, build_seconds, clock(), notes, options.keep_solutions
+        )
 
     def _output(
         self,
@@ -337,6 +339,7 @@ class ScipBackend:
         build_seconds: float,
         solve_seconds: float,
         notes: list[str],
+        keep: int = 0,
     ) -> SolveOutput:
         scip_status = model.getStatus()
         status, reason = _STATUS.get(scip_status, (Status.ERROR, TerminationReason.ERROR))
@@ -364,7 +367,17 @@ class ScipBackend:
             incumbents=tuple(tracker.items),
             nodes=int(model.getNTotalNodes()),
             warnings=tuple(notes),
+            solutions=_stored(model, xs, keep),
         )
+
+
+def _stored(model: Model, xs: list[Any], keep: int) -> tuple[np.ndarray, ...]:
+    """Up to ``keep`` of SCIP's stored solutions after the best (best first), in the original
+    variable order."""
+    if keep <= 0 or model.getNSols() < 2:
+        return ()
+    sols = model.getSols()[1 : keep + 1]
+    return tuple(np.array([model.getSolVal(s, v) for v in xs], dtype=np.float64) for s in sols)
 
 
 def _interrupt(model: Model) -> None:

@@ -107,6 +107,9 @@ class SolveOptions:
         log: a callable receiving solver log lines (None: quiet).
         unsafe_params: skip ``param_policy`` (set only by the CLI's ``--unsafe-params`` for
             local solves; nothing on the server sets it).
+        keep_solutions: how many more of the solutions the backend found, besides the best, to
+            return in ``SolveOutput.solutions`` (SCIP's solution storage, HiGHS's improving
+            solutions; other backends none); 0: none.
     """
 
     time_limit: float | None = None
@@ -120,6 +123,7 @@ class SolveOptions:
     params: Mapping[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] | None = None
     unsafe_params: bool = False
+    keep_solutions: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ class SolveOutput:
         incumbents: improving solutions in the order found.
         nodes: branch-and-bound nodes, when known.
         warnings: anything the user should know.
+        solutions: other solutions found (original variable order, at most
+            ``SolveOptions.keep_solutions``, not verified), when asked for.
     """
 
     status: Status
@@ -151,6 +157,7 @@ class SolveOutput:
     incumbents: tuple[Incumbent, ...] = ()
     nodes: int | None = None
     warnings: tuple[str, ...] = ()
+    solutions: tuple[np.ndarray, ...] = ()
 
 
 class IncumbentTracker:

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mipguide.api.auth import key_hash
 from mipguide.cli import app as cli
 from mipguide.client import ApiError, MipguideClient
+from mipguide.jobs.store import JobStore
 from tests.api.conftest import MODEL_DIR
 from tests.api.serverutil import KEY_A, KEY_B, InProcess, Server, in_process
 
@@ -119,6 +121,11 @@ def test_train_from_a_tag_of_past_jobs(served: InProcess, files: list[Path]) -> 
     b.submit(files[3], time_limit=2, tags=["vc-jobs"], wait=60)  # another key's: not used
     for job_id in [*ids, again]:
         assert a.wait(job_id, timeout=60).state == "completed"
+    # the archive keeps the other solutions SCIP found too, not only each job's final one
+    store = JobStore(f"sqlite:///{served.data_dir / 'mipguide.db'}")
+    kept = store.solutions(key_hash(KEY_A), "vc-jobs")
+    assert len(kept) > 4 and {s.job_id for s in kept} == {*ids, again}
+    store.engine.dispose()
     with pytest.raises(ApiError) as err:
         b.train("vc-b@1", from_tag="vc-jobs", **FAST)  # one instance only for key B
     assert err.value.status == 422 and "at least 2" in str(err.value)

@@ -115,6 +115,28 @@ def test_auto_solver_follows_the_model_card(registry: Path, tmp_path: Path) -> N
     assert named.solver == "scip" and "solver_choice" not in named.extra  # the caller's
 
 
+def test_auto_solves_plainly_where_the_card_says_guidance_loses(
+    registry: Path, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    ref = "pas-cauction@1"
+    shutil.copytree(registry / ref, tmp_path / ref)
+    card_path = tmp_path / ref / "card.json"
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps(dict(card, auto={"mode": "exact", "solver": "highs"})))
+    p = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, 1)
+    r = solve_guided(p, "auto", SolveOptions(time_limit=5), "auto", model_dir=tmp_path)
+    assert r.mode == "exact" and r.solver == "highs" and r.extra["auto"]["model"] == ref
+    assert "alone better" in r.extra["auto"]["reason"]
+    assert r.extra["solver_choice"] == {"solver": "highs", "by": "card", "model": ref}
+    named = solve_guided(p, "scip", SolveOptions(time_limit=5), "auto", model_dir=tmp_path)
+    assert named.mode == "exact" and named.solver == "scip"  # the caller's backend, plainly
+    guided = solve_guided(p, "auto", SolveOptions(time_limit=3), "pas", model_dir=tmp_path)
+    assert guided.mode == "pas"  # mode=pas still guides: the caller asked for it
+
+
 def test_auto_with_a_match_runs_pas(registry: Path) -> None:
     p = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, 1)
     r = solve_guided(p, "scip", SolveOptions(time_limit=3), "auto", model_dir=registry)

@@ -46,24 +46,40 @@ def test_tuning_measures_each_point_and_records_the_choice(
     tuning = tune_pas(
         TINY_REF, tmp_path, instances, budget=1.0, seeds=[0, 1], grid=GRID, report=runs.append
     )
-    # the grid on SCIP (2 points x 2 instances x 2 seeds), then its best point on HiGHS
-    assert [r["done"] for r in runs] == list(range(1, 13)) and runs[-1]["total"] == 12
-    assert run_count(2, 2, GRID) == 12
+    # the grid on SCIP (2 points x 2 instances x 2 seeds), then its best point on HiGHS and
+    # each backend alone
+    assert [r["done"] for r in runs] == list(range(1, 21)) and runs[-1]["total"] == 20
+    assert run_count(2, 2, GRID) == 20 and run_count(2, 2, GRID, plain=False) == 12
     assert all(r["objective"] is not None for r in runs)  # every run found a solution
     figures = tuning.record["figures"]
-    stage_two = [p for p in figures if p not in GRID]
+    assert {"plain@scip", "plain@highs"} <= set(figures)
+    stage_two = [p for p in figures if p not in GRID and not p.startswith("plain@")]
     assert len(stage_two) == 1 and stage_two[0].endswith("@highs")
     shape = stage_two[0].removesuffix("@highs")
     # the HiGHS point is the SCIP stage's best (by the references the SCIP runs alone gave)
-    assert shape in GRID and [r["point"] for r in runs[8:]] == [stage_two[0]] * 4
+    assert shape in GRID and {r["point"] for r in runs[8:]} == {
+        stage_two[0],
+        "plain@scip",
+        "plain@highs",
+    }
+    assert not tuning.choice.startswith("plain@")  # mode=pas's settings are a guided point
+    best_plain = min(figures[p]["primal_integral"] for p in ("plain@scip", "plain@highs"))
+    if best_plain < figures[tuning.choice]["primal_integral"]:
+        assert tuning.auto["mode"] == "exact" and tuning.auto["solver"] in ("scip", "highs")
+        assert figures[f"plain@{tuning.auto['solver']}"]["primal_integral"] == best_plain
+    else:
+        assert tuning.auto == {"mode": "pas"}
+    assert tuning.record["auto"] == tuning.auto
     assert all(f["runs"] == 4 for f in figures.values())
     assert tuning.record["backends"] == ["scip", "highs"]
     assert tuning.solver == ("highs" if tuning.choice == stage_two[0] else "scip")
     assert tuning.record["solver"] == tuning.solver
     assert all(0 <= f["primal_integral"] <= 1 for f in figures.values())
-    best = min(f["primal_integral"] for f in figures.values())
-    assert figures[tuning.choice]["primal_integral"] == best
     assert tuning.params == GRID[tuning.choice.removesuffix("@highs")]
+    guided = [p for p in figures if not p.startswith("plain@")]
+    assert figures[tuning.choice]["primal_integral"] == min(
+        figures[p]["primal_integral"] for p in guided
+    )
     refs = tuning.record["references"]
     for r in runs:  # the reference is the best any run found (maximization here)
         assert r["objective"] <= refs[r["instance"]] + 1e-9
@@ -71,7 +87,8 @@ def test_tuning_measures_each_point_and_records_the_choice(
     written = tune_registered(tmp_path / TINY_REF, instances[:1], budget=0.5, seeds=[0])
     card = json.loads((tmp_path / TINY_REF / "card.json").read_text())
     assert card["pas"] == PAS_GRID[written.choice.removesuffix("@highs")]
-    assert card["solver"] == written.solver and "pas_note" not in card
+    assert card["solver"] == written.solver and card["auto"] == written.auto
+    assert "pas_note" not in card
     assert card["tuning"]["grid"] == PAS_GRID and card["tuning"]["budget_seconds"] == 0.5
     assert card["tuning"]["instances"] == ["indset-7"]
 

@@ -38,30 +38,26 @@ def test_infeasibility_is_settled_by_the_first_probe(miplib_dir: Path) -> None:
     assert result.extra["solver_choice"]["by"] == "settled"
 
 
-def test_both_probe_then_the_better_runs_on(miplib_dir: Path) -> None:
+def test_scip_probes_then_highs_runs_on_or_yields(miplib_dir: Path) -> None:
     problem = read_problem(miplib_dir / "markshare1.mps.gz")  # neither proves it in seconds
     seen: list[Incumbent] = []
     result = solve_probed(problem, SolveOptions(time_limit=6.0), on_incumbent=seen.append)
     choice = result.extra["solver_choice"]
     probes = choice["probes"]
     assert [p["solver"] for p in probes] == ["scip", "highs"] and choice["by"] == "probe"
-    assert all(p["seconds"] <= PROBE_MIN + 1.5 for p in probes)
-    found = [p for p in probes if p["objective"] is not None]
-    if found:  # the chosen backend had the better incumbent (minimization)
-        best = min(found, key=lambda p: p["objective"])
-        assert choice["solver"] == best["solver"]
+    assert probes[0]["seconds"] <= PROBE_MIN + 1.5  # the first backend: the probe only
+    assert result.solver == choice["solver"] in ("scip", "highs")
     assert result.status in (Status.FEASIBLE, Status.OPTIMAL)
     assert result.max_violation is not None and result.max_violation <= 1e-6
-    if found:  # never worse than the best probe: the run-on starts from that point
-        assert result.objective is not None
-        assert result.objective <= min(p["objective"] for p in found) + 1e-9
+    found = [p["objective"] for p in probes if p["objective"] is not None]
+    assert result.objective is not None and result.objective <= min(found) + 1e-9
     # one clock, improving only, and the live stream is the result's
     times = [i.t for i in result.incumbents]
     values = [i.objective for i in result.incumbents]
     assert times == sorted(times) and values == sorted(values, reverse=True)
     assert len(set(values)) == len(values)
     assert [i.objective for i in seen] == values
-    assert result.seconds["total"] <= 6.0 + 3.0 and result.seconds["probe"] >= 2 * PROBE_MIN - 0.5
+    assert result.seconds["total"] <= 6.0 + 3.0 and result.seconds["probe"] >= PROBE_MIN - 0.5
 
 
 def test_the_answer_keeps_an_earlier_phase_s_better_point(miplib_dir: Path) -> None:

@@ -1,0 +1,29 @@
+"""``SolveOptions.keep_solutions``: the other solutions SCIP (its solution storage) and HiGHS
+(its saved improving solutions) found come back, verified, best first; none unless asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mipguide.pipeline.solve import solve_problem
+from mipguide.problem.io import read_problem
+from mipguide.problem.verify import verify
+from mipguide.solvers.types import SolveOptions
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_other_solutions_come_back_verified_and_best_first(miplib_dir: Path, solver: str) -> None:
+    problem = read_problem(miplib_dir / "p0201.mps.gz")
+    plain = solve_problem(problem, solver, SolveOptions(time_limit=30))
+    assert plain.solutions == ()  # not asked for: nothing kept
+    result = solve_problem(problem, solver, SolveOptions(time_limit=30, keep_solutions=5))
+    assert result.objective is not None and 1 <= len(result.solutions) <= 5
+    objectives = [obj for obj, _ in result.solutions]
+    assert objectives == sorted(objectives)  # minimization: best first
+    assert objectives[0] >= result.objective - 1e-6  # none better than the answer
+    for obj, x in result.solutions:
+        check = verify(problem, x)
+        assert check.feasible and obj == pytest.approx(problem.objective_value(x))
+    assert "solutions" not in result.to_dict()  # never part of the JSON result
