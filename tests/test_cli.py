@@ -112,7 +112,6 @@ def test_doctor_masks_secrets() -> None:
         (["--abs-gap", "inf"], "--abs-gap"),
         (["--solver", "fake"], "--solver"),
         (["--solver", "auto", "--param", "limits/nodes=5"], "--param"),
-        (["--mode", "auto", "--param", "limits/nodes=5"], "--param"),
         (["--solver", "auto", "--dmmv"], "--dmmv"),
     ],
 )

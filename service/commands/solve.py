@@ -38,7 +38,8 @@ def solve_command(
     from mipguide.settings import get_settings
 
     settings = get_settings()
-    solver = solver or (AUTO_SOLVER if mode != "exact" else settings.default_solver)
+    guided = mode != "exact" and not params  # backend parameters keep the default backend
+    solver = solver or (AUTO_SOLVER if guided else settings.default_solver)
     if solver == AUTO_SOLVER and (params or dmmv_seconds is not None):
         what = "--param" if params else "--dmmv"
         raise InvalidOptionError(what, "needs a named --solver, not auto")

@@ -187,10 +187,11 @@ def parse_options(
         InvalidOptionError: unknown option, bad value, unknown solver/mode/parameter.
     """
     data = _known(raw, OPTION_NAMES, settings)
-    # a guided mode with no solver named follows its model's card (or the probe): ``auto``
-    guided = data.get("mode", "exact") != "exact"
-    data.setdefault("solver", AUTO_SOLVER if guided else settings.default_solver)
     data["params"] = _params(data.get("params"))
+    # a guided mode with no solver named follows its model's card (or the probe): ``auto``;
+    # backend parameters name no backend of their own, so with them it stays the default one
+    guided = data.get("mode", "exact") != "exact" and not data["params"]
+    data.setdefault("solver", AUTO_SOLVER if guided else settings.default_solver)
     if "pas" in data:
         data["pas"] = _params(data["pas"], "pas", "PaS parameters")
     if "srg" in data:

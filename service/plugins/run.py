@@ -128,7 +128,8 @@ def _solve_here(
     from mipguide.solvers.types import SolveOptions
 
     settings = get_settings()
-    solver = options.solver or (AUTO_SOLVER if options.mode != "exact" else settings.default_solver)
+    guided = options.mode != "exact" and not options.params  # parameters keep the default
+    solver = options.solver or (AUTO_SOLVER if guided else settings.default_solver)
     check_solver(solver, "solver", settings.allow_fake_solver)
     check_no_highs_clash(solver)
     t0 = time.perf_counter()

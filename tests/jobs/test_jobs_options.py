@@ -123,9 +123,11 @@ def test_guided_modes_leave_the_backend_to_the_service_unless_named() -> None:
         assert parse_options({"mode": mode, "solver": "highs"}, SETTINGS).solver == "highs"
     assert parse_options({}, SETTINGS).solver == SETTINGS.default_solver
     assert parse_options({"solver": "auto"}, SETTINGS).solver == "auto"
+    # backend parameters without a solver: the default backend, whose parameters they are
+    with_params = parse_options({"mode": "auto", "params": '{"limits/nodes": 5}'}, SETTINGS)
+    assert with_params.solver == SETTINGS.default_solver
     for raw, option in (
         ({"solver": "auto", "params": '{"limits/nodes": 5}'}, "params"),
-        ({"mode": "auto", "params": '{"limits/nodes": 5}'}, "params"),
         ({"solver": "auto", "dmmv": "true"}, "dmmv"),
     ):
         with pytest.raises(InvalidOptionError) as info:
