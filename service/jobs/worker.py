@@ -42,7 +42,7 @@ from mipguide.jobs.errors import JobInputError
 from mipguide.solvers.types import Incumbent, Interrupt
 
 if TYPE_CHECKING:
-    pass
+    from mipguide.problem.model import Problem
 
 JOB_KINDS = ("solve", "dmmv", "train")
 _T = TypeVar("_T")
@@ -171,7 +171,7 @@ def _solve_one(
         problem = _load_input(problem_path, load_problem)
         read = time.perf_counter() - t0
         log(f"[worker {os.getpid()}] solving {problem.name} with {solver} (mode {mode})")
-        keep = int(guidance.get("keep_solutions", 0))
+        keep = _kept_solutions(int(guidance.get("keep_solutions", 0)), problem)
         result = solve_request(
             problem,
             solver,
@@ -194,6 +194,19 @@ def _solve_one(
         channel.send(("result", job_id, summary))
     except Exception as exc:
         _report_error(channel, job_id, exc, log)
+
+
+# At most this many values are read back from a backend's other solutions (SCIP reads them one
+# call per value): 16 solutions of up to 125,000 variables, fewer of larger models.
+_KEPT_VALUES = 2_000_000
+
+
+def _kept_solutions(keep: int, problem: Problem) -> int:
+    """How many of its backend's other solutions a job keeps for the archive: none for a model
+    without binaries (nothing to learn), fewer for a large one."""
+    if keep <= 0 or not problem.binary_mask.any():
+        return 0
+    return min(keep, _KEPT_VALUES // max(1, problem.num_vars))
 
 
 def _logger(channel: _Channel, job_id: str) -> Callable[[str], None]:
