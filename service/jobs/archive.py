@@ -81,8 +81,8 @@ class SolutionArchive:
             tmp = target.with_name(f".{job.id}.npz")
             save_problem(problem, tmp)
             tmp.replace(target)
-        for objective, bits in [*others, (float(result["objective"]), x_bin)]:
-            solution = ArchivedSolution(
+        solutions = [
+            ArchivedSolution(
                 job_id=job.id,
                 tags=job.tags,
                 problem_hash=digest,
@@ -90,8 +90,10 @@ class SolutionArchive:
                 num_binaries=int(mask.sum()),
                 x_bits=np.packbits(bits).tobytes(),
             )
-            keep = self.settings.archive_per_key
-            self._remove(self.store.add_solution(job.owner, solution, keep))
+            for objective, bits in [*others, (float(result["objective"]), x_bin)]
+        ]
+        keep = self.settings.archive_per_key
+        self._remove(self.store.add_solutions(job.owner, solutions, keep))
         return True
 
     def forget_jobs(self, job_ids: list[str]) -> None:

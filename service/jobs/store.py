@@ -391,13 +391,21 @@ class JobStore:
 
     # --- the solution archive -------------------------------------------------------------
     def add_solution(self, owner: str, solution: ArchivedSolution, keep: int) -> list[str]:
-        """Archive a job's solution; trim the owner's archive to its newest ``keep``.
+        """``add_solutions`` of one."""
+        return self.add_solutions(owner, [solution], keep)
+
+    def add_solutions(
+        self, owner: str, solutions: Sequence[ArchivedSolution], keep: int
+    ) -> list[str]:
+        """Archive a job's solutions (in this order: the last is the newest); trim the owner's
+        archive to its newest ``keep``, in the same transaction.
 
         Returns:
             The problem hashes no archived solution refers to any more (their files can go).
         """
         with self._write() as s:
-            s.add(
+            now = utcnow()
+            s.add_all(
                 SolutionRow(
                     owner=owner,
                     job_id=solution.job_id,
@@ -406,8 +414,9 @@ class JobStore:
                     objective=solution.objective,
                     num_binaries=solution.num_binaries,
                     x_bits=solution.x_bits,
-                    created_at=utcnow(),
+                    created_at=now,
                 )
+                for solution in solutions
             )
             s.flush()
             newest = (

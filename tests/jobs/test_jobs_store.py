@@ -221,3 +221,9 @@ def test_the_solution_archive_is_per_key_bounded_and_forgets_deleted_jobs(
     assert store.forget_jobs([]) == [] and store.solutions("b", "t") == []
     # the trim of key b's archive (keep 0) orphans the problem it alone referred to
     assert store.add_solution("b", solution("j5", "h9"), keep=0) == ["h9"]
+    # one job's several solutions in one call: kept in order (the last is the newest), the
+    # trim counting them all
+    many = [solution("j6", "h5"), solution("j6", "h6"), solution("j6", "h7")]
+    assert store.add_solutions("c", many, keep=2) == ["h5"]
+    assert [s.problem_hash for s in store.solutions("c", "t")] == ["h6", "h7"]
+    assert store.forget_jobs(["j6"]) == ["h6", "h7"]
