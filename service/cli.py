@@ -303,8 +303,9 @@ def tune(
     solver_seeds: Annotated[str, typer.Option(help="solver seeds per instance")] = "0",
 ) -> None:
     """Choose a PaS model's search settings from the declared grid (the lowest mean primal
-    integral over the instances and solver seeds, SCIP, one thread) and write the choice, the
-    grid and every figure into its card."""
+    integral over the instances and solver seeds, one thread; the grid on SCIP, its best point
+    on HiGHS, each backend alone for mode=auto) and write the choice, the backend, the grid and
+    every figure into its card."""
     from mipguide.commands.tune import tune_command
 
     run(
