@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -58,6 +58,7 @@ class _Clock:
     t0: float
     on_incumbent: IncumbentCallback | None
     best: float = math.inf  # sense * objective of the last reported incumbent
+    items: list[Incumbent] = field(default_factory=list)  # what was reported, in order
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -65,12 +66,19 @@ class _Clock:
     def reporter(self, offset: float) -> IncumbentCallback:
         def report(inc: Incumbent) -> None:
             value = self.problem.sense * inc.objective
-            if value < self.best - 1e-9 * max(1.0, abs(value)):
+            if _improves(value, self.best):
                 self.best = value
+                shifted = replace(inc, t=inc.t + offset)
+                self.items.append(shifted)
                 if self.on_incumbent is not None:
-                    self.on_incumbent(replace(inc, t=inc.t + offset))
+                    self.on_incumbent(shifted)
 
         return report
+
+
+def _improves(value: float, best: float) -> bool:
+    """``value`` (sense * objective) is strictly better than ``best``, beyond rounding."""
+    return value < best - 1e-9 * max(1.0, abs(value))
 
 
 def probe_seconds(time_limit: float | None, share: float = PROBE_SHARE) -> float:
@@ -131,9 +139,13 @@ def solve_probed(
         phases.append((at, result))
         probes.append(_probe_record(solver, result, clock.now() - at))
         if result.status in _SETTLED:
-            return _answer(problem, options, phases, probes, solver, "settled", read_seconds)
+            return _answer(
+                problem, options, phases, probes, solver, "settled", read_seconds, clock.items
+            )
         if checkpoint is not None and not checkpoint.stopped:  # it improved and ran on
-            return _answer(problem, options, phases, probes, solver, "probe", read_seconds)
+            return _answer(
+                problem, options, phases, probes, solver, "probe", read_seconds, clock.items
+            )
         start = _best_point(problem, phases, start)
     if not phases:
         raise BackendUnavailableError(f"none of {', '.join(solvers)} is installed")
@@ -145,7 +157,7 @@ def solve_probed(
             problem, winner, sub, on_incumbent=clock.reporter(at), interrupt=interrupt
         )
         phases.append((at, result))
-    return _answer(problem, options, phases, probes, winner, "probe", read_seconds)
+    return _answer(problem, options, phases, probes, winner, "probe", read_seconds, clock.items)
 
 
 class _Either(Interrupt):
@@ -171,7 +183,7 @@ class _Checkpoint:
         self._timer.start()
 
     def _check(self) -> None:
-        if not self._clock.best < self._before - 1e-9 * max(1.0, abs(self._clock.best)):
+        if not _improves(self._clock.best, self._before):
             self.stopped = True
             self.interrupt.set()
 
@@ -238,11 +250,12 @@ def _answer(
     chosen: str,
     how: str,
     read_seconds: float,
+    incumbents: Sequence[Incumbent],
 ) -> SolveResult:
     """The last phase's result, or the best point of an earlier phase when the last found
-    nothing better; incumbents and times on the one clock."""
+    nothing better; with the incumbents reported on the one clock, and its times."""
     last_at, last = phases[-1]
-    best_at, best = min(phases, key=lambda p: _rank(problem, p[1]))
+    best = min(phases, key=lambda p: _rank(problem, p[1]))[1]
     if _rank(problem, best) < _rank(problem, last):
         out = SolveOutput(
             status=Status.FEASIBLE,
@@ -259,14 +272,6 @@ def _answer(
             warnings=(f"{last.solver} found nothing better than the {best.solver} probe",),
         )
         last = finish(problem, out, seed=options.seed)
-    incumbents: list[Incumbent] = []
-    value = math.inf
-    for at, result in phases:
-        for inc in result.incumbents:
-            v = problem.sense * inc.objective
-            if v < value - 1e-9 * max(1.0, abs(v)):
-                value = v
-                incumbents.append(replace(inc, t=inc.t + at))
     total = last_at + last.seconds.get("total", 0.0)
     seconds = dict(last.seconds, read=read_seconds, probe=last_at, total=read_seconds + total)
     choice = {"solver": chosen, "by": how, "probes": probes}

@@ -73,7 +73,9 @@ def test_the_answer_keeps_an_earlier_phase_s_better_point(miplib_dir: Path) -> N
     stopped = Termination(TerminationReason.TIME_LIMIT, "stopped")
     out = SolveOutput(Status.NO_SOLUTION, stopped, None, None, 2800.0, "highs", "x", 0.0, 0.1)
     nothing = finish(problem, out)  # a later phase that found nothing
-    result = _answer(problem, SolveOptions(), [(0.0, good), (1.0, nothing)], [], "highs", "x", 0)
+    result = _answer(
+        problem, SolveOptions(), [(0.0, good), (1.0, nothing)], [], "highs", "x", 0, ()
+    )
     assert result.objective == pytest.approx(3089.0) and result.status is Status.FEASIBLE
     assert result.max_violation is not None and result.max_violation <= 1e-6
     assert any("nothing better" in w for w in result.warnings)
