@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from mipguide.api.errors import install_error_handlers
 from mipguide.api.metrics import Metrics
 from mipguide.api.routes import batches, dmmv, health, jobs, models
+from mipguide.api.routes.ui import install_ui
 from mipguide.jobs.manager import JobManager
 from mipguide.settings import Settings
 
@@ -45,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=_version(),
         summary="MILP solving as a service: jobs, batches, live incumbents, results.",
         lifespan=lifespan,
-        docs_url="/docs" if settings.api_docs else None,
-        redoc_url="/redoc" if settings.api_docs else None,
+        # /docs and /redoc: served with local assets by install_ui
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.api_docs else None,
         # operation ids are the route functions' names (create_job, read_result, ...): stable,
         # and what the OpenAPI links between operations refer to
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dmmv.router)
     app.include_router(models.router)
     app.include_router(health.router)
+    install_ui(app, settings.api_docs)
     _document_bodies(app)
     return app
 

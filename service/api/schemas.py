@@ -12,6 +12,7 @@ from mipguide.jobs.manager import JobManager
 from mipguide.jobs.options import TrainOptions
 from mipguide.jobs.records import BatchRecord, IncumbentRecord, JobRecord
 from mipguide.models.cards import ModelInfo, summary
+from mipguide.pipeline.result import relative_gap
 from mipguide.problem.jsonschema import JsonModel
 
 
@@ -59,7 +60,16 @@ class JobPublic(BaseModel):
         description="optimal, feasible, infeasible, ... once solved (DMMV: feasible | violated)"
     )
     termination: str | None
-    objective: float | None = Field(description="the objective (DMMV: the max violation)")
+    objective: float | None = Field(
+        description="the objective (DMMV: the max violation); while running, the best so far"
+    )
+    bound: float | None = Field(
+        default=None, description="a solve's dual bound (while running, the newest reported)"
+    )
+    gap: float | None = Field(
+        default=None,
+        description="a solve's relative gap |objective - bound| / max(|objective|, |bound|)",
+    )
     solve_seconds: float | None
     error: str | None
     attempts: int
@@ -68,7 +78,17 @@ class JobPublic(BaseModel):
     )
 
     @classmethod
-    def of(cls, job: JobRecord, queue_position: int | None = None) -> JobPublic:
+    def of(
+        cls,
+        job: JobRecord,
+        queue_position: int | None = None,
+        latest: IncumbentRecord | None = None,
+    ) -> JobPublic:
+        """``latest``: the job's newest incumbent, whose figures a running job shows."""
+        objective, bound = job.objective, job.bound
+        if not job.state.terminal and latest is not None:
+            objective, bound = latest.objective, latest.bound
+        solve = job.kind.value == "solve"
         return cls(
             id=job.id,
             kind=job.kind.value,
@@ -90,7 +110,9 @@ class JobPublic(BaseModel):
             ),
             status=job.status,
             termination=job.termination,
-            objective=job.objective,
+            objective=objective,
+            bound=bound if solve else None,
+            gap=relative_gap(objective, bound) if solve else None,
             solve_seconds=job.solve_seconds,
             error=job.error,
             attempts=job.attempts,

@@ -355,6 +355,7 @@ class LocalExecutor:
             status=summary.get("status"),
             termination=termination,
             objective=summary.get("objective"),
+            bound=summary.get("bound"),
             solve_seconds=summary.get("seconds"),
         )
 

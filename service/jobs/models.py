@@ -1,8 +1,8 @@
 """Job store tables (SQLAlchemy 2 ORM): jobs, batches, incumbents; and the job states.
 
 The schema is created with ``create_all`` on startup. ``create_all`` never changes an existing
-table, so columns added later are added by ``mipguide.jobs.store.migrate`` (``jobs.kind``); any
-other change needs a fresh database or a real migration.
+table, so columns added later are added by ``mipguide.jobs.store.migrate`` (``jobs.kind``,
+``jobs.bound``); any other change needs a fresh database or a real migration.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ class JobRow(Base):
     status: Mapped[str | None] = mapped_column(FreeText(32), default=None)
     termination: Mapped[str | None] = mapped_column(FreeText(32), default=None)
     objective: Mapped[float | None] = mapped_column(Float, default=None)
+    bound: Mapped[float | None] = mapped_column(Float, default=None)
     solve_seconds: Mapped[float | None] = mapped_column(Float, default=None)
     error: Mapped[str | None] = mapped_column(FreeText(), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -63,6 +63,7 @@ class JobRecord:
     attempts: int
     requeues: int
     kind: JobKind = JobKind.SOLVE
+    bound: float | None = None  # the dual bound the result proved (None: none, or not ended)
 
     @classmethod
     def from_row(cls, row: JobRow) -> JobRecord:
@@ -93,6 +94,7 @@ class JobRecord:
             attempts=row.attempts,
             requeues=row.requeues,
             kind=JobKind(row.kind or JobKind.SOLVE.value),
+            bound=row.bound,
         )
 
 
@@ -152,3 +154,4 @@ class Outcome:
     objective: float | None = None
     solve_seconds: float | None = None
     error: str | None = None
+    bound: float | None = None

@@ -102,7 +102,8 @@ def migrate(engine: Engine) -> list[str]:
     """Add the columns that ``create_all`` cannot add to a table made by an older release.
 
     Returns:
-        The columns added (``jobs.kind``: existing rows become ``solve`` jobs).
+        The columns added (``jobs.kind``: existing rows become ``solve`` jobs; ``jobs.bound``:
+        unknown for the jobs that ended before it).
     """
     columns = {c["name"] for c in inspect(engine).get_columns("jobs")}
     added: list[str] = []
@@ -111,6 +112,10 @@ def migrate(engine: Engine) -> list[str]:
         with engine.begin() as conn:
             conn.execute(text(ddl))
         added.append("jobs.kind")
+    if "bound" not in columns:  # the dual bound of a finished solve (the job list's gap)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE jobs ADD COLUMN bound FLOAT"))
+        added.append("jobs.bound")
     return added
 
 
@@ -295,6 +300,7 @@ class JobStore:
             "status": outcome.status,
             "termination": outcome.termination,
             "objective": outcome.objective,
+            "bound": outcome.bound,
             "solve_seconds": outcome.solve_seconds,
             "error": outcome.error,
         }
@@ -364,6 +370,22 @@ class JobStore:
         )
         with self._read() as s:
             return [IncumbentRecord.from_row(r) for r in s.scalars(query)]
+
+    def latest_incumbents(self, job_ids: Sequence[str]) -> dict[str, IncumbentRecord]:
+        """The newest incumbent of each job that has one (one query: the job list's figures)."""
+        if not job_ids:
+            return {}
+        last = (
+            select(IncumbentRow.job_id, func.max(IncumbentRow.seq).label("seq"))
+            .where(IncumbentRow.job_id.in_(list(job_ids)))
+            .group_by(IncumbentRow.job_id)
+            .subquery()
+        )
+        query = select(IncumbentRow).join(
+            last, (IncumbentRow.job_id == last.c.job_id) & (IncumbentRow.seq == last.c.seq)
+        )
+        with self._read() as s:
+            return {r.job_id: IncumbentRecord.from_row(r) for r in s.scalars(query)}
 
     # --- batches --------------------------------------------------------------------------
     def create_batch(self, batch_id: str, owner: str, options: dict[str, Any]) -> BatchRecord:

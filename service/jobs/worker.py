@@ -189,6 +189,7 @@ def _solve_one(
             "status": result.status.value,
             "termination": result.termination.value,
             "objective": result.objective,
+            "bound": result.bound,
             "seconds": result.seconds.get("total"),
         }
         channel.send(("result", job_id, summary))

@@ -56,11 +56,12 @@ def test_queue_order_is_priority_then_fifo(store: JobStore) -> None:
 def test_transitions_are_guarded(store: JobStore) -> None:
     store.create_jobs([spec("a")])
     assert store.mark_running("a") and not store.mark_running("a")
-    assert store.finish("a", Outcome(JobState.COMPLETED, objective=3.0))
+    assert store.finish("a", Outcome(JobState.COMPLETED, objective=3.0, bound=2.5))
     assert not store.finish("a", Outcome(JobState.CANCELLED))  # an ended job stays ended
     job = store.get("a")
     assert job is not None and job.state == JobState.COMPLETED and job.attempts == 1
     assert job.objective == 3.0 and job.finished_at is not None and job.finished_at.tzinfo
+    assert job.bound == 2.5
 
 
 def test_recover_requeues_running_jobs_once_then_fails_them(store: JobStore) -> None:
@@ -157,7 +158,7 @@ def test_kind_is_stored_and_filters_the_list(store: JobStore) -> None:
     assert store.list_jobs(kind=JobKind.SOLVE)[1] == 2
 
 
-def test_a_database_without_the_kind_column_is_migrated(tmp_path: Path) -> None:
+def test_a_database_without_the_kind_and_bound_columns_is_migrated(tmp_path: Path) -> None:
     import sqlite3
 
     from mipguide.jobs.models import JobKind
@@ -168,18 +169,22 @@ def test_a_database_without_the_kind_column_is_migrated(tmp_path: Path) -> None:
     old.close()
     with sqlite3.connect(path) as conn:  # the table as an older release created it
         conn.execute("ALTER TABLE jobs DROP COLUMN kind")
-        assert "kind" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+        conn.execute("ALTER TABLE jobs DROP COLUMN bound")
+        assert not {"kind", "bound"} & {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
     new = JobStore(f"sqlite:///{path}")
     try:
         job = new.get("old1")
-        assert job is not None and job.kind == JobKind.SOLVE
+        assert job is not None and job.kind == JobKind.SOLVE and job.bound is None
         new.create_jobs([spec("new1")])
         assert new.list_jobs()[1] == 2
+        assert new.mark_running("new1")
+        assert new.finish("new1", Outcome(JobState.COMPLETED, objective=1.0, bound=0.5))
+        assert new.get("new1").bound == 0.5  # type: ignore[union-attr]
     finally:
         new.close()
 
 
-def test_a_postgres_database_without_the_kind_column_is_migrated(pg_url: str) -> None:
+def test_a_postgres_database_without_the_kind_and_bound_columns_is_migrated(pg_url: str) -> None:
     from sqlalchemy import text
 
     from mipguide.jobs.models import JobKind
@@ -188,11 +193,12 @@ def test_a_postgres_database_without_the_kind_column_is_migrated(pg_url: str) ->
     old.create_jobs([spec("old1")])
     with old.engine.begin() as conn:  # the table as an older release created it
         conn.execute(text("ALTER TABLE jobs DROP COLUMN kind"))
+        conn.execute(text("ALTER TABLE jobs DROP COLUMN bound"))
     old.close()
     new = JobStore(pg_url)
     try:
         job = new.get("old1")
-        assert job is not None and job.kind == JobKind.SOLVE
+        assert job is not None and job.kind == JobKind.SOLVE and job.bound is None
         new.create_jobs([spec("new1")])
         assert new.list_jobs()[1] == 2
     finally:

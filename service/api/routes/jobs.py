@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from mipguide.api.auth import Caller, caller
 from mipguide.api.deps import get_job, manager, metrics, wait_for_end
 from mipguide.api.formats import to_csv, to_sol
+from mipguide.api.plot import job_plot_png
 from mipguide.api.schemas import (
     IncumbentListPublic,
     IncumbentPublic,
@@ -92,7 +93,8 @@ async def public(m: JobManager, job: JobRecord, with_result: bool = False) -> Jo
     """The wire form of a job (queue position while queued; the result when asked)."""
 
     def build() -> JobPublic:
-        out = JobPublic.of(job, m.queue_position(job))
+        latest = None if job.state.terminal else m.store.latest_incumbents([job.id]).get(job.id)
+        out = JobPublic.of(job, m.queue_position(job), latest)
         if with_result and job.result_path is not None:
             out.result = m.result(job)
         return out
@@ -147,7 +149,9 @@ async def list_jobs(
         jobs, total = m.store.list_jobs(
             owner=who.scope, state=state, tag=tag, kind=kind, limit=limit, offset=offset
         )
-        items = [JobPublic.of(j, m.queue_position(j)) for j in jobs]
+        running = [j.id for j in jobs if not j.state.terminal]
+        latest = m.store.latest_incumbents(running)
+        items = [JobPublic.of(j, m.queue_position(j), latest.get(j.id)) for j in jobs]
         return JobListPublic(items=items, total=total, limit=limit, offset=offset)
 
     return await run_in_threadpool(build)
@@ -209,6 +213,24 @@ async def read_incumbents(
         next=items[-1].seq if items else since,
         state=job.state.value,
     )
+
+
+@router.get(
+    "/{job_id}/plot.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+)
+async def read_plot(request: Request, job_id: str, who: Who) -> Response:
+    """The job's progress as a PNG: objective and dual bound over time, each incumbent marked by
+    its source, and the gap (a DMMV job: the max violation)."""
+    m = manager(request)
+    job = await get_job(m, job_id, who)
+
+    def draw() -> bytes:
+        return job_plot_png(job, m.incumbents(job, 0))
+
+    png = await run_in_threadpool(draw)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/{job_id}/log", response_class=PlainTextResponse, responses=ERRORS)
