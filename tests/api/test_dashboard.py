@@ -265,3 +265,44 @@ def test_api_docs_render_offline(ui: Page, ui_server: Server) -> None:
     page.goto(f"{ui_server.url}/redoc")
     page.wait_for_selector(".api-content h2", timeout=30_000)
     assert "jobs" in page.inner_text(".menu-content").lower()
+
+
+def test_batch_from_the_page_dmmv_job_and_model_card(
+    ui: Page, ui_server: Server, tmp_path: Path
+) -> None:
+    from tests.api.test_api_dmmv import hard_body
+
+    page = ui.open("#/submit")
+    page.set_input_files("#file", [str(MIPLIB / "p0033.mps.gz"), str(MIPLIB / "stein27.mps.gz")])
+    page.select_option("#solver", "highs")
+    page.click("#submit")
+    page.wait_for_url("**/ui/#/batch/*")
+    batch_id = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#counts [data-state='completed']")
+    # the counts per state follow the batch to its end (the page refreshes itself)
+    deadline = time.monotonic() + 60
+    done = "#counts [data-state='completed']"
+    while "2" not in page.inner_text(done) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert page.inner_text(done).split()[-1] == "2"
+    assert page.locator("#batch-jobs tbody tr").count() == 2
+    with ui_server.http() as http:
+        assert http.get(f"/v1/batches/{batch_id}").json()["counts"]["completed"] == 2
+
+    # a DMMV job's page plots the max violation over time
+    with ui_server.http() as http:
+        r = http.post("/v1/dmmv", json=hard_body(60, 30, 2.0), params={"wait": 30})
+    dmmv = r.json()
+    assert dmmv["state"] == "completed", dmmv
+    page.goto(f"{ui_server.url}/ui/#/job/{dmmv['id']}")
+    page.wait_for_selector("#plot path[data-series='max violation']", state="attached")
+    assert page.locator("#gap-plot").count() == 0
+    assert page.locator("#downloads a").count() == 2  # json and the plot: no sol or csv
+
+    # a model's card from the models page
+    page.goto(f"{ui_server.url}/ui/#/models")
+    page.click("#models tbody tr a")
+    page.wait_for_selector("#model-card:not([hidden])")
+    assert '"kind"' in page.inner_text("#model-card") or "signature" in page.inner_text(
+        "#model-card"
+    )
