@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(FIND_LINKS) "torch==2.13.0"
-	$(PIP) install -q $(FIND_LINKS) -e ".[server,dev,bench,postgres,quantization]"
+	$(PIP) install -q $(FIND_LINKS) -e ".[server,dev,bench,postgres,quantization,ray]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -30,6 +30,8 @@ def _shipped_models() -> Path:
 
 SHIPPED_MODELS = _shipped_models()
 ENV_PREFIX = "MIPGUIDE_"
+# where jobs run (the ``executor`` setting)
+EXECUTORS = ("local", "ray")
 _UNSET: Any = object()  # a field not given: read it from the environment, else its default
 _TRUE, _FALSE = {"1", "true", "yes", "on", "t", "y"}, {"0", "false", "no", "off", "f", "n"}
 
@@ -146,7 +148,12 @@ class Settings:
         help="SQLAlchemy URL or SQLite file; postgres(ql):// means psycopg 3; "
         "None: SQLite at <data_dir>/mipguide.db",
     )
-    workers: int = setting(2, ge=1, help="local solver worker processes")
+    workers: int = setting(2, ge=1, help="solver workers (local processes, or Ray actors)")
+    executor: str = setting("local", help="where jobs run: local (worker processes) | ray")
+    ray_address: str = setting(
+        "", help="executor=ray: the cluster (ray://host:port or host:port); empty: a local one"
+    )
+    ray_worker_cpus: float = setting(1.0, gt=0, help="executor=ray: CPUs one solver actor holds")
     api_keys: str = setting("", help="comma-separated API keys; empty: open local mode")
     metrics_token: str = setting("", help="bearer token for /metrics (besides the API keys)")
     api_docs: bool = setting(True, help="serve /docs, /redoc and /openapi.json")
@@ -198,6 +205,8 @@ class Settings:
             if value is _UNSET:
                 value = env.get(f.name, f.metadata["default"])
             object.__setattr__(self, f.name, _checked(f, value))
+        if self.executor not in EXECUTORS:
+            raise InvalidOptionError("executor", f"unknown executor {self.executor!r}", EXECUTORS)
 
     @property
     def decompression_limits(self) -> DecompressionLimits:

@@ -18,13 +18,11 @@ import contextlib
 import heapq
 import multiprocessing as mp
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from mipguide.jobs.events import EventBus, JobEvent
 from mipguide.jobs.files import JobFiles
@@ -43,8 +41,8 @@ class _Worker:
     """The supervisor's view of one worker process."""
 
     index: int
-    process: Any  # multiprocessing.context.SpawnProcess
-    conn: Connection
+    process: Any  # multiprocessing.context.SpawnProcess, or the Ray executor's actor handle
+    conn: Any  # a multiprocessing Connection, or the Ray executor's mailbox connection
     ready: bool = False
     job: JobRecord | None = None
     started: float = 0.0
@@ -73,8 +71,36 @@ def job_context(settings: Settings, owner: str) -> dict[str, str]:
     }
 
 
+def exit_reason(process: Any) -> str:
+    """How a worker ended, for the job it leaves: its own words (a Ray actor's death cause), or
+    the signal or exit code of a process."""
+    reason = getattr(process, "exit_reason", None)
+    if reason:
+        return str(reason)
+    code = process.exitcode
+    return f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+
+
+class Executor(Protocol):
+    """What the job manager needs of an executor: the local one (worker processes on this
+    machine) or the Ray one (``mipguide.jobs.ray_executor``: the same workers as Ray actors)."""
+
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 5.0) -> None: ...
+    def submit(self, jobs: list[JobRecord]) -> None: ...
+    def cancel(self, job_id: str) -> bool: ...
+    def queue_depth(self) -> int: ...
+    def busy_workers(self) -> int: ...
+    def alive_workers(self) -> int: ...
+    def worker_pids(self) -> list[int]: ...
+
+
 class LocalExecutor:
-    """Runs queued jobs on local worker processes."""
+    """Runs queued jobs on local worker processes.
+
+    A worker is a ``_Worker``: a process handle (``pid``, ``is_alive``, ``join``, ``exitcode``,
+    ``terminate``, ``kill``) and a connection (``send``, ``recv``) to ``worker_main``.
+    ``_spawn`` makes one; the Ray executor overrides it and keeps everything else."""
 
     def __init__(
         self,
@@ -128,7 +154,8 @@ class LocalExecutor:
         """Where workers find models, and their torch device (auto -> cpu unless CUDA)."""
         return {"model_dir": self.settings.registry_path, "device": self.settings.device}
 
-    def _spawn(self, index: int) -> _Worker:
+    def _make_worker(self, index: int) -> _Worker:
+        """A started worker process and the parent's end of its pipe."""
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=worker_main,
@@ -138,7 +165,10 @@ class LocalExecutor:
         )
         proc.start()
         child.close()
-        worker = _Worker(index, proc, parent)
+        return _Worker(index, proc, parent)
+
+    def _spawn(self, index: int) -> _Worker:
+        worker = self._make_worker(index)
         threading.Thread(
             target=self._read_loop, args=(worker,), name=f"worker-{index}-reader", daemon=True
         ).start()
@@ -286,20 +316,18 @@ class LocalExecutor:
         with self._cv:
             if w.job is None or w.job.id != job.id:
                 return  # it stopped on its own meanwhile: the worker stays in service
-            pid = w.process.pid
-            if pid is None or not w.process.is_alive():
+            if w.process.pid is None or not w.process.is_alive():
                 return
             w.kill_at = time.monotonic() + self.settings.kill_grace
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+                w.process.terminate()  # SIGTERM (a Ray actor: ray.kill)
 
     def _kill(self, w: _Worker) -> None:
-        pid = w.process.pid
-        if pid is None or not w.process.is_alive():
+        if w.process.pid is None or not w.process.is_alive():
             return
         w.killed = True
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+            w.process.kill()  # SIGKILL (a Ray actor: ray.kill)
 
     # --- reader threads -------------------------------------------------------------------
     def _read_loop(self, w: _Worker) -> None:
@@ -365,8 +393,7 @@ class LocalExecutor:
             # worker in the moment before its replacement takes its place
             was_ready, w.ready = w.ready, False
         w.process.join(5.0)
-        code = w.process.exitcode
-        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        how = exit_reason(w.process)
         with self._cv:
             if self._stopping:  # shutdown: its job stays 'running' and is re-queued on restart
                 return

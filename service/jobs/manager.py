@@ -25,7 +25,7 @@ from mipguide.jobs.errors import (
     ResultUnavailableError,
 )
 from mipguide.jobs.events import EventBus
-from mipguide.jobs.executor import LocalExecutor, OnFinish, job_context
+from mipguide.jobs.executor import Executor, LocalExecutor, OnFinish, job_context
 from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
 from mipguide.jobs.models import JobKind, JobState, utcnow
@@ -87,7 +87,12 @@ class JobManager:
         self.bus = EventBus()
         self.archive = SolutionArchive(self.store, settings)
         self._on_finish = on_finish
-        self.executor = LocalExecutor(
+        executor = LocalExecutor
+        if settings.executor == "ray":  # imports ray: only when asked for
+            from mipguide.jobs.ray_executor import RayExecutor
+
+            executor = RayExecutor
+        self.executor: Executor = executor(
             self.store, self.files, self.logs, self.bus, settings, on_finish=self._finished
         )
         self._stop = threading.Event()

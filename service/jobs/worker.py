@@ -67,7 +67,8 @@ def worker_main(
 
     ``guidance``: ``model_dir`` and ``device`` for the guided modes (from the server's settings).
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     channel = _Channel(conn)
     _warm_up(warm_solver)
     interrupts: dict[str, Interrupt] = {}

@@ -1,0 +1,211 @@
+"""Ray executor (``MIPGUIDE_EXECUTOR=ray``): the solver workers are long-lived Ray actors.
+
+Each worker is a ``_SolverActor`` holding ``ray_worker_cpus`` CPUs of the cluster
+(``MIPGUIDE_RAY_ADDRESS``; empty: Ray starts a local one) and running the same
+``worker_main`` as a local worker process, so a job runs exactly as it does locally: warm
+imports, the same messages, incumbents and log lines streamed back while it runs. Long-lived
+actors rather than one task per job: a worker's start-up (imports, solver warm-up) is paid once,
+as for the local pool.
+
+Messages go through one ``_Mailbox`` actor (an asyncio queue each way per worker; no CPU).
+Everything else is the local executor's: the priority queue and per-key caps, the cooperative
+cancel (the backend's interrupt) with escalation after ``cancel_grace`` (``ray.kill`` of the
+actor instead of SIGTERM/SIGKILL), the watchdog, and a worker that dies (its actor killed, its
+node lost) failing its job with the reason and being replaced.
+
+Inputs and results are files under ``data_dir``: the actors must see the same folder (one
+machine, or a shared mount on every node).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import uuid
+from typing import Any
+
+import ray
+from ray.exceptions import RayError
+
+from mipguide.jobs.executor import LocalExecutor, _Worker
+from mipguide.jobs.worker import worker_main
+
+# how long one remote get waits before the caller looks again (liveness, stop)
+POLL_SECONDS = 0.5
+ACTOR_DIED = "Ray actor died (killed outside the service, or its node was lost)"
+
+
+@ray.remote(num_cpus=0)
+class _Mailbox:
+    """Both directions of every worker's connection: ``key`` -> (to the worker, from it)."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, tuple[asyncio.Queue[Any], asyncio.Queue[Any]]] = {}
+
+    def _pair(self, key: str) -> tuple[asyncio.Queue[Any], asyncio.Queue[Any]]:
+        if key not in self._queues:
+            self._queues[key] = (asyncio.Queue(), asyncio.Queue())
+        return self._queues[key]
+
+    async def put(self, key: str, to_worker: bool, msg: Any) -> None:
+        self._pair(key)[0 if to_worker else 1].put_nowait(msg)
+
+    async def get(self, key: str, to_worker: bool, timeout: float) -> Any:
+        """The next message (None after ``timeout`` seconds without one)."""
+        queue = self._pair(key)[0 if to_worker else 1]
+        try:
+            return await asyncio.wait_for(queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def forget(self, key: str) -> None:
+        self._queues.pop(key, None)
+
+
+class _ActorConn:
+    """The worker's end, inside the actor: ``recv`` blocks for the next command; EOFError once
+    the mailbox is gone (the server went away: nobody can use our results)."""
+
+    def __init__(self, mailbox: Any, key: str) -> None:
+        self.mailbox, self.key = mailbox, key
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        # log lines, incumbents and progress go without waiting (a solver's closing statistics
+        # are hundreds of lines); calls from one caller to one actor keep their order, and the
+        # messages that end a job wait until the mailbox holds them
+        try:
+            ref = self.mailbox.put.remote(self.key, False, msg)
+            if msg[0] in ("ready", "result", "error"):
+                ray.get(ref)
+        except RayError as exc:
+            raise OSError("mailbox gone") from exc
+
+    def recv(self) -> Any:
+        while True:
+            try:
+                msg = ray.get(self.mailbox.get.remote(self.key, True, POLL_SECONDS * 10))
+            except RayError as exc:
+                raise EOFError("mailbox gone") from exc
+            if msg is not None:
+                return msg
+
+
+@ray.remote(max_restarts=0)
+class _SolverActor:
+    """One solver worker: ``run`` is ``worker_main`` for as long as the actor lives."""
+
+    def run(self, mailbox: Any, key: str, warm_solver: str, guidance: dict[str, str]) -> None:
+        worker_main(_ActorConn(mailbox, key), warm_solver, guidance)  # type: ignore[arg-type]
+
+
+class _ActorProcess:
+    """A solver actor seen as a process by the executor (pid, is_alive, join, terminate,
+    kill, exitcode) through its ``run`` call, which ends only when the actor does."""
+
+    def __init__(self, actor: Any, run_ref: Any) -> None:
+        self.actor, self.run_ref = actor, run_ref
+        self.pid: int | None = None  # the actor's process, from its "ready" message
+        self.exitcode: int | None = None
+        self.exit_reason: str | None = None
+        self._stopped_by: str | None = None
+
+    def _ended(self, timeout: float | None) -> bool:
+        ready, _ = ray.wait([self.run_ref], timeout=timeout)
+        if ready and self.exit_reason is None:
+            self.exitcode = -9 if self._stopped_by else 0
+            self.exit_reason = f"ray.kill ({self._stopped_by})" if self._stopped_by else ACTOR_DIED
+        return bool(ready)
+
+    def is_alive(self) -> bool:
+        return not self._ended(0)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._ended(timeout)
+
+    def terminate(self) -> None:
+        self._stop("after the cancel grace")
+
+    def kill(self) -> None:
+        self._stop("forced")
+
+    def _stop(self, how: str) -> None:
+        self._stopped_by = self._stopped_by or how
+        ray.kill(self.actor, no_restart=True)
+
+
+class _DriverConn:
+    """The executor's end of a worker's connection."""
+
+    def __init__(self, mailbox: Any, key: str, process: _ActorProcess) -> None:
+        self.mailbox, self.key, self.process = mailbox, key, process
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        try:
+            ray.get(self.mailbox.put.remote(self.key, True, msg), timeout=30)
+        except RayError as exc:
+            raise OSError("mailbox gone") from exc
+
+    def recv(self) -> Any:
+        while True:
+            try:
+                msg = ray.get(self.mailbox.get.remote(self.key, False, POLL_SECONDS))
+            except RayError as exc:
+                raise EOFError("mailbox gone") from exc
+            if msg is not None:
+                return msg
+            if not self.process.is_alive():  # what it sent before it ended was read above
+                raise EOFError("worker actor ended")
+
+
+class RayExecutor(LocalExecutor):
+    """The local executor with its workers as Ray actors (see the module docstring)."""
+
+    _mailbox: Any = None
+    _owns_ray = False
+
+    def start(self) -> None:
+        if not ray.is_initialized():
+            ray.init(
+                address=self.settings.ray_address or None,
+                namespace="mipguide",
+                log_to_driver=False,
+                include_dashboard=False,
+                configure_logging=False,
+            )
+            self._owns_ray = True
+        self._mailbox = _Mailbox.remote()  # type: ignore[attr-defined]
+        super().start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        super().stop(timeout)
+        if self._mailbox is not None:
+            ray.kill(self._mailbox)
+        if self._owns_ray:
+            ray.shutdown()
+
+    def _make_worker(self, index: int) -> _Worker:
+        key = uuid.uuid4().hex
+        actor = _SolverActor.options(  # type: ignore[attr-defined]
+            num_cpus=self.settings.ray_worker_cpus, name=f"mipguide-worker-{key[:8]}"
+        ).remote()
+        run_ref = actor.run.remote(
+            self._mailbox, key, self.settings.default_solver, self._guidance()
+        )
+        process = _ActorProcess(actor, run_ref)
+        return _Worker(index, process, _DriverConn(self._mailbox, key, process))
+
+    def _handle(self, w: _Worker, msg: tuple[Any, ...]) -> None:
+        if msg[0] == "ready":
+            w.process.pid = int(msg[1])
+        super()._handle(w, msg)
+
+    def _on_death(self, w: _Worker) -> None:
+        super()._on_death(w)
+        conn = w.conn
+        if isinstance(conn, _DriverConn):
+            threading.Thread(target=self._forget, args=(conn.key,), daemon=True).start()
+
+    def _forget(self, key: str) -> None:
+        with contextlib.suppress(RayError):
+            ray.get(self._mailbox.forget.remote(key), timeout=30)

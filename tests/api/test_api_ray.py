@@ -1,0 +1,132 @@
+"""The Ray executor against a real Ray cluster on loopback (``ray start --head`` by the test):
+jobs run on solver actors with the right answers, incumbents stream while they run, cancel
+through Ray within 2 s, and a killed actor fails its job with the reason and is replaced."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mipguide.bench.api import free_port
+from tests.api.serverutil import Server, launch
+from tests.api.test_api_resilience import wait_running
+
+pytestmark = pytest.mark.slow
+
+
+def _ray_cli() -> str:
+    exe = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    if not Path(exe).exists():
+        reason = "the ray package is not installed (extra ray)"
+        if os.environ.get("MIPGUIDE_TEST_RAY") == "required":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """A one-node Ray cluster on 127.0.0.1 with 2 CPUs; its address."""
+    ray = _ray_cli()
+    port = free_port()
+    cmd = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+    cmd += ["--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    yield f"127.0.0.1:{port}"
+    subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def ray_server(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = launch(tmp_path_factory.mktemp("ray"), workers=2, executor="ray", ray_address=ray_cluster)
+    yield srv
+    srv.stop()
+
+
+def _ready_workers(srv: Server, n: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    with srv.http(key=None) as http:
+        while time.monotonic() < deadline:
+            if http.get("/readyz").json()["workers"] == n:
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"not {n} workers ready after {timeout} s")
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_jobs_run_on_ray_actors_with_the_right_answers(
+    ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    _ready_workers(ray_server, 2)
+    names = ["p0033", "stein27", "p0201", "lseu", "p0033", "stein27"]
+    with ray_server.client() as client:
+        jobs = [client.submit(miplib_dir / f"{n}.mps.gz", solver="scip") for n in names]
+        for name, job in zip(names, jobs, strict=True):
+            done = client.wait(job.id, timeout=120)
+            assert done.state == "completed", done
+            assert done.objective == pytest.approx(optimum(name)), name
+        pid = int(client.log(jobs[0].id)[0].split("[worker ")[1].split("]")[0])
+    # the worker was a Ray actor process, not a child of the server
+    assert "_SolverActor" in _cmdline(pid) or "ray::" in _cmdline(pid)
+    assert os.getppid() != pid and pid not in _children(ray_server.proc.pid)
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return {int(x) for x in out.stdout.split()}
+
+
+def test_cancel_through_ray_within_2s_with_incumbents_streamed(
+    ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    _ready_workers(ray_server, 2)
+    with ray_server.client() as client:
+        long = client.submit(miplib_dir / "markshare1.mps.gz", solver="scip", time_limit=600)
+        wait_running(client, long.id)
+        deadline = time.monotonic() + 30
+        while not client.incumbents(long.id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.incumbents(long.id), "no incumbent streamed while running"
+        t0 = time.monotonic()
+        cancelled = client.cancel(long.id)
+        assert cancelled is not None and cancelled.state == "cancelled"
+        assert time.monotonic() - t0 < 2.0
+        assert client.result(long.id).objective is not None  # the partial result is kept
+        after = client.submit(miplib_dir / "p0033.mps.gz", solver="scip", wait=60)
+        assert after.objective == pytest.approx(optimum("p0033"))
+
+
+def test_a_killed_ray_worker_fails_its_job_with_the_reason_and_is_replaced(
+    ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    _ready_workers(ray_server, 2)
+    with ray_server.client() as client:
+        job = client.submit(miplib_dir / "markshare1.mps.gz", solver="scip", time_limit=600)
+        pid = wait_running(client, job.id)
+        os.kill(pid, signal.SIGKILL)
+        failed = client.wait(job.id, timeout=30)
+        assert failed.state == "failed"
+        assert failed.error is not None and "Ray actor died" in failed.error
+        for _ in range(3):  # later jobs are served
+            after = client.submit(miplib_dir / "p0033.mps.gz", solver="scip", wait=60)
+            assert after.objective == pytest.approx(optimum("p0033"))
+    _ready_workers(ray_server, 2)
+
+
+def test_unknown_executor_is_refused() -> None:
+    from mipguide.errors import InvalidOptionError
+    from mipguide.settings import Settings
+
+    with pytest.raises(InvalidOptionError, match="executor"):
+        Settings(executor="dask")
