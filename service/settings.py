@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import socket
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,12 @@ class Settings:
         "", help="executor=ray: the cluster (ray://host:port or host:port); empty: a local one"
     )
     ray_worker_cpus: float = setting(1.0, gt=0, help="executor=ray: CPUs one solver actor holds")
+    replica_id: str = setting(
+        "", help="this API process's name among replicas on one database; empty: host:port"
+    )
+    lease_seconds: float = setting(
+        30.0, gt=1, help="a running job's lease, renewed by its replica; re-queued once it ends"
+    )
     api_keys: str = setting("", help="comma-separated API keys; empty: open local mode")
     metrics_token: str = setting("", help="bearer token for /metrics (besides the API keys)")
     api_docs: bool = setting(True, help="serve /docs, /redoc and /openapi.json")
@@ -207,6 +214,11 @@ class Settings:
             object.__setattr__(self, f.name, _checked(f, value))
         if self.executor not in EXECUTORS:
             raise InvalidOptionError("executor", f"unknown executor {self.executor!r}", EXECUTORS)
+
+    @property
+    def replica(self) -> str:
+        """This API process's name in the job store's leases (``replica_id``, else host:port)."""
+        return self.replica_id or f"{socket.gethostname()}:{self.port}"
 
     @property
     def decompression_limits(self) -> DecompressionLimits:

@@ -1,9 +1,16 @@
-"""Local executor: N long-lived solver worker processes (spawn) fed from a priority queue.
+"""Local executor: N long-lived solver worker processes (spawn) fed from the job store.
 
-A supervisor thread per worker reads its pipe and writes the store; a scheduler thread hands
-queued jobs to idle workers (priority high first, FIFO within a priority, a per-owner cap on
-running jobs) and enforces cancellation (interrupt, then SIGTERM, then SIGKILL) and the
-watchdog (time_limit + grace). A worker that dies fails its job with the reason and is replaced.
+A supervisor thread per worker reads its pipe and writes the store; a scheduler thread claims
+queued jobs from the store for idle workers (``JobStore.claim``: priority high first, FIFO
+within a priority, a per-owner cap on running jobs counted over every replica) and enforces
+cancellation (interrupt, then SIGTERM, then SIGKILL) and the watchdog (time_limit + grace). A
+worker that dies fails its job with the reason and is replaced.
+
+Several API replicas may share one PostgreSQL store: each is a ``replica`` (``replica_id``) that
+holds a lease on the jobs it runs and renews it while they run (``lease_seconds``). A replica
+that dies stops renewing; any other re-queues its jobs once their lease has run out (once; a
+job interrupted twice fails with the reason). A cancel that reaches a replica which does not
+run the job is a flag in the store that the running replica acts on within a second.
 
 The watchdog, for a backend that overruns its time limit: at ``time_limit + watchdog_grace`` it
 interrupts the job, which then ends *completed* with termination ``time_limit`` (its partial
@@ -15,7 +22,6 @@ replaced.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import multiprocessing as mp
 import os
 import threading
@@ -29,7 +35,7 @@ from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
 from mipguide.jobs.models import JobState
 from mipguide.jobs.records import IncumbentRecord, JobRecord, Outcome
-from mipguide.jobs.store import JobStore
+from mipguide.jobs.store import LEASE_REASON, JobStore
 from mipguide.jobs.worker import worker_main
 from mipguide.settings import Settings
 
@@ -116,18 +122,16 @@ class LocalExecutor:
         self.on_finish = on_finish
         self._ctx = mp.get_context("spawn")
         self._cv = threading.Condition()
-        self._heap: list[tuple[int, int, str]] = []
-        self._queued: dict[str, JobRecord] = {}
-        self._running_by_owner: dict[str, int] = {}
         self._workers: list[_Worker] = []
         self._stopping = False
+        self._poked = False  # a job was submitted or a worker freed: claim without waiting
         self._scheduler: threading.Thread | None = None
         self._early_deaths = 0
+        self.replica = settings.replica
+        self._due: dict[str, float] = {}  # housekeeping task -> when it runs next
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        for job in self.store.queued():
-            self._push(job)
         self._workers = [self._spawn(i) for i in range(self.settings.workers)]
         self._scheduler = threading.Thread(
             target=self._schedule_loop, name="scheduler", daemon=True
@@ -149,6 +153,11 @@ class LocalExecutor:
                 w.process.join(1.0)
         if self._scheduler is not None:
             self._scheduler.join(timeout)
+        # the jobs interrupted here: another replica may re-queue them now (a restart of this
+        # one re-queues them at start-up)
+        running = [w.job.id for w in self._workers if w.job is not None]
+        with contextlib.suppress(Exception):
+            self.store.renew(self.replica, running, 0.0)
 
     def _guidance(self) -> dict[str, str]:
         """Where workers find models, and their torch device (auto -> cpu unless CUDA)."""
@@ -176,28 +185,31 @@ class LocalExecutor:
 
     # --- public API -----------------------------------------------------------------------
     def submit(self, jobs: list[JobRecord]) -> None:
+        """The jobs are queued in the store already: claim them now rather than at the next
+        poll (another replica may take them first)."""
         with self._cv:
-            for job in jobs:
-                self._push(job)
+            self._poked = True
             self._cv.notify_all()
 
     def cancel(self, job_id: str) -> bool:
-        """Cancel a queued or running job; True if it was ours to cancel."""
+        """Cancel a queued or running job (here, or on another replica); True if it had not
+        ended."""
         with self._cv:
-            job = self._queued.pop(job_id, None)
-            if job is None:
-                for w in self._workers:
-                    if w.job is not None and w.job.id == job_id:
-                        self._ask_stop(w, "cancel")
-                        return True
-        if job is None:
+            for w in self._workers:
+                if w.job is not None and w.job.id == job_id:
+                    self._ask_stop(w, "cancel")
+                    return True
+        job = self.store.get(job_id)
+        if job is None or job.state.terminal:
             return False
-        self._finish(job, Outcome(JobState.CANCELLED, error="cancelled while queued"))
-        return True
+        outcome = Outcome(JobState.CANCELLED, error="cancelled while queued")
+        if job.state == JobState.QUEUED and self._finish(job, outcome, only_queued=True):
+            return True
+        # running (on another replica, or claimed here meanwhile): its replica stops it
+        return self.store.request_cancel(job_id)
 
     def queue_depth(self) -> int:
-        with self._cv:
-            return len(self._queued)
+        return self.store.count_queued()
 
     def busy_workers(self) -> int:
         with self._cv:
@@ -211,41 +223,61 @@ class LocalExecutor:
         with self._cv:
             return [w.process.pid for w in self._workers if w.process.pid]
 
-    # --- queue ------------------------------------------------------------------------------
-    def _push(self, job: JobRecord) -> None:
-        self._queued[job.id] = job
-        heapq.heappush(self._heap, (-job.priority, job.seq, job.id))
-
-    def _pop_runnable(self) -> JobRecord | None:
-        """Best queued job whose owner is under the running cap (caller holds the lock)."""
-        skipped: list[tuple[int, int, str]] = []
-        found: JobRecord | None = None
-        while self._heap:
-            entry = heapq.heappop(self._heap)
-            job = self._queued.get(entry[2])
-            if job is None:
-                continue  # cancelled while queued
-            if self._running_by_owner.get(job.owner, 0) >= self.settings.max_running_per_key:
-                skipped.append(entry)
-                continue
-            found = self._queued.pop(job.id)
-            break
-        for entry in skipped:
-            heapq.heappush(self._heap, entry)
-        return found
-
     # --- scheduler thread -----------------------------------------------------------------
     def _schedule_loop(self) -> None:
         while True:
-            with self._cv:
-                if self._stopping:
-                    return
-                assignments = self._assign()
-                if not assignments:
-                    self._cv.wait(0.05)
-            for worker, job in assignments:
-                self._start_job(worker, job)
-            self._enforce_stops()
+            try:
+                with self._cv:
+                    if self._stopping:
+                        return
+                    assignments = self._assign()
+                    if not assignments and not self._poked:
+                        self._cv.wait(0.1)
+                    self._poked = False
+                for worker, job in assignments:
+                    self._start_job(worker, job)
+                self._enforce_stops()
+                self._housekeeping()
+            except Exception:  # the store unreachable for a moment: the next round tries again
+                time.sleep(0.5)
+
+    def _every(self, task: str, seconds: float) -> bool:
+        now = time.monotonic()
+        if now < self._due.get(task, 0.0):
+            return False
+        self._due[task] = now + seconds
+        return True
+
+    def _housekeeping(self) -> None:
+        """Renew this replica's leases, act on cancels asked of other replicas, and re-queue
+        the jobs of replicas whose leases ran out."""
+        lease = self.settings.lease_seconds
+        with self._cv:
+            mine = {w.job.id: w for w in self._workers if w.job is not None}
+        if mine and self._every("renew", lease / 3):
+            held = self.store.renew(self.replica, list(mine), lease)
+            for job_id in set(mine) - held:  # re-queued elsewhere: this run must not go on
+                self.logs.append(job_id, "[mipguide] lease lost: this replica stops its run")
+                with self._cv:
+                    self._ask_stop(mine[job_id], "lease")
+        if mine and self._every("cancels", 0.5):
+            for job_id in self.store.cancel_requests(self.replica):
+                if job_id in mine:
+                    with self._cv:
+                        self._ask_stop(mine[job_id], "cancel")
+        if self._every("expiry", max(1.0, lease / 4)):
+            requeued, failed = self.store.expire_leases()
+            for job_id in requeued:
+                self.logs.append(job_id, "[mipguide] re-queued: its replica's lease ran out")
+                self.bus.publish(JobEvent(job_id, "state", {"state": JobState.QUEUED.value}))
+            for job_id in failed:
+                self.logs.append(job_id, f"[mipguide] failed: {LEASE_REASON}")
+                self.logs.close(job_id)
+                data = {"state": JobState.FAILED.value, "error": LEASE_REASON}
+                self.bus.publish(JobEvent(job_id, "state", data))
+            if requeued:
+                with self._cv:
+                    self._poked = True
 
     def _assign(self) -> list[tuple[_Worker, JobRecord]]:
         out = []
@@ -253,21 +285,22 @@ class LocalExecutor:
             # a worker sent SIGTERM (kill_at set) is about to die even if its job has ended:
             # it takes nothing new, its replacement will
             if w.ready and w.job is None and w.kill_at is None and not w.killed:
-                job = self._pop_runnable()
+                cap = self.settings.max_running_per_key
+                try:
+                    job = self.store.claim(self.replica, self.settings.lease_seconds, cap)
+                except Exception:  # the store unreachable: the jobs claimed so far still start
+                    break
                 if job is None:
                     break
                 w.job, w.started, w.incumbents = job, time.monotonic(), 0
                 w.stop_reason, w.term_at, w.kill_at = None, None, None
-                self._running_by_owner[job.owner] = self._running_by_owner.get(job.owner, 0) + 1
                 out.append((w, job))
         return out
 
     def _start_job(self, w: _Worker, job: JobRecord) -> None:
-        if not self.store.mark_running(job.id):  # cancelled or purged meanwhile
-            self._release(w, job)
-            return
+        """Hand a claimed job (running, this replica's lease) to its worker."""
         self.bus.publish(JobEvent(job.id, "state", {"state": JobState.RUNNING.value}))
-        self.logs.append(job.id, f"[mipguide] running (attempt {job.attempts + 1})")
+        self.logs.append(job.id, f"[mipguide] running (attempt {job.attempts})")
         solver = job.options.get("solver", self.settings.default_solver)
         result_path = str(self.files.result(job.id))
         context = job_context(self.settings, job.owner)
@@ -277,8 +310,7 @@ class LocalExecutor:
         with self._cv:
             if w.job is not None and w.job.id == job.id:
                 w.job = None
-            n = self._running_by_owner.get(job.owner, 1) - 1
-            self._running_by_owner[job.owner] = max(0, n)
+            self._poked = True
             self._cv.notify_all()
 
     def _ask_stop(self, w: _Worker, reason: str) -> None:
@@ -420,9 +452,11 @@ class LocalExecutor:
             self._cv.notify_all()
 
     # --- endings ----------------------------------------------------------------------------
-    def _finish(self, job: JobRecord, outcome: Outcome) -> None:
-        if not self.store.finish(job.id, outcome):
-            return
+    def _finish(self, job: JobRecord, outcome: Outcome, only_queued: bool = False) -> bool:
+        """End the job in the store (a running one only while this replica holds its lease),
+        then tell its log, its subscribers and the server; False when it was not ours to end."""
+        if not self.store.finish(job.id, outcome, holder=self.replica, only_queued=only_queued):
+            return False
         line = f"[mipguide] {outcome.state.value}" + (f": {outcome.error}" if outcome.error else "")
         self.logs.append(job.id, line)
         self.logs.close(job.id)
@@ -430,3 +464,4 @@ class LocalExecutor:
         self.bus.publish(JobEvent(job.id, "state", data))
         if self.on_finish is not None:
             self.on_finish(job, outcome)
+        return True

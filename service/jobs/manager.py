@@ -115,7 +115,7 @@ class JobManager:
 
     def start(self) -> None:
         """Recover from a previous run, start the workers and the retention loop."""
-        requeued, failed = self.store.recover()
+        requeued, failed = self.store.recover(self.settings.replica)
         for job_id in requeued:
             self.logs.append(job_id, "[mipguide] re-queued after a server restart")
         for job_id in failed:

@@ -2,7 +2,7 @@
 
 The schema is created with ``create_all`` on startup. ``create_all`` never changes an existing
 table, so columns added later are added by ``mipguide.jobs.store.migrate`` (``jobs.kind``,
-``jobs.bound``); any other change needs a fresh database or a real migration.
+``jobs.bound``, the lease columns); any other change needs a fresh database or a real migration.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -123,6 +124,12 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(FreeText(), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     requeues: Mapped[int] = mapped_column(Integer, default=0)
+    # the replica running it and until when its lease holds (renewed by that replica's
+    # heartbeat); a running job whose lease ran out is re-queued by any replica
+    lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # a cancel asked of a replica that does not run the job: the one that does acts on it
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_jobs_state_priority_seq", "state", "priority", "seq"),)
 

@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -50,6 +50,7 @@ from mipguide.jobs.records import (
 )
 
 RESTART_REASON = "interrupted twice by a server restart (re-queued once already)"
+LEASE_REASON = "its server replica stopped twice while running it (lease expired; re-queued once)"
 
 
 def _json_dumps(value: Any) -> str:
@@ -103,7 +104,7 @@ def migrate(engine: Engine) -> list[str]:
 
     Returns:
         The columns added (``jobs.kind``: existing rows become ``solve`` jobs; ``jobs.bound``:
-        unknown for the jobs that ended before it).
+        unknown for the jobs that ended before it; the lease columns: none held).
     """
     columns = {c["name"] for c in inspect(engine).get_columns("jobs")}
     added: list[str] = []
@@ -112,10 +113,19 @@ def migrate(engine: Engine) -> list[str]:
         with engine.begin() as conn:
             conn.execute(text(ddl))
         added.append("jobs.kind")
-    if "bound" not in columns:  # the dual bound of a finished solve (the job list's gap)
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE jobs ADD COLUMN bound FLOAT"))
-        added.append("jobs.bound")
+    later = {  # column -> its DDL type (all nullable or defaulted: old rows stay valid)
+        "bound": "FLOAT",  # the dual bound of a finished solve (the job list's gap)
+        "lease_owner": "VARCHAR(128)",
+        "lease_until": "TIMESTAMP WITH TIME ZONE"
+        if engine.dialect.name == "postgresql"
+        else "DATETIME",
+        "cancel_requested": "BOOLEAN NOT NULL DEFAULT FALSE",
+    }
+    for name, ddl in later.items():
+        if name not in columns:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {ddl}"))
+            added.append(f"jobs.{name}")
     return added
 
 
@@ -291,8 +301,19 @@ class JobStore:
             )
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
-    def finish(self, job_id: str, outcome: Outcome) -> bool:
-        """Move a non-terminal job to its terminal state; False if it already ended."""
+    def finish(
+        self,
+        job_id: str,
+        outcome: Outcome,
+        *,
+        holder: str | None = None,
+        only_queued: bool = False,
+    ) -> bool:
+        """Move a non-terminal job to its terminal state; False if it already ended.
+
+        ``holder``: a running job ends only while that replica holds its lease (a job re-queued
+        after its lease ran out is no longer this replica's to end); ``only_queued``: a job
+        that is running stays untouched (a cancel from a replica that does not run it)."""
         values: dict[str, Any] = {
             "state": outcome.state.value,
             "finished_at": utcnow(),
@@ -304,34 +325,129 @@ class JobStore:
             "solve_seconds": outcome.solve_seconds,
             "error": outcome.error,
         }
-        active = [JobState.QUEUED.value, JobState.RUNNING.value]
+        values.update(lease_owner=None, lease_until=None)
+        queued = JobRow.state == JobState.QUEUED.value
+        running = JobRow.state == JobState.RUNNING.value
+        if only_queued:
+            allowed = queued
+        elif holder is not None:
+            allowed = queued | (running & (JobRow.lease_owner == holder))
+        else:
+            allowed = queued | running
         with self._write() as s:
-            res = s.execute(
-                update(JobRow).where(JobRow.id == job_id, JobRow.state.in_(active)).values(values)
-            )
+            res = s.execute(update(JobRow).where(JobRow.id == job_id, allowed).values(values))
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
-    def recover(self) -> tuple[list[str], list[str]]:
+    def recover(self, replica: str | None = None) -> tuple[list[str], list[str]]:
         """After a restart: re-queue jobs left running (once), fail the twice-interrupted.
+
+        ``replica``: only this replica's (its lease holder is this replica, or none); another
+        replica's running jobs are re-queued by ``expire_leases`` once their lease runs out.
 
         Returns:
             (re-queued job ids, failed job ids)
         """
+        where = JobRow.state == JobState.RUNNING.value
+        if replica is not None:
+            where &= (JobRow.lease_owner == replica) | JobRow.lease_owner.is_(None)
+        return self._requeue(where, RESTART_REASON)
+
+    def _requeue(self, where: ColumnElement[bool], reason: str) -> tuple[list[str], list[str]]:
+        """Re-queue the running jobs ``where`` selects once; fail those re-queued before."""
         requeued: list[str] = []
         failed: list[str] = []
+        query = select(JobRow).where(where)
+        if self.engine.dialect.name == "postgresql":  # two replicas never take the same row
+            query = query.with_for_update(skip_locked=True)
         with self._write() as s:
-            rows = s.scalars(select(JobRow).where(JobRow.state == JobState.RUNNING.value))
-            for row in rows:
+            for row in s.scalars(query):
+                row.lease_owner, row.lease_until, row.cancel_requested = None, None, False
                 if row.requeues < 1:
                     row.state, row.requeues, row.started_at = JobState.QUEUED.value, 1, None
                     requeued.append(row.id)
                 else:
                     row.state, row.finished_at = JobState.FAILED.value, utcnow()
-                    row.error = RESTART_REASON
+                    row.error = reason
                     failed.append(row.id)
             if requeued:  # a re-run reports its incumbents afresh
                 s.execute(delete(IncumbentRow).where(IncumbentRow.job_id.in_(requeued)))
         return requeued, failed
+
+    # --- leases: which replica runs a job ---------------------------------------------------
+    def claim(self, replica: str, lease: float, per_owner_cap: int) -> JobRecord | None:
+        """Take the next queued job for ``replica`` (queued -> running, an attempt counted,
+        the lease held for ``lease`` seconds): priority high first, FIFO within a priority,
+        skipping owners that already run ``per_owner_cap`` jobs (on every replica). On
+        PostgreSQL the row is locked with SKIP LOCKED, so concurrent replicas never claim the
+        same job; on SQLite one process writes at a time."""
+        busy = (
+            select(JobRow.owner)
+            .where(JobRow.state == JobState.RUNNING.value)
+            .group_by(JobRow.owner)
+            .having(func.count() >= per_owner_cap)
+        )
+        query = (
+            select(JobRow)
+            .where(JobRow.state == JobState.QUEUED.value, JobRow.owner.not_in(busy))
+            .order_by(JobRow.priority.desc(), JobRow.seq)
+            .limit(1)
+        )
+        if self.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=JobRow)
+        now = utcnow()
+        with self._write() as s:
+            row = s.scalar(query)
+            if row is None:
+                return None
+            row.state, row.started_at, row.attempts = JobState.RUNNING.value, now, row.attempts + 1
+            row.lease_owner, row.lease_until = replica, now + timedelta(seconds=lease)
+            row.cancel_requested = False
+            s.flush()
+            return JobRecord.from_row(row)
+
+    def renew(self, replica: str, job_ids: Sequence[str], lease: float) -> set[str]:
+        """Extend this replica's leases on these running jobs; the ids it still holds."""
+        if not job_ids:
+            return set()
+        held = (
+            JobRow.id.in_(list(job_ids)),
+            JobRow.state == JobState.RUNNING.value,
+            JobRow.lease_owner == replica,
+        )
+        until = utcnow() + timedelta(seconds=lease)
+        with self._write() as s:
+            s.execute(update(JobRow).where(*held).values(lease_until=until))
+            return set(s.scalars(select(JobRow.id).where(*held)))
+
+    def expire_leases(self) -> tuple[list[str], list[str]]:
+        """Re-queue (once) the running jobs whose lease ran out: their replica is gone."""
+        where = (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_until < utcnow())
+        return self._requeue(where, LEASE_REASON)
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Flag a running job for its replica to cancel; False when it is not running."""
+        with self._write() as s:
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.state == JobState.RUNNING.value)
+                .values(cancel_requested=True)
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def cancel_requests(self, replica: str) -> list[str]:
+        """This replica's running jobs that another replica was asked to cancel."""
+        query = select(JobRow.id).where(
+            JobRow.state == JobState.RUNNING.value,
+            JobRow.lease_owner == replica,
+            JobRow.cancel_requested.is_(True),
+        )
+        with self._read() as s:
+            return list(s.scalars(query))
+
+    def count_queued(self) -> int:
+        with self._read() as s:
+            query = select(func.count()).where(JobRow.state == JobState.QUEUED.value)
+            return int(s.scalar(query) or 0)
 
     def delete_jobs(self, job_ids: Sequence[str]) -> None:
         if not job_ids:

@@ -16,7 +16,7 @@ from mipguide.jobs.executor import LocalExecutor, _Worker
 from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
 from mipguide.jobs.models import JobState
-from mipguide.jobs.records import JobSpec
+from mipguide.jobs.records import JobSpec, Outcome
 from mipguide.jobs.store import JobStore
 from mipguide.settings import Settings
 
@@ -46,16 +46,17 @@ def test_priority_fifo_and_per_key_cap(executor: LocalExecutor) -> None:
     add(executor, "a2", "alice", priority=9)
     add(executor, "b1", "bob")
     add(executor, "a3", "alice", priority=9)
-    first = executor._pop_runnable()
-    assert first is not None and first.id == "a2"
-    executor._running_by_owner["alice"] = 1  # alice is at her cap: bob goes next
-    second = executor._pop_runnable()
-    assert second is not None and second.id == "b1"
-    executor._running_by_owner["bob"] = 1
-    assert executor._pop_runnable() is None
-    executor._running_by_owner["alice"] = 0
-    third = executor._pop_runnable()
-    assert third is not None and third.id == "a3"
+    store, me = executor.store, executor.replica
+
+    def claim() -> str | None:
+        job = store.claim(me, 30.0, executor.settings.max_running_per_key)
+        return None if job is None else job.id
+
+    assert claim() == "a2"
+    assert claim() == "b1"  # alice runs one job, her cap: bob goes next
+    assert claim() is None  # bob is at his cap too
+    assert store.finish("a2", Outcome(JobState.COMPLETED), holder=me)
+    assert claim() == "a3"
     assert executor.queue_depth() == 1
 
 
@@ -64,7 +65,7 @@ def test_cancel_while_queued(executor: LocalExecutor) -> None:
     assert executor.cancel("q")
     job = executor.store.get("q")
     assert job is not None and job.state == JobState.CANCELLED
-    assert executor._pop_runnable() is None
+    assert executor.store.claim(executor.replica, 30.0, 1) is None
     assert not executor.cancel("q")
 
 
@@ -98,6 +99,7 @@ def test_a_job_that_ends_before_the_sigterm_leaves_its_worker_in_service(
     job = sleeper.job
     assert job is not None
     executor._release(sleeper, job)  # its result came back first
+    assert executor._finish(job, Outcome(JobState.CANCELLED))
     executor._enforce_stops()
     assert sleeper.kill_at is None and sleeper.process.is_alive()  # not signalled
     (assigned,) = executor._assign()

@@ -78,6 +78,48 @@ def test_recover_requeues_running_jobs_once_then_fails_them(store: JobStore) -> 
     assert store.get("q").state == JobState.QUEUED  # type: ignore[union-attr]
 
 
+def test_leases_claim_renew_expire_and_fence(store: JobStore) -> None:
+    import time
+
+    store.create_jobs([spec("a"), spec("b", owner="k")])
+    job = store.claim("r1", 0.3, per_owner_cap=5)
+    assert job is not None and job.id == "a" and job.state == JobState.RUNNING
+    assert job.attempts == 1
+    assert store.renew("r2", ["a"], 30.0) == set()  # not r2's lease
+    assert store.renew("r1", ["a"], 0.3) == {"a"}
+    assert store.expire_leases() == ([], [])  # still held
+    time.sleep(0.5)  # r1 stops renewing: any replica re-queues the job once
+    assert store.expire_leases() == (["a"], [])
+    assert store.renew("r1", ["a"], 30.0) == set()  # r1 learns it lost the job
+    again = store.claim("r2", 0.3, per_owner_cap=5)
+    assert again is not None and again.id == "a" and again.attempts == 2
+    assert not store.finish("a", Outcome(JobState.COMPLETED), holder="r1")  # fenced off
+    time.sleep(0.5)
+    assert store.expire_leases() == ([], ["a"])  # interrupted twice: failed with the reason
+    failed = store.get("a")
+    assert failed is not None and failed.state == JobState.FAILED
+    assert failed.error is not None and "lease expired" in failed.error
+    # the other job: claimed by r2, finished by r2
+    b = store.claim("r2", 30.0, per_owner_cap=5)
+    assert b is not None and b.id == "b"
+    assert store.finish("b", Outcome(JobState.COMPLETED, objective=1.0), holder="r2")
+
+
+def test_cancel_requests_and_recover_by_replica(store: JobStore) -> None:
+    store.create_jobs([spec("a"), spec("b"), spec("q")])
+    assert store.claim("r1", 30.0, per_owner_cap=5) is not None  # a
+    assert store.claim("r2", 30.0, per_owner_cap=5) is not None  # b
+    assert not store.request_cancel("q")  # queued: not a flag, the caller cancels it
+    assert store.finish("q", Outcome(JobState.CANCELLED), only_queued=True)
+    assert store.request_cancel("b")
+    assert store.cancel_requests("r2") == ["b"] and store.cancel_requests("r1") == []
+    assert not store.finish("a", Outcome(JobState.CANCELLED), only_queued=True)  # running
+    # r1 restarts: its own job is re-queued at once, r2's keeps its lease
+    assert store.recover("r1") == (["a"], [])
+    assert store.get("b").state == JobState.RUNNING  # type: ignore[union-attr]
+    assert store.count_queued() == 1
+
+
 def test_filters_counts_and_retention(store: JobStore) -> None:
     store.create_jobs(
         [spec("a", owner="k1", tags=("x", "y")), spec("b", owner="k2", tags=("xy",)), spec("c")]
