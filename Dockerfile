@@ -2,7 +2,9 @@
 #   docker build -t mipguide .      docker compose up --build   (see docs/deploy.md)
 # In step with the Makefile: torch==2.13.0 first (here from the PyTorch CPU index, since this
 # image has no /opt/wheels), then the project itself, with the PostgreSQL driver (extra
-# "postgres"). tests/test_deploy.py runs this file's CMD and HEALTHCHECK locally.
+# "postgres") and Ray (extra "ray": the same image runs the API replicas and the Ray head and
+# workers of docker-compose.yml). tests/test_deploy.py runs this file's CMD and HEALTHCHECK
+# locally.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,7 +20,7 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY models ./models
 COPY instances ./instances
-RUN pip install ".[server,postgres]"
+RUN pip install ".[server,postgres,ray]"
 
 # run as an unprivileged user; /data is the volume for inputs, results and logs (a new named
 # volume takes this directory's owner).

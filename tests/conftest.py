@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,3 +40,28 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> str:
     """SQLAlchemy URL of a fresh, empty PostgreSQL database."""
     return pg_cluster.new_database()
+
+
+def _ray_cli() -> str:
+    exe = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    if not Path(exe).exists():
+        reason = "the ray package is not installed (extra ray)"
+        if os.environ.get("MIPGUIDE_TEST_RAY") == "required":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """A one-node Ray cluster on 127.0.0.1 with 4 logical CPUs (``ray start --head``), for one
+    test module (``ray stop`` stops every Ray process here); its address."""
+    from mipguide.bench.api import free_port
+
+    ray = _ray_cli()
+    port = free_port()
+    cmd = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+    cmd += ["--num-cpus", "4", "--include-dashboard", "false", "--disable-usage-stats"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    yield f"127.0.0.1:{port}"
+    subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)

@@ -9,11 +9,12 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import fields
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +99,21 @@ def test_compose_file_matches_the_compose_schema(tmp_path: Path) -> None:
 
 def test_compose_services_and_settings_names() -> None:
     spec = compose()
-    assert set(spec["services"]) == {"api", "postgres"}  # no ray services until an executor
-    api, pg = spec["services"]["api"], spec["services"]["postgres"]
-    assert api["build"] == "." and api["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert f"{IMAGE_PORT}:{IMAGE_PORT}" in api["ports"] and "pg_isready" in str(pg["healthcheck"])
+    services = spec["services"]
+    assert set(services) == {"api", "proxy", "ray-head", "ray-worker", "postgres"}
+    api, pg, proxy = services["api"], services["postgres"], services["proxy"]
+    assert api["build"] == "." and api["deploy"]["replicas"] == 2
+    assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert api["depends_on"]["ray-head"]["condition"] == "service_healthy"
+    assert f"{IMAGE_PORT}:{IMAGE_PORT}" in proxy["ports"] and "ports" not in api
+    assert "pg_isready" in str(pg["healthcheck"])
+    assert all("healthcheck" in services[n] for n in ("proxy", "ray-head", "ray-worker"))
     env = api["environment"]
     assert interpolate(env["MIPGUIDE_DB_URL"]).endswith("@postgres:5432/mipguide")
-    assert any(v.endswith(":" + env["MIPGUIDE_DATA_DIR"]) for v in api["volumes"])
+    assert env["MIPGUIDE_EXECUTOR"] == "ray" and env["MIPGUIDE_RAY_ADDRESS"] == "ray-head:6379"
+    # the API replicas and the Ray workers share the data folder (inputs and results)
+    for name in ("api", "ray-worker"):
+        assert any(v.endswith(":" + env["MIPGUIDE_DATA_DIR"]) for v in services[name]["volumes"])
     text = COMPOSE.read_text() + DOCKERFILE.read_text()
     names = set(re.findall(r"MIPGUIDE_([A-Z0-9_]+)", text))
     assert names and {n.lower() for n in names} <= {f.name for f in fields(Settings)}
@@ -117,7 +126,7 @@ def test_pins_match_pyproject_and_makefile() -> None:
     runs = " ".join(args for kw, args in dockerfile_instructions() if kw == "RUN")
     assert f'"{pin.group(1)}"' in runs and "download.pytorch.org/whl/cpu" in runs
     image_extras = set(re.findall(r"\.\[([\w,]+)\]", runs)[0].split(","))
-    assert {"server", "postgres"} <= image_extras  # the base install is only the client
+    assert {"server", "postgres", "ray"} <= image_extras  # the base install is only the client
     make = re.search(r'-e "\.\[([\w,]+)\]"', (ROOT / "Makefile").read_text())
     assert make is not None and {"server", "postgres"} <= set(make[1].split(","))
     assert last("USER") not in ("root", "0") and IMAGE_PORT in last("EXPOSE").split()
@@ -133,34 +142,124 @@ def local(argv: list[str], port: int) -> list[str]:
     return [head, *(a.replace(IMAGE_PORT, str(port)) for a in argv[1:])]
 
 
+@dataclass
+class Stack:
+    """The compose services' commands running here: their URLs and health checks."""
+
+    proxy: str
+    apis: list[str]
+    health: list[list[str]]
+    db_url: str
+
+
+def _nginx() -> str:
+    exe = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if exe is None:
+        reason = "nginx is not installed (the compose proxy's command; apt-get install nginx)"
+        if os.environ.get("MIPGUIDE_TEST_NGINX") == "required":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return exe
+
+
+def _wait(check: Callable[[], bool], what: str, procs: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + 120
+    while not check():
+        for proc in procs:
+            assert proc.poll() is None, f"{what}: {proc.args!r} exited with {proc.returncode}"
+        assert time.monotonic() < deadline, f"{what} not ready after 120 s"
+        time.sleep(0.3)
+
+
+def _ok(cmd: list[str]) -> bool:
+    return subprocess.run(cmd, capture_output=True, timeout=60).returncode == 0
+
+
 @pytest.fixture
-def image_server(pg_cluster: PgCluster, tmp_path: Path) -> Iterator[tuple[str, list[str], str]]:
-    """The Dockerfile's CMD with the Dockerfile ENV and the compose api environment, the DB
-    URL pointing at a fresh PostgreSQL database and the data dir in tmp; yields (url,
-    healthcheck command, database URL)."""
-    env_names = compose()["services"]["api"]["environment"]
-    env = {**dockerfile_env(), **{k: interpolate(v) for k, v in env_names.items()}}
-    env["MIPGUIDE_DB_URL"] = pg_cluster.new_database()
-    env["MIPGUIDE_DATA_DIR"] = str(tmp_path / "data")
-    port = free_port()
-    health = local(exec_form(last("HEALTHCHECK")), port)
-    assert subprocess.run(health, capture_output=True, timeout=30).returncode != 0  # not up yet
+def stack(pg_cluster: PgCluster, tmp_path: Path) -> Iterator[Stack]:
+    """Every compose service but PostgreSQL (a throwaway cluster here) run from its own
+    command: the Ray head and a worker, the two API replicas (the image's CMD with the compose
+    environment and the Dockerfile ENV), nginx with the compose configuration in front of
+    them. Ports are free ones; service names are 127.0.0.1."""
+    nginx = _nginx()
+    services = compose()["services"]
+    head_port, proxy_port = free_port(), free_port()
+    here = f"127.0.0.1:{head_port}"
+
+    def ray_cmd(name: str) -> list[str]:
+        argv = [interpolate(a) for a in services[name]["command"]]
+        argv = [here if a == "ray-head:6379" else a.replace("6379", str(head_port)) for a in argv]
+        return [*local(argv, head_port), "--node-ip-address", "127.0.0.1"]
+
+    def health(name: str) -> list[str]:
+        test = services[name]["healthcheck"]["test"][1:]
+        return local([here if a in ("ray-head:6379", "127.0.0.1:6379") else a for a in test], 0)
+
+    procs: list[subprocess.Popen[bytes]] = []
     path = os.pathsep.join(p for p in sys.path if p)
-    full_env = {**os.environ, "PYTHONPATH": path, **env}
-    proc = subprocess.Popen(
-        local(exec_form(last("CMD")), port), env=full_env, cwd=ROOT, stdout=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
+    base_env = {**os.environ, "PYTHONPATH": path}
     try:
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            assert proc.poll() is None, f"server exited with {proc.returncode}"
-            assert time.monotonic() < deadline, "server not ready after 60 s"
-            time.sleep(0.2)
-        yield url, health, env["MIPGUIDE_DB_URL"]
+        procs.append(subprocess.Popen(ray_cmd("ray-head"), env=base_env, stdout=subprocess.DEVNULL))
+        _wait(lambda: _ok(health("ray-head")), "ray head", procs)
+        procs.append(
+            subprocess.Popen(ray_cmd("ray-worker"), env=base_env, stdout=subprocess.DEVNULL)
+        )
+        _wait(lambda: _ok(health("ray-worker")), "ray worker", procs)
+        env_spec = services["api"]["environment"]
+        env = {**dockerfile_env(), **{k: interpolate(v) for k, v in env_spec.items()}}
+        env["MIPGUIDE_DB_URL"] = db_url = pg_cluster.new_database()
+        env["MIPGUIDE_DATA_DIR"] = str(tmp_path / "data")
+        env["MIPGUIDE_RAY_ADDRESS"] = here
+        env["MIPGUIDE_RAY_WORKER_CPUS"] = "0.5"  # 2 replicas x 2 actors on the worker's 2 CPUs
+        api_ports = [free_port(), free_port()]
+        checks = [local(exec_form(last("HEALTHCHECK")), port) for port in api_ports]
+        assert not _ok(checks[0])  # not up yet: the check can fail
+        for port in api_ports:
+            argv = local(exec_form(last("CMD")), port)
+            procs.append(
+                subprocess.Popen(argv, env={**base_env, **env}, cwd=ROOT, stdout=subprocess.DEVNULL)
+            )
+        apis = [f"http://127.0.0.1:{port}" for port in api_ports]
+        for url in apis:
+            _wait(lambda url=url: _ready(url), url, procs)  # type: ignore[misc]
+        conf = compose()["configs"]["nginx"]["content"]
+        upstream = "".join(f"server 127.0.0.1:{port}; " for port in api_ports)
+        conf = conf.replace("server api:8000;", upstream).replace(
+            f"listen {IMAGE_PORT};", f"listen 127.0.0.1:{proxy_port};"
+        )
+        prefix = tmp_path / "nginx"
+        prefix.mkdir()
+        temps = " ".join(
+            f"{k}_temp_path {prefix / k};"
+            for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (prefix / "nginx.conf").write_text(
+            f"pid {prefix / 'nginx.pid'}; error_log stderr; events {{}}\n"
+            f"http {{ access_log off; {temps}\n{conf}\n}}\n"
+        )
+        procs.append(
+            subprocess.Popen(
+                [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        proxy = f"http://127.0.0.1:{proxy_port}"
+        _wait(lambda: _ready(proxy), "nginx", procs)
+        proxy_check = services["proxy"]["healthcheck"]["test"][1:]
+        checks.append(
+            [a.replace(f"127.0.0.1:{IMAGE_PORT}", f"127.0.0.1:{proxy_port}") for a in proxy_check]
+        )
+        checks += [health("ray-head"), health("ray-worker")]
+        yield Stack(proxy, apis, checks, db_url)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        subprocess.run([*local(["ray"], 0), "stop", "--force"], capture_output=True, timeout=120)
 
 
 def _ready(url: str) -> bool:
@@ -170,28 +269,42 @@ def _ready(url: str) -> bool:
         return False
 
 
-def test_image_command_serves_and_solves_on_postgres(
-    image_server: tuple[str, list[str], str], miplib_dir: Path, tmp_path: Path
+def test_the_compose_stack_runs_here_and_solves_through_the_proxy(
+    stack: Stack, miplib_dir: Path, tmp_path: Path
 ) -> None:
-    url, health, db_url = image_server
-    check = subprocess.run(health, capture_output=True, text=True, timeout=30)
-    assert check.returncode == 0, check.stderr
+    for check in stack.health:
+        done = subprocess.run(check, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (check, done.stderr)
     path = miplib_dir / "p0033.mps.gz"
-    with httpx.Client(base_url=url, timeout=90) as http:
+    with httpx.Client(base_url=stack.proxy, timeout=90) as http:
         assert http.get("/readyz").json()["store"] is True
-        resp = http.post(
-            "/v1/jobs", params={"wait": 60}, files={"file": (path.name, path.read_bytes())}
-        )
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["objective"] == pytest.approx(3089)
-        assert resp.json()["state"] == "completed"
-    # the job is in PostgreSQL, not in a SQLite file in the data dir
-    store = JobStore(db_url)
+        ids = []
+        for _ in range(4):  # round robin: both replicas take submissions
+            resp = http.post(
+                "/v1/jobs", params={"wait": 60}, files={"file": (path.name, path.read_bytes())}
+            )
+            assert resp.status_code == 200, resp.text
+            assert resp.json()["objective"] == pytest.approx(3089)
+            assert resp.json()["state"] == "completed"
+            ids.append(resp.json()["id"])
+        # the event stream through the proxy, unbuffered, to its end
+        with http.stream("GET", f"/v1/jobs/{ids[0]}/events") as events:
+            lines = [line for line in events.iter_lines() if line.startswith("event:")]
+        assert lines[0] == "event: state" and lines[-1] == "event: end"
+        log = http.get(f"/v1/jobs/{ids[0]}/log").text
+    # the solve ran on a Ray worker actor, not in an API process
+    pid = int(log.split("[worker ")[1].split("]")[0])
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    assert "ray::" in cmdline or "_SolverActor" in cmdline
+    # every job is in PostgreSQL, none in a SQLite file in the data dir; each replica sees all
+    store = JobStore(stack.db_url)
     try:
-        job = store.get(resp.json()["id"])
-        assert job is not None and job.objective == pytest.approx(3089)
+        assert all(store.get(i) is not None for i in ids)
     finally:
         store.close()
+    for url in stack.apis:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get("/v1/jobs").json()["total"] == 4
     assert not list(tmp_path.rglob("*.db"))
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mipguide.errors import InputError, InvalidOptionError, ParseError
 from mipguide.guidance.dispatch import check_model
 from mipguide.jobs.archive import SolutionArchive
+from mipguide.jobs.cluster_bus import make_bus, stop_bus
 from mipguide.jobs.errors import (
     JobNotFoundError,
     JobNotReadyError,
@@ -24,7 +25,6 @@ from mipguide.jobs.errors import (
     QuotaExceededError,
     ResultUnavailableError,
 )
-from mipguide.jobs.events import EventBus
 from mipguide.jobs.executor import Executor, LocalExecutor, OnFinish, job_context
 from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
@@ -84,7 +84,7 @@ class JobManager:
         self.store = JobStore(settings.database_url)
         self.files = JobFiles(settings.data_dir)
         self.logs = JobLogs(self.files)
-        self.bus = EventBus()
+        self.bus = make_bus(self.store.engine, settings.replica)
         self.archive = SolutionArchive(self.store, settings)
         self._on_finish = on_finish
         executor = LocalExecutor
@@ -128,6 +128,7 @@ class JobManager:
     def stop(self) -> None:
         self._stop.set()
         self.executor.stop()
+        stop_bus(self.bus)
         self.logs.close_all()
         self.store.close()
 

@@ -5,43 +5,18 @@ through Ray within 2 s, and a killed actor fails its job with the reason and is 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from mipguide.bench.api import free_port
 from tests.api.serverutil import Server, launch
 from tests.api.test_api_resilience import wait_running
 
 pytestmark = pytest.mark.slow
-
-
-def _ray_cli() -> str:
-    exe = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
-    if not Path(exe).exists():
-        reason = "the ray package is not installed (extra ray)"
-        if os.environ.get("MIPGUIDE_TEST_RAY") == "required":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return exe
-
-
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[str]:
-    """A one-node Ray cluster on 127.0.0.1 with 2 CPUs; its address."""
-    ray = _ray_cli()
-    port = free_port()
-    cmd = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
-    cmd += ["--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats"]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    yield f"127.0.0.1:{port}"
-    subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
