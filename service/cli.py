@@ -394,11 +394,27 @@ def bench_api(
     runs: Annotated[int, typer.Option(min=1, help="paired solves of p0033")] = 50,
     jobs: Annotated[int, typer.Option(min=1, help="tiny jobs for the throughput")] = 200,
     workers: Annotated[int, typer.Option(min=1, help="server workers")] = 2,
+    executor: Annotated[
+        str, typer.Option(help="local | ray | local,ray (one server each, same measures)")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="executor ray: a running cluster (default: start one)")
+    ] = None,
 ) -> None:
-    """In-process solve vs HTTP ?wait solve of p0033 (overhead), and throughput of tiny jobs."""
+    """In-process solve vs HTTP ?wait solve of p0033 (overhead), throughput of tiny jobs and
+    cancel latency, per executor."""
     from mipguide.bench.api import run_bench_api
+    from mipguide.errors import InvalidOptionError
+    from mipguide.settings import EXECUTORS
 
-    run(lambda: run_bench_api(runs, jobs, workers, console))
+    def go() -> None:
+        executors = tuple(e.strip() for e in executor.split(",") if e.strip())
+        for e in executors or ("",):
+            if e not in EXECUTORS:
+                raise InvalidOptionError("executor", f"unknown executor {e!r}", EXECUTORS)
+        run_bench_api(runs, jobs, workers, console, executors=executors, ray_address=ray_address)
+
+    run(go)
 
 
 @bench_app.command("cli")

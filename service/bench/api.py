@@ -5,6 +5,7 @@ Starts a throwaway server (its own data dir, SQLite, N workers) on a free loopba
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import statistics
@@ -106,36 +107,124 @@ def throughput(url: str, jobs: int, concurrency: int = 16) -> float:
         return jobs / (time.perf_counter() - t0)
 
 
-def run_bench_api(
-    runs: int, jobs: int, workers: int, console: Console, instance: Path = DEFAULT_INSTANCE
-) -> None:
-    """End-to-end overhead of a ?wait solve over HTTP vs. in process, and tiny jobs/s."""
-    from rich.table import Table
+def cancel_latency(url: str, instance: Path, runs: int = 3) -> list[float]:
+    """Seconds from DELETE to the cancelled job of a long solve (markshare1, 600 s limit)
+    that has reported an incumbent."""
+    from mipguide.client import MipguideClient
 
-    data, name = instance.read_bytes(), instance.name
-    with tempfile.TemporaryDirectory(prefix="mipguide-bench-") as tmp:
+    out = []
+    with MipguideClient(url, "") as client:
+        for _ in range(runs):
+            job = client.submit(instance, solver="scip", time_limit=600)
+            deadline = time.monotonic() + 60
+            while not client.incumbents(job.id):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"bench job did not start: {client.job(job.id)}")
+                time.sleep(0.05)
+            t0 = time.perf_counter()
+            ended = client.cancel(job.id)
+            out.append(time.perf_counter() - t0)
+            if ended is None or ended.state != "cancelled":
+                raise RuntimeError(f"bench job not cancelled: {ended}")
+    return out
+
+
+class _RayHead:
+    """A throwaway one-node Ray cluster on loopback (``ray start --head``), unless an address
+    is given."""
+
+    def __init__(self, address: str | None) -> None:
+        self.address, self.started = address, False
+
+    def __enter__(self) -> str:
+        if self.address:
+            return self.address
+        ray = str(Path(sys.executable).with_name("ray"))
         port = free_port()
-        server = start_server(Path(tmp), workers, port)
+        cmd = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+        cmd += ["--include-dashboard", "false", "--disable-usage-stats"]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+        self.started, self.address = True, f"127.0.0.1:{port}"
+        return self.address
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            ray = str(Path(sys.executable).with_name("ray"))
+            subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+
+
+def _measure(
+    executor: str, ray_address: str | None, runs: int, jobs: int, workers: int, instance: Path
+) -> dict[str, float]:
+    """The figures of one executor on a throwaway server."""
+    data, name = instance.read_bytes(), instance.name
+    long = instance.with_name("markshare1.mps.gz")
+    cluster = _RayHead(ray_address) if executor == "ray" else contextlib.nullcontext("")
+    with tempfile.TemporaryDirectory(prefix="mipguide-bench-") as tmp, cluster as address:
+        env = {"MIPGUIDE_EXECUTOR": executor, "MIPGUIDE_CANCEL_GRACE": "2"}
+        if executor == "ray":
+            env["MIPGUIDE_RAY_ADDRESS"] = address
+        port = free_port()
+        server = start_server(Path(tmp), workers, port, env)
         url = f"http://127.0.0.1:{port}"
         try:
-            paired_times(url, data, name, 5)  # warm imports, caches and connections
+            paired_times(url, data, name, 5)  # warm imports, caches, connections (and actors)
             pairs = paired_times(url, data, name, runs)
             rate = throughput(url, jobs)
+            cancels = cancel_latency(url, long)
         finally:
             server.terminate()
             server.wait(30)
-    local = [p[0] for p in pairs]
     remote = [p[1] for p in pairs]
-    med_local, med_http = statistics.median(local), statistics.median(remote)
-    overhead = statistics.median(r - q for q, r in pairs)
-    table = Table(title=f"bench api ({name.split('.')[0]}, {runs} runs, {workers} workers)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("in-process read+solve, median", f"{med_local * 1000:.1f} ms")
-    table.add_row("HTTP ?wait solve, median", f"{med_http * 1000:.1f} ms")
-    table.add_row(
-        "HTTP ?wait solve, p90", f"{statistics.quantiles(remote, n=10)[-1] * 1000:.1f} ms"
+    return {
+        "local": statistics.median(p[0] for p in pairs),
+        "http": statistics.median(remote),
+        "p90": statistics.quantiles(remote, n=10)[-1],
+        "overhead": statistics.median(r - q for q, r in pairs),
+        "overhead_p90": statistics.quantiles([r - q for q, r in pairs], n=10)[-1],
+        "rate": rate,
+        "cancel": statistics.median(cancels),
+        "cancel_max": max(cancels),
+    }
+
+
+def run_bench_api(
+    runs: int,
+    jobs: int,
+    workers: int,
+    console: Console,
+    instance: Path = DEFAULT_INSTANCE,
+    executors: tuple[str, ...] = ("local",),
+    ray_address: str | None = None,
+) -> dict[str, dict[str, float]]:
+    """End-to-end overhead of a ?wait solve over HTTP vs. in process, tiny jobs/s and cancel
+    latency, per executor (``ray``: on ``ray_address``, else a one-node cluster started here)."""
+    from rich.table import Table
+
+    figures = {ex: _measure(ex, ray_address, runs, jobs, workers, instance) for ex in executors}
+    table = Table(
+        title=f"bench api ({instance.name.split('.')[0]}, {runs} runs, {workers} workers)"
     )
-    table.add_row("overhead (median of paired differences)", f"{overhead * 1000:.1f} ms")
-    table.add_row(f"throughput, {jobs} tiny jobs", f"{rate:.1f} jobs/s")
+    table.add_column("measure")
+    for ex in executors:
+        table.add_column(ex, justify="right")
+    rows = [
+        ("in-process read+solve, median", "local", 1000, "ms"),
+        ("HTTP ?wait solve, median", "http", 1000, "ms"),
+        ("HTTP ?wait solve, p90", "p90", 1000, "ms"),
+        ("overhead (median of paired differences)", "overhead", 1000, "ms"),
+        ("overhead, p90", "overhead_p90", 1000, "ms"),
+        (f"throughput, {jobs} tiny jobs", "rate", 1, "jobs/s"),
+        ("cancel of a running solve, median of 3", "cancel", 1000, "ms"),
+        ("cancel, slowest of 3", "cancel_max", 1000, "ms"),
+    ]
+    for label, key, scale, unit in rows:
+        digits = 1
+        table.add_row(label, *(f"{figures[ex][key] * scale:.{digits}f} {unit}" for ex in executors))
+    if "local" in figures and len(figures) > 1:
+        for ex in executors:
+            if ex != "local":
+                extra = figures[ex]["overhead"] - figures["local"]["overhead"]
+                table.add_row(f"{ex} overhead over local, median", "", f"{extra * 1000:.1f} ms")
     console.print(table)
+    return figures
