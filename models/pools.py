@@ -9,6 +9,7 @@ and resumes (an instance whose pool file exists is skipped).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -60,7 +61,8 @@ def best_distinct(
     problem: Problem, x_bin: np.ndarray, objectives: np.ndarray, k: int, source: str
 ) -> SolutionPool:
     """Keep the k best solutions that differ on the binaries."""
-    x_bin = np.asarray(x_bin, dtype=np.uint8).reshape(len(objectives), -1)
+    nb = int(problem.binary_mask.sum())
+    x_bin = np.asarray(x_bin, dtype=np.uint8).reshape(len(objectives), nb)  # (0, nb): none
     energies = float(problem.sense) * np.asarray(objectives, dtype=np.float64)
     order = np.argsort(energies, kind="stable")
     _, first = np.unique(x_bin[order], axis=0, return_index=True)
@@ -207,7 +209,7 @@ def make_pool(spec: InstanceSpec, config: PoolConfig, path: Path) -> Path:
     (``spec.solutions``) and, when ``config.time_limit`` > 0, a time-boxed SCIP run's.
 
     Raises:
-        ValueError: no solution at all for the instance.
+        NoSolution: no solution at all for the instance (nothing is written).
     """
     problem = spec.build()
     known_x, known_obj = known_solutions(problem, spec.solutions)
@@ -222,9 +224,13 @@ def make_pool(spec: InstanceSpec, config: PoolConfig, path: Path) -> Path:
         objs = np.concatenate([pool.objectives, known_obj])
         pool = best_distinct(problem, x, objs, config.k, pool.source + "+jobs")
     if pool.size == 0:
-        raise ValueError(f"{spec.name}: no feasible solution for the pool")
+        raise NoSolution(f"{spec.name}: no feasible solution for the pool")
     save_pool(pool, path)
     return path
+
+
+class NoSolution(ValueError):
+    """An instance's pool run found no feasible solution (within its time limit)."""
 
 
 def build_pools(
@@ -237,6 +243,7 @@ def build_pools(
     stop: Callable[[], bool] | None = None,
 ) -> list[Path]:
     """Make the pools of all instances that have none yet; return every pool path (spec order).
+    An instance for which no solution was found has no file at its path (the caller skips it).
 
     Args:
         specs: the instances.
@@ -256,7 +263,8 @@ def build_pools(
         if workers <= 1:
             for i, (spec, path) in enumerate(todo):
                 _check_stop(stop)
-                make_pool(spec, config, path)
+                with contextlib.suppress(NoSolution):
+                    make_pool(spec, config, path)
                 bar.advance(task)
                 if on_done is not None:
                     on_done(i + 1, len(todo))
@@ -265,7 +273,8 @@ def build_pools(
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
                 futures = [ex.submit(make_pool, s, config, p) for s, p in todo]
                 for i, fut in enumerate(as_completed(futures)):
-                    fut.result()
+                    with contextlib.suppress(NoSolution):
+                        fut.result()
                     bar.advance(task)
                     if on_done is not None:
                         on_done(i + 1, len(todo))

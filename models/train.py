@@ -12,6 +12,7 @@ validation is scored, and what the card says of the task.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import numpy as np
 import torch
 
+from mipguide.errors import InputError
 from mipguide.models.labels import DEFAULT_TEMPERATURE_FRACTION
 from mipguide.models.pools import (
     InstanceSpec,
@@ -272,15 +274,33 @@ def train_model(
             stop=stop,
         )
         paths.update({s.name: p for s, p in zip(group, built, strict=True)})
+    # an instance on which the pool run found no solution in its time has no pool: skipped
+    unsolved = [s.name for s in specs if not paths[s.name].exists()]
+    train_specs = [s for s in job.train_specs if s.name not in unsolved]
+    val_specs = [s for s in job.val_specs if s.name not in unsolved]
+    if not train_specs or not val_specs:
+        which = "training" if not train_specs else "validation"
+        raise InputError(
+            f"no {which} instance has a solution pool: the pool runs found no feasible solution "
+            f"in {job.pool.time_limit:g} s on {len(unsolved)} of {len(specs)} instances "
+            "(raise --pool-time, or train on instances a solver can solve)"
+        )
+    if unsolved:
+        note = f"no feasible solution in {job.pool.time_limit:g} s: {len(unsolved)} skipped"
+        if report is not None:
+            report("pools", {"skipped": len(unsolved), "reason": note})
+        elif progress:
+            print(f"solution pools: {note} ({', '.join(unsolved[:5])}...)", file=sys.stderr)
+    specs = train_specs + val_specs
     problems = [s.build() for s in specs]
     items = [
         job.objective.item(p, checked_pool(p, paths[s.name], s.name), s.name, job.train)
         for p, s in zip(problems, specs, strict=True)
     ]
-    n_train = len(job.train_specs)
+    n_train = len(train_specs)
     signature = [
         cluster
-        for f in dict.fromkeys(s.family for s in job.train_specs)
+        for f in dict.fromkeys(s.family for s in train_specs)
         for cluster in clusters_of(
             f, [p for p, s in zip(problems[:n_train], specs, strict=False) if s.family == f]
         )
@@ -302,8 +322,9 @@ def train_model(
         "family": job.family,
         "training_data": {
             **job.description,
-            "train_instances": [s.name for s in job.train_specs],
-            "val_instances": [s.name for s in job.val_specs],
+            "train_instances": [s.name for s in train_specs],
+            "val_instances": [s.name for s in val_specs],
+            "no_solution": unsolved,
             "pool": asdict(job.pool),
         },
         "train_config": asdict(job.train),

@@ -126,3 +126,25 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
 def test_train_refuses_what_it_cannot_use(env: Path, extra: list[str], message: str) -> None:
     res = CliRunner().invoke(app, ["train", "--out", "bad@1", *extra])
     assert res.exit_code == 2 and message in res.output, res.output
+
+
+def test_instances_without_a_solution_are_skipped_with_the_reason(
+    env: Path, instances: Path, tmp_path: Path
+) -> None:
+    """An infeasible instance (its pool run finds nothing) is left out of training and named
+    in the card; when nothing has a solution, the refusal says why."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for k in range(3):
+        shutil.copy(MIPLIB / "infeasible-mip1.mps", bad / f"infeasible-{k}.mps")
+    runner = CliRunner()
+    args = ["--epochs", "1", "--pool-time", "0.3", "--tune-time", "0", "--val-share", "0.3"]
+    res = runner.invoke(app, ["train", str(instances), str(bad), "--out", "mixed@1", *args])
+    assert res.exit_code == 0, res.output
+    card = json.loads((env / "models" / "mixed@1" / "card.json").read_text())
+    skipped = card["training_data"]["no_solution"]
+    assert sorted(skipped) and all("infeasible" in name for name in skipped)
+    used = card["training_data"]["train_instances"] + card["training_data"]["val_instances"]
+    assert not set(skipped) & set(used) and len(used) == 6
+    res = runner.invoke(app, ["train", str(bad), "--out", "none@1", *args])
+    assert res.exit_code == 2 and "no feasible solution in 0.3 s" in res.output, res.output
