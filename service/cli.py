@@ -400,9 +400,13 @@ def bench_api(
     ray_address: Annotated[
         str | None, typer.Option(help="executor ray: a running cluster (default: start one)")
     ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option(help="a PostgreSQL URL: also the event latency between two replicas"),
+    ] = None,
 ) -> None:
     """In-process solve vs HTTP ?wait solve of p0033 (overhead), throughput of tiny jobs and
-    cancel latency, per executor."""
+    cancel latency, per executor; with --db-url, job events' latency between replicas."""
     from mipguide.bench.api import run_bench_api
     from mipguide.errors import InvalidOptionError
     from mipguide.settings import EXECUTORS
@@ -412,7 +416,15 @@ def bench_api(
         for e in executors or ("",):
             if e not in EXECUTORS:
                 raise InvalidOptionError("executor", f"unknown executor {e!r}", EXECUTORS)
-        run_bench_api(runs, jobs, workers, console, executors=executors, ray_address=ray_address)
+        run_bench_api(
+            runs,
+            jobs,
+            workers,
+            console,
+            executors=executors,
+            ray_address=ray_address,
+            db_url=db_url,
+        )
 
     run(go)
 

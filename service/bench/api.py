@@ -129,6 +129,49 @@ def cancel_latency(url: str, instance: Path, runs: int = 3) -> list[float]:
     return out
 
 
+def event_latency(db_url: str, events: int = 200) -> list[float]:
+    """Seconds from publishing a job event on one replica's bus to its delivery to a subscriber
+    on another's, through PostgreSQL LISTEN/NOTIFY (``mipguide.jobs.cluster_bus``)."""
+    import asyncio
+
+    from sqlalchemy import create_engine
+
+    from mipguide.jobs.cluster_bus import ClusterBus
+    from mipguide.jobs.events import JobEvent
+    from mipguide.jobs.store import JobStore
+
+    JobStore(db_url).close()  # the URL checked, the tables there
+    a = ClusterBus(create_engine(db_url), "bench-a")
+    b = ClusterBus(create_engine(db_url), "bench-b")
+    a.start()
+    b.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (a.listening.is_set() and b.listening.is_set()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the buses did not start listening")
+            time.sleep(0.05)
+
+        async def measure() -> list[float]:
+            sub = b.subscribe("bench")
+            out = []
+            for k in range(events):
+                t0 = time.perf_counter()
+                a.publish(JobEvent("bench", "incumbent", {"seq": k}))
+                if await sub.get(10.0) is None:
+                    raise RuntimeError("an event did not arrive within 10 s")
+                out.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.01)
+            sub.close()
+            return out
+
+        return asyncio.run(measure())
+    finally:
+        for bus in (a, b):
+            bus.stop()
+            bus.engine.dispose()
+
+
 class _RayHead:
     """A throwaway one-node Ray cluster on loopback (``ray start --head``), unless an address
     is given."""
@@ -196,9 +239,11 @@ def run_bench_api(
     instance: Path = DEFAULT_INSTANCE,
     executors: tuple[str, ...] = ("local",),
     ray_address: str | None = None,
+    db_url: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """End-to-end overhead of a ?wait solve over HTTP vs. in process, tiny jobs/s and cancel
-    latency, per executor (``ray``: on ``ray_address``, else a one-node cluster started here)."""
+    latency, per executor (``ray``: on ``ray_address``, else a one-node cluster started here);
+    with ``db_url`` (PostgreSQL), the latency of job events between two replicas' buses."""
     from rich.table import Table
 
     figures = {ex: _measure(ex, ray_address, runs, jobs, workers, instance) for ex in executors}
@@ -227,4 +272,16 @@ def run_bench_api(
                 extra = figures[ex]["overhead"] - figures["local"]["overhead"]
                 table.add_row(f"{ex} overhead over local, median", "", f"{extra * 1000:.1f} ms")
     console.print(table)
+    if db_url:
+        lat = event_latency(db_url)
+        figures["events"] = {
+            "median": statistics.median(lat),
+            "p90": statistics.quantiles(lat, n=10)[-1],
+            "max": max(lat),
+        }
+        ms = {k: f"{v * 1000:.1f} ms" for k, v in figures["events"].items()}
+        console.print(
+            f"events across replicas (PostgreSQL LISTEN/NOTIFY, {len(lat)} events): "
+            f"median {ms['median']}, p90 {ms['p90']}, max {ms['max']}"
+        )
     return figures
