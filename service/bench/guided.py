@@ -238,8 +238,10 @@ def _spec_key(spec: RunSpec) -> str:
     The guided methods hash their effective parameters (defaults included), so a changed
     default or a new parameter makes new runs; a change of the code alone does not.
     """
-    what: list[Any] = [spec.method, spec.budget, spec.seed, spec.model, spec.pas]
     kind = METHODS[spec.method][0]
+    # a plain solve's model and search settings are unused (as if none were given)
+    model, pas = (None, {}) if kind == "exact" else (spec.model, spec.pas)
+    what: list[Any] = [spec.method, spec.budget, spec.seed, model, pas]
     if kind == "pas":
         what.append(parse_params(PasParams, "pas", spec.pas).model_dump())
     if kind == "srg":

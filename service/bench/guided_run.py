@@ -84,6 +84,8 @@ class RunSpec:
     def guidance(self) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(model, PaS overrides, SRG overrides) for this run's method."""
         mode = METHODS[self.method][0]
+        if mode == "exact":  # a plain solve takes no model and no search settings
+            return None, {}, {}
         if mode != "srg":
             return self.model, merged(self.pas, PAS_ABLATIONS.get(self.method, {})), {}
         srg = merged(self.srg, SRG_ABLATIONS.get(self.method, {}))

@@ -123,6 +123,18 @@ def test_srg_methods_and_ablations(tmp_path: Path) -> None:
     assert pas.guidance() == ("pas-x@1", {"region": {"k0": 0.5}}, {})
 
 
+def test_plain_methods_ignore_the_model_and_settings(tmp_path: Path) -> None:
+    """``--model`` (and ``--pas``) apply to the guided methods only: a plain run neither passes
+    them to its solve (which would refuse them) nor counts them in its saved run's key."""
+    path = tmp_path / "x.mps"
+    for method in ("scip", "highs", "probe"):
+        given = RunSpec(path, method, 60.0, model="pas-x@1", pas={"region": {"k0": 0.5}})
+        assert given.guidance() == (None, {}, {})
+        assert bench_guided._spec_key(given) == bench_guided._spec_key(RunSpec(path, method, 60.0))
+    pas = RunSpec(path, "pas", 60.0, model="pas-x@1")
+    assert bench_guided._spec_key(pas) != bench_guided._spec_key(RunSpec(path, "pas", 60.0))
+
+
 def test_srg_methods_run_with_the_shipped_models(
     small_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
