@@ -20,8 +20,10 @@ machine, or a shared mount on every node).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -33,6 +35,8 @@ from mipguide.jobs.worker import worker_main
 
 # how long one remote get waits before the caller looks again (liveness, stop)
 POLL_SECONDS = 0.5
+# how often a worker sends its buffered log lines, incumbents and progress
+FLUSH_SECONDS = 0.01
 ACTOR_DIED = "Ray actor died (killed outside the service, or its node was lost)"
 
 
@@ -51,6 +55,11 @@ class _Mailbox:
     async def put(self, key: str, to_worker: bool, msg: Any) -> None:
         self._pair(key)[0 if to_worker else 1].put_nowait(msg)
 
+    async def put_many(self, key: str, to_worker: bool, msgs: list[Any]) -> None:
+        queue = self._pair(key)[0 if to_worker else 1]
+        for msg in msgs:
+            queue.put_nowait(msg)
+
     async def get(self, key: str, to_worker: bool, timeout: float) -> Any:
         """The next message (None after ``timeout`` seconds without one)."""
         queue = self._pair(key)[0 if to_worker else 1]
@@ -59,25 +68,59 @@ class _Mailbox:
         except TimeoutError:
             return None
 
+    async def get_all(self, key: str, to_worker: bool, timeout: float) -> list[Any]:
+        """Every message waiting, once there is one (empty after ``timeout`` seconds): one
+        round trip for a solver's burst of log lines rather than one per line."""
+        queue = self._pair(key)[0 if to_worker else 1]
+        try:
+            out = [await asyncio.wait_for(queue.get(), timeout)]
+        except TimeoutError:
+            return []
+        while not queue.empty():
+            out.append(queue.get_nowait())
+        return out
+
     async def forget(self, key: str) -> None:
         self._queues.pop(key, None)
 
 
 class _ActorConn:
     """The worker's end, inside the actor: ``recv`` blocks for the next command; EOFError once
-    the mailbox is gone (the server went away: nobody can use our results)."""
+    the mailbox is gone (the server went away: nobody can use our results).
+
+    Log lines, incumbents and progress are buffered and sent together every ``FLUSH_SECONDS``
+    (a solver's output is bursts of lines: one call each would cost the solve its time); the
+    messages that end a job first send what is buffered, then wait until the mailbox holds
+    them. Calls from one process to one actor keep their submission order, and both happen
+    under one lock, so the order of the messages is kept."""
 
     def __init__(self, mailbox: Any, key: str) -> None:
         self.mailbox, self.key = mailbox, key
+        self._pending: list[Any] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._flush_loop, daemon=True).start()
+
+    def _flush(self) -> None:  # caller holds the lock
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self.mailbox.put_many.remote(self.key, False, batch)
+
+    def _flush_loop(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            with self._lock, contextlib.suppress(RayError):
+                self._flush()
 
     def send(self, msg: tuple[Any, ...]) -> None:
-        # log lines, incumbents and progress go without waiting (a solver's closing statistics
-        # are hundreds of lines); calls from one caller to one actor keep their order, and the
-        # messages that end a job wait until the mailbox holds them
         try:
-            ref = self.mailbox.put.remote(self.key, False, msg)
-            if msg[0] in ("ready", "result", "error"):
-                ray.get(ref)
+            if msg[0] not in ("ready", "result", "error"):
+                with self._lock:
+                    self._pending.append(msg)
+                return
+            with self._lock:
+                self._flush()
+                ref = self.mailbox.put.remote(self.key, False, msg)
+            ray.get(ref)
         except RayError as exc:
             raise OSError("mailbox gone") from exc
 
@@ -139,6 +182,7 @@ class _DriverConn:
 
     def __init__(self, mailbox: Any, key: str, process: _ActorProcess) -> None:
         self.mailbox, self.key, self.process = mailbox, key, process
+        self._inbox: collections.deque[Any] = collections.deque()  # fetched, not yet read
 
     def send(self, msg: tuple[Any, ...]) -> None:
         try:
@@ -147,15 +191,15 @@ class _DriverConn:
             raise OSError("mailbox gone") from exc
 
     def recv(self) -> Any:
-        while True:
+        while not self._inbox:
             try:
-                msg = ray.get(self.mailbox.get.remote(self.key, False, POLL_SECONDS))
+                batch = ray.get(self.mailbox.get_all.remote(self.key, False, POLL_SECONDS))
             except RayError as exc:
                 raise EOFError("mailbox gone") from exc
-            if msg is not None:
-                return msg
-            if not self.process.is_alive():  # what it sent before it ended was read above
+            self._inbox.extend(batch)
+            if not batch and not self.process.is_alive():  # what it sent was read above
                 raise EOFError("worker actor ended")
+        return self._inbox.popleft()
 
 
 class RayExecutor(LocalExecutor):
