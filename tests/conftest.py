@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.pg import PgCluster, start_cluster
+from tests.required import need
 
 DATA = Path(__file__).parent / "data"
 MIPLIB = DATA / "miplib"
@@ -44,12 +44,8 @@ def pg_url(pg_cluster: PgCluster) -> str:
 
 def _ray_cli() -> str:
     exe = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
-    if not Path(exe).exists():
-        reason = "the ray package is not installed (extra ray)"
-        if os.environ.get("MIPGUIDE_TEST_RAY") == "required":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return exe
+    found = exe if Path(exe).exists() else None
+    return need(found, "the ray package is not installed (extra ray)", "MIPGUIDE_TEST_RAY")
 
 
 @pytest.fixture(scope="module")

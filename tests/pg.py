@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from mipguide.bench.api import free_port
+from tests import required
 
 REQUIRED_ENV = "MIPGUIDE_TEST_POSTGRES"
 USER = "mipguide"
@@ -42,9 +43,7 @@ def pg_bin_dir() -> Path | None:
 
 def unavailable(reason: str) -> None:
     """Skip with the reason, or fail when PostgreSQL tests are required."""
-    if os.environ.get(REQUIRED_ENV, "").lower() == "required":
-        pytest.fail(f"{reason} (and {REQUIRED_ENV}=required)", pytrace=False)
-    pytest.skip(f"{reason}; set {REQUIRED_ENV}=required to make this an error")
+    required.unavailable(reason, REQUIRED_ENV)
 
 
 def _run_as() -> tuple[list[str], int | None, int | None]:

@@ -27,6 +27,7 @@ from mipguide.jobs.store import JobStore
 from mipguide.settings import Settings
 from tests import pg
 from tests.pg import PgCluster
+from tests.required import need
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -154,12 +155,8 @@ class Stack:
 
 def _nginx() -> str:
     exe = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if exe is None:
-        reason = "nginx is not installed (the compose proxy's command; apt-get install nginx)"
-        if os.environ.get("MIPGUIDE_TEST_NGINX") == "required":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return exe
+    reason = "nginx is not installed (the compose proxy's command; apt-get install nginx)"
+    return need(exe, reason, "MIPGUIDE_TEST_NGINX")
 
 
 def _wait(check: Callable[[], bool], what: str, procs: list[subprocess.Popen[bytes]]) -> None:

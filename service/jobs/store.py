@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     create_engine,
     delete,
@@ -99,32 +100,42 @@ def _unstorable(*values: str | None) -> bool:
     return any(v is not None and "\x00" in v for v in values)
 
 
-def migrate(engine: Engine) -> list[str]:
+# a PostgreSQL advisory lock key ("mipguide" in ASCII): one process at a time creates or
+# migrates the tables (two replicas starting on a fresh database raced on CREATE TABLE)
+SCHEMA_LOCK = 0x6D69706775696465
+
+
+def create_schema(engine: Engine) -> list[str]:
+    """Create the tables and add the later columns (``migrate``), one process at a time on
+    PostgreSQL; the columns added."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # held until this transaction ends
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+        Base.metadata.create_all(conn)
+        return migrate(conn)
+
+
+def migrate(conn: Connection) -> list[str]:
     """Add the columns that ``create_all`` cannot add to a table made by an older release.
 
     Returns:
         The columns added (``jobs.kind``: existing rows become ``solve`` jobs; ``jobs.bound``:
         unknown for the jobs that ended before it; the lease columns: none held).
     """
-    columns = {c["name"] for c in inspect(engine).get_columns("jobs")}
-    added: list[str] = []
-    if "kind" not in columns:
-        ddl = f"ALTER TABLE jobs ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT '{JobKind.SOLVE}'"
-        with engine.begin() as conn:
-            conn.execute(text(ddl))
-        added.append("jobs.kind")
+    columns = {c["name"] for c in inspect(conn).get_columns("jobs")}
     later = {  # column -> its DDL type (all nullable or defaulted: old rows stay valid)
+        "kind": f"VARCHAR(16) NOT NULL DEFAULT '{JobKind.SOLVE}'",
         "bound": "FLOAT",  # the dual bound of a finished solve (the job list's gap)
         "lease_owner": "VARCHAR(128)",
         "lease_until": "TIMESTAMP WITH TIME ZONE"
-        if engine.dialect.name == "postgresql"
+        if conn.dialect.name == "postgresql"
         else "DATETIME",
         "cancel_requested": "BOOLEAN NOT NULL DEFAULT FALSE",
     }
+    added: list[str] = []
     for name, ddl in later.items():
         if name not in columns:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {ddl}"))
+            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {ddl}"))
             added.append(f"jobs.{name}")
     return added
 
@@ -135,8 +146,7 @@ class JobStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
-        migrate(self.engine)
+        create_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite allows one writer; serializing writes here avoids busy retries under load.
         # PostgreSQL takes concurrent writers (every transition is a guarded UPDATE).

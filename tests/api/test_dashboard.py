@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from tests.api.serverutil import KEY_A, KEY_B, TINY_MPS_TEXT, Server, launch
+from tests.required import need
 
 MIPLIB = Path(__file__).parents[1] / "data" / "miplib"
 MODEL_DIR = Path(__file__).parents[2] / "models" / "weights"
@@ -42,12 +43,8 @@ def _need_browser() -> str:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         exe = None
-    if exe is None:
-        reason = "no Chromium (MIPGUIDE_CHROMIUM or chromium on PATH) or no playwright"
-        if os.environ.get("MIPGUIDE_TEST_BROWSER") == "required":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return exe
+    reason = "no Chromium (MIPGUIDE_CHROMIUM or chromium on PATH) or no playwright"
+    return need(exe, reason, "MIPGUIDE_TEST_BROWSER")
 
 
 @pytest.fixture(scope="module")

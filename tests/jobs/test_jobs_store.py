@@ -275,3 +275,33 @@ def test_the_solution_archive_is_per_key_bounded_and_forgets_deleted_jobs(
     assert store.add_solutions("c", many, keep=2) == ["h5"]
     assert [s.problem_hash for s in store.solutions("c", "t")] == ["h6", "h7"]
     assert store.forget_jobs(["j6"]) == ["h6", "h7"]
+
+
+def test_replicas_starting_together_on_a_fresh_postgres_all_start(pg_url: str) -> None:
+    """Two API replicas on a new database both create the schema: one at a time (an advisory
+    lock), so neither fails on the other's CREATE TABLE."""
+    import threading
+
+    stores: list[JobStore] = []
+    errors: list[BaseException] = []
+    go = threading.Barrier(4)
+
+    def start() -> None:
+        go.wait()
+        try:
+            stores.append(JobStore(pg_url))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == [] and len(stores) == 4
+        stores[0].create_jobs([spec("a")])
+        assert all(s.get("a") is not None for s in stores)
+    finally:
+        for s in stores:
+            s.close()
