@@ -7,6 +7,7 @@ import asyncio
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -164,3 +165,12 @@ def submit_concurrently(url: str, key: str, tag: str, n: int) -> list[httpx.Resp
             return await asyncio.gather(*sends)
 
     return asyncio.run(submit_all())
+
+
+def ready_workers(srv: Server, workers: int, timeout: float = 90.0) -> None:
+    """Wait until the server reports ``workers`` ready workers (Ray actors start in seconds)."""
+    deadline = time.monotonic() + timeout
+    with srv.http(key=None) as http:
+        while http.get("/readyz").json()["workers"] < workers:
+            assert time.monotonic() < deadline, f"{srv.url}: {workers} workers not ready"
+            time.sleep(0.2)

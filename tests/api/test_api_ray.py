@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.serverutil import Server, launch
+from tests.api.serverutil import Server, launch, ready_workers
 from tests.api.test_api_resilience import wait_running
 
 pytestmark = pytest.mark.slow
@@ -26,16 +26,6 @@ def ray_server(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> It
     srv.stop()
 
 
-def _ready_workers(srv: Server, n: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    with srv.http(key=None) as http:
-        while time.monotonic() < deadline:
-            if http.get("/readyz").json()["workers"] == n:
-                return
-            time.sleep(0.2)
-    raise AssertionError(f"not {n} workers ready after {timeout} s")
-
-
 def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
@@ -43,7 +33,7 @@ def _cmdline(pid: int) -> str:
 def test_jobs_run_on_ray_actors_with_the_right_answers(
     ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
-    _ready_workers(ray_server, 2)
+    ready_workers(ray_server, 2)
     names = ["p0033", "stein27", "p0201", "lseu", "p0033", "stein27"]
     with ray_server.client() as client:
         jobs = [client.submit(miplib_dir / f"{n}.mps.gz", solver="scip") for n in names]
@@ -65,7 +55,7 @@ def _children(pid: int) -> set[int]:
 def test_cancel_through_ray_within_2s_with_incumbents_streamed(
     ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
-    _ready_workers(ray_server, 2)
+    ready_workers(ray_server, 2)
     with ray_server.client() as client:
         long = client.submit(miplib_dir / "markshare1.mps.gz", solver="scip", time_limit=600)
         wait_running(client, long.id)
@@ -85,7 +75,7 @@ def test_cancel_through_ray_within_2s_with_incumbents_streamed(
 def test_a_killed_ray_worker_fails_its_job_with_the_reason_and_is_replaced(
     ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
-    _ready_workers(ray_server, 2)
+    ready_workers(ray_server, 2)
     with ray_server.client() as client:
         job = client.submit(miplib_dir / "markshare1.mps.gz", solver="scip", time_limit=600)
         pid = wait_running(client, job.id)
@@ -96,7 +86,7 @@ def test_a_killed_ray_worker_fails_its_job_with_the_reason_and_is_replaced(
         for _ in range(3):  # later jobs are served
             after = client.submit(miplib_dir / "p0033.mps.gz", solver="scip", wait=60)
             assert after.objective == pytest.approx(optimum("p0033"))
-    _ready_workers(ray_server, 2)
+    ready_workers(ray_server, 2)
 
 
 def test_unknown_executor_is_refused() -> None:

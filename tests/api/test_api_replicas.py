@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.serverutil import KEY_A, TINY_MPS_TEXT, Server, launch
+from tests.api.serverutil import KEY_A, TINY_MPS_TEXT, Server, launch, ready_workers
 from tests.pg import PgCluster
 
 pytestmark = pytest.mark.slow
@@ -42,14 +42,6 @@ def replicas(
     yield a, b
     for srv in (a, b):
         srv.stop()
-
-
-def _ready(srv: Server, workers: int, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    with srv.http(key=None) as http:
-        while http.get("/readyz").json()["workers"] < workers:
-            assert time.monotonic() < deadline, f"{srv.url}: workers not ready"
-            time.sleep(0.2)
 
 
 def _submit(srv: Server, name: str, data: bytes | str, **options: Any) -> str:
@@ -99,8 +91,8 @@ def test_two_replicas_serve_200_concurrent_jobs_once_each(
     replicas: tuple[Server, Server], miplib_dir: Path, optimum: Callable[[str], float]
 ) -> None:
     a, b = replicas
-    _ready(a, 2)
-    _ready(b, 2)
+    ready_workers(a, 2)
+    ready_workers(b, 2)
     p0033 = (miplib_dir / "p0033.mps.gz").read_bytes()
     # a job that runs a few seconds, watched from both replicas while it runs
     slow = _submit(
@@ -162,8 +154,8 @@ def test_two_replicas_serve_200_concurrent_jobs_once_each(
 
 def test_a_killed_replica_loses_no_job(replicas: tuple[Server, Server], miplib_dir: Path) -> None:
     a, b = replicas
-    _ready(a, 2)
-    _ready(b, 2)
+    ready_workers(a, 2)
+    ready_workers(b, 2)
     data = (miplib_dir / "markshare1.mps.gz").read_bytes()
     ids = [_submit(a, "markshare1.mps.gz", data, solver="scip", time_limit="4") for _ in range(6)]
     deadline = time.monotonic() + 60
