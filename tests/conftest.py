@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,12 +51,7 @@ def _ray_cli() -> str:
 def ray_cluster() -> Iterator[str]:
     """A one-node Ray cluster on 127.0.0.1 with 4 logical CPUs (``ray start --head``), for one
     test module (``ray stop`` stops every Ray process here); its address."""
-    from mipguide.bench.api import free_port
+    from mipguide.bench.api import RayHead
 
-    ray = _ray_cli()
-    port = free_port()
-    cmd = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
-    cmd += ["--num-cpus", "4", "--include-dashboard", "false", "--disable-usage-stats"]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    yield f"127.0.0.1:{port}"
-    subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+    with RayHead(None, num_cpus=4, ray=_ray_cli()) as address:
+        yield address

@@ -172,19 +172,29 @@ def event_latency(db_url: str, events: int = 200) -> list[float]:
             bus.engine.dispose()
 
 
-class _RayHead:
-    """A throwaway one-node Ray cluster on loopback (``ray start --head``), unless an address
-    is given."""
+class RayHead:
+    """A throwaway one-node Ray cluster on loopback (``ray start --head``; ``ray stop`` at the
+    end, which stops every Ray process of this machine), unless an address is given.
 
-    def __init__(self, address: str | None) -> None:
-        self.address, self.started = address, False
+    Args:
+        address: a running cluster's (then nothing is started).
+        num_cpus: the logical CPUs the node offers (None: Ray counts the machine's).
+        ray: the ``ray`` command (default: beside this interpreter).
+    """
+
+    def __init__(
+        self, address: str | None, num_cpus: int | None = None, ray: str | None = None
+    ) -> None:
+        self.address, self.num_cpus, self.started = address, num_cpus, False
+        self.ray = ray or str(Path(sys.executable).with_name("ray"))
 
     def __enter__(self) -> str:
         if self.address:
             return self.address
-        ray = str(Path(sys.executable).with_name("ray"))
         port = free_port()
-        cmd = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+        cmd = [self.ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+        if self.num_cpus is not None:
+            cmd += ["--num-cpus", str(self.num_cpus)]
         cmd += ["--include-dashboard", "false", "--disable-usage-stats"]
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
         self.started, self.address = True, f"127.0.0.1:{port}"
@@ -192,8 +202,7 @@ class _RayHead:
 
     def __exit__(self, *exc: object) -> None:
         if self.started:
-            ray = str(Path(sys.executable).with_name("ray"))
-            subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+            subprocess.run([self.ray, "stop", "--force"], capture_output=True, timeout=120)
 
 
 def _measure(
@@ -202,7 +211,7 @@ def _measure(
     """The figures of one executor on a throwaway server."""
     data, name = instance.read_bytes(), instance.name
     long = instance.with_name("markshare1.mps.gz")
-    cluster = _RayHead(ray_address) if executor == "ray" else contextlib.nullcontext("")
+    cluster = RayHead(ray_address) if executor == "ray" else contextlib.nullcontext("")
     with tempfile.TemporaryDirectory(prefix="mipguide-bench-") as tmp, cluster as address:
         env = {"MIPGUIDE_EXECUTOR": executor, "MIPGUIDE_CANCEL_GRACE": "2"}
         if executor == "ray":
