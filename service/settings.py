@@ -33,6 +33,8 @@ SHIPPED_MODELS = _shipped_models()
 ENV_PREFIX = "MIPGUIDE_"
 # where jobs run (the ``executor`` setting)
 EXECUTORS = ("local", "ray")
+# whether guided jobs run their networks on the server's device pool (the ``device_pool`` setting)
+DEVICE_POOL_MODES = ("auto", "on", "off")
 _UNSET: Any = object()  # a field not given: read it from the environment, else its default
 _TRUE, _FALSE = {"1", "true", "yes", "on", "t", "y"}, {"0", "false", "no", "off", "f", "n"}
 
@@ -155,6 +157,17 @@ class Settings:
         "", help="executor=ray: the cluster (ray://host:port or host:port); empty: a local one"
     )
     ray_worker_cpus: float = setting(1.0, gt=0, help="executor=ray: CPUs one solver actor holds")
+    device_pool: str = setting(
+        "auto",
+        help="guided jobs run their networks on one server-wide device pool: on | off | auto "
+        "(on when the server, or with executor=ray the cluster, has a GPU)",
+    )
+    ray_device_gpus: float = setting(
+        1.0, gt=0, help="executor=ray: GPUs (a share of one, or more) one device actor holds"
+    )
+    ray_device_cpus: float = setting(
+        1.0, ge=0, help="executor=ray: CPUs one device actor holds (the CPU actor's threads)"
+    )
     replica_id: str = setting(
         "", help="this API process's name among replicas on one database; empty: host:port"
     )
@@ -214,6 +227,10 @@ class Settings:
             object.__setattr__(self, f.name, _checked(f, value))
         if self.executor not in EXECUTORS:
             raise InvalidOptionError("executor", f"unknown executor {self.executor!r}", EXECUTORS)
+        if self.device_pool not in DEVICE_POOL_MODES:
+            raise InvalidOptionError(
+                "device_pool", f"unknown value {self.device_pool!r}", DEVICE_POOL_MODES
+            )
 
     @property
     def replica(self) -> str:

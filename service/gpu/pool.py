@@ -92,6 +92,18 @@ def device_configs(settings: Settings) -> list[WorkerConfig]:
     return [replace(base, device="cuda:0", visible_devices=str(i)) for i in range(count)]
 
 
+def dmmv_request(batch: Any, config: Any = None) -> tuple[str, Any, str]:
+    """(kind, payload, coalesce key) of a DMMV batch (or one DmmvInstance)."""
+    from mipguide.gpu.dmmv_handler import DmmvRequest, coalesce_key
+    from mipguide.heuristics.dmmv.tensors import matrix_key
+    from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvInstance
+
+    if isinstance(batch, DmmvInstance):
+        batch = batch.as_batch()
+    req = DmmvRequest(batch, config or DmmvConfig(), matrix_key(batch.A))
+    return "dmmv", req, coalesce_key(req)
+
+
 class DevicePool:
     """Long-lived device workers behind ``submit`` (any kind) and ``dmmv`` (DMMV batches)."""
 
@@ -174,14 +186,7 @@ class DevicePool:
         return self.dmmv_async(batch, config).result(timeout)
 
     def dmmv_async(self, batch: Any, config: Any = None) -> Future:
-        from mipguide.gpu.dmmv_handler import DmmvRequest, coalesce_key
-        from mipguide.heuristics.dmmv.tensors import matrix_key
-        from mipguide.heuristics.dmmv.types import DmmvConfig, DmmvInstance
-
-        if isinstance(batch, DmmvInstance):
-            batch = batch.as_batch()
-        req = DmmvRequest(batch, config or DmmvConfig(), matrix_key(batch.A))
-        return self.submit("dmmv", req, coalesce_key(req))
+        return self.submit(*dmmv_request(batch, config))
 
     def stats(self) -> PoolStats:
         with self._lock:

@@ -1,6 +1,7 @@
 """The device worker process: (WorkerConfig, request queue) -> responses, until told to stop.
 
-It sets CUDA_VISIBLE_DEVICES before torch is imported, then loops: take a request, wait up to
+It sets CUDA_VISIBLE_DEVICES before torch is imported, then loops (``serve``, which the Ray
+device actor runs too): take a request, wait up to
 ``coalesce_wait`` for more (at most ``max_batch``), group them by (kind, coalesce key), run each
 group through its kind's handler as one batch, and answer every request.
 """
@@ -24,6 +25,8 @@ from mipguide.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkRe
 # per payload. Imported lazily inside the worker.
 HANDLERS: dict[str, str] = {
     "dmmv": "mipguide.gpu.dmmv_handler:handle_dmmv",
+    "pas": "mipguide.gpu.inference:handle_pas",
+    "srg": "mipguide.gpu.inference:handle_srg",
     "echo": "mipguide.gpu.worker:handle_echo",
 }
 
@@ -92,12 +95,18 @@ def worker_main(config: WorkerConfig, requests: Any, responses: Any) -> None:
     import torch
 
     torch.set_num_threads(max(1, config.threads))
-    ctx = WorkerContext(config)
     responses.put(
         WorkerHello(
             os.getpid(), config.device, os.environ.get("CUDA_VISIBLE_DEVICES"), torch_before
         )
     )
+    serve(config, requests, responses)
+
+
+def serve(config: WorkerConfig, requests: Any, responses: Any) -> None:
+    """The worker's loop over any queue pair (``get``, ``get_nowait`` / ``put``): collect,
+    group, run, answer; until a None request."""
+    ctx = WorkerContext(config)
     batch_id = 0
     stop = False
     while not stop:

@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mipguide.errors import InvalidOptionError
 from mipguide.models.cards import Registry, locate
@@ -37,6 +37,9 @@ from mipguide.problem.model import Problem
 from mipguide.settings import SHIPPED_MODELS
 from mipguide.solvers.base import AUTO_SOLVER
 from mipguide.solvers.types import IncumbentCallback, Interrupt, SolveOptions
+
+if TYPE_CHECKING:  # exact mode imports no model code
+    from mipguide.guidance.remote import DeviceRunner
 
 MODES = ("exact", "pas", "auto", "srg")
 _MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
@@ -53,6 +56,8 @@ class ModeRequest:
         dmmv_seconds: exact mode only: seconds for the DMMV start (None: no DMMV).
         model_dir, device: the registry (a directory, or a search path of them: the user's
             models, then the shipped ones) and the torch device (from the settings).
+        runner: the server's device pool (``mipguide.guidance.remote``): the network runs
+            there, and here only on the CPU to read its card; None: here, on ``device``.
     """
 
     mode: str = "exact"
@@ -62,6 +67,7 @@ class ModeRequest:
     dmmv_seconds: float | None = None
     model_dir: Registry = SHIPPED_MODELS
     device: str = "cpu"
+    runner: DeviceRunner | None = None
 
 
 def check_request(request: ModeRequest) -> None:
@@ -196,6 +202,7 @@ def _guided(
     import torch
 
     from mipguide.guidance.pas import PasGuide
+    from mipguide.guidance.remote import ModelAt, Remote
     from mipguide.guidance.run import Guide, run_guided
     from mipguide.guidance.selection import (
         cached_model,
@@ -232,11 +239,14 @@ def _guided(
         else:
             result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
         return replace(result, extra=dict(result.extra, **extra))
-    loaded = cached_model(ref, str(locate(request.model_dir, ref)), request.device)
+    registry = str(locate(request.model_dir, ref))
+    runner = request.runner
+    loaded = cached_model(ref, registry, "cpu" if runner is not None else request.device)
+    remote = None if runner is None else Remote(runner, ModelAt.of(loaded, registry))
     guide: Guide = (
-        SrgGuide(loaded, srg_params(loaded.card, request.srg))
+        SrgGuide(loaded, srg_params(loaded.card, request.srg), remote)
         if kind == "srg"
-        else PasGuide(loaded, pas_params(loaded.card, request.pas))
+        else PasGuide(loaded, pas_params(loaded.card, request.pas), remote)
     )
     choice = None
     if solver == AUTO_SOLVER:

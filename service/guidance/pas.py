@@ -14,6 +14,7 @@ or from the backend's first incumbent (no prediction at all).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from mipguide.features import build_graph
 from mipguide.guidance.completion import prediction_start
 from mipguide.guidance.lns import relaxation_values
 from mipguide.guidance.params import PasParams
-from mipguide.guidance.predict import predict
+from mipguide.guidance.predict import pas_network, predict
 from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.trust_region import choose_region
 from mipguide.pipeline.solve import backend_for
@@ -40,7 +41,7 @@ class PasGuide(ModelGuide[PasParams]):
         """Predict, offer the rounded prediction, choose the top-k region."""
         problem, trace = ctx.problem, ctx.trace
         t_before = trace.elapsed()
-        probs, binary_index, seconds = self._prediction(ctx)
+        probs, binary_index, seconds, inference = self._prediction(ctx)
         t_predict = trace.elapsed()
         left = ctx.remaining()
         cap = self.params.start_seconds
@@ -53,19 +54,35 @@ class PasGuide(ModelGuide[PasParams]):
         region = choose_region(probs, binary_index, r.k0, r.k1, r.delta, ctx.best.x)
         seconds["start"] = trace.elapsed() - t_predict
         seconds.setdefault("predict", t_predict - t_before)
-        extra = {"binaries": int(binary_index.size), "prediction": self.params.prediction}
+        extra: dict[str, Any] = {
+            "binaries": int(binary_index.size),
+            "prediction": self.params.prediction,
+        }
+        if inference is not None:
+            extra["inference"] = inference
         return Proposal(region, (binary_index, probs), seconds, extra)
 
-    def _prediction(self, ctx: GuideContext) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """P(x = 1) on the binaries, their indices, and the stages' seconds."""
+    def _prediction(
+        self, ctx: GuideContext
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict[str, Any] | None]:
+        """P(x = 1) on the binaries, their indices, the stages' seconds, and where the
+        network ran when that was the device pool (else None)."""
         problem, trace = ctx.problem, ctx.trace
         if self.params.prediction == "network":
             t0 = trace.elapsed()
             graph = build_graph(problem)
             t_features = trace.elapsed()
-            pred = predict(graph, self.model)
+            inference = None
+            if self.remote is not None:
+                pas_network(self.model)  # a wrong kind fails here, not on the pool
+                answer = self.remote.pas(graph)
+                probs, binary_index = answer.output, np.flatnonzero(graph.binary_mask)
+                inference = answer.where(self.remote.runner)
+            else:
+                pred = predict(graph, self.model)
+                probs, binary_index = pred.probs, pred.binary_index
             seconds = {"features": t_features - t0, "predict": trace.elapsed() - t_features}
-            return pred.probs, pred.binary_index, seconds
+            return probs, binary_index, seconds, inference
         binary_index = np.flatnonzero(problem.binary_mask).astype(np.int64)
         left = ctx.remaining()
         budget = 60.0 if left is None else ABLATION_SHARE * left
@@ -76,12 +93,12 @@ class PasGuide(ModelGuide[PasParams]):
         else:
             x = _first_incumbent(ctx, budget)
         if x is None:  # nothing to lean on: every binary undecided
-            return np.full(binary_index.size, 0.5), binary_index, {}
+            return np.full(binary_index.size, 0.5), binary_index, {}, None
         probs = np.clip(x[binary_index], 0.0, 1.0)
         # ties (an incumbent's 0/1, an LP's many 0s) broken at random, not by variable order
         rng = np.random.default_rng(ctx.options.seed)
         probs = np.clip(probs + rng.uniform(-1e-3, 1e-3, probs.size), 0.0, 1.0)
-        return probs, binary_index, {}
+        return probs, binary_index, {}, None
 
 
 def _first_incumbent(ctx: GuideContext, seconds: float) -> np.ndarray | None:

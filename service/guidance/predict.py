@@ -35,6 +35,18 @@ class Prediction:
     seconds: float
 
 
+def pas_network(loaded: LoadedModel) -> PaSNet:
+    """The loaded model's network, which must be a PaS predictor.
+
+    Raises:
+        ModelError: it is another kind of model (e.g. an SRG score model).
+    """
+    if not isinstance(loaded.model, PaSNet):
+        kind = loaded.config.get("kind")
+        raise ModelError(f"model {loaded.ref} is a {kind} model; mode pas needs a pas model")
+    return loaded.model
+
+
 def predict(graph: BipartiteGraph, loaded: LoadedModel) -> Prediction:
     """Run the PaS network on one graph.
 
@@ -42,11 +54,9 @@ def predict(graph: BipartiteGraph, loaded: LoadedModel) -> Prediction:
         ModelError: the model is not a PaS predictor (e.g. an SRG score model).
     """
     t0 = time.perf_counter()
-    if not isinstance(loaded.model, PaSNet):
-        kind = loaded.config.get("kind")
-        raise ModelError(f"model {loaded.ref} is a {kind} model; mode pas needs a pas model")
+    net = pas_network(loaded)
     data = graph_to_data(graph).to(loaded.device)
-    probs = loaded.model.predict_proba(data).double().cpu().numpy()
+    probs = net.predict_proba(data).double().cpu().numpy()
     return Prediction(
         probs=probs,
         binary_index=np.flatnonzero(graph.binary_mask),

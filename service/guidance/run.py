@@ -23,6 +23,7 @@ import numpy as np
 
 from mipguide.guidance.best import Best
 from mipguide.guidance.params import SearchParams
+from mipguide.guidance.remote import Remote
 from mipguide.guidance.search import SearchOutcome, remaining, search_region
 from mipguide.guidance.trust_region import Region
 from mipguide.models.registry import LoadedModel
@@ -119,6 +120,7 @@ class ModelGuide(Generic[GP]):
 
     model: LoadedModel
     params: GP
+    remote: Remote | None = None  # inference on the device pool (None: in this process)
 
     @property
     def search(self) -> SearchParams:

@@ -23,9 +23,10 @@ from mipguide.guidance.candidates import CandidateSet, evaluate_candidates
 from mipguide.guidance.completion import prediction_start
 from mipguide.guidance.consensus import consensus_region
 from mipguide.guidance.params import SrgParams, SrgRegion
+from mipguide.guidance.remote import SrgRequest
 from mipguide.guidance.rows import guidance_rows
 from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
-from mipguide.guidance.sample import Samples, sample_candidates
+from mipguide.guidance.sample import Samples, sample_candidates, score_model
 from mipguide.guidance.trust_region import Region, choose_region
 from mipguide.solvers.types import IncumbentSource
 
@@ -57,7 +58,20 @@ class SrgGuide(ModelGuide[SrgParams]):
                 early.append(ctx.best.objective)
 
         hook = first_estimate if p.sampling.first_estimate else None
-        samples = sample_candidates(graph, rows, self.model, p.sampling, seed, budget, hook)
+        inference = None
+        if self.remote is not None:
+            # on the device pool: the first estimate comes back with the candidates
+            score_model(self.model)  # a wrong kind fails here, not on the pool
+            req = SrgRequest(
+                self.remote.model, graph, rows, p.sampling, seed, budget, hook is not None
+            )
+            answer = self.remote.srg(req)
+            samples, first = answer.output
+            if hook is not None and first is not None:
+                hook(first)
+            inference = answer.where(self.remote.runner)
+        else:
+            samples = sample_candidates(graph, rows, self.model, p.sampling, seed, budget, hook)
         t_sample = trace.elapsed()
         stop = ctx.interrupt.is_set if ctx.interrupt is not None else None
         cands = evaluate_candidates(
@@ -80,6 +94,8 @@ class SrgGuide(ModelGuide[SrgParams]):
             "region": p.region.kind,
             "first_estimate": early[0] if early else None,
         }
+        if inference is not None:
+            extra["inference"] = inference
         mean = samples.x.mean(axis=0)
         return Proposal(region, (samples.binary_index, mean), seconds, extra)
 

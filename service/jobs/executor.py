@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mipguide.gpu.client import ServedPool, start_pool
 from mipguide.jobs.events import EventBus, JobEvent
 from mipguide.jobs.files import JobFiles
 from mipguide.jobs.logs import JobLogs
@@ -129,9 +130,11 @@ class LocalExecutor:
         self._early_deaths = 0
         self.replica = settings.replica
         self._due: dict[str, float] = {}  # housekeeping task -> when it runs next
+        self._device: ServedPool | None = None  # the server's device pool (device_pool)
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
+        self._device = start_pool(self.settings)
         self._workers = [self._spawn(i) for i in range(self.settings.workers)]
         self._scheduler = threading.Thread(
             target=self._schedule_loop, name="scheduler", daemon=True
@@ -158,6 +161,16 @@ class LocalExecutor:
         running = [w.job.id for w in self._workers if w.job is not None]
         with contextlib.suppress(Exception):
             self.store.renew(self.replica, running, 0.0)
+        if self._device is not None:
+            self._device.close()
+            self._device = None
+
+    def device_client(self) -> Any:
+        """What workers reach the server's device pool with (None: no pool)."""
+        return None if self._device is None else self._device.client
+
+    def device_pool(self) -> ServedPool | None:
+        return self._device
 
     def _guidance(self) -> dict[str, str]:
         """Where workers find models, and their torch device (auto -> cpu unless CUDA)."""
@@ -168,7 +181,7 @@ class LocalExecutor:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=worker_main,
-            args=(child, self.settings.default_solver, self._guidance()),
+            args=(child, self.settings.default_solver, self._guidance(), self.device_client()),
             name=f"mipguide-worker-{index}",
             daemon=True,
         )

@@ -138,8 +138,11 @@ class _ActorConn:
 class _SolverActor:
     """One solver worker: ``run`` is ``worker_main`` for as long as the actor lives."""
 
-    def run(self, mailbox: Any, key: str, warm_solver: str, guidance: dict[str, str]) -> None:
-        worker_main(_ActorConn(mailbox, key), warm_solver, guidance)  # type: ignore[arg-type]
+    def run(
+        self, mailbox: Any, key: str, warm_solver: str, guidance: dict[str, str], device: Any
+    ) -> None:
+        conn = _ActorConn(mailbox, key)
+        worker_main(conn, warm_solver, guidance, device)  # type: ignore[arg-type]
 
 
 class _ActorProcess:
@@ -234,7 +237,7 @@ class RayExecutor(LocalExecutor):
             num_cpus=self.settings.ray_worker_cpus, name=f"mipguide-worker-{key[:8]}"
         ).remote()
         run_ref = actor.run.remote(
-            self._mailbox, key, self.settings.default_solver, self._guidance()
+            self._mailbox, key, self.settings.default_solver, self._guidance(), self.device_client()
         )
         process = _ActorProcess(actor, run_ref)
         return _Worker(index, process, _DriverConn(self._mailbox, key, process))

@@ -61,11 +61,16 @@ class _Channel:
 
 
 def worker_main(
-    conn: Connection, warm_solver: str | None = None, guidance: dict[str, str] | None = None
+    conn: Connection,
+    warm_solver: str | None = None,
+    guidance: dict[str, str] | None = None,
+    device: Any = None,
 ) -> None:
     """Entry point of a worker process (multiprocessing spawn target).
 
     ``guidance``: ``model_dir`` and ``device`` for the guided modes (from the server's settings).
+    ``device``: the server's device pool (a ``mipguide.guidance.remote.DeviceRunner``), where
+    guided jobs run their networks; None: in this process.
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
@@ -74,7 +79,7 @@ def worker_main(
     interrupts: dict[str, Interrupt] = {}
     jobs: list[tuple[Any, ...]] = []
     cv = threading.Condition()
-    loop_args = (channel, jobs, interrupts, cv, guidance or {})
+    loop_args = (channel, jobs, interrupts, cv, guidance or {}, device)
     threading.Thread(target=_solve_loop, args=loop_args, daemon=True).start()
     channel.send(("ready", os.getpid()))
     while True:
@@ -113,6 +118,7 @@ def _solve_loop(
     interrupts: dict[str, Interrupt],
     cv: threading.Condition,
     guidance: dict[str, str],
+    device: Any = None,
 ) -> None:
     while True:
         with cv:
@@ -137,6 +143,7 @@ def _solve_loop(
                     options,
                     interrupt,
                     job_guidance,
+                    device,
                 )
         finally:
             with cv:
@@ -152,6 +159,7 @@ def _solve_one(
     options: dict[str, Any],
     interrupt: Interrupt,
     guidance: dict[str, str] | None = None,
+    device: Any = None,
 ) -> None:
     from mipguide.guidance.dispatch import solve_request
     from mipguide.jobs.files import write_atomic
@@ -177,7 +185,7 @@ def _solve_one(
             problem,
             solver,
             replace(solve_options(options, log), keep_solutions=keep),
-            mode_request(options, guidance),
+            replace(mode_request(options, guidance), runner=device),
             on_incumbent=on_incumbent,
             interrupt=interrupt,
             read_seconds=read,

@@ -3,13 +3,13 @@ mode=srg with a shipped score model and SRG parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.api.conftest import MODEL_DIR
-from tests.api.serverutil import InProcess
+from tests.api.serverutil import InProcess, in_process
 
 SHIPPED = "pas-setcover@1"
 SHIPPED_SRG = "srg-setcover@1"
@@ -120,3 +120,34 @@ def test_a_guided_job_without_a_usable_model_is_422_at_submit(
         kind = data["mode"]
         assert err["valid"] and all(ref.startswith(f"{kind}-") for ref in err["valid"])
         assert http.get("/v1/jobs", params={"tag": tag}).json()["total"] == 0  # nothing stored
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    """The app with the server's device pool on (a CPU pool worker here)."""
+    data_dir = tmp_path_factory.mktemp("pooled")
+    with in_process(data_dir, workers=2, model_dir=MODEL_DIR, device_pool="on") as served:
+        yield served
+
+
+def _worker_pid(asgi: InProcess, job_id: str) -> int:
+    with asgi.client() as client:
+        lines = client.log(job_id)
+    return int(next(x for x in lines if "[worker " in x).split("[worker ")[1].split("]")[0])
+
+
+@pytest.mark.parametrize(("mode", "model"), [("pas", SHIPPED), ("srg", SHIPPED_SRG)])
+def test_guided_jobs_run_their_network_on_the_servers_device_pool(
+    pooled: InProcess, miplib_dir: Path, optimum: Callable[[str], float], mode: str, model: str
+) -> None:
+    data = {"mode": mode, "model": model}
+    if mode == "srg":
+        data["srg"] = '{"sampling": {"k": 4, "steps": 4}}'
+    body = submit(pooled, miplib_dir / "p0033.mps.gz", data)
+    result = body["result"]
+    assert result["objective"] == pytest.approx(optimum("p0033"), rel=1e-6)
+    inference = result["extra"][mode]["inference"]
+    assert inference["where"] == "device pool (local)" and inference["device"] == "cpu"
+    # the network ran in the pool's worker process, not in the job's worker
+    assert inference["worker_pid"] != _worker_pid(pooled, body["id"])
+    assert inference["seconds"] > 0

@@ -1,6 +1,7 @@
 """The Ray executor against a real Ray cluster on loopback (``ray start --head`` by the test):
-jobs run on solver actors with the right answers, incumbents stream while they run, cancel
-through Ray within 2 s, and a killed actor fails its job with the reason and is replaced."""
+jobs run on solver actors with the right answers, guided jobs run their network on the device
+actor (``device_pool=on``), incumbents stream while they run, cancel through Ray within 2 s,
+and a killed actor fails its job with the reason and is replaced."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.conftest import MODEL_DIR
 from tests.api.serverutil import Server, launch, ready_workers
 from tests.api.test_api_resilience import wait_running
 
@@ -21,7 +23,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ray_server(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = launch(tmp_path_factory.mktemp("ray"), workers=2, executor="ray", ray_address=ray_cluster)
+    srv = launch(
+        tmp_path_factory.mktemp("ray"),
+        workers=2,
+        executor="ray",
+        ray_address=ray_cluster,
+        device_pool="on",
+        model_dir=str(MODEL_DIR),
+    )
     yield srv
     srv.stop()
 
@@ -45,6 +54,24 @@ def test_jobs_run_on_ray_actors_with_the_right_answers(
     # the worker was a Ray actor process, not a child of the server
     assert "_SolverActor" in _cmdline(pid) or "ray::" in _cmdline(pid)
     assert os.getppid() != pid and pid not in _children(ray_server.proc.pid)
+
+
+def test_guided_jobs_run_their_network_on_the_device_actor(
+    ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    ready_workers(ray_server, 2)
+    with ray_server.client() as client:
+        job = client.submit(
+            miplib_dir / "p0033.mps.gz", solver="scip", mode="pas", model="pas-setcover@1"
+        )
+        done = client.wait(job.id, timeout=120)
+        assert done.state == "completed", done
+        result = client.result(job.id)
+    assert result.objective == pytest.approx(optimum("p0033"))
+    inference = result.extra["pas"]["inference"]
+    assert inference["where"] == "device pool (ray)" and inference["device"] == "cpu"
+    # a device actor's process: neither the job's actor nor a child of the server
+    assert "_DeviceActor" in _cmdline(inference["worker_pid"])
 
 
 def _children(pid: int) -> set[int]:
