@@ -59,6 +59,8 @@ class _Worker:
     kill_at: float | None = None  # when to SIGKILL (set once SIGTERM was sent)
     killed: bool = False
     send_lock: threading.Lock = field(default_factory=threading.Lock)
+    node: str | None = None  # the Ray node of an actor worker
+    reservation: Any = None  # CPUs held beside the worker for its job's threads (Ray)
 
     def send(self, msg: tuple[Any, ...]) -> None:
         # a dead worker cannot take messages; its reader thread reports the death
@@ -100,6 +102,7 @@ class Executor(Protocol):
     def busy_workers(self) -> int: ...
     def alive_workers(self) -> int: ...
     def worker_pids(self) -> list[int]: ...
+    def device_pool(self) -> ServedPool | None: ...
 
 
 class LocalExecutor:

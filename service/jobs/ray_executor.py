@@ -13,6 +13,12 @@ cancel (the backend's interrupt) with escalation after ``cancel_grace`` (``ray.k
 actor instead of SIGTERM/SIGKILL), the watchdog, and a worker that dies (its actor killed, its
 node lost) failing its job with the reason and being replaced.
 
+A job's resources come from its options: a worker actor holds ``ray_worker_cpus`` CPUs, and a
+job with more ``threads`` than that runs only once the rest are reserved on the actor's node (a
+``_Reservation`` actor holding them for the job's duration), so Ray's accounting matches what
+the solve uses. When the node has not that many free CPUs within ``RESERVE_WAIT`` seconds, the
+job runs with the threads the actor holds and its log says so.
+
 Inputs and results are files under ``data_dir``: the actors must see the same folder (one
 machine, or a shared mount on every node).
 """
@@ -25,12 +31,15 @@ import contextlib
 import threading
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import ray
 from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from mipguide.jobs.executor import LocalExecutor, _Worker
+from mipguide.jobs.records import JobRecord
 from mipguide.jobs.worker import worker_main
 
 # how long one remote get waits before the caller looks again (liveness, stop)
@@ -38,6 +47,8 @@ POLL_SECONDS = 0.5
 # how often a worker sends its buffered log lines, incumbents and progress
 FLUSH_SECONDS = 0.01
 ACTOR_DIED = "Ray actor died (killed outside the service, or its node was lost)"
+# how long a job with more threads than its worker's CPUs waits for the rest on the worker's node
+RESERVE_WAIT = 2.0
 
 
 @ray.remote(num_cpus=0)
@@ -96,6 +107,7 @@ class _ActorConn:
 
     def __init__(self, mailbox: Any, key: str) -> None:
         self.mailbox, self.key = mailbox, key
+        self.node = ray.get_runtime_context().get_node_id()
         self._pending: list[Any] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._flush_loop, daemon=True).start()
@@ -112,6 +124,8 @@ class _ActorConn:
                 self._flush()
 
     def send(self, msg: tuple[Any, ...]) -> None:
+        if msg[0] == "ready":  # the executor places reservations on this node
+            msg = (*msg, self.node)
         try:
             if msg[0] not in ("ready", "result", "error"):
                 with self._lock:
@@ -132,6 +146,14 @@ class _ActorConn:
                 raise EOFError("mailbox gone") from exc
             if msg is not None:
                 return msg
+
+
+@ray.remote(max_restarts=0)
+class _Reservation:
+    """Holds CPUs (its ``num_cpus``) on one node for a job's threads beyond its worker's."""
+
+    def ready(self) -> bool:
+        return True
 
 
 @ray.remote(max_restarts=0)
@@ -205,6 +227,18 @@ class _DriverConn:
         return self._inbox.popleft()
 
 
+def _placed(ready_ref: Any, timeout: float) -> bool:
+    """Whether an actor answered within ``timeout`` (an actor that cannot be placed on its node
+    at all fails at once: that is an answer too, and a no)."""
+    done, _ = ray.wait([ready_ref], timeout=timeout)
+    if not done:
+        return False
+    try:
+        return bool(ray.get(done[0]))
+    except RayError:
+        return False
+
+
 class RayExecutor(LocalExecutor):
     """The local executor with its workers as Ray actors (see the module docstring)."""
 
@@ -245,7 +279,52 @@ class RayExecutor(LocalExecutor):
     def _handle(self, w: _Worker, msg: tuple[Any, ...]) -> None:
         if msg[0] == "ready":
             w.process.pid = int(msg[1])
+            w.node = msg[2] if len(msg) > 2 else None
         super()._handle(w, msg)
+
+    def _start_job(self, w: _Worker, job: JobRecord) -> None:
+        threads = int(job.options.get("threads") or 1)
+        extra = threads - self.settings.ray_worker_cpus
+        if extra <= 0:
+            super()._start_job(w, job)
+            return
+        # placing the reservation may take a moment: not on the scheduler's thread
+        args = (w, job, threads, extra)
+        threading.Thread(target=self._start_reserved, args=args, daemon=True).start()
+
+    def _start_reserved(self, w: _Worker, job: JobRecord, threads: int, extra: float) -> None:
+        held = self.settings.ray_worker_cpus
+        strategy = None if w.node is None else NodeAffinitySchedulingStrategy(w.node, soft=False)
+        res = _Reservation.options(  # type: ignore[attr-defined]
+            num_cpus=extra, scheduling_strategy=strategy
+        ).remote()
+        placed = _placed(res.ready.remote(), RESERVE_WAIT)
+        if placed:
+            with self._cv:
+                current = w.job is not None and w.job.id == job.id
+                if current:
+                    w.reservation = res
+            if not current:  # the job ended (cancelled) while its CPUs were being found
+                ray.kill(res, no_restart=True)
+                return
+            line = f"{threads} CPUs on Ray: the worker's {held:g} and {extra:g} reserved beside it"
+        else:
+            ray.kill(res, no_restart=True)
+            capped = max(1, int(held))
+            job = replace(job, options={**job.options, "threads": capped})
+            line = (
+                f"threads capped to {capped}: the worker's Ray node has not {extra:g} more "
+                f"free CPUs for threads={threads}"
+            )
+        self.logs.append(job.id, f"[mipguide] {line}")
+        super()._start_job(w, job)
+
+    def _release(self, w: _Worker, job: JobRecord) -> None:
+        super()._release(w, job)
+        res, w.reservation = w.reservation, None
+        if res is not None:
+            with contextlib.suppress(RayError):
+                ray.kill(res, no_restart=True)
 
     def _on_death(self, w: _Worker) -> None:
         super()._on_death(w)

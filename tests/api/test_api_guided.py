@@ -132,8 +132,8 @@ def pooled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
 
 def _worker_pid(asgi: InProcess, job_id: str) -> int:
     with asgi.client() as client:
-        lines = client.log(job_id)
-    return int(next(x for x in lines if "[worker " in x).split("[worker ")[1].split("]")[0])
+        text, _ = client.log(job_id)
+    return int(text.split("[worker ")[1].split("]")[0])
 
 
 @pytest.mark.parametrize(("mode", "model"), [("pas", SHIPPED), ("srg", SHIPPED_SRG)])
@@ -151,3 +151,5 @@ def test_guided_jobs_run_their_network_on_the_servers_device_pool(
     # the network ran in the pool's worker process, not in the job's worker
     assert inference["worker_pid"] != _worker_pid(pooled, body["id"])
     assert inference["seconds"] > 0
+    with pooled.http() as http:
+        assert http.get("/readyz").json()["device_pool"] == "device pool (local)"

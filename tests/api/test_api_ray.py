@@ -74,6 +74,32 @@ def test_guided_jobs_run_their_network_on_the_device_actor(
     assert "_DeviceActor" in _cmdline(inference["worker_pid"])
 
 
+def test_a_job_with_more_threads_than_its_worker_holds_reserves_the_rest(
+    ray_server: Server, miplib_dir: Path, optimum: Callable[[str], float]
+) -> None:
+    # the cluster: 4 CPUs; two solver actors and the device actor hold 1 each: 1 is free
+    ready_workers(ray_server, 2)
+    with ray_server.client() as client:
+        for _ in range(2):  # the second finds the CPU the first one's reservation gave back
+            job = client.submit(miplib_dir / "p0033.mps.gz", solver="scip", threads=2, wait=120)
+            assert job.objective == pytest.approx(optimum("p0033"))
+            log, _ = client.log(job.id)
+            assert "2 CPUs on Ray: the worker's 1 and 1 reserved beside it" in log, log
+        # 2 more CPUs than the worker's: the node has them, but not free (after a wait);
+        # 7 more: the node has not that many at all
+        for threads, extra in ((3, 2), (8, 7)):
+            big = client.submit(
+                miplib_dir / "p0033.mps.gz", solver="scip", threads=threads, wait=120
+            )
+            assert big.objective == pytest.approx(optimum("p0033"))
+            log, _ = client.log(big.id)
+            line = (
+                f"threads capped to 1: the worker's Ray node has not {extra} more free CPUs "
+                f"for threads={threads}"
+            )
+            assert line in log, log
+
+
 def _children(pid: int) -> set[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return {int(x) for x in out.stdout.split()}

@@ -21,7 +21,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the store answers and at least one worker is ready (else 503)."""
+    """Readiness: the store answers and at least one worker is ready (else 503); whether the
+    server's device pool runs (``device_pool``: where, or null)."""
     m = manager(request)
     try:
         db_ok = await run_in_threadpool(m.store.ping)
@@ -29,7 +30,13 @@ async def readyz(request: Request) -> JSONResponse:
         db_ok = False
     workers = m.executor.alive_workers()
     ready = db_ok and workers > 0
-    body = {"status": "ready" if ready else "not ready", "store": db_ok, "workers": workers}
+    pool = m.executor.device_pool()
+    body = {
+        "status": "ready" if ready else "not ready",
+        "store": db_ok,
+        "workers": workers,
+        "device_pool": None if pool is None else pool.client.describe(),
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
