@@ -586,6 +586,23 @@ def bench_device(
     )
 
 
+@bench_app.command("pool")
+def bench_pool(
+    requests: Annotated[
+        int, typer.Option(min=1, max=64, help="graphs sent to the pool at once")
+    ] = 8,
+    repeat: Annotated[int, typer.Option(min=1, help="timed runs per row (median shown)")] = 5,
+    out: Annotated[Path, typer.Option(help="folder for CSV and PNG")] = Path("bench-out/pool"),
+) -> None:
+    """The server's device pool: PaS and SRG inference in process vs through the pool's socket
+    (one request: the hop's price; several at once: the batching's gain)."""
+    from mipguide.bench.pool import run_bench_pool
+    from mipguide.settings import get_settings
+
+    model_dir = get_settings().model_dir
+    run(lambda: run_bench_pool(model_dir, out, console, requests=requests, repeat=repeat))
+
+
 @bench_app.command("dmmv")
 def bench_dmmv(
     budget: Annotated[float, typer.Option(help="wall seconds per method and instance")] = 10.0,

@@ -80,3 +80,27 @@ def test_bench_device_on_the_cpu(tmp_path: Path) -> None:
     srg = next(r for r in rows if r.workload == "srg sample")
     assert "1500 binaries, K=16" in srg.detail and 0.0 <= srg.quality <= 1.0
     assert (tmp_path / "device.csv").exists() and (tmp_path / "device.png").exists()
+
+
+def test_bench_pool_times_each_way_and_writes_its_files(tmp_path: Path) -> None:
+    from mipguide.bench.pool import run_bench_pool
+
+    text = io.StringIO()
+    rows = run_bench_pool(
+        get_settings().model_dir, tmp_path, Console(file=text, width=200), requests=2, repeat=1
+    )
+    assert [r.path for r in rows] == [
+        "in process, one graph",
+        "pool, one request",
+        "in process, 2 one after another",
+        "pool, 2 at once",
+        "in process",
+        "pool, one request",
+    ]
+    assert all(r.median > 0 and r.per_request == r.median / r.requests for r in rows)
+    # the pool's answers name their batch: two requests of one model at once share at most one
+    assert 1 <= rows[3].batch <= 2
+    assert (tmp_path / "pool.png").stat().st_size > 0
+    with (tmp_path / "pool.csv").open() as fh:
+        assert len(fh.read().splitlines()) == 7
+    assert "the device pool" in text.getvalue()
