@@ -24,9 +24,10 @@ from __future__ import annotations
 import csv
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -180,15 +181,20 @@ def run_bench_device(
         for device, threads in devices + graph:
             console.print(f"{work.name} on {device} ({threads} threads) ...")
             rows.append(_timed(work, device, threads, repeat))
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "device.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in rows)
+    write_rows(rows, out / "device.csv")
     print_device(rows, console)
     plot_device(rows, out / "device.png")
     console.print(f"results in {out}")
     return rows
+
+
+def write_rows(rows: Sequence[Any], path: Path) -> None:
+    """Dataclass rows as CSV, one column per field (the folder is made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
 
 
 def _base(rows: list[DeviceRow], row: DeviceRow) -> float:

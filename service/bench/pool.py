@@ -18,17 +18,18 @@ CUDA where present). Writes ``pool.csv`` and ``pool.png``.
 
 from __future__ import annotations
 
-import csv
 import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from mipguide.bench.device import write_rows
 
 
 @dataclass(frozen=True)
@@ -140,11 +141,7 @@ def run_bench_pool(
     finally:
         server.close()
         pool.close()
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "pool.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in rows)
+    write_rows(rows, out / "pool.csv")
     print_pool(rows, console)
     plot_pool(rows, out / "pool.png")
     console.print(f"results in {out}")
