@@ -617,7 +617,10 @@ def bench_dmmv(
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
     tune: Annotated[
         str | None,
-        typer.Option(help="FIELD=V1,V2,...: choose a DMMV parameter on these seeds instead"),
+        typer.Option(
+            help="FIELD=V1,V2,...: choose a DMMV parameter (or the hybrid's polish) on these "
+            "seeds instead"
+        ),
     ] = None,
     only: Annotated[
         str | None, typer.Option(help="methods to run: a comma list of dmmv, hybrid, scip, highs")

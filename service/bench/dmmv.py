@@ -356,14 +356,19 @@ def tune_dmmv(
     quick: bool = False,
 ) -> float:
     """The declared grid: DMMV alone with ``field`` at each value on every instance of the
-    groups (validation seeds only); the chosen value has the lowest mean over instances of its
-    max violation relative to the best value's on that instance (1 = the best everywhere)."""
+    groups (validation seeds only), or the hybrid for its ``polish``; the chosen value has the
+    lowest mean over instances of its max violation relative to the best value's on that
+    instance (1 = the best everywhere)."""
     from dataclasses import fields
 
     from mipguide.heuristics.dmmv.types import DmmvConfig
 
-    if field not in {f.name for f in fields(DmmvConfig)} or field in ("device", "time_limit"):
-        raise ValueError(f"{field} is not a DMMV search parameter")
+    hybrid = field == "polish"
+    if not hybrid and (
+        field not in {f.name for f in fields(DmmvConfig)} or field in ("device", "time_limit")
+    ):
+        raise ValueError(f"{field} is not a DMMV search parameter (nor the hybrid's polish)")
+    method = f"hybrid ({DEFAULT_SOLVER})" if hybrid else "dmmv"
     per: dict[float, list[float]] = {v: [] for v in values}
     items = [
         (g, label, inst) for g in groups(families, seeds, quick) for label, inst in g.instances
@@ -372,10 +377,11 @@ def tune_dmmv(
         task = bar.add_task("tune dmmv", total=len(items) * len(values))
         for g, label, inst in items:
             for v in values:
-                row = run_instance(g.name, label, inst, g.family, "dmmv", budget, 0, {field: v})
+                row = run_instance(g.name, label, inst, g.family, method, budget, 0, {field: v})
                 per[v].append(row.max_violation)
                 bar.advance(task)
-    table = Table(title=f"DMMV {field}: {len(items)} instances, {budget:g} s each")
+    title = f"{'the hybrid' if hybrid else 'DMMV'} {field}: {len(items)} instances"
+    table = Table(title=f"{title}, {budget:g} s each")
     for col in ("value", "mean max-viol", "zeros", "mean ratio to the best value"):
         table.add_column(col, justify="right")
     viol = np.array([per[v] for v in values])

@@ -87,13 +87,16 @@ def run_instance(
 
     Methods: ``rtn`` (round-to-nearest), ``dmmv``, ``dmmv (cuda)``, ``hybrid (S)`` and the
     plain MILP ``scip`` / ``highs`` (from round-to-nearest, as the hybrid's MILP side).
-    ``overrides``: DmmvConfig fields set on top of the family's configuration.
+    ``overrides``: DmmvConfig fields set on top of the family's configuration, and the
+    hybrid's ``polish``.
     """
     from mipguide.errors import MipguideError
-    from mipguide.pipeline.dmmv_hybrid import solve_hybrid, solve_minmax_milp
+    from mipguide.pipeline.dmmv_hybrid import DEFAULT_POLISH, solve_hybrid, solve_minmax_milp
 
     batch = inst.as_batch()
-    cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed, **(overrides or {}))
+    overrides = dict(overrides or {})
+    polish = overrides.pop("polish", DEFAULT_POLISH)  # the hybrid's, not the search's
+    cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed, **overrides)
     t0 = time.perf_counter()
     note = ""
     if method == "rtn":
@@ -104,7 +107,7 @@ def run_instance(
         x, note = res.x, f"{res.iterations} passes"
     elif method.startswith("hybrid"):
         solver = method.split("(")[1].rstrip(")")
-        res, info = solve_hybrid(inst, cfg, solver=solver)
+        res, info = solve_hybrid(inst, cfg, solver=solver, polish=float(polish))
         x, note = res.x, f"{info.source}; {solver} {info.status}"
     else:
         try:

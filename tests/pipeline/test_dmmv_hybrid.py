@@ -90,3 +90,24 @@ def test_bad_arguments_and_size() -> None:
         solve_hybrid(inst, DmmvConfig(time_limit=1.0), solver="cpsat")
     # non-uniform levels: one binary per level (nnz x width), two rows per range
     assert milp_size(inst) == int(np.count_nonzero(inst.A)) * 5 * 2 + 12 * 2
+
+
+def test_the_polish_starts_from_the_milps_point_and_the_answer_is_the_best_of_three() -> None:
+    b = tomography_case(24, n_levels=2, n_angles=4, seed=3).batch
+    inst = DmmvInstance(
+        b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
+    )
+    res, info = solve_hybrid(inst, DmmvConfig(time_limit=4.0, seed=0), solver="highs", polish=0.5)
+    if info.status == "optimal" or res.max_violation == 0.0:
+        pytest.skip("one side ended the run before the polish")  # not on this instance so far
+    assert info.milp_max_violation is not None and info.polish_max_violation is not None
+    # the polish keeps its start's point when nothing beats it: never worse than the MILP's
+    assert info.polish_max_violation <= info.milp_max_violation + 1e-12
+    best = min(info.dmmv_max_violation, info.milp_max_violation, info.polish_max_violation)
+    assert res.max_violation == pytest.approx(best, abs=1e-12)
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+    no_polish = solve_hybrid(inst, DmmvConfig(time_limit=1.0), solver="highs", polish=0.0)[1]
+    assert no_polish.polish_max_violation is None and no_polish.source in {"dmmv", "milp"}
+    with pytest.raises(ValueError, match="polish"):
+        solve_hybrid(inst, DmmvConfig(time_limit=1.0), polish=0.95)
