@@ -72,15 +72,18 @@ class PasGuide(ModelGuide[PasParams]):
             t0 = trace.elapsed()
             graph = build_graph(problem)
             t_features = trace.elapsed()
-            inference = None
+            inference, answer, failed = None, None, None
             if self.remote is not None:
                 pas_network(self.model)  # a wrong kind fails here, not on the pool
-                answer = self.remote.pas(graph)
+                answer, failed = self.remote.pas(graph)
+            if answer is not None and self.remote is not None:
                 probs, binary_index = answer.output, np.flatnonzero(graph.binary_mask)
                 inference = answer.where(self.remote.runner)
             else:
                 pred = predict(graph, self.model)
                 probs, binary_index = pred.probs, pred.binary_index
+                if self.remote is not None:
+                    inference = self.remote.fallback(pred.device, failed)
             seconds = {"features": t_features - t0, "predict": trace.elapsed() - t_features}
             return probs, binary_index, seconds, inference
         binary_index = np.flatnonzero(problem.binary_mask).astype(np.int64)

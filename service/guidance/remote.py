@@ -8,7 +8,8 @@ the model once and answers. PaS requests for one model that reach the worker tog
 one batched forward pass (``models.data.collate``: the network works per node and per edge,
 so a batch gives each graph what it would get alone).
 
-Without a runner a guide runs its network in its own process, as before.
+Without a runner a guide runs its network in its own process, as before; so does a guide whose
+request the pool failed to answer (the result's ``inference`` then says so).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mipguide.errors import MipguideError
 from mipguide.features import BipartiteGraph
 from mipguide.guidance.params import SamplingParams
 from mipguide.guidance.rows import GuidanceRows
@@ -166,10 +168,22 @@ class Remote:
     runner: DeviceRunner
     model: ModelAt
 
-    def pas(self, graph: BipartiteGraph) -> RemoteAnswer:
-        answer: RemoteAnswer = self.runner.run("pas", PasRequest(self.model, graph), self.model.key)
-        return answer
+    def pas(self, graph: BipartiteGraph) -> tuple[RemoteAnswer | None, str | None]:
+        """The pool's answer, or None and why the pool failed (the guide then runs the network
+        itself: a job does not fail because the pool did)."""
+        return self._run("pas", PasRequest(self.model, graph), self.model.key)
 
-    def srg(self, request: SrgRequest) -> RemoteAnswer:
-        answer: RemoteAnswer = self.runner.run("srg", request, "")
-        return answer
+    def srg(self, request: SrgRequest) -> tuple[RemoteAnswer | None, str | None]:
+        """As ``pas``, for SRG sampling."""
+        return self._run("srg", request, "")
+
+    def _run(self, kind: str, payload: Any, key: str) -> tuple[RemoteAnswer | None, str | None]:
+        try:
+            answer: RemoteAnswer = self.runner.run(kind, payload, key)
+        except MipguideError as exc:
+            return None, f"{self.runner.describe()} failed: {exc}"
+        return answer, None
+
+    def fallback(self, device: str, why: str | None) -> dict[str, Any]:
+        """The result's ``inference`` when the network ran in the job's worker instead."""
+        return {"where": "job worker", "device": device, "fallback": why}

@@ -58,20 +58,23 @@ class SrgGuide(ModelGuide[SrgParams]):
                 early.append(ctx.best.objective)
 
         hook = first_estimate if p.sampling.first_estimate else None
-        inference = None
+        inference, answer, failed = None, None, None
         if self.remote is not None:
             # on the device pool: the first estimate comes back with the candidates
             score_model(self.model)  # a wrong kind fails here, not on the pool
             req = SrgRequest(
                 self.remote.model, graph, rows, p.sampling, seed, budget, hook is not None
             )
-            answer = self.remote.srg(req)
+            answer, failed = self.remote.srg(req)
+        if answer is not None and self.remote is not None:
             samples, first = answer.output
             if hook is not None and first is not None:
                 hook(first)
             inference = answer.where(self.remote.runner)
         else:
             samples = sample_candidates(graph, rows, self.model, p.sampling, seed, budget, hook)
+            if self.remote is not None:
+                inference = self.remote.fallback(samples.device, failed)
         t_sample = trace.elapsed()
         stop = ctx.interrupt.is_set if ctx.interrupt is not None else None
         cands = evaluate_candidates(

@@ -108,3 +108,17 @@ def test_job_workers_reach_the_pool_through_the_servers_socket(
     assert not Path(client.address).exists()
     with pytest.raises(RequestFailedError, match="not reachable"):
         client.run("echo", 1)
+
+
+def test_a_guide_runs_its_network_itself_when_the_pool_fails(tmp_path: Path) -> None:
+    from mipguide.guidance.dispatch import ModeRequest, solve_request
+    from mipguide.solvers.types import SolveOptions
+
+    problem = generate("setcover", "easy", 0)
+    gone = SocketDeviceClient(str(tmp_path / "no-pool.sock"), b"key")
+    request = ModeRequest(mode="pas", model="pas-setcover@1", runner=gone)
+    result = solve_request(problem, "scip", SolveOptions(time_limit=30), request)
+    assert result.status.value in ("optimal", "feasible") and result.max_violation <= 1e-6
+    inference = result.extra["pas"]["inference"]
+    assert inference["where"] == "job worker" and inference["device"] == "cpu"
+    assert "device pool (local) failed: the device pool is not reachable" in inference["fallback"]
