@@ -59,6 +59,16 @@ def model_path(model_dir: Path, ref: ModelRef | str) -> Path:
     return Path(model_dir) / str(r)
 
 
+def model_stamp(folder: Path) -> tuple[int, int]:
+    """When a model's config and card last changed: a model trained again under the same
+    reference, or whose card was rewritten, has a new stamp (caches key on it)."""
+    card = folder / CARD_JSON
+    return (
+        (folder / CONFIG).stat().st_mtime_ns,
+        card.stat().st_mtime_ns if card.is_file() else 0,
+    )
+
+
 def list_models(model_dir: Path) -> list[ModelRef]:
     """All ``NAME@VERSION`` directories under model_dir that have a config."""
     root = Path(model_dir)

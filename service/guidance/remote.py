@@ -27,7 +27,7 @@ from mipguide.errors import MipguideError
 from mipguide.features import BipartiteGraph
 from mipguide.guidance.params import SamplingParams
 from mipguide.guidance.rows import GuidanceRows
-from mipguide.models.cards import CARD_JSON, CONFIG, model_path
+from mipguide.models.cards import model_path, model_stamp
 from mipguide.models.registry import LoadedModel
 
 
@@ -53,12 +53,7 @@ class ModelAt:
 
     @classmethod
     def of(cls, loaded: LoadedModel, registry: str) -> ModelAt:
-        folder = model_path(Path(registry), str(loaded.ref))
-        card = folder / CARD_JSON
-        stamp = (
-            (folder / CONFIG).stat().st_mtime_ns,
-            card.stat().st_mtime_ns if card.is_file() else 0,
-        )
+        stamp = model_stamp(model_path(Path(registry), str(loaded.ref)))
         return cls(str(loaded.ref), registry, stamp)
 
     @property

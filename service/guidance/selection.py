@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
-from mipguide.models.cards import CARD_JSON, CONFIG, Registry, model_cards, model_path
+from mipguide.models.cards import Registry, model_cards, model_path, model_stamp
 from mipguide.models.registry import LoadedModel, load_model
 from mipguide.models.signature import Match, best_match, signature
 from mipguide.problem.model import Problem
@@ -28,13 +28,7 @@ def cached_model(ref: str, model_dir: str, device: str) -> LoadedModel:
     """Load a model once per process (workers solve many jobs with the same model); a model
     deleted and trained again under the same reference, or whose card was rewritten (``mipguide
     tune``), is loaded afresh."""
-    folder = model_path(Path(model_dir), ref)
-    card = folder / CARD_JSON
-    stamp = (
-        (folder / CONFIG).stat().st_mtime_ns,
-        card.stat().st_mtime_ns if card.is_file() else 0,
-    )
-    return _cached(ref, model_dir, device, stamp)
+    return _cached(ref, model_dir, device, model_stamp(model_path(Path(model_dir), ref)))
 
 
 @lru_cache(maxsize=8)
