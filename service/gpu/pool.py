@@ -72,14 +72,19 @@ class _Slot:
     inflight: dict[int, tuple[WorkRequest, Future, int]] = field(default_factory=dict)
 
 
-def device_configs(settings: Settings) -> list[WorkerConfig]:
-    """One worker config per visible CUDA device, or one CPU worker."""
-    base = WorkerConfig(
+def base_config(settings: Settings) -> WorkerConfig:
+    """A CPU worker's config from the settings (memory budget, batching, threads)."""
+    return WorkerConfig(
         memory_budget_bytes=settings.gpu_memory_budget_mb << 20,
         max_batch=settings.gpu_max_batch,
         coalesce_wait=settings.gpu_coalesce_wait,
         threads=settings.threads,
     )
+
+
+def device_configs(settings: Settings) -> list[WorkerConfig]:
+    """One worker config per visible CUDA device, or one CPU worker."""
+    base = base_config(settings)
     if settings.device == "cpu":
         return [base]
     import torch

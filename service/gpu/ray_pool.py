@@ -30,7 +30,7 @@ import ray
 from ray.exceptions import RayError
 
 from mipguide.errors import MipguideError
-from mipguide.gpu.pool import PoolStats, RequestFailedError, WorkerCrashedError
+from mipguide.gpu.pool import PoolStats, RequestFailedError, WorkerCrashedError, base_config
 from mipguide.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
 from mipguide.settings import Settings
 
@@ -125,10 +125,8 @@ class RayDevicePool:
     def _layout(self) -> tuple[WorkerConfig, int, float]:
         """(worker config, how many actors, GPUs each)."""
         s = self.settings
-        base = WorkerConfig(
-            memory_budget_bytes=s.gpu_memory_budget_mb << 20,
-            max_batch=s.gpu_max_batch,
-            coalesce_wait=s.gpu_coalesce_wait,
+        base = replace(
+            base_config(s),
             threads=max(1, int(s.ray_device_cpus)),
             visible_devices=None,  # Ray's, for the GPUs it gave the actor
         )
