@@ -63,6 +63,8 @@ DEFAULT_SOLVER = "highs"
 # ``mipguide bench dmmv --seeds 100 --tune polish=0,0.1,0.2`` and ``polish=0.2,0.3,0.4``: mean
 # ratio to the best value 1.173 (0), 1.032 (0.1), 1.005 (0.2); 1.012 (0.2), 1.056 (0.3), 1.071 (0.4)
 DEFAULT_POLISH = 0.2
+# DMMV restarts from each MILP incumbent that beats its best so far
+DEFAULT_FOLLOW = True
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,9 @@ class HybridInfo:
             the answer.
         dmmv_seconds, milp_seconds: wall time of each side.
         error: why the MILP failed, when it did (the answer is then DMMV's).
-        polish_max_violation: the polish's answer (None: no polish ran).
+        polish_max_violation: the best answer of DMMV from a MILP point, the restarts' and
+            the polish's (None: none ran).
+        restarts: how many times DMMV restarted from a MILP incumbent.
     """
 
     solver: str
@@ -93,6 +97,7 @@ class HybridInfo:
     milp_seconds: float
     error: str | None = None
     polish_max_violation: float | None = None
+    restarts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,9 +124,13 @@ def solve_minmax_milp(
     threads: int = 1,
     interrupt: Interrupt | None = None,
     on_incumbent: Callable[[Incumbent], None] | None = None,
+    on_point: Callable[[MinMaxMilp, np.ndarray], None] | None = None,
 ) -> tuple[MinMaxMilp, SolveResult]:
     """The min-max MILP of instance 0, from its round-to-nearest point with that point's max
     violation as the upper bound of t (the MILP baseline and the hybrid's MILP side).
+
+    ``on_point``: called with the MILP and the values of each improving incumbent, on the
+    backend's thread (``SolveOptions.on_solution``).
 
     Raises:
         the errors of ``solve_problem`` (the backend is missing, fails, ...).
@@ -131,7 +140,12 @@ def solve_minmax_milp(
     v0 = evaluate(batch.A, x0, batch.lower[0], batch.upper[0]).max_violation
     t_up = v0 * 1.000001 + 1e-12  # a hair above: the start stays feasible under float rounding
     milp = build_minmax_milp(batch, t_upper=t_up)
-    options = SolveOptions(time_limit=seconds, threads=threads, start=milp.encode(idx0, t_up))
+    options = SolveOptions(
+        time_limit=seconds,
+        threads=threads,
+        start=milp.encode(idx0, t_up),
+        on_solution=None if on_point is None else (lambda values: on_point(milp, values)),
+    )
     res = solve_problem(
         milp.problem, solver, options, on_incumbent=on_incumbent, interrupt=interrupt
     )
@@ -147,12 +161,15 @@ def solve_hybrid(
     on_improve: ProgressCallback | None = None,
     on_milp_improve: ProgressCallback | None = None,
     polish: float = DEFAULT_POLISH,
+    follow: bool = DEFAULT_FOLLOW,
 ) -> tuple[DmmvResult, HybridInfo]:
     """Run both within ``config.time_limit`` seconds (see the module docstring).
 
     Args:
         solver: ``scip`` or ``highs``.
-        polish: the share of the budget (0 to 0.9) in which DMMV polishes the MILP's point.
+        polish: the share of the budget (0 to 0.9) in which DMMV polishes the MILP's last point
+            on the MILP's thread.
+        follow: DMMV restarts from each MILP incumbent better than its own best so far.
         on_improve: (seconds, max violation) as DMMV improves;
         on_milp_improve: (seconds, t) at each MILP incumbent (default: ``on_improve``). Both
             are called one at a time, from either thread.
@@ -184,26 +201,87 @@ def solve_hybrid(
     if instance.x0 is None:  # both sides round the relaxed start: compute it once
         instance = replace(instance, x0=continuous_start(instance.as_batch())[0])
     milp_stop = Interrupt()
-    stage = _MilpStage(instance, solver, config, milp_stop, milp_report, polish)
+    follower = _Follower(follow)
+    stage = _MilpStage(instance, solver, config, milp_stop, milp_report, polish, follower)
     stage.report_polish = report
     thread = threading.Thread(target=stage.run, name="dmmv-hybrid-milp", daemon=True)
     thread.start()
-    dmmv = solve(
-        instance,
-        config,
-        stop=lambda: stopped() or stage.proved or stage.polished_zero,
-        on_improve=report,
-    )
-    dmmv = replace(dmmv, interrupted=stopped())
-    if dmmv.max_violation <= 0.0 or stopped():
+
+    def done() -> bool:
+        return stopped() or stage.proved or stage.polished_zero
+
+    own, followed = follower.search(instance, config, t0, done, report)
+    own = replace(own, interrupted=stopped())
+    best_here = own if followed is None or _key(own) <= _key(followed) else followed
+    if best_here.max_violation <= 0.0 or stopped():
         milp_stop.set()
     thread.join()
-    best, info = stage.outcome(dmmv)
-    return replace(best, seconds=time.perf_counter() - t0), replace(info, dmmv_seconds=dmmv.seconds)
+    best, info = stage.outcome(own, followed)
+    return replace(best, seconds=time.perf_counter() - t0), replace(info, dmmv_seconds=own.seconds)
 
 
 def _key(res: DmmvResult) -> tuple[float, float]:
     return (res.max_violation, res.sum_squares)
+
+
+class _Follower:
+    """The DMMV thread: its own search, restarted from each MILP incumbent that beats its best
+    so far (when following). The MILP's thread offers points; this thread takes them between
+    passes."""
+
+    def __init__(self, follow: bool) -> None:
+        self.follow = follow
+        self.lock = threading.Lock()
+        self.best = float("inf")  # the lowest max violation this thread has reached
+        self.pending: tuple[np.ndarray, float] | None = None
+        self.restarts = 0
+
+    def offer(self, x: np.ndarray, value: float) -> None:
+        """A MILP incumbent (values on the levels, its max violation in float64)."""
+        if not self.follow:
+            return
+        with self.lock:
+            if value < self.best * (1 - 1e-9) and (self.pending is None or value < self.pending[1]):
+                self.pending = (x, value)
+
+    def _seen(self, value: float) -> None:
+        with self.lock:
+            self.best = min(self.best, value)
+
+    def search(
+        self,
+        instance: DmmvInstance,
+        config: DmmvConfig,
+        t0: float,
+        done: Callable[[], bool],
+        report: ProgressCallback,
+    ) -> tuple[DmmvResult, DmmvResult | None]:
+        """DMMV's own search, then the searches from MILP points until the budget is spent:
+        (its own answer, the best from a MILP point or None)."""
+
+        def improve(seconds: float, value: float) -> None:
+            self._seen(value)
+            report(time.perf_counter() - t0, value)
+
+        def stop() -> bool:
+            return done() or self.pending is not None
+
+        own = solve(instance, config, stop=stop, on_improve=improve)
+        self._seen(own.max_violation)
+        followed: DmmvResult | None = None
+        while True:
+            with self.lock:
+                point, self.pending = self.pending, None
+            left = config.time_limit - (time.perf_counter() - t0)
+            if point is None or done() or left <= 0.01:
+                break
+            self.restarts += 1
+            cfg = replace(config, time_limit=left, seed=config.seed + 100 + self.restarts)
+            res = solve(replace(instance, x0=point[0]), cfg, stop=stop, on_improve=improve)
+            self._seen(res.max_violation)
+            if followed is None or _key(res) < _key(followed):
+                followed = res
+        return own, followed
 
 
 class _MilpStage:
@@ -218,11 +296,13 @@ class _MilpStage:
         interrupt: Interrupt,
         report: ProgressCallback,
         polish: float,
+        follower: _Follower,
     ) -> None:
         self.instance, self.solver, self.config = instance, solver, config
         self.seconds = config.time_limit * (1.0 - polish)
         self.polish = polish
         self.interrupt, self.report = interrupt, report
+        self.follower = follower
         self.report_polish: ProgressCallback | None = None
         self.t0 = time.perf_counter()
         self.proved = False
@@ -241,6 +321,7 @@ class _MilpStage:
                 self.seconds,
                 interrupt=self.interrupt,
                 on_incumbent=self._incumbent,
+                on_point=self._point if self.follower.follow else None,
             )
             self.proved = self.result.status == Status.OPTIMAL
         except MipguideError as exc:
@@ -248,6 +329,13 @@ class _MilpStage:
         finally:
             self.wall = time.perf_counter() - self.t0
         self._polish()
+
+    def _point(self, milp: MinMaxMilp, values: np.ndarray) -> None:
+        """A MILP incumbent, offered to the DMMV thread."""
+        x = values_of(milp.levels, milp.decode(values))
+        batch = self.instance.as_batch()
+        ev = evaluate(self.instance.A, x, batch.lower[0], batch.upper[0])
+        self.follower.offer(x, ev.max_violation)
 
     def _polish(self) -> None:
         """DMMV from the MILP's point for what is left of the budget."""
@@ -270,36 +358,39 @@ class _MilpStage:
     def _incumbent(self, inc: Incumbent) -> None:
         self.report(time.perf_counter() - self.t0, inc.objective)
 
-    def outcome(self, dmmv: DmmvResult) -> tuple[DmmvResult, HybridInfo]:
-        """The better of DMMV's answer and the MILP's, and what the MILP did."""
+    def outcome(
+        self, dmmv: DmmvResult, followed: DmmvResult | None
+    ) -> tuple[DmmvResult, HybridInfo]:
+        """The best of DMMV's own answer, the MILP's, and DMMV's from the MILP's points (the
+        restarts and the polish), and what the MILP did."""
         res, milp = self.result, self.milp
-        base = HybridInfo(
+        info = HybridInfo(
             self.solver, "error", dmmv.max_violation, None, None, "dmmv", 0.0, self.wall, self.error
         )
-        if res is None or milp is None:
-            return dmmv, base
-        bound = None if res.bound is None else max(0.0, float(res.bound))
-        base = replace(base, status=res.status.value, bound=bound)
-        if not res.values:
-            return dmmv, base
-        index = milp.decode_values(res.values)
-        x = values_of(milp.levels, index)
-        batch = self.instance.as_batch()
-        ev = evaluate(self.instance.A, x, batch.lower[0], batch.upper[0])
-        info = replace(base, milp_max_violation=ev.max_violation)
+        info = replace(info, restarts=self.follower.restarts)
         answer, source = dmmv, "dmmv"
-        if (ev.max_violation, ev.sum_squares) < _key(dmmv):
-            answer = replace(
-                dmmv,
-                x=x,
-                level_index=index,
-                max_violation=ev.max_violation,
-                argmax_row=ev.argmax_row,
-                sum_squares=ev.sum_squares,
-            )
-            source = "milp"
-        polished = self.polished
-        if polished is not None:
+        if res is not None and milp is not None:
+            bound = None if res.bound is None else max(0.0, float(res.bound))
+            info = replace(info, status=res.status.value, bound=bound)
+            if res.values:
+                index = milp.decode_values(res.values)
+                x = values_of(milp.levels, index)
+                batch = self.instance.as_batch()
+                ev = evaluate(self.instance.A, x, batch.lower[0], batch.upper[0])
+                info = replace(info, milp_max_violation=ev.max_violation)
+                if (ev.max_violation, ev.sum_squares) < _key(dmmv):
+                    answer = replace(
+                        dmmv,
+                        x=x,
+                        level_index=index,
+                        max_violation=ev.max_violation,
+                        argmax_row=ev.argmax_row,
+                        sum_squares=ev.sum_squares,
+                    )
+                    source = "milp"
+        from_milp = [r for r in (followed, self.polished) if r is not None]
+        if from_milp:
+            polished = min(from_milp, key=_key)
             info = replace(info, polish_max_violation=polished.max_violation)
             if _key(polished) < _key(answer):
                 keep = ("iterations", "counters", "interrupted", "start_max_violation")

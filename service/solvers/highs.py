@@ -197,6 +197,8 @@ class _Run:
         elif kind == Msg.INCUMBENT:
             if self.tracker.offer(msg["objective"], msg["bound"]):
                 self.best_x = decode_vector(msg["x"])
+                if self.options.on_solution is not None:
+                    self.options.on_solution(self.best_x.copy())
         elif kind == Msg.LOG:
             if self.options.log is not None:
                 self.options.log(msg["line"])

@@ -24,7 +24,7 @@ import os
 import tempfile
 import warnings
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -157,8 +157,13 @@ def build_model(problem: Problem) -> tuple[Model, list[Any]]:
 class _IncumbentEvents(Eventhdlr):  # type: ignore[misc]
     """Reports every new best solution to the tracker."""
 
-    def __init__(self, tracker: IncumbentTracker) -> None:
-        self.tracker = tracker
+    def __init__(
+        self,
+        tracker: IncumbentTracker,
+        xs: list[Any],
+        on_solution: Callable[[np.ndarray], None] | None,
+    ) -> None:
+        self.tracker, self.xs, self.on_solution = tracker, xs, on_solution
 
     def eventinit(self) -> None:
         self.model.catchEvent(SCIP_EVENTTYPE.BESTSOLFOUND, self)
@@ -176,7 +181,10 @@ class _IncumbentEvents(Eventhdlr):  # type: ignore[misc]
         primal = self.model.getSolObjVal(sol)
         dual = self.model.getDualbound()
         if abs(primal) < SCIP_INF:
-            self.tracker.offer(primal, dual if abs(dual) < SCIP_INF else None)
+            better = self.tracker.offer(primal, dual if abs(dual) < SCIP_INF else None)
+            if better and self.on_solution is not None:
+                x = np.array([self.model.getSolVal(sol, v) for v in self.xs], dtype=np.float64)
+                self.on_solution(x)
 
 
 def _apply_named(model: Model, key: str, value: str) -> None:
@@ -309,7 +317,9 @@ class ScipBackend:
             model.setParam("limits/time", max(0.0, float(options.time_limit) - build_seconds))
         if start is not None and not _add_start(model, xs, start):
             notes.append("the start solution was rejected by SCIP")
-        model.includeEventhdlr(_IncumbentEvents(tracker), "mipguide_incumbents", "incumbents")
+        model.includeEventhdlr(
+            _IncumbentEvents(tracker, xs, options.on_solution), "mipguide_incumbents", "incumbents"
+        )
         log = _LogForwarder(model, options.log) if options.log is not None else None
         tracker.restart_clock()
         offer_start(problem, start, tracker)

@@ -110,6 +110,9 @@ class SolveOptions:
         keep_solutions: how many more of the solutions the backend found, besides the best, to
             return in ``SolveOutput.solutions`` (SCIP's solution storage, HiGHS's improving
             solutions; other backends none); 0: none.
+        on_solution: called with the values (one per variable, in the problem's order) of each
+            improving incumbent as it is found, on the backend's thread: SCIP and HiGHS; other
+            backends never call it. It must be quick and must not raise.
     """
 
     time_limit: float | None = None
@@ -124,6 +127,7 @@ class SolveOptions:
     log: Callable[[str], None] | None = None
     unsafe_params: bool = False
     keep_solutions: int = 0
+    on_solution: Callable[[np.ndarray], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from mipguide.heuristics.dmmv.evaluate import evaluate
 from mipguide.heuristics.dmmv.types import DmmvInstance
 from mipguide.instances.dmmv.planted import planted_batch
 from mipguide.instances.dmmv.tomography import tomography_case
-from mipguide.pipeline.dmmv_hybrid import milp_size, solve_hybrid, solve_minmax_milp
+from mipguide.pipeline.dmmv_hybrid import _Follower, milp_size, solve_hybrid, solve_minmax_milp
 from mipguide.solvers.types import Interrupt
 from tests.heuristics.dmmv_cases import random_instance
 
@@ -97,7 +97,9 @@ def test_the_polish_starts_from_the_milps_point_and_the_answer_is_the_best_of_th
     inst = DmmvInstance(
         b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
     )
-    res, info = solve_hybrid(inst, DmmvConfig(time_limit=4.0, seed=0), solver="highs", polish=0.5)
+    res, info = solve_hybrid(
+        inst, DmmvConfig(time_limit=4.0, seed=0), solver="highs", polish=0.5, follow=False
+    )
     # neither side ends this run early (no proof, no zero in 2 s): the polish runs
     assert info.status != "optimal" and res.max_violation > 0.0
     assert info.milp_max_violation is not None and info.polish_max_violation is not None
@@ -107,7 +109,42 @@ def test_the_polish_starts_from_the_milps_point_and_the_answer_is_the_best_of_th
     assert res.max_violation == pytest.approx(best, abs=1e-12)
     ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
     assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
-    no_polish = solve_hybrid(inst, DmmvConfig(time_limit=1.0), solver="highs", polish=0.0)[1]
+    no_polish = solve_hybrid(
+        inst, DmmvConfig(time_limit=1.0), solver="highs", polish=0.0, follow=False
+    )[1]
     assert no_polish.polish_max_violation is None and no_polish.source in {"dmmv", "milp"}
+    assert no_polish.restarts == 0
     with pytest.raises(ValueError, match="polish"):
         solve_hybrid(inst, DmmvConfig(time_limit=1.0), polish=0.95)
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_dmmv_follows_the_milps_better_incumbents(solver: str) -> None:
+    # DMMV's own search from the rounded least-squares image stays far above what the MILP
+    # finds in its first second on this sparse-angle phantom: DMMV restarts from the MILP's points
+    b = tomography_case(24, n_levels=2, n_angles=4, seed=3).batch
+    inst = DmmvInstance(
+        b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
+    )
+    res, info = solve_hybrid(
+        inst, DmmvConfig(time_limit=4.0, seed=0), solver=solver, polish=0.0, follow=True
+    )
+    assert info.restarts >= 1 and info.polish_max_violation is not None
+    assert info.milp_max_violation is not None
+    best = min(info.dmmv_max_violation, info.milp_max_violation, info.polish_max_violation)
+    assert res.max_violation == pytest.approx(best, abs=1e-12)
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+
+
+def test_the_follower_takes_only_points_better_than_its_best() -> None:
+    f = _Follower(follow=True)
+    f._seen(1.0)
+    f.offer(np.zeros(3), 1.5)  # worse than DMMV's best: ignored
+    assert f.pending is None
+    f.offer(np.ones(3), 0.8)
+    f.offer(np.full(3, 2.0), 0.9)  # worse than the point already waiting: ignored
+    assert f.pending is not None and f.pending[1] == 0.8 and f.pending[0][0] == 1.0
+    off = _Follower(follow=False)
+    off.offer(np.ones(3), 0.1)
+    assert off.pending is None

@@ -1,10 +1,12 @@
 """``SolveOptions.keep_solutions``: the other solutions SCIP (its solution storage) and HiGHS
-(its saved improving solutions) found come back, verified, best first; none unless asked."""
+(its saved improving solutions) found come back, verified, best first; none unless asked. And
+``SolveOptions.on_solution`` gets each improving incumbent's values as it is found."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mipguide.pipeline.solve import solve_problem
@@ -27,3 +29,18 @@ def test_other_solutions_come_back_verified_and_best_first(miplib_dir: Path, sol
         check = verify(problem, x)
         assert check.feasible and obj == pytest.approx(problem.objective_value(x))
     assert "solutions" not in result.to_dict()  # never part of the JSON result
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_on_solution_gets_each_improving_incumbents_values(miplib_dir: Path, solver: str) -> None:
+    problem = read_problem(miplib_dir / "p0201.mps.gz")
+    seen: list[np.ndarray] = []
+    result = solve_problem(
+        problem, solver, SolveOptions(time_limit=30, on_solution=lambda x: seen.append(x))
+    )
+    assert result.objective is not None and seen
+    objectives = [problem.objective_value(x) for x in seen]
+    for x in seen:  # every one a feasible point of the model, in its variable order
+        assert verify(problem, x).feasible
+    assert objectives == sorted(objectives, reverse=True)  # each improves on the one before
+    assert objectives[-1] == pytest.approx(result.objective, rel=1e-6)  # the last is the answer
