@@ -616,10 +616,10 @@ def bench_dmmv(
     out: Annotated[Path | None, typer.Option(help="folder for CSV and PNG")] = None,
     quick: Annotated[bool, typer.Option(help="small cases, for a smoke run")] = False,
     tune: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="FIELD=V1,V2,...: choose a DMMV parameter (or the hybrid's polish) on these "
-            "seeds instead"
+            help="FIELD=V1,V2,...: choose a DMMV parameter, or the hybrid's solver, follow "
+            "(0, 1) or polish, on these seeds instead; repeat it for a grid of combinations"
         ),
     ] = None,
     only: Annotated[
@@ -646,17 +646,14 @@ def bench_dmmv(
             seed_list = parse_seeds(seeds)
         except ValueError as exc:
             raise InvalidOptionError("--seeds", str(exc)) from exc
-        if tune is not None:
-            from mipguide.bench.dmmv import tune_dmmv
+        if tune:
+            from mipguide.bench.dmmv import parse_grid, tune_dmmv
 
-            field, _, spec = tune.partition("=")
             try:
-                values = [float(v) for v in spec.split(",") if v.strip()]
-                if not values:
-                    raise ValueError("no values")
-                tune_dmmv(field.strip(), values, budget, seed_list, fams, console, quick)
+                grid = parse_grid(tune)
             except ValueError as exc:
                 raise InvalidOptionError("--tune", str(exc)) from exc
+            tune_dmmv(grid, budget, seed_list, fams, console, quick, out)
             return
         chosen = None
         if only is not None:

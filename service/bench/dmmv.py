@@ -23,8 +23,9 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -33,7 +34,7 @@ from rich.table import Table
 
 from mipguide.bench.dmmv_runs import SOLVERS, InstanceRow, instance_of, run_instance
 from mipguide.heuristics.dmmv.types import DmmvInstance
-from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER
+from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER, HYBRID_SOLVERS
 
 ZERO = 1e-9  # a max violation at most this counts as zero
 TOMO_SIZES = (24, 32, 64)
@@ -346,54 +347,103 @@ def plot(summary: list[GroupRow], path: Path) -> None:
     plt.close(fig)
 
 
+HYBRID_FIELDS = ("solver", "follow", "polish")
+
+
+def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
+    """``FIELD=V1,V2,...`` specs -> {field: values}: DMMV search parameters (numbers) or the
+    hybrid's ``solver`` (scip, highs), ``follow`` (0, 1) and ``polish`` (a share).
+
+    Raises:
+        ValueError: an unknown field, a bad or missing value, a field named twice.
+    """
+    from dataclasses import fields
+
+    from mipguide.heuristics.dmmv.types import DmmvConfig
+
+    searchable = {f.name for f in fields(DmmvConfig)} - {"device", "time_limit"}
+    grid: dict[str, list[Any]] = {}
+    for spec in specs:
+        field, _, text = spec.partition("=")
+        field = field.strip()
+        raw = [v.strip() for v in text.split(",") if v.strip()]
+        if field not in searchable and field not in HYBRID_FIELDS:
+            raise ValueError(f"{field} is not a DMMV search parameter nor the hybrid's")
+        if not raw:
+            raise ValueError(f"{field}: no values")
+        if field in grid:
+            raise ValueError(f"{field} is named twice")
+        if field == "solver":
+            bad = [v for v in raw if v not in HYBRID_SOLVERS]
+            if bad:
+                raise ValueError(f"solver: unknown {bad[0]!r} (scip, highs)")
+            grid[field] = raw
+        elif field == "follow":
+            if not set(raw) <= {"0", "1"}:
+                raise ValueError("follow: 0 or 1")
+            grid[field] = [v == "1" for v in raw]
+        else:
+            grid[field] = [float(v) for v in raw]
+    return grid
+
+
 def tune_dmmv(
-    field: str,
-    values: list[float],
+    grid: dict[str, list[Any]],
     budget: float,
     seeds: list[int],
     families: set[str],
     console: Console,
     quick: bool = False,
-) -> float:
-    """The declared grid: DMMV alone with ``field`` at each value on every instance of the
-    groups (validation seeds only), or the hybrid for its ``polish``; the chosen value has the
-    lowest mean over instances of its max violation relative to the best value's on that
-    instance (1 = the best everywhere)."""
-    from dataclasses import fields
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """The declared grid (every combination of the values): DMMV alone, or the hybrid when a
+    hybrid field is named, on every instance of the groups (validation seeds only). The chosen
+    combination has the lowest mean over instances of its max violation relative to the best
+    combination's on that instance (1 = the best everywhere). ``out``: tune.csv there."""
+    import itertools
 
-    from mipguide.heuristics.dmmv.types import DmmvConfig
+    hybrid = any(f in HYBRID_FIELDS for f in grid)
+    names = list(grid)
+    combos = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*grid.values())]
 
-    hybrid = field == "polish"
-    if not hybrid and (
-        field not in {f.name for f in fields(DmmvConfig)} or field in ("device", "time_limit")
-    ):
-        raise ValueError(f"{field} is not a DMMV search parameter (nor the hybrid's polish)")
-    method = f"hybrid ({DEFAULT_SOLVER})" if hybrid else "dmmv"
-    per: dict[float, list[float]] = {v: [] for v in values}
-    items = [
-        (g, label, inst) for g in groups(families, seeds, quick) for label, inst in g.instances
-    ]
+    def label(c: dict[str, Any]) -> str:
+        return " ".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in c.items())
+
+    per: list[list[float]] = [[] for _ in combos]
+    items = [(g, name, inst) for g in groups(families, seeds, quick) for name, inst in g.instances]
+    rows: list[InstanceRow] = []
     with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("tune dmmv", total=len(items) * len(values))
-        for g, label, inst in items:
-            for v in values:
-                row = run_instance(g.name, label, inst, g.family, method, budget, 0, {field: v})
-                per[v].append(row.max_violation)
+        task = bar.add_task("tune dmmv", total=len(items) * len(combos))
+        for g, name, inst in items:
+            for k, c in enumerate(combos):
+                solver = c.get("solver", DEFAULT_SOLVER)
+                method = f"hybrid ({solver})" if hybrid else "dmmv"
+                over = {f: v for f, v in c.items() if f != "solver"}
+                row = run_instance(g.name, name, inst, g.family, method, budget, 0, over)
+                rows.append(replace(row, method=f"{method} {label(c)}"))
+                per[k].append(row.max_violation)
                 bar.advance(task)
-    title = f"{'the hybrid' if hybrid else 'DMMV'} {field}: {len(items)} instances"
-    table = Table(title=f"{title}, {budget:g} s each")
-    for col in ("value", "mean max-viol", "zeros", "mean ratio to the best value"):
+    title = f"{'the hybrid' if hybrid else 'DMMV'}: {len(items)} instances, {budget:g} s each"
+    table = Table(title=title)
+    for col in ("setting", "mean max-viol", "zeros", "mean ratio to the best setting"):
         table.add_column(col, justify="right")
-    viol = np.array([per[v] for v in values])
+    viol = np.array(per)
     ratio = (viol + 1e-6) / (viol.min(axis=0) + 1e-6)
-    for k, v in enumerate(values):
+    for k, c in enumerate(combos):
         table.add_row(
-            f"{v:g}",
+            label(c),
             f"{viol[k].mean():.4g}",
             str(int((viol[k] <= ZERO).sum())),
             f"{ratio[k].mean():.3f}",
         )
     console.print(table)
-    chosen = values[int(np.argmin(ratio.mean(axis=1)))]
-    console.print(f"chosen: {field} = {chosen:g}")
+    chosen = combos[int(np.argmin(ratio.mean(axis=1)))]
+    console.print(f"chosen: {label(chosen)}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "tune.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(asdict(rows[0])))
+            w.writeheader()
+            w.writerows(asdict(r) for r in rows)
+        console.print(f"wrote {out}/tune.csv")
     return chosen

@@ -88,14 +88,20 @@ def run_instance(
     Methods: ``rtn`` (round-to-nearest), ``dmmv``, ``dmmv (cuda)``, ``hybrid (S)`` and the
     plain MILP ``scip`` / ``highs`` (from round-to-nearest, as the hybrid's MILP side).
     ``overrides``: DmmvConfig fields set on top of the family's configuration, and the
-    hybrid's ``polish``.
+    hybrid's ``polish`` and ``follow``.
     """
     from mipguide.errors import MipguideError
-    from mipguide.pipeline.dmmv_hybrid import DEFAULT_POLISH, solve_hybrid, solve_minmax_milp
+    from mipguide.pipeline.dmmv_hybrid import (
+        DEFAULT_FOLLOW,
+        DEFAULT_POLISH,
+        solve_hybrid,
+        solve_minmax_milp,
+    )
 
     batch = inst.as_batch()
     overrides = dict(overrides or {})
     polish = overrides.pop("polish", DEFAULT_POLISH)  # the hybrid's, not the search's
+    follow = overrides.pop("follow", DEFAULT_FOLLOW)
     cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed, **overrides)
     t0 = time.perf_counter()
     note = ""
@@ -107,8 +113,10 @@ def run_instance(
         x, note = res.x, f"{res.iterations} passes"
     elif method.startswith("hybrid"):
         solver = method.split("(")[1].rstrip(")")
-        res, info = solve_hybrid(inst, cfg, solver=solver, polish=float(polish))
-        x, note = res.x, f"{info.source}; {solver} {info.status}"
+        res, info = solve_hybrid(
+            inst, cfg, solver=solver, polish=float(polish), follow=bool(follow)
+        )
+        x, note = res.x, f"{info.source}; {solver} {info.status}; {info.restarts} restarts"
     else:
         try:
             milp, out = solve_minmax_milp(batch, method, budget)

@@ -7,11 +7,12 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
 from mipguide.bench.device import run_bench_device
-from mipguide.bench.dmmv import run_bench_dmmv, tune_dmmv
+from mipguide.bench.dmmv import parse_grid, run_bench_dmmv, tune_dmmv
 from mipguide.cli import app
 from mipguide.settings import get_settings
 
@@ -54,12 +55,28 @@ def test_bench_dmmv_only_and_the_grid(tmp_path: Path) -> None:
         throughput_rows=False,
     )
     assert {r.method for r in rows} == {"rtn", "dmmv"}
-    chosen = tune_dmmv("rounding_restarts", [0.0, 0.5], 0.3, [1], {"fir"}, console, quick=True)
-    assert chosen in (0.0, 0.5) and "chosen: rounding_restarts" in text.getvalue()
+    chosen = tune_dmmv(
+        parse_grid(["rounding_restarts=0,0.5"]), 0.3, [1], {"fir"}, console, quick=True
+    )
+    assert chosen["rounding_restarts"] in (0.0, 0.5)
+    assert "chosen: rounding_restarts=" in text.getvalue()
+    # the hybrid's grid: every combination runs, and the per-instance rows are written
+    grid = parse_grid(["solver=scip,highs", "follow=0,1"])
+    assert grid == {"solver": ["scip", "highs"], "follow": [False, True]}
+    chosen = tune_dmmv(grid, 0.3, [1], {"fir"}, console, quick=True, out=tmp_path)
+    assert chosen["solver"] in ("scip", "highs") and chosen["follow"] in (False, True)
+    lines = (tmp_path / "tune.csv").read_text().splitlines()
+    assert len(lines) == 1 + 4  # one FIR instance in the quick set, four combinations
+    assert any("hybrid (scip) solver=scip follow=1" in line for line in lines)
+    for bad_spec in (["follow=2"], ["solver=cplex"], ["polish=0.1", "polish=0.2"], ["x=1"]):
+        with pytest.raises(ValueError):
+            parse_grid(bad_spec)
     runner = CliRunner()
     bad = runner.invoke(app, ["bench", "dmmv", "--quick", "--only", "cplex"])
     assert bad.exit_code != 0 and "--only" in bad.output
     bad = runner.invoke(app, ["bench", "dmmv", "--quick", "--tune", "device=1"])
+    assert bad.exit_code != 0 and "--tune" in bad.output
+    bad = runner.invoke(app, ["bench", "dmmv", "--quick", "--tune", "solver=cplex"])
     assert bad.exit_code != 0 and "--tune" in bad.output
 
 
