@@ -87,6 +87,7 @@ def print_summary(doc: dict[str, Any], title: str, console: Console) -> None:
         rows.append((f"MILP ({hybrid['solver']})", str(hybrid["status"])))
         rows.append(("MILP bound", "-" if bound is None else f"{bound:.6g}"))
         rows.append(("answer from", str(hybrid["source"])))
+        rows.append(("restarts from MILP points", str(hybrid.get("restarts", 0))))
     for key, val in rows:
         table.add_row(key, val)
     console.print(table)

@@ -158,7 +158,9 @@ def run_guided(
     """
     trace = Trace(problem.sense == Sense.MINIMIZE, on_incumbent, t0)
     backend = backend_for(problem, solver)
-    ctx = GuideContext(problem, solver, options, trace, Best(), interrupt)
+    ctx = GuideContext(
+        problem, solver, options, trace, Best(keep=options.keep_solutions), interrupt
+    )
     proposal = guide.propose(ctx)
     start = ctx.best.x if ctx.best.x is not None else _partial_start(problem, proposal.region)
     t_start = trace.elapsed()

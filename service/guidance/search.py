@@ -308,4 +308,19 @@ def final_output(
         incumbents=(),
         nodes=nodes,
         warnings=tuple(notes),
+        solutions=_others(problem, best, full),
     )
+
+
+def _others(problem: Problem, best: Best, full: SolveOutput | None) -> tuple[np.ndarray, ...]:
+    """Up to ``best.keep`` other solutions for the archive, best first (``finish`` verifies
+    them): the bests the search replaced, and the completion's other solutions."""
+    pool = [*best.earlier, *(full.solutions if full is not None else ())]
+    seen: set[bytes] = {best.x.tobytes()} if best.x is not None else set()
+    unique = []
+    for x in pool:
+        if x.tobytes() not in seen:
+            seen.add(x.tobytes())
+            unique.append(x)
+    unique.sort(key=lambda x: problem.sense * problem.objective_value(x))
+    return tuple(unique[: best.keep])

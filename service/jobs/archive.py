@@ -4,7 +4,8 @@ A solve job that completes with a verified solution of a problem that has binari
 entry (its binaries and objective, in the store's ``solutions`` table; the problem, once per
 content hash, as a file under ``<data_dir>/archive``), and one more for each other verified
 solution its backend found (up to ``archive_pool``: SCIP's solution storage, HiGHS's improving
-solutions; the worker writes them beside the result, ``jobs.solutions_file``).
+solutions, a guided search's earlier bests; the worker writes them beside the result,
+``jobs.solutions_file``).
 ``POST /v1/models`` with ``from_tag`` turns a key's entries with that tag into training
 instances: one per distinct problem, with every solution the service found for it. Retention
 purges jobs but not their entries; deleting a job deletes its entries; each key keeps at most

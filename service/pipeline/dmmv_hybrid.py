@@ -1,7 +1,8 @@
 """DMMV and the exact min-max MILP side by side in one wall budget:
 (instance, config, MILP backend) -> the better of the two answers, checked in float64.
 
-- DMMV searches on this thread for the whole budget, exactly as it does alone.
+- DMMV searches on this thread for the whole budget, exactly as it does alone (until it follows
+  the MILP, below).
 - The MILP ``min t  s.t.  l - t <= A x <= u + t,  x_j in D_j`` (``build_minmax_milp``) runs on a
   second thread for the same budget, exactly as the MILP baseline does alone: started from the
   round-to-nearest point, with that point's max violation as t's upper bound. SCIP runs with the
@@ -12,10 +13,16 @@
   moves from a MILP incumbent often lower its max violation a good deal (a point that meets most
   rows exactly, which the min-max MILP's search does not polish), sometimes to zero where
   neither side alone reaches it. ``polish = 0``: the MILP has the whole budget, no polish.
+- Following: each MILP incumbent's values come back as it is found (``SolveOptions.on_solution``);
+  when one is better than the best DMMV's thread has reached, DMMV stops its search between two
+  passes and starts again from that point for the rest of the budget (``follow``). A MILP point
+  that meets most rows exactly is where DMMV's moves pay most; DMMV's own answer up to then is
+  kept.
 - DMMV stops early when the MILP has proved its answer optimal, the MILP (and the polish) when
   DMMV reaches zero. The answer is the best point (max violation, then sum of squares) of DMMV,
-  the MILP and the polish, each decoded to levels and evaluated from scratch in float64. A MILP
-  that proves optimality also gives a proven lower bound on the max violation.
+  the MILP and the searches from its points (the restarts and the polish), each decoded to levels
+  and evaluated from scratch in float64. A MILP that proves optimality also gives a proven lower
+  bound on the max violation.
 
 Measured and not kept: handing DMMV's point to the MILP as its start after a head start of 10 %
 of the budget (the issue's first design) lost to the MILP alone on 3 of 4 small sparse-angle
@@ -56,14 +63,20 @@ from mipguide.pipeline.solve import solve_problem
 from mipguide.solvers.types import Incumbent, Interrupt, SolveOptions, Status
 
 HYBRID_SOLVERS = ("scip", "highs")
-# chosen by ``mipguide bench dmmv --seeds 100 --only dmmv,scip,highs`` (validation seeds): the
-# lower mean of min(DMMV, MILP) over the best of the three, HiGHS 1.029 against SCIP 1.148
+# chosen first by ``mipguide bench dmmv --seeds 100 --only dmmv,scip,highs`` (validation seeds):
+# the lower mean of min(DMMV, MILP) over the best of the three, HiGHS 1.029 against SCIP 1.148;
+# kept by the grid below, which runs the hybrid itself
 DEFAULT_SOLVER = "highs"
 # the share of the budget the polish gets, chosen on validation seed 100 (24 instances, 10 s) by
 # ``mipguide bench dmmv --seeds 100 --tune polish=0,0.1,0.2`` and ``polish=0.2,0.3,0.4``: mean
-# ratio to the best value 1.173 (0), 1.032 (0.1), 1.005 (0.2); 1.012 (0.2), 1.056 (0.3), 1.071 (0.4)
+# ratio to the best value 1.173 (0), 1.032 (0.1), 1.005 (0.2); 1.012 (0.2), 1.056 (0.3), 1.071
+# (0.4); kept by the grid below
 DEFAULT_POLISH = 0.2
-# DMMV restarts from each MILP incumbent that beats its best so far
+# DMMV restarts from each MILP incumbent that beats its best so far; chosen with the backend and
+# the polish by the grid ``mipguide bench dmmv --seeds 100 --tune solver=scip,highs --tune
+# follow=0,1 --tune polish=0,0.2`` (24 instances, 10 s): mean ratio to the best setting HiGHS
+# 1.023 (follow, polish 0.2), 1.035 (polish 0.2), 1.157 (follow), 1.212 (neither); SCIP 1.216
+# at best
 DEFAULT_FOLLOW = True
 
 

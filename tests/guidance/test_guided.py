@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -17,6 +18,7 @@ from mipguide.models.registry import ModelError, save_model
 from mipguide.models.signature import cluster_of, signature
 from mipguide.models.srg import SrgConfig, SrgNet
 from mipguide.problem.io import read_problem
+from mipguide.problem.verify import verify
 from mipguide.solvers.types import SolveOptions, Status
 
 FAMILIES = list(PROTOCOL_FAMILIES)
@@ -257,3 +259,23 @@ def test_signature_is_cheap_and_scale_free() -> None:
     b = signature(generate(Family.SET_COVER, Size.EASY, 1))
     assert a["rows"] == "ge" and a["coefficients"] == "unit" and a["types"] == "binary"
     assert a["log_row_degree"] == pytest.approx(b["log_row_degree"], abs=0.05)
+
+
+def test_a_guided_solve_keeps_the_solutions_it_improved_on(registry: Path) -> None:
+    # an untrained network's region is poor, so the search improves on its first solutions:
+    # the ones it replaced come back (for the archive), verified, best first, none better
+    p = generate(Family.SET_COVER, Size.MEDIUM, 3)
+    options = SolveOptions(time_limit=10, keep_solutions=4)
+    r = solve_guided(p, "scip", options, "pas", model="pas-mix@1", model_dir=registry)
+    assert r.mode == "pas" and r.objective is not None and len(r.incumbents) >= 2
+    assert 1 <= len(r.solutions) <= 4
+    objectives = [obj for obj, _ in r.solutions]
+    assert objectives == sorted(objectives)  # minimization: best first
+    assert objectives[0] >= r.objective - 1e-9
+    answer = np.array([r.values[name] for name in p.var_names])
+    for obj, x in r.solutions:
+        assert verify(p, x).feasible and obj == pytest.approx(p.objective_value(x))
+        assert not np.array_equal(x, answer)
+    plain = solve_guided(p, "scip", SolveOptions(time_limit=5), "pas", model="pas-mix@1",
+                         model_dir=registry)  # fmt: skip
+    assert plain.solutions == ()  # not asked for: none kept
