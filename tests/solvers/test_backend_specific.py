@@ -173,9 +173,9 @@ def test_scip_events_report_each_new_best_solution_when_it_is_found() -> None:
     handler alone (no final offer) must have reported the final best, and each report must be
     a solution SCIP found."""
     problem = hard_problem()
-    model, _ = build_model(problem)
+    model, xs = build_model(problem)
     tracker = IncumbentTracker(minimize=True)
-    model.includeEventhdlr(_IncumbentEvents(tracker), "t", "t")
+    model.includeEventhdlr(_IncumbentEvents(tracker, xs, None), "t", "t")
     model.setParam("display/verblevel", 0)
     model.setParam("limits/time", 20.0)
     model.setParam("limits/nodes", 2000)
