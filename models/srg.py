@@ -131,7 +131,10 @@ class SparseConv(nn.Module):
             sums = (adj.tall @ src.reshape(ns, k * h)).view(2, nd, k, h)
             agg = sums[0] @ self.coef_map.weight.T + sums[1] @ self.plain_map.weight.T
             agg = agg + adj.coef_sum * self.coef_map.bias + adj.plain_sum * self.plain_map.bias
-        return dst + torch.relu(self.update(self.norm(agg)))
+        out = self.update(self.norm(agg))
+        if torch.is_grad_enabled():  # training: autograd keeps relu's output for its backward
+            return dst + torch.relu(out)
+        return out.relu_().add_(dst)  # sampling: the same values with two fewer large buffers
 
 
 @dataclass(frozen=True, eq=False)

@@ -681,6 +681,9 @@ def main() -> None:
     would otherwise pay. Help, ``bench`` and unknown names go to the whole app."""
     import sys
 
+    from mipguide.gpu.allocator import keep_freed_memory
+
+    keep_freed_memory()
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     found = [c for c in app.registered_commands if c.name == name or _named(c) == name]
     if len(found) != 1:

@@ -54,9 +54,11 @@ class _DeviceActor:
     def __init__(self, config: WorkerConfig) -> None:
         import torch
 
+        from mipguide.gpu.allocator import keep_freed_memory
         from mipguide.gpu.worker import serve
 
         torch.set_num_threads(max(1, config.threads))
+        keep_freed_memory()
         self._config = config
         self._requests: queue.Queue[WorkRequest | None] = queue.Queue()
         self._answers = _Answers()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mipguide.errors import scrub_paths
+from mipguide.gpu.allocator import keep_freed_memory
 from mipguide.gpu.context import WorkerContext
 from mipguide.gpu.protocol import WorkerConfig, WorkerHello, WorkRequest, WorkResponse
 
@@ -95,6 +96,7 @@ def worker_main(config: WorkerConfig, requests: Any, responses: Any) -> None:
     import torch
 
     torch.set_num_threads(max(1, config.threads))
+    keep_freed_memory()
     responses.put(
         WorkerHello(
             os.getpid(), config.device, os.environ.get("CUDA_VISIBLE_DEVICES"), torch_before

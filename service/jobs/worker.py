@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mipguide.errors import MipguideError, scrub_paths
+from mipguide.gpu.allocator import keep_freed_memory
 from mipguide.jobs.errors import JobInputError
 from mipguide.solvers.types import Incumbent, Interrupt
 
@@ -75,6 +76,7 @@ def worker_main(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     channel = _Channel(conn)
+    keep_freed_memory()
     _warm_up(warm_solver)
     interrupts: dict[str, Interrupt] = {}
     jobs: list[tuple[Any, ...]] = []

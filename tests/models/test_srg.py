@@ -50,6 +50,16 @@ def test_sparse_conv_matches_a_dense_reference(nd: int, ns: int) -> None:
     msg_p = torch.einsum("ds,skh->dkh", pattern, conv.plain_map(src))
     expected = dst + torch.relu(conv.update(conv.norm(msg_a + msg_p)))
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    # without autograd the update runs in place: the very same values, and the inputs untouched
+    src_before, dst_before = src.clone(), dst.clone()
+    with torch.no_grad():
+        in_place = conv(src, dst, adj)
+    assert torch.equal(in_place, got.detach())
+    assert torch.equal(src, src_before) and torch.equal(dst, dst_before)
+    # a broadcast target (the first round's constraint embeddings): the same values too
+    row = dst[:, :1, :]
+    with torch.no_grad():
+        assert torch.equal(conv(src, row, adj), conv(src, row.expand(nd, k, h).clone(), adj))
 
 
 @torch.no_grad()
