@@ -126,15 +126,35 @@ class SparseConv(nn.Module):
         nd = dst.shape[0]
         if ns <= nd:  # linear maps first, on the source side
             stacked = torch.cat([self.coef_map(src), self.plain_map(src)], dim=0)
-            agg = (adj.wide @ stacked.reshape(2 * ns, k * h)).view(nd, k, h)
+            agg = _spmm(adj.wide, stacked.reshape(2 * ns, k * h)).view(nd, k, h)
         else:  # sums first, then the linear maps on the target side
-            sums = (adj.tall @ src.reshape(ns, k * h)).view(2, nd, k, h)
+            sums = _spmm(adj.tall, src.reshape(ns, k * h)).view(2, nd, k, h)
             agg = sums[0] @ self.coef_map.weight.T + sums[1] @ self.plain_map.weight.T
             agg = agg + adj.coef_sum * self.coef_map.bias + adj.plain_sum * self.plain_map.bias
-        out = self.update(self.norm(agg))
+        out = _linear(self.update, self.norm(agg))
         if torch.is_grad_enabled():  # training: autograd keeps relu's output for its backward
             return dst + torch.relu(out)
         return out.relu_().add_(dst)  # sampling: the same values with two fewer large buffers
+
+
+def _spmm(a: Tensor, x: Tensor) -> Tensor:
+    """a @ x for a sparse CSR ``a``. Without autograd on the CPU, into a buffer of its own:
+    torch's ``a @ x`` there fills and copies a temporary (measured: 4.9 ms against 2.3 ms for
+    6,348 x 3,000 by 3,000 x 512), with the same values."""
+    if torch.is_grad_enabled() or x.device.type != "cpu":
+        return a @ x
+    out = torch.empty(a.shape[0], x.shape[1], dtype=x.dtype)
+    return torch.addmm(out, a, x, beta=0.0, out=out)
+
+
+def _linear(layer: nn.Linear, x: Tensor) -> Tensor:
+    """``layer(x)``. Without autograd on the CPU, the product then the bias in place: torch's
+    ``addmm`` there first copies the bias into every output row (4.4 ms against 2.6 ms for
+    101,568 x 32), with the same values."""
+    if torch.is_grad_enabled() or x.device.type != "cpu":
+        return layer(x)
+    flat = x.reshape(-1, x.shape[-1])
+    return torch.mm(flat, layer.weight.T).add_(layer.bias).view(*x.shape[:-1], -1)
 
 
 @dataclass(frozen=True, eq=False)
