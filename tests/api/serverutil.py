@@ -135,7 +135,9 @@ def in_process(data_dir: Path, workers: int, **settings: object) -> Iterator[InP
     lifespan = app.router.lifespan_context(app)
     asyncio.run_coroutine_threadsafe(lifespan.__aenter__(), loop).result()
     try:
-        yield InProcess("http://app.test", data_dir, SyncASGITransport(app, loop))
+        proc = InProcess("http://app.test", data_dir, SyncASGITransport(app, loop))
+        ready_workers(proc, workers, 60.0)  # a test's first request finds its workers up
+        yield proc
     finally:
         asyncio.run_coroutine_threadsafe(lifespan.__aexit__(None, None, None), loop).result()
         loop.call_soon_threadsafe(loop.stop)
@@ -167,7 +169,7 @@ def submit_concurrently(url: str, key: str, tag: str, n: int) -> list[httpx.Resp
     return asyncio.run(submit_all())
 
 
-def ready_workers(srv: Server, workers: int, timeout: float = 90.0) -> None:
+def ready_workers(srv: Server | InProcess, workers: int, timeout: float = 90.0) -> None:
     """Wait until the server reports ``workers`` ready workers (Ray actors start in seconds)."""
     deadline = time.monotonic() + timeout
     with srv.http(key=None) as http:

@@ -225,6 +225,9 @@ def test_priority_and_queue_position_are_reported(asgi: InProcess) -> None:
 
 
 def test_health_ready_metrics_and_docs(asgi: InProcess) -> None:
+    with asgi.client() as client:  # one solve of its own: the solve metrics exist, alone too
+        job = client.submit(("tiny.mps", TINY_MPS), wait=30)
+        assert job.done and job.result is not None
     with asgi.http(key=None) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         ready = http.get("/readyz")
