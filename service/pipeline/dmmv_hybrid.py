@@ -43,6 +43,7 @@ import numpy as np
 
 from mipguide.errors import MipguideError
 from mipguide.heuristics.dmmv.evaluate import (
+    Violation,
     continuous_start,
     evaluate,
     start_indices,
@@ -346,9 +347,13 @@ class _MilpStage:
     def _point(self, milp: MinMaxMilp, values: np.ndarray) -> None:
         """A MILP incumbent, offered to the DMMV thread."""
         x = values_of(milp.levels, milp.decode(values))
-        batch = self.instance.as_batch()
-        ev = evaluate(self.instance.A, x, batch.lower[0], batch.upper[0])
-        self.follower.offer(x, ev.max_violation)
+        self.follower.offer(x, self._evaluate(x).max_violation)
+
+    def _evaluate(self, x: np.ndarray) -> Violation:
+        """The instance's violations at x, in float64 (on either thread: no batch is built)."""
+        inst = self.instance
+        lower = np.asarray(inst.lower, dtype=np.float64)
+        return evaluate(inst.A, x, lower, np.asarray(inst.upper, dtype=np.float64))
 
     def _polish(self) -> None:
         """DMMV from the MILP's point for what is left of the budget."""
@@ -388,8 +393,7 @@ class _MilpStage:
             if res.values:
                 index = milp.decode_values(res.values)
                 x = values_of(milp.levels, index)
-                batch = self.instance.as_batch()
-                ev = evaluate(self.instance.A, x, batch.lower[0], batch.upper[0])
+                ev = self._evaluate(x)
                 info = replace(info, milp_max_violation=ev.max_violation)
                 if (ev.max_violation, ev.sum_squares) < _key(dmmv):
                     answer = replace(

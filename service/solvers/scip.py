@@ -183,8 +183,7 @@ class _IncumbentEvents(Eventhdlr):  # type: ignore[misc]
         if abs(primal) < SCIP_INF:
             better = self.tracker.offer(primal, dual if abs(dual) < SCIP_INF else None)
             if better and self.on_solution is not None:
-                x = np.array([self.model.getSolVal(sol, v) for v in self.xs], dtype=np.float64)
-                self.on_solution(x)
+                self.on_solution(_values(self.model, sol, self.xs))
 
 
 def _apply_named(model: Model, key: str, value: str) -> None:
@@ -356,7 +355,7 @@ class ScipBackend:
         x = objective = None
         if model.getNSols() > 0:
             sol = model.getBestSol()
-            x = np.array([model.getSolVal(sol, v) for v in xs], dtype=np.float64)
+            x = _values(model, sol, xs)
             objective = float(model.getSolObjVal(sol))
         if status is None:
             status = Status.FEASIBLE if x is not None else Status.NO_SOLUTION
@@ -387,7 +386,12 @@ def _stored(model: Model, xs: list[Any], keep: int) -> tuple[np.ndarray, ...]:
     if keep <= 0 or model.getNSols() < 2:
         return ()
     sols = model.getSols()[1 : keep + 1]
-    return tuple(np.array([model.getSolVal(s, v) for v in xs], dtype=np.float64) for s in sols)
+    return tuple(_values(model, s, xs) for s in sols)
+
+
+def _values(model: Model, sol: Any, xs: list[Any]) -> np.ndarray:
+    """A SCIP solution's values in the original variable order."""
+    return np.array([model.getSolVal(sol, v) for v in xs], dtype=np.float64)
 
 
 def _interrupt(model: Model) -> None:
