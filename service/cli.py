@@ -338,6 +338,7 @@ def models(
 class MilpSolver(StrEnum):
     SCIP = "scip"
     HIGHS = "highs"
+    BOTH = "both"
 
 
 @app.command()
@@ -363,7 +364,7 @@ def dmmv(
         ),
     ] = None,
     milp_solver: Annotated[
-        MilpSolver, typer.Option(help="the hybrid's MILP backend")
+        MilpSolver, typer.Option(help="the hybrid's MILP backend (both: one thread each)")
     ] = MilpSolver.HIGHS,
 ) -> None:
     """DMMV: minimize the max row violation over discrete levels; print a summary.

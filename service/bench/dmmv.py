@@ -352,7 +352,7 @@ HYBRID_FIELDS = ("solver", "follow", "polish")
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     """``FIELD=V1,V2,...`` specs -> {field: values}: DMMV search parameters (numbers) or the
-    hybrid's ``solver`` (scip, highs), ``follow`` (0, 1) and ``polish`` (a share).
+    hybrid's ``solver`` (scip, highs, both), ``follow`` (0, 1) and ``polish`` (a share).
 
     Raises:
         ValueError: an unknown field, a bad or missing value, a field named twice.
@@ -376,7 +376,7 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
         if field == "solver":
             bad = [v for v in raw if v not in HYBRID_SOLVERS]
             if bad:
-                raise ValueError(f"solver: unknown {bad[0]!r} (scip, highs)")
+                raise ValueError(f"solver: unknown {bad[0]!r} ({', '.join(HYBRID_SOLVERS)})")
             grid[field] = raw
         elif field == "follow":
             if not set(raw) <= {"0", "1"}:

@@ -66,8 +66,9 @@ class DmmvOptions(BaseModel):
         description="run the exact min-max MILP beside the search (one more thread) and return "
         "the better answer; default: on when the MILP is small enough (dmmv_hybrid_max_nonzeros)",
     )
-    milp_solver: Literal["scip", "highs"] = Field(
-        default="highs", description="the hybrid's MILP backend"
+    milp_solver: Literal["scip", "highs", "both"] = Field(
+        default="highs",
+        description="the hybrid's MILP backend (both: SCIP and HiGHS, two threads more than DMMV)",
     )
     priority: int = Field(default=0, ge=-100, le=100)
     tags: list[str] = Field(default_factory=list)

@@ -7,7 +7,8 @@
   second thread for the same budget, exactly as the MILP baseline does alone: started from the
   round-to-nearest point, with that point's max violation as t's upper bound. SCIP runs with the
   GIL released and HiGHS in its own process, so the two really run at once: the hybrid uses one
-  thread more than DMMV alone.
+  thread more than DMMV alone. ``solver="both"``: SCIP and HiGHS each on a thread of its own
+  (two threads more than DMMV alone), the answer the best of all.
 - The polish: the MILP gets the first ``1 - polish`` of the budget; then, on its thread, a
   second DMMV search starts from the MILP's point for the rest (while the first goes on). Local
   moves from a MILP incumbent often lower its max violation a good deal (a point that meets most
@@ -29,6 +30,16 @@ of the budget (the issue's first design) lost to the MILP alone on 3 of 4 small 
 tomography instances at 10 s (the MILP's search from a different start is a different search,
 and on those instances a high-variance one); the side-by-side hybrid keeps each side's own
 trajectory, which is what makes "never worse than either" hold.
+
+Measured on validation seed 100 (24 instances, 10 s, this 2-core machine; ``mipguide bench dmmv
+--seeds 100 --tune solver=highs,both``) and not made the default:
+- ``both`` (mean ratio to the best setting 2.4e4 against HiGHS's 1.045): three busy threads on
+  two cores slow each MILP, and with both HiGHS missed the zero it reaches alone on 32x32
+  binary tomography with 12 angles (0.568). Where SCIP wins it does help (24x24 4-level, 4
+  angles, the best MILP: SCIP). It is an option for machines with a core per thread.
+- The polish on DMMV's thread (the MILP keeping the whole budget; DMMV turning to the MILP's best
+  point at 80 %): 1.080 against 1.045. DMMV's own search loses its last fifth: 64x64 binary
+  tomography with 12 angles 1.345 against 0.935.
 """
 
 from __future__ import annotations
@@ -63,7 +74,7 @@ from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
 from mipguide.solvers.types import Incumbent, Interrupt, SolveOptions, Status
 
-HYBRID_SOLVERS = ("scip", "highs")
+HYBRID_SOLVERS = ("scip", "highs", "both")
 # chosen first by ``mipguide bench dmmv --seeds 100 --only dmmv,scip,highs`` (validation seeds):
 # the lower mean of min(DMMV, MILP) over the best of the three, HiGHS 1.029 against SCIP 1.148;
 # kept by the grid below, which runs the hybrid itself
@@ -180,16 +191,16 @@ def solve_hybrid(
     """Run both within ``config.time_limit`` seconds (see the module docstring).
 
     Args:
-        solver: ``scip`` or ``highs``.
-        polish: the share of the budget (0 to 0.9) in which DMMV polishes the MILP's last point
-            on the MILP's thread.
+        solver: ``scip``, ``highs`` or ``both`` (each on its own thread beside DMMV's).
+        polish: the share of the budget (0 to 0.9) in which DMMV polishes each MILP's last
+            point on that MILP's thread.
         follow: DMMV restarts from each MILP incumbent better than its own best so far.
         on_improve: (seconds, max violation) as DMMV improves;
         on_milp_improve: (seconds, t) at each MILP incumbent (default: ``on_improve``). Both
-            are called one at a time, from either thread.
+            are called one at a time, from any thread.
 
     Raises:
-        ValueError: unknown solver. torch errors propagate.
+        ValueError: unknown solver or polish. torch errors propagate.
     """
     if solver not in HYBRID_SOLVERS:
         raise ValueError(f"hybrid solver must be one of {', '.join(HYBRID_SOLVERS)}, not {solver}")
@@ -212,25 +223,32 @@ def solve_hybrid(
     def stopped() -> bool:
         return interrupt is not None and interrupt.is_set()
 
-    if instance.x0 is None:  # both sides round the relaxed start: compute it once
+    if instance.x0 is None:  # every side rounds the relaxed start: compute it once
         instance = replace(instance, x0=continuous_start(instance.as_batch())[0])
     milp_stop = Interrupt()
     follower = _Follower(follow)
-    stage = _MilpStage(instance, solver, config, milp_stop, milp_report, polish, follower)
-    stage.report_polish = report
-    thread = threading.Thread(target=stage.run, name="dmmv-hybrid-milp", daemon=True)
-    thread.start()
+    stages = [
+        _MilpStage(instance, name, config, milp_stop, milp_report, polish, follower)
+        for name in (("scip", "highs") if solver == "both" else (solver,))
+    ]
+    threads = []
+    for stage in stages:
+        stage.report_polish = report
+        thread = threading.Thread(target=stage.run, name=f"hybrid-{stage.solver}", daemon=True)
+        thread.start()
+        threads.append(thread)
 
     def done() -> bool:
-        return stopped() or stage.proved or stage.polished_zero
+        return stopped() or any(s.proved or s.polished_zero for s in stages)
 
     own, followed = follower.search(instance, config, t0, done, report)
     own = replace(own, interrupted=stopped())
     best_here = own if followed is None or _key(own) <= _key(followed) else followed
-    if best_here.max_violation <= 0.0 or stopped():
-        milp_stop.set()
-    thread.join()
-    best, info = stage.outcome(own, followed)
+    if best_here.max_violation <= 0.0 or done():
+        milp_stop.set()  # zero, an interrupt or a proof: the other MILP need not go on
+    for thread in threads:
+        thread.join()
+    best, info = _outcome(stages, own, followed, solver)
     return replace(best, seconds=time.perf_counter() - t0), replace(info, dmmv_seconds=own.seconds)
 
 
@@ -376,41 +394,67 @@ class _MilpStage:
     def _incumbent(self, inc: Incumbent) -> None:
         self.report(time.perf_counter() - self.t0, inc.objective)
 
-    def outcome(
-        self, dmmv: DmmvResult, followed: DmmvResult | None
-    ) -> tuple[DmmvResult, HybridInfo]:
-        """The best of DMMV's own answer, the MILP's, and DMMV's from the MILP's points (the
-        restarts and the polish), and what the MILP did."""
+    def point(self) -> tuple[np.ndarray, np.ndarray, Violation] | None:
+        """The MILP's answer: (levels' indices, values, violations), or None."""
         res, milp = self.result, self.milp
-        info = HybridInfo(
-            self.solver, "error", dmmv.max_violation, None, None, "dmmv", 0.0, self.wall, self.error
-        )
-        info = replace(info, restarts=self.follower.restarts)
-        answer, source = dmmv, "dmmv"
-        if res is not None and milp is not None:
-            bound = None if res.bound is None else max(0.0, float(res.bound))
-            info = replace(info, status=res.status.value, bound=bound)
-            if res.values:
-                index = milp.decode_values(res.values)
-                x = values_of(milp.levels, index)
-                ev = self._evaluate(x)
-                info = replace(info, milp_max_violation=ev.max_violation)
-                if (ev.max_violation, ev.sum_squares) < _key(dmmv):
-                    answer = replace(
-                        dmmv,
-                        x=x,
-                        level_index=index,
-                        max_violation=ev.max_violation,
-                        argmax_row=ev.argmax_row,
-                        sum_squares=ev.sum_squares,
-                    )
-                    source = "milp"
-        from_milp = [r for r in (followed, self.polished) if r is not None]
-        if from_milp:
-            polished = min(from_milp, key=_key)
-            info = replace(info, polish_max_violation=polished.max_violation)
-            if _key(polished) < _key(answer):
-                keep = ("iterations", "counters", "interrupted", "start_max_violation")
-                answer = replace(polished, **{k: getattr(dmmv, k) for k in keep})
-                source = "polish"
-        return answer, replace(info, source=source)
+        if res is None or milp is None or not res.values:
+            return None
+        index = milp.decode_values(res.values)
+        x = values_of(milp.levels, index)
+        return index, x, self._evaluate(x)
+
+
+def _outcome(
+    stages: list[_MilpStage], dmmv: DmmvResult, followed: DmmvResult | None, solver: str
+) -> tuple[DmmvResult, HybridInfo]:
+    """The best of DMMV's own answer, the MILPs', and DMMV's from the MILPs' points (the
+    restarts and the polish), and what the MILPs did (the best status and bound of them)."""
+    errors = [f"{s.solver}: {s.error}" for s in stages if s.error]
+    info = HybridInfo(
+        solver,
+        "error",
+        dmmv.max_violation,
+        None,
+        None,
+        "dmmv",
+        0.0,
+        max(s.wall for s in stages),
+        "; ".join(errors) or None,
+        restarts=stages[0].follower.restarts,
+    )
+    answer, source = dmmv, "dmmv"
+    statuses = [s.result.status.value for s in stages if s.result is not None]
+    if statuses:
+        status = "optimal" if "optimal" in statuses else statuses[0]
+        bounds = [
+            max(0.0, float(s.result.bound))
+            for s in stages
+            if s.result and s.result.bound is not None
+        ]
+        info = replace(info, status=status, bound=max(bounds) if bounds else None)
+    for stage in stages:
+        found = stage.point()
+        if found is None:
+            continue
+        index, x, ev = found
+        if info.milp_max_violation is None or ev.max_violation < info.milp_max_violation:
+            info = replace(info, milp_max_violation=ev.max_violation)
+        if (ev.max_violation, ev.sum_squares) < _key(answer):
+            answer = replace(
+                dmmv,
+                x=x,
+                level_index=index,
+                max_violation=ev.max_violation,
+                argmax_row=ev.argmax_row,
+                sum_squares=ev.sum_squares,
+            )
+            source = "milp"
+    from_milp = [r for r in (followed, *(s.polished for s in stages)) if r is not None]
+    if from_milp:
+        polished = min(from_milp, key=_key)
+        info = replace(info, polish_max_violation=polished.max_violation)
+        if _key(polished) < _key(answer):
+            keep = ("iterations", "counters", "interrupted", "start_max_violation")
+            answer = replace(polished, **{k: getattr(dmmv, k) for k in keep})
+            source = "polish"
+    return answer, replace(info, source=source)

@@ -249,7 +249,7 @@ def test_the_hybrid_proves_the_optimum_and_says_so(asgi: InProcess) -> None:
     on by default, the answer proven optimal; off when asked; the backend is an option."""
     body = hard_body(8, 6, time_limit=60.0)
     with asgi.http() as http:
-        for solver in ("scip", "highs"):
+        for solver in ("scip", "highs", "both"):
             t0 = time.perf_counter()
             resp = http.post("/v1/dmmv", params={"wait": 60}, json={**body, "milp_solver": solver})
             job = resp.json()

@@ -86,7 +86,7 @@ def test_the_milp_baseline_starts_from_round_to_nearest() -> None:
 
 def test_bad_arguments_and_size() -> None:
     inst = _unreachable(1)
-    with pytest.raises(ValueError, match="scip, highs"):
+    with pytest.raises(ValueError, match="scip, highs, both"):
         solve_hybrid(inst, DmmvConfig(time_limit=1.0), solver="cpsat")
     # non-uniform levels: one binary per level (nnz x width), two rows per range
     assert milp_size(inst) == int(np.count_nonzero(inst.A)) * 5 * 2 + 12 * 2
@@ -148,3 +148,33 @@ def test_the_follower_takes_only_points_better_than_its_best() -> None:
     off = _Follower(follow=False)
     off.offer(np.ones(3), 0.1)
     assert off.pending is None
+
+
+def test_both_milps_run_beside_dmmv_and_the_answer_is_the_best_of_all() -> None:
+    b = tomography_case(24, n_levels=2, n_angles=4, seed=3).batch
+    inst = DmmvInstance(
+        b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
+    )
+    threads = set()
+    res, info = solve_hybrid(
+        inst,
+        DmmvConfig(time_limit=4.0, seed=0),
+        solver="both",
+        on_milp_improve=lambda s, v: threads.add(threading.current_thread().name),
+    )
+    assert info.solver == "both" and info.error is None and info.status != "error"
+    assert info.milp_max_violation is not None and info.polish_max_violation is not None
+    best = min(info.dmmv_max_violation, info.milp_max_violation, info.polish_max_violation)
+    assert res.max_violation == pytest.approx(best, abs=1e-12)
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+    assert threads == {"hybrid-scip", "hybrid-highs"}  # both MILPs ran and found incumbents
+
+
+def test_both_milps_stop_when_one_proves_the_optimum() -> None:
+    inst = _unreachable(4)
+    t0 = time.perf_counter()
+    res, info = solve_hybrid(inst, DmmvConfig(time_limit=30.0, seed=0), solver="both")
+    assert time.perf_counter() - t0 < 20.0
+    assert info.status == "optimal" and info.bound is not None
+    assert info.bound <= res.max_violation + 1e-6
