@@ -50,16 +50,33 @@ def test_sparse_conv_matches_a_dense_reference(nd: int, ns: int) -> None:
     msg_p = torch.einsum("ds,skh->dkh", pattern, conv.plain_map(src))
     expected = dst + torch.relu(conv.update(conv.norm(msg_a + msg_p)))
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
-    # without autograd the update runs in place: the very same values, and the inputs untouched
+    # without autograd (sampling) the fused path: the same values up to float rounding, and
+    # the inputs untouched
     src_before, dst_before = src.clone(), dst.clone()
     with torch.no_grad():
-        in_place = conv(src, dst, adj)
-    assert torch.equal(in_place, got.detach())
+        fused = conv(src, dst, adj)
+    torch.testing.assert_close(fused, got.detach(), rtol=1e-5, atol=1e-5)
     assert torch.equal(src, src_before) and torch.equal(dst, dst_before)
     # a broadcast target (the first round's constraint embeddings): the same values too
     row = dst[:, :1, :]
     with torch.no_grad():
         assert torch.equal(conv(src, row, adj), conv(src, row.expand(nd, k, h).clone(), adj))
+
+
+@pytest.mark.parametrize("family", [Family.INDEPENDENT_SET, Family.FACILITY_LOCATION])
+def test_sampling_forward_equals_the_training_forward(family: Family) -> None:
+    """Every variable binary (independent set) and not (facility location's continuous
+    flows): the no-autograd CPU path gives the training path's logits."""
+    p = generate(family, Size.EASY, 3)
+    net = _net(SrgConfig(hidden=16, rounds=2))
+    data = graph_to_data(build_graph(p))
+    y, t = torch.randn(4, p.num_binaries), torch.tensor([0.1, 0.4, 0.7, 0.95])
+    with torch.enable_grad():
+        ctx = net.context(data)
+        expected = net(ctx, y, t).detach()
+    with torch.no_grad():
+        got = net(net.context(data), y, t)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
 @torch.no_grad()
