@@ -60,7 +60,7 @@ def time_sampling(
     problem: Problem, model: LoadedModel, params: SrgParams, repeat: int = 3, seed: int = 0
 ) -> Timing:
     """Median wall time of the sampler (graph features excluded, everything else included)."""
-    graph, rows = build_graph(problem), guidance_rows(problem)
+    graph, rows = build_graph(problem), guidance_rows(problem, params.sampling.aggregates)
     times = []
     for r in range(repeat):
         t0 = time.perf_counter()
@@ -83,7 +83,7 @@ def raw_quality(
     problem: Problem, model: LoadedModel, params: SrgParams, seed: int = 0
 ) -> RawQuality:
     """Sample K candidates and judge them before repair (see module docstring)."""
-    graph, rows = build_graph(problem), guidance_rows(problem)
+    graph, rows = build_graph(problem), guidance_rows(problem, params.sampling.aggregates)
     raw = params.candidates.model_copy(update={"repair": "none"})
     t0 = time.perf_counter()
     samples = sample_candidates(graph, rows, model, params.sampling, seed)

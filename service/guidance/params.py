@@ -149,6 +149,8 @@ class SamplingParams(_Params):
             too big for ``steps`` forwards in that time; at least one).
         first_estimate: turn the first step's one-step estimate into the first incumbent
             before the other steps run.
+        aggregates: guide with the rows over the binaries that sums of rows imply
+            (``rows.aggregate_rows``) as well as with each row's own binary part.
     """
 
     k: int = Field(default=16, ge=1, le=1024)
@@ -160,6 +162,7 @@ class SamplingParams(_Params):
     seed: int | None = Field(default=None, ge=0)
     share: float = Field(default=0.25, ge=0, le=1)
     first_estimate: bool = True
+    aggregates: bool = False
 
 
 class CandidateParams(_Params):

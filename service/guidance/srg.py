@@ -41,7 +41,7 @@ class SrgGuide(ModelGuide[SrgParams]):
         problem, trace, p = ctx.problem, ctx.trace, self.params
         t_before = trace.elapsed()
         graph = build_graph(problem)
-        rows = guidance_rows(problem)
+        rows = guidance_rows(problem, p.sampling.aggregates)
         t_features = trace.elapsed()
         seed = p.sampling.seed if p.sampling.seed is not None else ctx.options.seed
         left = ctx.remaining()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.rows import aggregate_rows, guidance_rows
 from mipguide.instances.registry import Family, Size, generate
 from mipguide.problem.model import Sense, make_problem
 
@@ -31,7 +31,7 @@ def test_mixed_rows_by_hand() -> None:
         integrality=[True, True, False, False],
         sense=Sense.MAXIMIZE,
     )
-    g = guidance_rows(p)
+    g = guidance_rows(p, aggregates=False)
     assert g.rows.tolist() == [0, 1, 4]
     np.testing.assert_allclose(g.A.toarray(), [[0.5, 1.0], [1.0, 1.0], [-0.5, 1.0]])
     np.testing.assert_allclose(g.lower, [-np.inf, 1.0, 0.0])
@@ -41,10 +41,52 @@ def test_mixed_rows_by_hand() -> None:
     np.testing.assert_allclose(v, [[0.25, 0.0, 1 / 6], [0.0, 1.0, 0.0]])
 
 
-def test_facility_rows_cannot_be_violated_by_the_binaries() -> None:
-    """Capacity and tightening rows hold for any y when x may be 0: nothing to guide."""
-    g = guidance_rows(generate(Family.FACILITY_LOCATION, Size.EASY, 0))
+def test_facility_rows_alone_cannot_be_violated_by_the_binaries() -> None:
+    """Capacity and tightening rows hold for any y when x may be 0: row by row, nothing to
+    guide."""
+    g = guidance_rows(generate(Family.FACILITY_LOCATION, Size.EASY, 0), aggregates=False)
     assert g.num_rows == 0 or np.all(g.violations(np.zeros((1, g.c.size))) == 0)
+
+
+def test_facility_aggregate_is_total_capacity_at_least_total_demand() -> None:
+    p = generate(Family.FACILITY_LOCATION, Size.EASY, 0)
+    rows = aggregate_rows(p)
+    assert len(rows) == 1  # all zeros is excluded; all ones (every facility open) is not
+    g, r = rows[0]
+    nf, nc = 100, 100
+    A = p.A.tocsr()
+    capacity = -A[nc : nc + nf, :nf].toarray().diagonal()  # s_j: rows d_i x_ij - s_j y_j <= 0
+    demand = A[nc : nc + nf, nf:].sum()  # each d_i once per facility
+    total_demand = demand / nf
+    # the row is a positive multiple of sum_j s_j y_j >= sum_i d_i
+    np.testing.assert_allclose(g / r, capacity / total_demand, rtol=1e-6, atol=1e-9)
+    plain, guided = guidance_rows(p), guidance_rows(p, aggregates=True)
+    assert guided.num_rows == plain.num_rows + 1 and guided.rows[-1] == -1
+    closed, open_ = np.zeros((1, nf)), np.ones((1, nf))
+    assert guided.violations(closed)[0, -1] > 0 and guided.violations(open_)[0, -1] == 0
+
+
+def test_aggregate_rows_never_exclude_a_feasible_point() -> None:
+    """x0, x1 binary, z continuous in [0, 1]: the rows z >= 1 - x0, z <= x1 imply x0 + x1 >= 1
+    (no single row says so); both feasible assignments with x0 + x1 >= 1 satisfy every row."""
+    A = np.array([[1, 0, 1], [0, -1, 1]], dtype=float)
+    p = make_problem(
+        A,
+        [1, -np.inf],
+        [np.inf, 0],
+        [1.0, 1.0, 0.0],
+        col_lower=[0, 0, 0],
+        col_upper=[1, 1, 1],
+        integrality=[True, True, False],
+    )
+    rows = aggregate_rows(p)
+    assert len(rows) == 1
+    g, r = rows[0]
+    np.testing.assert_allclose(g / r, [1.0, 1.0])
+    for x in ([1, 0], [0, 1], [1, 1]):
+        assert np.dot(g, x) >= r - 1e-9
+    assert np.dot(g, [0, 0]) < r
+    assert aggregate_rows(generate(Family.SET_COVER, Size.EASY, 0)) == []  # pure binary
 
 
 @pytest.mark.parametrize("family", [Family.SET_COVER, Family.INDEPENDENT_SET])
