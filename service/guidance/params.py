@@ -175,12 +175,16 @@ class CandidateParams(_Params):
         complete_top: with non-binary variables, how many of the best candidates get them
             completed by a solve with the binaries fixed.
         complete_seconds: time cap of each such completion (and of the first estimate's).
+        starts: how many of the other feasible candidates (the best first) the backend gets
+            as starts beside the incumbent, in the subproblem and the completion (SCIP keeps
+            them for its crossover heuristics; 0: none).
     """
 
     repair: Literal["auto", "dmmv", "greedy", "none"] = "auto"
     repair_seconds: float = Field(default=0.2, ge=0)
     complete_top: int = Field(default=2, ge=0)
     complete_seconds: float = Field(default=2.0, gt=0)
+    starts: int = Field(default=0, ge=0, le=1024)
 
 
 class SrgRegion(_Params):

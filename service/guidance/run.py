@@ -67,12 +67,15 @@ class Proposal:
         lns_guide: (binary indices, P(x = 1) on them) steering the LNS neighbourhoods.
         seconds: the guide's stages and their seconds (``features``, ``predict``, ...).
         extra: what the guide did, for ``result.extra[mode]``.
+        starts: more solutions of the problem the backend gets as starts beside the incumbent
+            (``SolveOptions.extra_starts``).
     """
 
     region: Region
     lns_guide: tuple[np.ndarray, np.ndarray]
     seconds: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    starts: tuple[np.ndarray, ...] = ()
 
 
 class Guide(Protocol):
@@ -176,6 +179,7 @@ def run_guided(
         interrupt,
         guide.label,
         guide=proposal.lns_guide,
+        starts=proposal.starts,
     )
     total = trace.elapsed()
     result = finish(

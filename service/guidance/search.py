@@ -107,6 +107,7 @@ def search_region(
     interrupt: Interrupt | None,
     label: str = "guided search",
     guide: tuple[np.ndarray, np.ndarray] | None = None,
+    starts: tuple[np.ndarray, ...] = (),
 ) -> SearchOutcome:
     """Subproblem (widened while infeasible), LNS rounds around the incumbent, then the
     completion on the full model.
@@ -118,8 +119,10 @@ def search_region(
         label: the mode's name in the termination detail when there is no completion.
         guide: (binary indices, P(x = 1) on them) weighting the LNS neighbourhoods (None:
             uniform).
+        starts: more solutions handed to the subproblem and the completion as starts
+            (``SolveOptions.extra_starts``).
     """
-    options = search_options(options, backend.name, params.lp_pricing)
+    options = replace(search_options(options, backend.name, params.lp_pricing), extra_starts=starts)
     sub_params = params.subproblem
     sub = solve_subproblem(
         problem, backend, options, sub_params, region, start, best, trace, interrupt
@@ -129,11 +132,12 @@ def search_region(
     if params.lns.share > 0:
         left = remaining(options, trace)
         budget = params.lns.share * (sub_params.time_cap if left is None else left)
-        round_options = subproblem_options(options, backend.name, sub_params.heuristics)
+        bare = replace(options, extra_starts=())  # LNS rounds fix binaries: no use there
+        round_options = subproblem_options(bare, backend.name, sub_params.heuristics)
         lns = run_lns(
             problem,
             backend,
-            options,
+            bare,
             round_options,
             params.lns,
             guide,

@@ -11,7 +11,8 @@
    (source ``srg``) and is the solver's start;
 4. the region: the consensus of the candidates (``consensus``: agreement -> S, x^, Delta from
    their spread) or, as an ablation, PaS's top-k choice on their mean (``region.kind=topk``);
-5. the search that ``run_guided`` runs, the LNS guided by the candidates' mean.
+5. the search that ``run_guided`` runs, the LNS guided by the candidates' mean; up to
+   ``candidates.starts`` other feasible candidates go to the backend as more starts.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mipguide.guidance.rows import guidance_rows
 from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.sample import Samples, sample_candidates, score_model
 from mipguide.guidance.trust_region import Region, choose_region
+from mipguide.problem.model import Problem
 from mipguide.solvers.types import IncumbentSource
 
 
@@ -100,7 +102,29 @@ class SrgGuide(ModelGuide[SrgParams]):
         if inference is not None:
             extra["inference"] = inference
         mean = samples.x.mean(axis=0)
-        return Proposal(region, (samples.binary_index, mean), seconds, extra)
+        starts = other_starts(problem, cands, ctx.best.x, p.candidates.starts)
+        extra["starts"] = len(starts)
+        return Proposal(region, (samples.binary_index, mean), seconds, extra, starts)
+
+
+def other_starts(
+    problem: Problem, cands: CandidateSet, best: np.ndarray | None, count: int
+) -> tuple[np.ndarray, ...]:
+    """Up to ``count`` distinct feasible candidates other than ``best``, the best first."""
+    if count <= 0:
+        return ()
+    found = [x for x in cands.solutions if x is not None]
+    found.sort(key=lambda x: problem.sense * problem.objective_value(x))
+    out: list[np.ndarray] = []
+    for x in found:
+        if len(out) == count:
+            break
+        if best is not None and np.array_equal(x, best):
+            continue
+        if any(np.array_equal(x, y) for y in out):
+            continue
+        out.append(x)
+    return tuple(out)
 
 
 def candidate_summary(cands: CandidateSet) -> dict[str, object]:

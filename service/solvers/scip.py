@@ -316,6 +316,9 @@ class ScipBackend:
             model.setParam("limits/time", max(0.0, float(options.time_limit) - build_seconds))
         if start is not None and not _add_start(model, xs, start):
             notes.append("the start solution was rejected by SCIP")
+        for extra in options.extra_starts:
+            if extra.shape == (problem.num_vars,) and not np.isnan(extra).any():
+                _add_start(model, xs, extra)  # one infeasible for this model is dropped
         model.includeEventhdlr(
             _IncumbentEvents(tracker, xs, options.on_solution), "mipguide_incumbents", "incumbents"
         )

@@ -113,6 +113,9 @@ class SolveOptions:
         on_solution: called with the values (one per variable, in the problem's order) of each
             improving incumbent as it is found, on the backend's thread: SCIP and HiGHS; other
             backends never call it. It must be quick and must not raise.
+        extra_starts: more complete start solutions besides ``start`` (SCIP adds each to its
+            solution storage, where its crossover heuristics use them; those infeasible for the
+            model are dropped; other backends ignore them).
     """
 
     time_limit: float | None = None
@@ -128,6 +131,7 @@ class SolveOptions:
     unsafe_params: bool = False
     keep_solutions: int = 0
     on_solution: Callable[[np.ndarray], None] | None = None
+    extra_starts: tuple[np.ndarray, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from mipguide.guidance.candidates import CandidateSet
 from mipguide.guidance.params import SrgParams, SrgRegion, parse_params
 from mipguide.guidance.run import run_guided
 from mipguide.guidance.sample import Samples
-from mipguide.guidance.srg import SrgGuide, srg_region
+from mipguide.guidance.srg import SrgGuide, other_starts, srg_region
 from mipguide.instances.cauction import AuctionParams
 from mipguide.instances.facility import FacilityParams
 from mipguide.instances.indset import IndependentSetParams
@@ -82,8 +82,9 @@ def test_srg_proves_the_optimum_of_small_instances(
             {"region": {"agreement": 0.5, "max_share": 1.0, "delta_min": 0, "delta_factor": 0.0}}
         ),
         SrgParams.model_validate({"candidates": {"repair": "none", "complete_top": 0}}),
+        SrgParams.model_validate({"candidates": {"starts": 16}}),
     ],
-    ids=["noguide", "k1", "topk", "hard-fixing", "raw-only"],
+    ids=["noguide", "k1", "topk", "hard-fixing", "raw-only", "starts"],
 )
 @pytest.mark.parametrize("family", [Family.SET_COVER, Family.FACILITY_LOCATION])
 def test_ablations_stay_correct(
@@ -202,3 +203,31 @@ def test_the_consensus_of_two_feasible_candidates_keeps_the_most_confident_binar
     region = srg_region(samples, cands, params, full)
     assert region.index.tolist() == [15, 13, 14]
     assert region.x_hat.tolist() == [0.0, 0.0, 0.0] and region.delta == 0
+
+
+def test_other_starts_are_distinct_feasible_candidates_best_first_without_the_incumbent() -> None:
+    p = _small(Family.SET_COVER)
+    exact = solve_problem(p, "scip", SolveOptions(time_limit=30, keep_solutions=4))
+    assert exact.values
+    incumbent = np.array([exact.values[v] for v in p.var_names])
+    pool = [incumbent] + [x for _, x in exact.solutions]
+    worst, middle = pool[-1], pool[len(pool) // 2]
+    k = 5
+    solutions = (worst, None, middle, worst.copy(), incumbent)
+    cands = CandidateSet(
+        x=np.zeros((k, 1)),
+        binary_index=np.zeros(1, dtype=int),
+        objective=np.zeros(k),
+        violation=np.zeros(k),
+        raw_feasible=np.ones(k, dtype=bool),
+        solutions=solutions,
+        repaired=np.zeros(k, dtype=bool),
+        repair="none",
+        seconds=0.0,
+    )
+    got = other_starts(p, cands, incumbent, 8)
+    # the incumbent left out, the duplicate once, the better first
+    expected = [middle, worst] if not np.array_equal(middle, worst) else [worst]
+    assert len(got) == len(expected)
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert len(other_starts(p, cands, None, 1)) == 1 and other_starts(p, cands, None, 0) == ()

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +45,21 @@ def test_on_solution_gets_each_improving_incumbents_values(miplib_dir: Path, sol
         assert verify(problem, x).feasible
     assert objectives == sorted(objectives, reverse=True)  # each improves on the one before
     assert objectives[-1] == pytest.approx(result.objective, rel=1e-6)  # the last is the answer
+
+
+def test_scip_keeps_the_extra_starts_and_drops_infeasible_ones(miplib_dir: Path) -> None:
+    """Stopped before any search, SCIP answers the best of the starts it was given: the extra
+    start when it is better than ``start``; an infeasible extra is dropped, not an error."""
+    problem = read_problem(miplib_dir / "p0201.mps.gz")
+    found = solve_problem(problem, "scip", SolveOptions(time_limit=30, keep_solutions=5))
+    assert found.values and found.solutions
+    best, worse = np.array([found.values[v] for v in problem.var_names]), found.solutions[-1][1]
+    assert problem.objective_value(worse) > problem.objective_value(best) + 1e-6
+    at_once = SolveOptions(time_limit=1e-3, start=worse)
+    alone = solve_problem(problem, "scip", at_once)
+    assert alone.objective == pytest.approx(problem.objective_value(worse))
+    bad = np.ones(problem.num_vars)  # violates rows: dropped
+    assert not verify(problem, bad).feasible
+    both = solve_problem(problem, "scip", replace(at_once, extra_starts=(bad, best)))
+    assert both.objective == pytest.approx(problem.objective_value(best))
+    assert verify(problem, np.array([both.values[v] for v in problem.var_names])).feasible
