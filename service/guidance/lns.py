@@ -19,6 +19,12 @@ change, summed over the binaries: LB-RELAX, Huang et al., AAAI 2023) by GLOP, an
 binaries whose LP value moved away from the incumbent's (up to ``relax`` of the freed
 count, drawn in proportion to how far they moved; the rest drawn as above). The LP points at
 the binaries that must change together to improve, which a random draw rarely frees at once.
+
+With ``disagree`` above 0 the same share of each round is drawn instead among the binaries the
+guide is unsure of (``disagreement``: 0 < P(x_j = 1) < 1; for SRG, whose guide is the mean of
+its K candidates, exactly the binaries on which the candidates disagree), weighted by how evenly
+split they are, all of them when they are fewer than the share: the search frees what the
+candidates disagree on and keeps what they agree on.
 """
 
 from __future__ import annotations
@@ -86,6 +92,13 @@ def lns_weights(x_bin: np.ndarray, guide: np.ndarray | None, mix: float) -> np.n
             w = (1.0 - mix) + mix * d / mean
     w = np.maximum(w, 1e-12)
     return w / w.sum()
+
+
+def disagreement(probs: np.ndarray) -> np.ndarray:
+    """4 p (1 - p) per binary: 1 where the guide is evenly split (half the candidates take 1),
+    0 where it is sure (every candidate agrees)."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, 1.0)
+    return 4.0 * p * (1.0 - p)
 
 
 def relaxation_values(
@@ -193,7 +206,10 @@ def run_lns(
             if left <= LNS_MIN_ROUND:
                 return out
         w = lns_weights(x[bidx], probs, params.guide)
-        freed = draw_neighbourhood(rng, k, w, moves, params.relax)
+        share = params.relax
+        if params.disagree > 0 and probs is not None:
+            moves, share = disagreement(probs), params.disagree
+        freed = draw_neighbourhood(rng, k, w, moves, share)
         keep = np.ones(n, dtype=bool)
         keep[freed] = False  # the binaries outside the neighbourhood keep the incumbent's values
         sub = fix_binaries(problem, bidx[keep], x[bidx[keep]])

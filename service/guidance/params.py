@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mipguide.errors import InvalidOptionError
 
@@ -62,6 +62,9 @@ class LnsParams(_Params):
         guide: how much the guide (P(x_j = 1)) steers which binaries are freed (0: uniform).
         relax: share of each round's freed binaries chosen by the local-branching LP around
             the incumbent (LB-RELAX; 0: none).
+        disagree: share of each round's freed binaries chosen among those the guide is unsure
+            of (0 < P(x_j = 1) < 1; for SRG: where the candidates disagree), all of them when
+            they are fewer (0: none). Not with ``relax``.
     """
 
     share: float = Field(default=0.0, ge=0, le=1)
@@ -69,6 +72,13 @@ class LnsParams(_Params):
     round: float = Field(default=0.05, gt=0, le=1)
     guide: float = Field(default=0.5, ge=0, le=1)
     relax: float = Field(default=0.0, ge=0, le=1)
+    disagree: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_priority(self) -> LnsParams:
+        if self.relax > 0 and self.disagree > 0:
+            raise ValueError("relax and disagree cannot both be above 0")
+        return self
 
 
 class CompletionParams(_Params):

@@ -10,6 +10,7 @@ from mipguide.errors import InvalidOptionError
 from mipguide.guidance.best import Best
 from mipguide.guidance.lns import (
     LNS_MAX_FREE,
+    disagreement,
     draw_neighbourhood,
     fix_binaries,
     lns_weights,
@@ -291,3 +292,55 @@ def test_lns_parameters_are_checked_and_named(cls: type, bad: dict, field: str) 
     assert err.value.option == f"{option}.search.lns.{field}"
     ok = parse_params(cls, option, {"search": {"lns": {"share": 0.5}}})
     assert ok.search.lns.share == 0.5
+
+
+def test_disagreement_neighbourhoods_free_exactly_the_binaries_the_candidates_disagree_on() -> None:
+    """Four candidates (SRG's K) agree on every binary but 2, 5 and 7: a round freeing three
+    frees exactly those, whatever the seed; a larger round frees them and fills by weight."""
+    x = np.zeros((4, 10))
+    x[:, [0, 9]] = 1.0  # agreed on: 1
+    x[:2, 2] = 1.0  # split 2 / 2
+    x[:1, 5] = 1.0  # split 1 / 3
+    x[1:, 7] = 1.0  # split 3 / 1
+    guide = x.mean(axis=0)
+    d = disagreement(guide)
+    assert np.flatnonzero(d).tolist() == [2, 5, 7] and d[2] == 1.0 and d[5] == d[7] == 0.75
+    w = lns_weights(np.zeros(10), guide, 0.5)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        assert sorted(draw_neighbourhood(rng, 3, w, d, 1.0).tolist()) == [2, 5, 7]
+        larger = draw_neighbourhood(np.random.default_rng(seed), 5, w, d, 1.0)
+        assert {2, 5, 7} <= set(larger.tolist()) and len(set(larger.tolist())) == 5
+    smaller = draw_neighbourhood(np.random.default_rng(0), 2, w, d, 1.0)
+    assert set(smaller.tolist()) <= {2, 5, 7} and len(smaller) == 2
+
+
+def test_lns_on_the_candidates_disagreement_improves_a_poor_incumbent() -> None:
+    p = small_set_cover()
+    best = Best()
+    assert best.consider(p, np.ones(p.num_vars))
+    start = best.objective
+    rng = np.random.default_rng(0)
+    guide = (rng.random((8, p.num_vars)) < 0.3).mean(axis=0)  # eight "candidates"
+    out = run_lns(
+        p,
+        get_backend("scip"),
+        SolveOptions(seed=0),
+        SolveOptions(),
+        LnsParams(share=1.0, free=0.3, disagree=1.0),
+        (np.arange(p.num_vars), guide),
+        best,
+        Trace(True),
+        None,
+        budget=20.0,
+    )
+    assert out.rounds >= 1 and out.improved >= 1
+    assert best.x is not None and verify(p, best.x).feasible
+    assert best.objective is not None and start is not None and best.objective < start
+
+
+def test_relax_and_disagree_are_not_both_allowed() -> None:
+    with pytest.raises(InvalidOptionError) as err:
+        parse_params(SrgParams, "srg", {"search": {"lns": {"relax": 0.5, "disagree": 0.5}}})
+    assert err.value.option.startswith("srg.search.lns")
+    assert "relax and disagree" in str(err.value)
