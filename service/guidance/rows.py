@@ -150,7 +150,6 @@ def aggregate_rows(
     for point in (np.zeros(bidx.size), np.ones(bidx.size)):
         # maximize beta^T m - sum t - (G_bin^T m)^T point: the combination's violation there
         c = np.concatenate([beta - G_bin.T @ point, -np.ones(n_rest)])
-        c = np.where(np.isfinite(c), c, 0.0)
         lp = make_problem(
             M, row_lo, row_up, c, col_lower=col_lo, sense=Sense.MAXIMIZE, name="aggregate"
         )
