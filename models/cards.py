@@ -84,7 +84,8 @@ def list_models(model_dir: Path) -> list[ModelRef]:
 Registry = Path | Sequence[Path]
 
 
-def _roots(registry: Registry) -> list[Path]:
+def registry_roots(registry: Registry) -> list[Path]:
+    """The folders of a registry (one, or a search path of them), in search order."""
     return [Path(registry)] if isinstance(registry, str | Path) else [Path(r) for r in registry]
 
 
@@ -95,7 +96,7 @@ def locate(registry: Registry, ref: str) -> Path:
         ModelError: malformed, or in none of the directories.
     """
     parsed = ModelRef.parse(ref)
-    for root in _roots(registry):
+    for root in registry_roots(registry):
         if (model_path(root, parsed) / CONFIG).is_file():
             return root
     raise ModelNotFoundError(f"model {ref} not found")
@@ -133,7 +134,7 @@ def models(registry: Registry, kind: str | None = None) -> list[ModelInfo]:
     """
     out = []
     seen: set[str] = set()
-    for root, ref in ((d, r) for d in _roots(registry) for r in list_models(d)):
+    for root, ref in ((d, r) for d in registry_roots(registry) for r in list_models(d)):
         if str(ref) in seen:
             continue
         seen.add(str(ref))

@@ -98,7 +98,11 @@ class Cluster:
 
 def cluster_of(label: str, problems: Iterable[Problem]) -> Cluster:
     """One cluster from instances of one family (their categories must agree)."""
-    sigs = [signature(p) for p in problems]
+    return cluster_of_signatures(label, [signature(p) for p in problems])
+
+
+def cluster_of_signatures(label: str, sigs: Sequence[dict[str, Any]]) -> Cluster:
+    """One cluster from the signatures of instances of one family (categories must agree)."""
     if not sigs:
         raise ValueError("no instances")
     cats = {k: v for k, v in sigs[0].items() if k not in TOLERANCES}
@@ -113,13 +117,17 @@ def cluster_of(label: str, problems: Iterable[Problem]) -> Cluster:
 def clusters_of(label: str, problems: Iterable[Problem]) -> list[Cluster]:
     """Clusters of a set of instances that may differ in their categories (the user's own
     files): one per distinct categorical structure, labelled ``label``, ``label/2``, ..."""
-    groups: dict[tuple[Any, ...], list[Problem]] = {}
-    for p in problems:
-        sig = signature(p)
+    return clusters_of_signatures(label, [signature(p) for p in problems])
+
+
+def clusters_of_signatures(label: str, sigs: Iterable[dict[str, Any]]) -> list[Cluster]:
+    """``clusters_of`` from the instances' signatures."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for sig in sigs:
         key = tuple(v for k, v in sig.items() if k not in TOLERANCES)
-        groups.setdefault(key, []).append(p)
+        groups.setdefault(key, []).append(sig)
     return [
-        cluster_of(label if i == 0 else f"{label}/{i + 1}", group)
+        cluster_of_signatures(label if i == 0 else f"{label}/{i + 1}", group)
         for i, group in enumerate(groups.values())
     ]
 

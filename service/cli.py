@@ -315,6 +315,23 @@ def tune(
     )
 
 
+@app.command("tune-plain")
+def tune_plain(
+    dirs: Annotated[
+        list[Path], typer.Argument(help="bench guided folders of scip and highs, one per family")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="selector file (default: your model folder's)")
+    ] = None,
+) -> None:
+    """Learn which plain backend solver=auto runs on an instance no model fits: a small selector
+    on instance features, chosen from a declared grid by leave-one-family-out, written with its
+    figures and data."""
+    from mipguide.commands.selector import tune_plain_command
+
+    run(lambda: tune_plain_command(dirs, out, console))
+
+
 @app.command()
 def models(
     ref: Annotated[str | None, typer.Argument(help="NAME@VERSION: show its card")] = None,
@@ -481,8 +498,9 @@ def bench_guided(
     methods: Annotated[
         str,
         typer.Option(
-            help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, probe "
-            "(solver=auto: the plain backend chosen by probing), auto (mode=auto), pas (the "
+            help="comma list of scip, scip-aggressive, scip-pricing-q, cpsat, highs, select "
+            "(solver=auto: the plain backend the learned selector picks), probe (the plain "
+            "backend chosen by probing), auto (mode=auto), pas (the "
             "card's backend), pas-scip, pas-highs, the PaS ablations pas-lp (LP relaxation as "
             "the prediction) and lns (no prediction), srg and the SRG ablations srg-noguide, "
             "srg-k1, srg-topk, srg-indep"

@@ -33,9 +33,11 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "scip-pricing-q": ("exact", "scip", {"lp/pricing": "q"}),
     "cpsat": ("exact", "cpsat", {}),
     "highs": ("exact", "highs", {}),
-    # solver=auto: the plain backend chosen by probing (mipguide.pipeline.probe)
+    # solver=auto: the plain backend the learned selector picks (mipguide.models.selector)
+    "select": ("exact", "auto", {}),
+    # solver=auto with the selector off: the plain backend chosen by probing (pipeline.probe)
     "probe": ("exact", "auto", {}),
-    # what a user gets from mode=auto: a matching model (its card's backend), else the probe
+    # what a user gets from mode=auto: a matching model (its card's backend), else the selector
     "auto": ("auto", "auto", {}),
     # PaS with the backend its card names (solver=auto), as the API runs it by default
     "pas": ("pas", "auto", {}),
@@ -51,6 +53,8 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "srg-topk": ("srg", "scip", {}),
     "srg-indep": ("srg", "scip", {}),
 }
+# method -> how solver=auto picks a plain backend (ModeRequest.plain; default: the selector)
+PLAIN: dict[str, str] = {"probe": "probe"}
 # PaS ablation -> its PaS parameter overrides: the LP relaxation as the prediction, or none
 # (the region, LNS and completion around the backend's first incumbent)
 PAS_ABLATIONS: dict[str, dict[str, Any]] = {
@@ -156,7 +160,9 @@ def _solver_for(mode: str, spec: RunSpec) -> Callable[..., SolveResult]:
         import mipguide.guidance.pas
         import mipguide.guidance.srg  # noqa: F401
     model, pas, srg = spec.guidance()
-    request = ModeRequest(mode, model, pas, srg, model_dir=spec.model_dir)
+    request = ModeRequest(
+        mode, model, pas, srg, model_dir=spec.model_dir, plain=PLAIN.get(spec.method, "select")
+    )
 
     def solve(problem, solver, options, on_incumbent, read):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
         return solve_request(

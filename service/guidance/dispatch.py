@@ -13,8 +13,10 @@
 
 ``solver="auto"`` leaves the backend to the service: a guided solve uses its model card's
 ``solver`` (chosen when the model was tuned; SCIP for a card without one), any other solve the
-plain backend chosen by probing (``mipguide.pipeline.probe``). ``result.extra["solver_choice"]``
-says which and why.
+plain backend the selector learned from instance features picks (``mipguide.models.selector``,
+the registry's ``plain-selector.json``), or, with no selector or ``plain="probe"``, the one
+chosen by probing (``mipguide.pipeline.probe``). ``result.extra["solver_choice"]`` says which
+and why.
 
 ``check_request`` validates a request without loading anything (the job layer calls it at
 submit); exact mode imports neither torch nor the model code. Model selection and loading
@@ -27,6 +29,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mipguide.errors import InvalidOptionError
@@ -40,6 +44,7 @@ from mipguide.solvers.types import IncumbentCallback, Interrupt, SolveOptions
 
 if TYPE_CHECKING:  # exact mode imports no model code
     from mipguide.guidance.remote import DeviceRunner
+    from mipguide.models.selector import Selector
 
 MODES = ("exact", "pas", "auto", "srg")
 _MODEL_REF = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.+-]+$")
@@ -58,6 +63,8 @@ class ModeRequest:
             models, then the shipped ones) and the torch device (from the settings).
         runner: the server's device pool (``mipguide.guidance.remote``): the network runs
             there, and here only on the CPU to read its card; None: here, on ``device``.
+        plain: how ``solver=auto`` picks a plain backend: ``select`` (the learned selector;
+            the probe when the registry has none) or ``probe``.
     """
 
     mode: str = "exact"
@@ -68,6 +75,10 @@ class ModeRequest:
     model_dir: Registry = SHIPPED_MODELS
     device: str = "cpu"
     runner: DeviceRunner | None = None
+    plain: str = "select"
+
+
+PLAIN_CHOICES = ("select", "probe")
 
 
 def check_request(request: ModeRequest) -> None:
@@ -89,6 +100,8 @@ def check_request(request: ModeRequest) -> None:
         raise InvalidOptionError("pas", "PaS parameters need mode pas or auto; use srg")
     if request.srg and mode != "srg":
         raise InvalidOptionError("srg", f"SRG parameters need mode srg, not {mode}")
+    if request.plain not in PLAIN_CHOICES:
+        raise InvalidOptionError("plain", f"unknown plain choice {request.plain!r}", PLAIN_CHOICES)
     if request.dmmv_seconds is not None and mode != "exact":
         raise InvalidOptionError("dmmv", f"works with mode exact only, not {mode}")
     if request.pas or request.srg:  # the parameter models (pydantic) load only when used
@@ -131,7 +144,7 @@ def solve_request(
         if solver == AUTO_SOLVER:
             if request.dmmv_seconds is not None:
                 raise InvalidOptionError("solver", "the DMMV start needs a named solver, not auto")
-            return _probed(problem, options, kwargs)
+            return _plain_auto(problem, options, request, kwargs)
         if request.dmmv_seconds is not None:
             return _exact_with_dmmv(problem, solver, options, request.dmmv_seconds, note, kwargs)
         return solve_problem(problem, solver, options, **kwargs)
@@ -235,7 +248,7 @@ def _guided(
         )
         spent = time.perf_counter() - t0
         if solver == AUTO_SOLVER:
-            result = _probed(problem, _less_time(options, spent), kwargs)
+            result = _plain_auto(problem, _less_time(options, spent), request, kwargs)
         else:
             result = solve_problem(problem, solver, _less_time(options, spent), **kwargs)
         return replace(result, extra=dict(result.extra, **extra))
@@ -274,10 +287,41 @@ def card_auto_plain(request: ModeRequest, ref: str) -> str | None:
     return None
 
 
-def _probed(problem: Problem, options: SolveOptions, kwargs: dict[str, Any]) -> SolveResult:
+def _plain_auto(
+    problem: Problem, options: SolveOptions, request: ModeRequest, kwargs: dict[str, Any]
+) -> SolveResult:
+    """``solver=auto`` without a model to follow: the selector's backend, else the probe."""
     from mipguide.pipeline.probe import solve_probed
 
-    return solve_probed(problem, options, **kwargs)
+    selector = None if request.plain == "probe" else plain_selector(request.model_dir)
+    if selector is None:
+        return solve_probed(problem, options, **kwargs)
+    choice = selector.choose(problem)
+    result = solve_problem(problem, choice.solver, options, **kwargs)
+    return replace(result, extra=dict(result.extra, solver_choice=choice.to_dict()))
+
+
+def plain_selector(registry: Registry) -> Selector | None:
+    """The first ``plain-selector.json`` on the registry's search path (the user's, then the
+    shipped one), loaded once per file version; None when there is none."""
+    from mipguide.models.cards import registry_roots
+    from mipguide.models.selector import SELECTOR_FILE
+
+    for root in registry_roots(registry):
+        path = Path(root) / SELECTOR_FILE
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        return _load_selector(str(path), stat.st_mtime_ns, stat.st_size)
+    return None
+
+
+@lru_cache(maxsize=4)
+def _load_selector(path: str, _mtime: int, _size: int) -> Selector | None:
+    from mipguide.models.selector import load_selector
+
+    return load_selector(Path(path))
 
 
 def _less_time(options: SolveOptions, spent: float) -> SolveOptions:

@@ -1,0 +1,212 @@
+"""The plain backend selector (``models.selector``): features, the grid fitted by
+leave-one-family-out, the file round trip, and ``solver=auto`` following it in the dispatcher."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mipguide.guidance.dispatch import ModeRequest, plain_selector, solve_request
+from mipguide.models.selector import (
+    FEATURES,
+    GRID,
+    SELECTOR_FILE,
+    Labelled,
+    Selector,
+    family_ratio,
+    features,
+    fit,
+    fit_one,
+    leave_one_family_out,
+    load_selector,
+)
+from mipguide.problem.io import read_problem
+from mipguide.solvers.types import SolveOptions, Status
+
+
+def _x(**values: float) -> np.ndarray:
+    return np.array([values.get(k, 0.0) for k in FEATURES])
+
+
+def _sig(x: np.ndarray, types: str) -> dict[str, object]:
+    """A signature whose numbers are the features' first six and whose categories are given."""
+    numeric = dict(zip(FEATURES[:6], x[:6].tolist(), strict=True))
+    return {"sense": 1, "types": types, "rows": "ge", "coefficients": "unit", **numeric}
+
+
+def _family(
+    name: str, x: np.ndarray, highs: float, scip: float, types: str = "binary", n: int = 3
+) -> list[Labelled]:
+    rng = np.random.default_rng(sum(map(ord, name)))
+    out = []
+    for i in range(n):
+        xi = x + 0.01 * rng.standard_normal(len(x)) * (np.arange(len(x)) < 6)  # numbers only
+        out.append(Labelled(f"{name}-{i}", name, _sig(xi, types), xi, highs, scip))
+    return out
+
+
+def _data() -> list[Labelled]:
+    """Pure-binary families favour HiGHS, mixed ones SCIP; each family has a size of its own,
+    so no family's signature matches another's (a left-out family goes to the fallback)."""
+    binary = _x(all_binary=1.0)
+    mixed = _x(continuous_fraction=0.9, has_eq=1.0)
+    return [
+        *_family("b1", binary + _x(log_vars=2.0), highs=0.01, scip=0.10),
+        *_family("b2", binary + _x(log_vars=3.0), highs=0.02, scip=0.08),
+        *_family("b3", binary + _x(log_vars=4.0), highs=0.01, scip=0.05),
+        *_family("m1", mixed + _x(log_vars=2.0), highs=0.20, scip=0.05, types="mixed"),
+        *_family("m2", mixed + _x(log_vars=3.0), highs=0.30, scip=0.10, types="mixed"),
+        *_family("m3", mixed + _x(log_vars=4.0), highs=0.15, scip=0.06, types="mixed"),
+    ]
+
+
+def test_features_of_a_real_instance_are_finite(miplib_dir: Path) -> None:
+    x = features(read_problem(miplib_dir / "p0033.mps.gz"))
+    assert x.shape == (len(FEATURES),) and np.all(np.isfinite(x))
+    named = dict(zip(FEATURES, x, strict=True))
+    assert named["all_binary"] == 1.0 and named["continuous_fraction"] == 0.0
+    assert named["log_vars"] == pytest.approx(math.log10(33))
+
+
+def test_family_ratio_is_one_for_the_best_backend() -> None:
+    items = _family("b1", _x(), highs=0.01, scip=0.10)
+    assert family_ratio(items, ["highs"] * 3) == pytest.approx(1.0)
+    assert family_ratio(items, ["scip"] * 3) == pytest.approx((0.10 + 1e-3) / (0.01 + 1e-3))
+
+
+@pytest.mark.parametrize("kind,param", [("ridge", 1.0), ("knn", 3)])
+def test_a_learnable_split_is_learned_for_left_out_families(kind: str, param: float) -> None:
+    data = _data()
+    lofo, matched = leave_one_family_out(data, kind, param)
+    assert set(lofo) == {"b1", "b2", "b3", "m1", "m2", "m3"}
+    assert all(r == pytest.approx(1.0) for r in lofo.values())  # every family: its best
+    assert set(matched.values()) == {0}  # by the fallback, as designed
+    constant, _ = leave_one_family_out(data, "constant", -1.0)  # always HiGHS
+    assert constant["b1"] == pytest.approx(1.0) and constant["m1"] > 1.0
+
+
+def test_a_measured_family_gets_its_better_backend() -> None:
+    data = _data()
+    sel = fit_one(data, "constant", -1.0)  # the fallback would say HiGHS
+    for d in data:
+        choice = sel.choose_for(d.sig, d.x)
+        assert choice.family == d.family
+        assert choice.solver == ("highs" if d.family.startswith("b") else "scip")
+    far = _x(all_binary=1.0, log_vars=9.0)  # 10^9 variables: no family's size
+    choice = sel.choose_for(_sig(far, "binary"), far)
+    assert choice.family is None and choice.solver == "highs" and choice.predicted == -1.0
+    assert choice.to_dict()["by"] == "selector"
+
+
+def test_fit_chooses_the_fallback_from_the_grid_and_reports_it() -> None:
+    sel = fit(_data())
+    report = sel.report
+    assert len(report["grid"]) == len(GRID) and 0 <= report["chosen"] < len(GRID)
+    chosen = report["grid"][report["chosen"]]
+    assert (chosen["kind"], chosen["param"]) == (sel.fallback.kind, sel.fallback.param)
+    assert chosen["mean"] == min(row["mean"] for row in report["grid"])
+    assert chosen["kind"] != "constant"  # a learnable split beats both constants
+    assert report["always"]["highs"]["m1"] > 1.0 and report["always"]["scip"]["b1"] > 1.0
+    assert len(report["data"]) == 18 and len(sel.families) == 6
+
+
+def test_one_family_is_not_enough() -> None:
+    with pytest.raises(ValueError, match="two families"):
+        fit(_family("b1", _x(), 0.01, 0.1))
+
+
+@pytest.mark.parametrize("kind,param", [("ridge", 10.0), ("knn", 1)])
+def test_the_file_round_trip_predicts_the_same(kind: str, param: float, tmp_path: Path) -> None:
+    data = _data()
+    sel = fit_one(data, kind, param)
+    path = tmp_path / SELECTOR_FILE
+    path.write_text(json.dumps(sel.to_dict()))
+    back = load_selector(path)
+    assert isinstance(back, Selector)
+    for d in data:
+        assert back.fallback.predict(d.x) == pytest.approx(sel.fallback.predict(d.x))
+        assert back.choose_for(d.sig, d.x) == sel.choose_for(d.sig, d.x)
+
+
+def test_a_damaged_or_foreign_file_is_no_selector(tmp_path: Path) -> None:
+    path = tmp_path / SELECTOR_FILE
+    path.write_text("{not json")
+    assert load_selector(path) is None
+    path.write_text(json.dumps({"features": ["other"], "fallback": {"kind": "ridge"}}))
+    assert load_selector(path) is None
+    path.write_text(json.dumps({"features": list(FEATURES), "families": [], "fallback": {}}))
+    assert load_selector(path) is None
+    assert load_selector(tmp_path / "absent.json") is None
+
+
+def _selector_for(tmp_path: Path, solver: str) -> Path:
+    """A registry folder whose selector picks ``solver`` for every instance (no family of
+    its data matches a real instance; the fallback answers)."""
+    highs, scip = (0.01, 0.1) if solver == "highs" else (0.1, 0.01)
+    data = [
+        *_family("a", _x(log_vars=8.0), highs, scip),
+        *_family("b", _x(log_vars=9.0), highs, scip),
+    ]
+    folder = tmp_path / solver
+    folder.mkdir()
+    (folder / SELECTOR_FILE).write_text(json.dumps(fit_one(data, "ridge", 1.0).to_dict()))
+    return folder
+
+
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_solver_auto_without_a_model_runs_the_selectors_backend(
+    solver: str, tmp_path: Path, miplib_dir: Path
+) -> None:
+    folder = _selector_for(tmp_path, solver)
+    problem = read_problem(miplib_dir / "p0033.mps.gz")
+    for mode in ("exact", "auto"):
+        request = ModeRequest(mode=mode, model_dir=folder)
+        r = solve_request(problem, "auto", SolveOptions(time_limit=30), request)
+        assert r.status is Status.OPTIMAL and r.objective == pytest.approx(3089.0)
+        choice = r.extra["solver_choice"]
+        assert choice["by"] == "selector" and choice["solver"] == solver == r.solver
+        assert (choice["predicted_log_ratio"] < 0) == (solver == "highs")
+        assert choice["family"] is None
+    probed = solve_request(
+        problem, "auto", SolveOptions(time_limit=30), ModeRequest(model_dir=folder, plain="probe")
+    )
+    assert probed.extra["solver_choice"]["by"] == "settled"  # the probe, when asked for
+
+
+def test_the_first_selector_on_the_search_path_wins(tmp_path: Path) -> None:
+    highs, scip = _selector_for(tmp_path, "highs"), _selector_for(tmp_path, "scip")
+    x = _x()
+    first = plain_selector((scip, highs))
+    assert first is not None and first.choose_for(_sig(x, "binary"), x).solver == "scip"
+    assert plain_selector(tmp_path / "nowhere") is None
+
+
+def test_the_shipped_selector_loads() -> None:
+    from mipguide.settings import SHIPPED_MODELS
+
+    sel = load_selector(SHIPPED_MODELS / SELECTOR_FILE)
+    assert sel is not None and sel.report["data"]
+    body = json.loads((SHIPPED_MODELS / SELECTOR_FILE).read_text())
+    assert body["command"].startswith("mipguide tune-plain")
+    assert len({d["family"] for d in body["data"]}) >= 5
+    # an instance of a measured family gets that family's backend
+    from mipguide.instances.registry import Family, Size, generate
+
+    for family in (Family.VERTEX_COVER, Family.LOAD_BALANCE):
+        problem = generate(family, Size.HARD, 2100)
+        choice = sel.choose(problem)
+        want = next(f.solver for f in sel.families if f.label == family.value)
+        assert choice.family == family.value and choice.solver == want
+
+
+def test_an_unknown_plain_choice_is_refused(miplib_dir: Path) -> None:
+    from mipguide.errors import InvalidOptionError
+
+    problem = read_problem(miplib_dir / "p0033.mps.gz")
+    with pytest.raises(InvalidOptionError) as info:
+        solve_request(problem, "auto", SolveOptions(time_limit=5), ModeRequest(plain="guess"))
+    assert info.value.option == "plain"
