@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mipguide.errors import InvalidOptionError
+from mipguide.errors import BackendUnavailableError, InvalidOptionError
 from mipguide.models.cards import Registry, locate
 from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
@@ -293,17 +293,22 @@ def _plain_auto(
     """``solver=auto`` without a model to follow: the selector's backend, else the probe."""
     from mipguide.pipeline.probe import solve_probed
 
+    t0 = time.perf_counter()
     selector = None if request.plain == "probe" else plain_selector(request.model_dir)
     if selector is None:
         return solve_probed(problem, options, **kwargs)
     choice = selector.choose(problem)
-    result = solve_problem(problem, choice.solver, options, **kwargs)
+    options = _less_time(options, time.perf_counter() - t0)  # the choice counts against it
+    try:
+        result = solve_problem(problem, choice.solver, options, **kwargs)
+    except BackendUnavailableError:  # not installed here: the probe takes what there is
+        return solve_probed(problem, options, **kwargs)
     return replace(result, extra=dict(result.extra, solver_choice=choice.to_dict()))
 
 
 def plain_selector(registry: Registry) -> Selector | None:
-    """The first ``plain-selector.json`` on the registry's search path (the user's, then the
-    shipped one), loaded once per file version; None when there is none."""
+    """The first readable ``plain-selector.json`` on the registry's search path (the user's,
+    then the shipped one), loaded once per file version; None when there is none."""
     from mipguide.models.cards import registry_roots
     from mipguide.models.selector import SELECTOR_FILE
 
@@ -313,7 +318,9 @@ def plain_selector(registry: Registry) -> Selector | None:
             stat = path.stat()
         except OSError:
             continue
-        return _load_selector(str(path), stat.st_mtime_ns, stat.st_size)
+        selector = _load_selector(str(path), stat.st_mtime_ns, stat.st_size)
+        if selector is not None:
+            return selector
     return None
 
 

@@ -183,6 +183,11 @@ def test_the_first_selector_on_the_search_path_wins(tmp_path: Path) -> None:
     first = plain_selector((scip, highs))
     assert first is not None and first.choose_for(_sig(x, "binary"), x).solver == "scip"
     assert plain_selector(tmp_path / "nowhere") is None
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / SELECTOR_FILE).write_text("{")
+    after = plain_selector((damaged, highs))  # a damaged file is passed over
+    assert after is not None and after.choose_for(_sig(x, "binary"), x).solver == "highs"
 
 
 def test_the_shipped_selector_loads() -> None:
@@ -210,3 +215,24 @@ def test_an_unknown_plain_choice_is_refused(miplib_dir: Path) -> None:
     with pytest.raises(InvalidOptionError) as info:
         solve_request(problem, "auto", SolveOptions(time_limit=5), ModeRequest(plain="guess"))
     assert info.value.option == "plain"
+
+
+def test_a_backend_that_is_not_installed_falls_back_to_the_probe(
+    tmp_path: Path, miplib_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mipguide.guidance.dispatch as dispatch
+    from mipguide.errors import BackendUnavailableError
+
+    real = dispatch.solve_problem
+
+    def without_highs(problem, solver, options, **kwargs):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN003, ANN202
+        if solver == "highs":
+            raise BackendUnavailableError("highs is not installed")
+        return real(problem, solver, options, **kwargs)
+
+    monkeypatch.setattr(dispatch, "solve_problem", without_highs)
+    folder = _selector_for(tmp_path, "highs")
+    problem = read_problem(miplib_dir / "p0033.mps.gz")
+    r = solve_request(problem, "auto", SolveOptions(time_limit=30), ModeRequest(model_dir=folder))
+    assert r.status is Status.OPTIMAL and r.objective == pytest.approx(3089.0)
+    assert r.extra["solver_choice"]["by"] == "settled" and r.solver == "scip"
