@@ -189,7 +189,7 @@ def parse_options(
     """
     data = _known(raw, OPTION_NAMES, settings)
     data["params"] = _params(data.get("params"))
-    # a guided mode with no solver named follows its model's card (or the probe): ``auto``;
+    # a guided mode with no solver named follows its model's card (or the plain selector): auto;
     # backend parameters name no backend of their own, so with them it stays the default one
     guided = data.get("mode", "exact") != "exact" and not data["params"]
     data.setdefault("solver", AUTO_SOLVER if guided else settings.default_solver)

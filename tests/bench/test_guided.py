@@ -127,12 +127,26 @@ def test_plain_methods_ignore_the_model_and_settings(tmp_path: Path) -> None:
     """``--model`` (and ``--pas``) apply to the guided methods only: a plain run neither passes
     them to its solve (which would refuse them) nor counts them in its saved run's key."""
     path = tmp_path / "x.mps"
-    for method in ("scip", "highs", "probe"):
+    for method in ("scip", "highs", "select", "probe"):
         given = RunSpec(path, method, 60.0, model="pas-x@1", pas={"region": {"k0": 0.5}})
         assert given.guidance() == (None, {}, {})
         assert bench_guided._spec_key(given) == bench_guided._spec_key(RunSpec(path, method, 60.0))
     pas = RunSpec(path, "pas", 60.0, model="pas-x@1")
     assert bench_guided._spec_key(pas) != bench_guided._spec_key(RunSpec(path, "pas", 60.0))
+
+
+def test_select_and_probe_run_solver_auto_each_its_own_way(
+    small_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["bench", "guided", str(small_file), "--methods", "select,probe", "--time-limit", "10"]
+    res = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    with (out / "results.csv").open(newline="") as fh:
+        rows = {r["method"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"select", "probe"}
+    assert rows["select"]["status"] == rows["probe"]["status"] == "optimal"
+    assert float(rows["select"]["objective"]) == pytest.approx(float(rows["probe"]["objective"]))
 
 
 def test_srg_methods_run_with_the_shipped_models(
