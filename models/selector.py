@@ -211,20 +211,15 @@ class Fallback:
             raise ValueError(f"unknown fallback kind {kind!r}")
         if kind == "constant":
             return cls(kind, float(d["param"]), np.zeros(0), np.zeros(0))
-        common = {
-            "kind": kind,
-            "param": float(d["param"]),
-            "mean": np.asarray(d["mean"], dtype=np.float64),
-            "scale": np.asarray(d["scale"], dtype=np.float64),
-        }
+        param = float(d["param"])
+        mean = np.asarray(d["mean"], dtype=np.float64)
+        scale = np.asarray(d["scale"], dtype=np.float64)
         if kind == "ridge":
             weights = np.array([float(d["weights"][k]) for k in FEATURES])
-            return cls(**common, weights=weights, bias=float(d["bias"]))
-        return cls(
-            **common,
-            points=np.asarray(d["points"], dtype=np.float64),
-            targets=np.asarray(d["targets"], dtype=np.float64),
-        )
+            return cls(kind, param, mean, scale, weights=weights, bias=float(d["bias"]))
+        points = np.asarray(d["points"], dtype=np.float64)
+        targets = np.asarray(d["targets"], dtype=np.float64)
+        return cls(kind, param, mean, scale, points=points, targets=targets)
 
 
 @dataclass
@@ -362,7 +357,7 @@ def fit(data: Sequence[Labelled], grid: Sequence[tuple[str, float]] = GRID) -> S
     groups = _by_family(data)
     if len(groups) < 2:
         raise ValueError("the selector needs labelled instances of two families at least")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind, param in grid:
         lofo, matched = leave_one_family_out(data, kind, param)
         rows.append(
