@@ -69,10 +69,9 @@ def labelled(folder: Path) -> list[Labelled]:
     integrals: dict[str, dict[str, float]] = {}
     with results.open(newline="") as fh:
         for row in csv.DictReader(fh):
-            if row.get("method") in _METHODS:
-                integrals.setdefault(row["instance"], {})[row["method"]] = float(
-                    row["primal_integral"]
-                )
+            value = _number(row.get("primal_integral"))
+            if row.get("method") in _METHODS and value is not None:
+                integrals.setdefault(row["instance"], {})[row["method"]] = value
     out = []
     for name, got in sorted(integrals.items()):
         if set(got) != set(_METHODS):
@@ -88,6 +87,15 @@ def labelled(folder: Path) -> list[Labelled]:
     if not out:
         raise InvalidOptionError("dirs", f"{folder.name}: no instance has runs of scip and highs")
     return out
+
+
+def _number(cell: str | None) -> float | None:
+    """A results.csv number, or None for an empty or malformed cell (such a run is left out)."""
+    try:
+        value = float(cell or "")
+    except ValueError:
+        return None
+    return value if value == value else None  # NaN: no figure
 
 
 def _instance_file(instances: Path, name: str) -> Path | None:
