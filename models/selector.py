@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from mipguide.models.signature import Cluster, clusters_of_signatures, signature
+from mipguide.models.signature import Cluster, clusters_of_signatures, nearest, signature
 from mipguide.problem.model import Problem
 
 SELECTOR_FILE = "plain-selector.json"
@@ -143,8 +143,7 @@ class Family:
     scip: float
 
     def distance(self, sig: dict[str, Any]) -> float | None:
-        dists = [d for d in (c.distance(sig) for c in self.clusters) if d is not None]
-        return min(dists) if dists else None
+        return nearest(self.clusters, sig)
 
     def to_dict(self) -> dict[str, Any]:
         return {

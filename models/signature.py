@@ -136,6 +136,12 @@ def clusters_from_card(card: dict[str, Any]) -> list[Cluster]:
     return [Cluster.from_dict(d) for d in card.get("signature", [])]
 
 
+def nearest(clusters: Iterable[Cluster], sig: dict[str, Any]) -> float | None:
+    """The distance of ``sig`` to the closest of ``clusters`` it matches; None: it matches none."""
+    dists = [d for d in (c.distance(sig) for c in clusters) if d is not None]
+    return min(dists) if dists else None
+
+
 @dataclass(frozen=True)
 class Match:
     """A model that fits an instance: its reference, cluster count and distance."""
@@ -150,9 +156,9 @@ def best_match(sig: dict[str, Any], cards: Sequence[tuple[str, dict[str, Any]]])
     found: list[Match] = []
     for ref, card in cards:
         clusters = clusters_from_card(card)
-        dists = [d for d in (c.distance(sig) for c in clusters) if d is not None]
-        if dists:
-            found.append(Match(ref, len(clusters), min(dists)))
+        dist = nearest(clusters, sig)
+        if dist is not None:
+            found.append(Match(ref, len(clusters), dist))
     if not found:
         return None
     return min(found, key=lambda m: (m.clusters, m.distance, m.ref))
