@@ -185,8 +185,8 @@ class Fallback:
             return float(z @ self.weights + self.bias)
         assert self.points is not None and self.targets is not None
         k = min(int(self.param), len(self.targets))
-        nearest = np.argsort(np.linalg.norm(self.points - z, axis=1), kind="stable")[:k]
-        return float(self.targets[nearest].mean())
+        closest = np.argsort(np.linalg.norm(self.points - z, axis=1), kind="stable")[:k]
+        return float(self.targets[closest].mean())
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "param": self.param}
