@@ -8,12 +8,19 @@ guided`` runs on validation seeds). It answers in two steps, with no solve:
 1. **a measured family**: when the instance's signature matches a labelled family's (the rule
    models are matched by, ``mipguide.models.signature``), that family's better backend (the
    lower mean integral over its labelled instances);
-2. **else the fallback**, the point of the declared ``GRID`` with the lowest mean
-   leave-one-family-out ratio: each family's instances chosen for as if that family had never
-   been measured (step 1 against the other families, then the fallback fitted on them), over
-   the best backend's integral. The grid: always HiGHS, always SCIP, ridge regression of
+2. **else the fallback**, the point of the declared ``GRID`` with the lowest leave-one-group-out
+   score: each family's instances chosen for as if that family had never been measured (step 1
+   against the other families, then the fallback fitted on them), over the best backend's
+   integral. The grid: always HiGHS, always SCIP, ridge regression of
    ``y = log((I_highs + EPS) / (I_scip + EPS))`` on the standardized ``features`` with a few
-   penalties, k nearest neighbours; a negative prediction picks HiGHS.
+   penalties, k nearest neighbours, and small decision trees that pick the backend of the lower
+   summed integral ratio in each leaf; a negative prediction picks HiGHS.
+
+Besides families, the data may hold a *library*: unrelated instances (MIPLIB's, say), each its
+own group (``Labelled.single``). They are never a measured family (one instance is no
+distribution to match against), only data for the fallback and its score, which then weighs
+the two kinds of unmeasured instance alike: the mean of the families' mean ratio and the
+library's geometric mean ratio (``score``; each part's instances weighted so in the fits too).
 
 The shipped selector is ``models/weights/plain-selector.json``; the file keeps the grid's
 figures and the data it was fitted on.
@@ -48,8 +55,10 @@ GRID: tuple[tuple[str, float], ...] = (
     ("knn", 1),
     ("knn", 3),
     ("knn", 5),
+    ("tree", 1),
+    ("tree", 2),
 )
-KINDS = ("constant", "ridge", "knn")
+KINDS = ("constant", "ridge", "knn", "tree")
 # what a selector file keeps beside the selector itself
 REPORT_KEYS = ("grid", "chosen", "always", "data", "command")
 # a feature's spread below this is noise, not signal: standardizing by less would magnify it
@@ -109,10 +118,21 @@ class Labelled:
     x: np.ndarray
     highs: float
     scip: float
+    single: bool = False  # a library instance: its own group, never a measured family
 
     @property
     def y(self) -> float:
         return log_ratio(self.highs, self.scip)
+
+    @property
+    def group(self) -> str:
+        """What leave-one-group-out leaves out together: the family, or the library instance."""
+        return f"{self.family}/{self.instance}" if self.single else self.family
+
+    def cost(self, solver: str) -> float:
+        """This instance's integral with ``solver`` over the better backend's (EPS added)."""
+        best = min(self.highs, self.scip)
+        return ((self.highs if solver == "highs" else self.scip) + EPS) / (best + EPS)
 
 
 @dataclass(frozen=True)
@@ -175,10 +195,14 @@ class Fallback:
     bias: float = 0.0  # ridge
     points: np.ndarray | None = None  # knn: standardized training features
     targets: np.ndarray | None = None  # knn: their log ratios
+    tree: dict[str, Any] | None = None  # tree: nested splits, leaves {"solver": ...}
 
     def predict(self, x: np.ndarray) -> float:
         if self.kind == "constant":
             return self.param
+        if self.kind == "tree":
+            assert self.tree is not None
+            return _tree_predict(self.tree, np.asarray(x, dtype=np.float64))
         z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
         if self.kind == "ridge":
             assert self.weights is not None
@@ -191,6 +215,9 @@ class Fallback:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "param": self.param}
         if self.kind == "constant":
+            return d
+        if self.kind == "tree":
+            d["tree"] = self.tree
             return d
         d.update(mean=self.mean.tolist(), scale=self.scale.tolist())
         if self.kind == "ridge":
@@ -210,6 +237,10 @@ class Fallback:
             raise ValueError(f"unknown fallback kind {kind!r}")
         if kind == "constant":
             return cls(kind, float(d["param"]), np.zeros(0), np.zeros(0))
+        if kind == "tree":
+            tree = d["tree"]
+            _check_tree(tree)
+            return cls(kind, float(d["param"]), np.zeros(0), np.zeros(0), tree=tree)
         param = float(d["param"])
         mean = np.asarray(d["mean"], dtype=np.float64)
         scale = np.asarray(d["scale"], dtype=np.float64)
@@ -268,17 +299,18 @@ def load_selector(path: Path) -> Selector | None:
         return None
 
 
-def _by_family(data: Sequence[Labelled]) -> dict[str, list[Labelled]]:
+def _by_group(data: Sequence[Labelled]) -> dict[str, list[Labelled]]:
     groups: dict[str, list[Labelled]] = {}
     for d in data:
-        groups.setdefault(d.family, []).append(d)
+        groups.setdefault(d.group, []).append(d)
     return groups
 
 
 def measured_families(data: Sequence[Labelled]) -> list[Family]:
-    """Each family's signature clusters and better backend (HiGHS on a tie)."""
+    """Each family's signature clusters and better backend (HiGHS on a tie); library
+    instances are none."""
     out = []
-    for label, items in _by_family(data).items():
+    for label, items in _by_group([d for d in data if not d.single]).items():
         highs = float(np.mean([d.highs for d in items]))
         scip = float(np.mean([d.scip for d in items]))
         clusters = tuple(clusters_of_signatures(label, [d.sig for d in items]))
@@ -286,8 +318,20 @@ def measured_families(data: Sequence[Labelled]) -> list[Family]:
     return out
 
 
+def weights(data: Sequence[Labelled]) -> np.ndarray:
+    """The instances' weights, summing to 1: each group weighs the same within its part
+    (families, library), and each present part weighs the same."""
+    groups = _by_group(data)
+    parts = {d.single for d in data}
+    count = {single: sum(g[0].single == single for g in groups.values()) for single in parts}
+    return np.array(
+        [1.0 / (len(parts) * count[d.single] * len(groups[d.group])) for d in data],
+        dtype=np.float64,
+    )
+
+
 def fit_fallback(data: Sequence[Labelled], kind: str, param: float) -> Fallback:
-    """One grid point fitted on ``data`` (each family weighs the same)."""
+    """One grid point fitted on ``data`` (weighted by ``weights``)."""
     if kind not in KINDS:
         raise ValueError(f"unknown fallback kind {kind!r}")
     if kind == "constant":
@@ -295,12 +339,11 @@ def fit_fallback(data: Sequence[Labelled], kind: str, param: float) -> Fallback:
     if not data:
         raise ValueError("no labelled instances")
     X = np.stack([d.x for d in data])
+    w = weights(data)
+    if kind == "tree":
+        tree = _grow(list(data), X, w, int(param))
+        return Fallback(kind, param, np.zeros(0), np.zeros(0), tree=tree)
     y = np.array([d.y for d in data])
-    counts: dict[str, int] = {}
-    for d in data:
-        counts[d.family] = counts.get(d.family, 0) + 1
-    w = np.array([1.0 / counts[d.family] for d in data])
-    w = w / w.sum()
     mean = w @ X
     scale = np.sqrt(w @ (X - mean) ** 2)
     scale = np.maximum(scale, SCALE_FLOOR)
@@ -309,8 +352,66 @@ def fit_fallback(data: Sequence[Labelled], kind: str, param: float) -> Fallback:
         return Fallback(kind, param, mean, scale, points=Z, targets=y)
     y_mean = float(w @ y)  # Z is centred under w: the intercept is y's weighted mean
     A = Z.T @ (w[:, None] * Z) + param * np.eye(Z.shape[1]) / len(data)
-    weights = np.linalg.solve(A, Z.T @ (w * (y - y_mean)))
-    return Fallback(kind, param, mean, scale, weights=weights, bias=y_mean)
+    coef = np.linalg.solve(A, Z.T @ (w * (y - y_mean)))
+    return Fallback(kind, param, mean, scale, weights=coef, bias=y_mean)
+
+
+def _leaf(data: Sequence[Labelled], w: np.ndarray) -> tuple[dict[str, Any], float]:
+    """The leaf of ``data``: the backend of the lower weighted cost, and that cost."""
+    costs = {s: float(sum(wi * d.cost(s) for d, wi in zip(data, w, strict=True))) for s in SOLVERS}
+    solver = min(SOLVERS, key=lambda s: (costs[s], SOLVERS.index(s)))
+    return {"solver": solver}, costs[solver]
+
+
+def _grow(data: list[Labelled], X: np.ndarray, w: np.ndarray, depth: int) -> dict[str, Any]:
+    """A decision tree of at most ``depth`` splits from the root, each split a feature's
+    threshold (midway between two values) that lowers the weighted cost, keeps every group on
+    one side and leaves two groups at least on each (a split through a family, or one that
+    isolates a single group, is fitting noise)."""
+    leaf, cost = _leaf(data, w)
+    if depth <= 0:
+        return leaf
+    best: tuple[float, int, float] | None = None
+    for j in range(X.shape[1]):
+        values = np.unique(X[:, j])
+        for lo, hi in zip(values[:-1], values[1:], strict=True):
+            t = float((lo + hi) / 2)
+            left = X[:, j] <= t
+            sides = [[d for d, m in zip(data, mask, strict=True) if m] for mask in (left, ~left)]
+            groups = [{d.group for d in side} for side in sides]
+            if min(map(len, groups)) < 2 or groups[0] & groups[1]:
+                continue
+            split = _leaf(sides[0], w[left])[1] + _leaf(sides[1], w[~left])[1]
+            if split < cost - 1e-12 and (best is None or split < best[0] - 1e-12):
+                best = (split, j, t)
+    if best is None:
+        return leaf
+    _, j, t = best
+    left = X[:, j] <= t
+    pick = [[i for i, m in enumerate(mask) if m] for mask in (left, ~left)]
+    children = [_grow([data[i] for i in idx], X[idx], w[idx], depth - 1) for idx in pick]
+    return {"feature": FEATURES[j], "threshold": t, "le": children[0], "gt": children[1]}
+
+
+def _tree_predict(node: dict[str, Any], x: np.ndarray) -> float:
+    while "solver" not in node:
+        j = FEATURES.index(node["feature"])
+        node = node["le"] if x[j] <= node["threshold"] else node["gt"]
+    return -1.0 if node["solver"] == SOLVERS[0] else 1.0
+
+
+def _check_tree(node: Any, depth: int = 0) -> None:
+    """Raises ValueError unless ``node`` is a tree ``_tree_predict`` can walk."""
+    if not isinstance(node, dict) or depth > 16:
+        raise ValueError("a damaged tree")
+    if "solver" in node:
+        if node["solver"] not in SOLVERS:
+            raise ValueError(f"unknown backend {node['solver']!r}")
+        return
+    if node.get("feature") not in FEATURES or not isinstance(node.get("threshold"), int | float):
+        raise ValueError("a damaged tree split")
+    _check_tree(node.get("le"), depth + 1)
+    _check_tree(node.get("gt"), depth + 1)
 
 
 def fit_one(data: Sequence[Labelled], kind: str, param: float) -> Selector:
@@ -319,7 +420,7 @@ def fit_one(data: Sequence[Labelled], kind: str, param: float) -> Selector:
 
 
 def family_ratio(items: Sequence[Labelled], picks: Sequence[str]) -> float:
-    """A family's mean primal integral with ``picks`` over the better single backend's mean."""
+    """A group's mean primal integral with ``picks`` over the better single backend's mean."""
     got = float(
         np.mean([d.highs if s == "highs" else d.scip for d, s in zip(items, picks, strict=True)])
     )
@@ -329,56 +430,82 @@ def family_ratio(items: Sequence[Labelled], picks: Sequence[str]) -> float:
 
 def leave_one_family_out(
     data: Sequence[Labelled], kind: str, param: float
-) -> tuple[dict[str, float], dict[str, int]]:
-    """Each family's ratio to its better backend when it was never measured (the selector of
-    the other families chooses), and how many of its instances matched another family."""
+) -> tuple[dict[str, float], dict[str, int], dict[str, list[str]]]:
+    """Each group's ratio to its better backend when it was never measured (the selector of
+    the other groups chooses), how many of its instances matched a measured family, and the
+    backends chosen for its instances."""
     ratios: dict[str, float] = {}
     matched: dict[str, int] = {}
-    for family, items in _by_family(data).items():
-        rest = [d for d in data if d.family != family]
+    picks: dict[str, list[str]] = {}
+    for group, items in _by_group(data).items():
+        rest = [d for d in data if d.group != group]
         if not rest:
             continue
         sel = fit_one(rest, kind, param)
         choices = [sel.choose_for(d.sig, d.x) for d in items]
-        ratios[family] = family_ratio(items, [c.solver for c in choices])
-        matched[family] = sum(c.family is not None for c in choices)
-    return ratios, matched
+        picks[group] = [c.solver for c in choices]
+        ratios[group] = family_ratio(items, picks[group])
+        matched[group] = sum(c.family is not None for c in choices)
+    return ratios, matched, picks
+
+
+def score(data: Sequence[Labelled], picks: dict[str, list[str]]) -> dict[str, float]:
+    """The grid's figures from the backends chosen per group: ``families``, the mean of the
+    families' ratios (family mean integral over its better backend's); ``library``, the
+    geometric mean over library instances of the integral over the instance's better
+    backend's (EPS added to both: a shifted geometric mean, as solver benchmarks compare run
+    times; a plain mean of integrals over unrelated instances is carried by the one or two
+    hardest); and ``mean``, the mean of the two present parts (the score the grid is chosen
+    by)."""
+    groups = _by_group(data)
+    families = [family_ratio(groups[g], p) for g, p in picks.items() if not groups[g][0].single]
+    library = [(d, p[0]) for g, p in picks.items() for d in groups[g] if d.single]
+    out: dict[str, float] = {}
+    if families:
+        out["families"] = float(np.mean(families))
+    if library:
+        out["library"] = float(np.exp(np.mean([math.log(d.cost(p)) for d, p in library])))
+    out["mean"] = float(np.mean(list(out.values()))) if out else math.inf
+    return out
 
 
 def fit(data: Sequence[Labelled], grid: Sequence[tuple[str, float]] = GRID) -> Selector:
-    """The selector of ``data``'s families with the grid point of the lowest mean
-    leave-one-family-out ratio (then the earlier) as its fallback, fitted on all of ``data``;
-    its ``report`` holds every point's figures and the data.
+    """The selector of ``data``'s families with the grid point of the lowest leave-one-group-out
+    ``score`` (then the earlier) as its fallback, fitted on all of ``data``; its ``report``
+    holds every point's figures and the data.
 
     Raises:
-        ValueError: fewer than two families (leave-one-family-out needs them).
+        ValueError: fewer than two groups, or no family among them.
     """
-    groups = _by_family(data)
-    if len(groups) < 2:
+    groups = _by_group(data)
+    if len(groups) < 2 or all(d.single for d in data):
         raise ValueError("the selector needs labelled instances of two families at least")
     rows: list[dict[str, Any]] = []
     for kind, param in grid:
-        lofo, matched = leave_one_family_out(data, kind, param)
+        lofo, matched, picks = leave_one_family_out(data, kind, param)
         rows.append(
-            {"kind": kind, "param": param, "lofo": lofo, "matched": matched, "mean": _mean(lofo)}
+            {"kind": kind, "param": param, "lofo": lofo, "matched": matched, **score(data, picks)}
         )
     best = min(range(len(rows)), key=lambda i: (rows[i]["mean"], i))
     sel = fit_one(data, str(rows[best]["kind"]), float(rows[best]["param"]))
     always = {
-        s: {f: family_ratio(items, [s] * len(items)) for f, items in groups.items()}
+        s: {g: family_ratio(items, [s] * len(items)) for g, items in groups.items()}
         for s in SOLVERS
     }
+    constant = {s: {g: [s] * len(items) for g, items in groups.items()} for s in SOLVERS}
     sel.report = {
         "grid": rows,
         "chosen": best,
-        "always": always,
+        "always": {s: {"ratios": r, **score(data, constant[s])} for s, r in always.items()},
         "data": [
-            {"instance": d.instance, "family": d.family, "highs": d.highs, "scip": d.scip}
+            {
+                "instance": d.instance,
+                "family": d.family,
+                "highs": d.highs,
+                "scip": d.scip,
+                **({"single": True} if d.single else {}),
+            }
             for d in data
         ],
     }
     return sel
-
-
-def _mean(values: dict[str, float]) -> float:
-    return float(np.mean(list(values.values()))) if values else math.inf

@@ -323,13 +323,17 @@ def tune_plain(
     out: Annotated[
         Path | None, typer.Option(help="selector file (default: your model folder's)")
     ] = None,
+    library: Annotated[
+        list[Path] | None,
+        typer.Option(help="bench guided folder of unrelated instances, each its own group"),
+    ] = None,
 ) -> None:
     """Learn which plain backend solver=auto runs on an instance no model fits: a small selector
-    on instance features, chosen from a declared grid by leave-one-family-out, written with its
-    figures and data."""
+    on instance features, chosen from a declared grid by leave-one-group-out (families, and
+    library instances one by one), written with its figures and data."""
     from mipguide.commands.selector import tune_plain_command
 
-    run(lambda: tune_plain_command(dirs, out, console))
+    run(lambda: tune_plain_command(dirs, out, console, library or []))
 
 
 @app.command()

@@ -207,7 +207,7 @@ def run_bench_guided(
     }
     outcomes = dict(sorted(outcomes.items(), key=lambda kv: order[kv[0]]))
     rows = score(outcomes, budget, references or {})
-    write_outputs(rows, outcomes, methods, budget, out, seed)
+    write_outputs(rows, outcomes, methods, budget, out, seed, files)
     print_summary(rows, methods, budget, console)
     console.print(f"results in {out}")
     return rows
@@ -321,6 +321,7 @@ def write_outputs(
     budget: float,
     out: Path,
     seed: int = 0,
+    files: Sequence[Path] = (),
 ) -> None:
     with (out / "results.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -336,7 +337,9 @@ def write_outputs(
     (out / "results.md").write_text(markdown(rows, methods, budget, seed))
     senses = {name: o.sense for (name, _), o in outcomes.items() if o.sense is not None}
     meta = {"budget": budget, "seed": seed, "methods": list(methods), "senses": senses}
-    (out / "run.json").write_text(json.dumps({**meta, "runs": list(outcomes)}, indent=1))
+    paths = {instance_name(p): str(p.resolve()) for p in files}  # for tune-plain to read them
+    body = {**meta, "files": paths, "runs": list(outcomes)}
+    (out / "run.json").write_text(json.dumps(body, indent=1))
     plot_gap(rows, outcomes, methods, budget, out / "gap.png")
 
 

@@ -70,3 +70,41 @@ def test_tune_plain_needs_both_backends_and_two_families(tmp_path: Path, miplib_
     res = CliRunner().invoke(app, ["tune-plain", str(pure), str(empty)])
     assert res.exit_code != 0 and "no results.csv" in res.output
     assert str(tmp_path) not in res.output  # no server paths in errors
+
+
+def test_tune_plain_takes_a_library_whose_files_bench_recorded(
+    tmp_path: Path, miplib_dir: Path
+) -> None:
+    """A --library folder as ``bench guided`` leaves it after a run on files it did not
+    generate (no instances/ folder; run.json records the files): each instance its own group,
+    none a measured family."""
+    dirs = [_bench_folder(tmp_path, f, miplib_dir) for f in FAMILIES]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    names = ("stein27.mps.gz", "gt2.mps.gz", "misc03.mps.gz")
+    with (lib / "results.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(Row.__dataclass_fields__)
+        for name in names:
+            for method, integral in (("scip", 0.01), ("highs", 0.05)):
+                row = Row(Path(name).name.split(".")[0], method, 1.0, 1.0, 0.0, integral, 0.1,
+                          None, False, "optimal", 1.0, "")  # fmt: skip
+                w.writerow([getattr(row, f) for f in Row.__dataclass_fields__])
+    files = {n.split(".")[0]: str((miplib_dir / n).resolve()) for n in names}
+    (lib / "run.json").write_text(json.dumps({"files": files}))
+    out = tmp_path / "sel.json"
+    args = ["tune-plain", *map(str, dirs), "--library", str(lib), "--out", str(out)]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "library (3)" in res.output and "3 library instances" in res.output
+    body = json.loads(out.read_text())
+    assert body["command"] == "mipguide tune-plain pure mixed --library lib"
+    singles = [d for d in body["data"] if d.get("single")]
+    assert {d["instance"] for d in singles} == {"stein27", "gt2", "misc03"}
+    assert {"families", "library", "mean"} <= set(body["grid"][body["chosen"]])
+    sel = load_selector(out)
+    assert sel is not None and {f.label for f in sel.families} == {"pure", "mixed"}
+    # a recorded file that is gone is a clear error, as a missing instance is
+    (lib / "run.json").write_text(json.dumps({"files": {**files, "gt2": str(tmp_path / "x")}}))
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code != 0 and "instance file gt2 not found" in res.output

@@ -1,5 +1,6 @@
 """The plain backend selector (``models.selector``): features, the grid fitted by
-leave-one-family-out, the file round trip, and ``solver=auto`` following it in the dispatcher."""
+leave-one-group-out (families and library instances), decision trees, the file round trip, and
+``solver=auto`` following it in the dispatcher."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from mipguide.models.selector import (
     fit_one,
     leave_one_family_out,
     load_selector,
+    score,
+    weights,
 )
 from mipguide.problem.io import read_problem
 from mipguide.solvers.types import SolveOptions, Status
@@ -78,15 +81,77 @@ def test_family_ratio_is_one_for_the_best_backend() -> None:
     assert family_ratio(items, ["scip"] * 3) == pytest.approx((0.10 + 1e-3) / (0.01 + 1e-3))
 
 
-@pytest.mark.parametrize("kind,param", [("ridge", 1.0), ("knn", 3)])
+@pytest.mark.parametrize("kind,param", [("ridge", 1.0), ("knn", 3), ("tree", 1), ("tree", 2)])
 def test_a_learnable_split_is_learned_for_left_out_families(kind: str, param: float) -> None:
     data = _data()
-    lofo, matched = leave_one_family_out(data, kind, param)
+    lofo, matched, picks = leave_one_family_out(data, kind, param)
     assert set(lofo) == {"b1", "b2", "b3", "m1", "m2", "m3"}
     assert all(r == pytest.approx(1.0) for r in lofo.values())  # every family: its best
     assert set(matched.values()) == {0}  # by the fallback, as designed
-    constant, _ = leave_one_family_out(data, "constant", -1.0)  # always HiGHS
+    assert picks["b1"] == ["highs"] * 3 and picks["m1"] == ["scip"] * 3
+    constant, _, _ = leave_one_family_out(data, "constant", -1.0)  # always HiGHS
     assert constant["b1"] == pytest.approx(1.0) and constant["m1"] > 1.0
+
+
+def test_a_tree_splits_on_the_feature_that_separates_the_backends() -> None:
+    sel = fit_one(_data(), "tree", 2)
+    tree = sel.fallback.tree
+    assert tree is not None and tree["feature"] in ("all_binary", "continuous_fraction", "has_eq")
+    assert {tree["le"]["solver"], tree["gt"]["solver"]} == {"highs", "scip"}  # one split does it
+    binary, mixed = _x(all_binary=1.0), _x(continuous_fraction=0.9, has_eq=1.0)
+    assert sel.fallback.predict(binary) == -1.0 and sel.fallback.predict(mixed) == 1.0
+
+
+def test_a_tree_neither_splits_off_a_single_group_nor_cuts_through_one() -> None:
+    """Three families, one unlike the rest: any split would isolate it or cut a family's
+    instances apart (their sizes differ by noise), so the tree is one leaf, the backend of
+    the lower weighted cost."""
+    data = [
+        *_family("b1", _x(log_vars=2.0), highs=0.01, scip=0.10),
+        *_family("b2", _x(log_vars=3.0), highs=0.02, scip=0.08),
+        *_family("m1", _x(log_vars=4.0, has_eq=1.0), highs=0.20, scip=0.05),
+    ]
+    assert fit_one(data, "tree", 2).fallback.tree == {"solver": "highs"}
+
+
+def _library(n: int = 6) -> list[Labelled]:
+    """Unrelated instances, each its own group: SCIP ahead on all."""
+    return [
+        Labelled(f"lib{i}", "lib", _sig(_x(log_vars=5.0 + i), "mixed"), _x(log_vars=5.0 + i),
+                 0.04, 0.01, single=True)
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_library_instances_are_groups_of_their_own_and_never_a_family() -> None:
+    data = [*_data(), *_library()]
+    sel = fit_one(data, "constant", -1.0)
+    assert {f.label for f in sel.families} == {"b1", "b2", "b3", "m1", "m2", "m3"}
+    lofo, _, picks = leave_one_family_out(data, "constant", 1.0)
+    assert {g for g in lofo if g.startswith("lib/")} == {f"lib/lib{i}" for i in range(6)}
+    w = weights(data)
+    assert w.sum() == pytest.approx(1.0)
+    single = np.array([d.single for d in data])
+    assert w[single].sum() == pytest.approx(0.5)  # the library weighs as the families do
+    assert w[single] == pytest.approx(np.full(6, 0.5 / 6))
+    assert w[~single] == pytest.approx(np.full(18, 0.5 / 18))  # 6 families of 3
+    figures = score(data, picks)  # always SCIP: the library at its best
+    assert figures["library"] == pytest.approx(1.0)
+    assert figures["mean"] == pytest.approx((figures["families"] + 1.0) / 2)
+    highs = score(data, {g: ["highs"] * len(p) for g, p in picks.items()})
+    assert highs["library"] == pytest.approx((0.04 + 1e-3) / (0.01 + 1e-3))
+
+
+def test_the_library_moves_the_fallback() -> None:
+    """Families alone favour HiGHS for an unmeasured binary family; a library where SCIP wins
+    on large mixed instances makes the grid choose a fallback that sends those to SCIP."""
+    data = [*_data(), *_library()]
+    sel = fit(data)
+    assert sel.report["grid"][sel.report["chosen"]]["library"] == pytest.approx(1.0)
+    assert sel.fallback.kind != "constant"
+    far = _x(log_vars=7.0)
+    assert sel.choose_for(_sig(far, "mixed"), far).solver == "scip"
+    assert {"families", "library", "mean"} <= set(sel.report["always"]["highs"])
 
 
 def test_a_measured_family_gets_its_better_backend() -> None:
@@ -110,7 +175,9 @@ def test_fit_chooses_the_fallback_from_the_grid_and_reports_it() -> None:
     assert (chosen["kind"], chosen["param"]) == (sel.fallback.kind, sel.fallback.param)
     assert chosen["mean"] == min(row["mean"] for row in report["grid"])
     assert chosen["kind"] != "constant"  # a learnable split beats both constants
-    assert report["always"]["highs"]["m1"] > 1.0 and report["always"]["scip"]["b1"] > 1.0
+    always = report["always"]
+    assert always["highs"]["ratios"]["m1"] > 1.0 and always["scip"]["ratios"]["b1"] > 1.0
+    assert "library" not in chosen and chosen["families"] == chosen["mean"]
     assert len(report["data"]) == 18 and len(sel.families) == 6
 
 
@@ -119,7 +186,7 @@ def test_one_family_is_not_enough() -> None:
         fit(_family("b1", _x(), 0.01, 0.1))
 
 
-@pytest.mark.parametrize("kind,param", [("ridge", 10.0), ("knn", 1)])
+@pytest.mark.parametrize("kind,param", [("ridge", 10.0), ("knn", 1), ("tree", 2)])
 def test_the_file_round_trip_predicts_the_same(kind: str, param: float, tmp_path: Path) -> None:
     data = _data()
     sel = fit_one(data, kind, param)
@@ -140,6 +207,15 @@ def test_a_damaged_or_foreign_file_is_no_selector(tmp_path: Path) -> None:
     assert load_selector(path) is None
     path.write_text(json.dumps({"features": list(FEATURES), "families": [], "fallback": {}}))
     assert load_selector(path) is None
+    for tree in (
+        {"solver": "gurobi"},
+        {"feature": "nope", "threshold": 0},
+        {"feature": "log_vars"},
+    ):
+        body = {"features": list(FEATURES), "families": [], "fallback": {"kind": "tree",
+                "param": 1, "tree": tree}}  # fmt: skip
+        path.write_text(json.dumps(body))
+        assert load_selector(path) is None
     assert load_selector(tmp_path / "absent.json") is None
 
 
