@@ -506,8 +506,8 @@ def bench_guided(
             "(solver=auto: the plain backend the learned selector picks), probe (the plain "
             "backend chosen by probing), auto (mode=auto), pas (the "
             "card's backend), pas-scip, pas-highs, the PaS ablations pas-lp (LP relaxation as "
-            "the prediction) and lns (no prediction), srg and the SRG ablations srg-noguide, "
-            "srg-k1, srg-topk, srg-indep"
+            "the prediction) and lns (no prediction), srg (the card's backend), srg-scip, "
+            "srg-highs, the SRG ablations srg-noguide, srg-k1, srg-topk, srg-indep"
         ),
     ] = "scip,pas",
     time_limit: Annotated[float, typer.Option(min=0.1, help="wall seconds per run")] = 20.0,

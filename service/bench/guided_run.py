@@ -46,7 +46,11 @@ METHODS: dict[str, tuple[str, str, dict[str, Any]]] = {
     # PaS ablations (PAS_ABLATIONS): is it the network or the search?
     "pas-lp": ("pas", "auto", {}),
     "lns": ("pas", "auto", {}),
-    "srg": ("srg", "scip", {}),
+    # SRG with the backend solver=auto gives it (the card's; outside the card's signature, the
+    # plain selector's), as the API runs it by default
+    "srg": ("srg", "auto", {}),
+    "srg-scip": ("srg", "scip", {}),
+    "srg-highs": ("srg", "highs", {}),  # SRG with HiGHS for the subproblem and the completion
     # SRG ablations: the same mode with one thing changed (SRG_ABLATIONS, SRG_MODELS)
     "srg-noguide": ("srg", "scip", {}),
     "srg-k1": ("srg", "scip", {}),

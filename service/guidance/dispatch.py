@@ -12,7 +12,9 @@
 - ``srg``: Lagrangian-guided score-based sampling with the named SRG model, or the best match.
 
 ``solver="auto"`` leaves the backend to the service: a guided solve uses its model card's
-``solver`` (chosen when the model was tuned; SCIP for a card without one), any other solve the
+``solver`` (chosen when the model was tuned; SCIP for a card without one) on an instance
+inside the card's signature, and on one outside it (a model named for another family) the
+backend the plain selector picks for the instance; any other solve the
 plain backend the selector learned from instance features picks (``mipguide.models.selector``,
 the registry's ``plain-selector.json``), or, with no selector or ``plain="probe"``, the one
 chosen by probing (``mipguide.pipeline.probe``). ``result.extra["solver_choice"]`` says which
@@ -219,7 +221,6 @@ def _guided(
     from mipguide.guidance.run import Guide, run_guided
     from mipguide.guidance.selection import (
         cached_model,
-        card_solver,
         model_cards,
         pas_params,
         select_model,
@@ -263,8 +264,7 @@ def _guided(
     )
     choice = None
     if solver == AUTO_SOLVER:
-        solver = card_solver(loaded.card)
-        choice = {"solver": solver, "by": "card", "model": ref}
+        solver, choice = _guided_backend(problem, loaded.card, ref, request)
     spent = time.perf_counter() - t0
     result = run_guided(problem, solver, options, guide, t0=t0, **kwargs)
     seconds = dict(result.seconds, select=spent)
@@ -272,6 +272,26 @@ def _guided(
     if choice is not None:
         extra["solver_choice"] = choice
     return replace(result, seconds=seconds, extra=extra)
+
+
+def _guided_backend(
+    problem: Problem, card: Mapping[str, Any], ref: str, request: ModeRequest
+) -> tuple[str, dict[str, Any]]:
+    """``solver=auto`` in a guided solve: the card's backend, chosen on the model's own
+    family; for an instance outside the card's signature (a model named for another family,
+    zero-shot), the backend the plain selector picks for the instance, when there is one."""
+    from mipguide.guidance.selection import card_solver
+    from mipguide.models.signature import clusters_from_card, nearest, signature
+
+    inside = request.model is None or (  # a model found by matching is inside by definition
+        nearest(clusters_from_card(dict(card)), signature(problem)) is not None
+    )
+    selector = None if inside else plain_selector(request.model_dir)
+    if selector is None:
+        solver = card_solver(card)
+        return solver, {"solver": solver, "by": "card", "model": ref}
+    choice = selector.choose(problem)
+    return choice.solver, {**choice.to_dict(), "model": ref, "outside_model": True}
 
 
 def card_auto_plain(request: ModeRequest, ref: str) -> str | None:

@@ -117,6 +117,42 @@ def test_auto_solver_follows_the_model_card(registry: Path, tmp_path: Path) -> N
     assert named.solver == "scip" and "solver_choice" not in named.extra  # the caller's
 
 
+def test_a_model_named_outside_its_signature_runs_the_selectors_backend(
+    registry: Path, tmp_path: Path, miplib_dir: Path
+) -> None:
+    """The card's backend was chosen on its own family; a model named for an instance outside
+    its signature (zero-shot) runs on the backend the plain selector picks for the instance."""
+    import json
+    import shutil
+
+    import numpy as np
+
+    from mipguide.models.selector import SELECTOR_FILE, Fallback, Selector
+
+    ref = "pas-cauction@1"
+    shutil.copytree(registry / ref, tmp_path / ref)
+    card_path = tmp_path / ref / "card.json"
+    card_path.write_text(json.dumps(dict(json.loads(card_path.read_text()), solver="scip")))
+    always_highs = Selector([], Fallback("constant", -1.0, np.zeros(0), np.zeros(0)))
+    (tmp_path / SELECTOR_FILE).write_text(json.dumps(always_highs.to_dict()))
+    options = SolveOptions(time_limit=5)
+    outside = read_problem(miplib_dir / "p0033.mps.gz")
+    r = solve_guided(outside, "auto", options, "pas", model=ref, model_dir=tmp_path)
+    assert r.mode == "pas" and r.solver == "highs" and r.max_violation is not None
+    assert r.status in (Status.OPTIMAL, Status.FEASIBLE) and r.objective >= 3089.0 - 1e-6
+    choice = r.extra["solver_choice"]
+    assert choice["by"] == "selector" and choice["outside_model"] is True
+    assert choice["model"] == ref and choice["family"] is None
+    inside = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, 1)
+    for model in (ref, None):  # named or matched: the card's backend
+        r = solve_guided(inside, "auto", options, "pas", model=model, model_dir=tmp_path)
+        assert r.solver == "scip"
+        assert r.extra["solver_choice"] == {"solver": "scip", "by": "card", "model": ref}
+    (tmp_path / SELECTOR_FILE).unlink()  # no selector: the card's backend everywhere
+    r = solve_guided(outside, "auto", options, "pas", model=ref, model_dir=tmp_path)
+    assert r.solver == "scip" and r.extra["solver_choice"]["by"] == "card"
+
+
 def test_auto_solves_plainly_where_the_card_says_guidance_loses(
     registry: Path, tmp_path: Path
 ) -> None:
