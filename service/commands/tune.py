@@ -1,6 +1,7 @@
-"""``mipguide tune MODEL``: choose a registered PaS model's search settings from the declared
-grid (``mipguide.guidance.tuning.PAS_GRID``) on validation instances, and write the choice, the
-grid and every figure into its card. ``mipguide train --tune-time`` runs the same at its end."""
+"""``mipguide tune MODEL``: choose a registered PaS or SRG model's search settings from the
+declared grid (``mipguide.guidance.tuning.PAS_GRID``, ``SRG_GRID``) on validation instances,
+and write the choice, the grid and every figure into its card. ``mipguide train --tune-time``
+runs the same at its end."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def tune_command(
     ``size`` and ``seeds``), tune, and print the figures.
 
     Raises:
-        InvalidOptionError: an unknown model, not a PaS model, no instances, a bad budget.
+        InvalidOptionError: an unknown model, no instances, a bad budget.
     """
     from mipguide.instances.registry import parse_seeds
 
@@ -49,18 +50,17 @@ def tune_command(
     tuning = run_tuning(directory, instances, budget, seeds_list, console)
     auto = tuning.auto
     plain = f"{auto['solver']} alone" if auto["mode"] == "exact" else "the guidance"
+    for_auto = f", and {plain} for mode=auto" if auto["mode"] != "srg" else ""
     console.print(
-        f"chose {tuning.choice!r} ({tuning.solver}) for {directory.name}, and {plain} for "
-        "mode=auto; its card now says so"
+        f"chose {tuning.choice!r} ({tuning.solver}) for {directory.name}{for_auto}; its card "
+        "now says so"
     )
 
 
 def model_folder(model: str) -> Path:
-    """A PaS model's folder from ``DIR/NAME@VERSION`` or a registered ``NAME@VERSION``."""
-    import json
-
+    """A PaS or SRG model's folder from ``DIR/NAME@VERSION`` or a registered ``NAME@VERSION``."""
     from mipguide.commands.solve import local_model
-    from mipguide.models.cards import CONFIG, ModelError, find_model, model_path
+    from mipguide.models.cards import ModelError, find_model, model_path
     from mipguide.settings import get_settings
 
     folder, ref = local_model(model)  # a folder that is not a model: refused there
@@ -70,10 +70,7 @@ def model_folder(model: str) -> Path:
             folder = find_model(get_settings().model_dirs, ref).root
         except ModelError as exc:
             raise InvalidOptionError("model", str(exc)) from exc
-    directory = model_path(folder, ref)
-    if json.loads((directory / CONFIG).read_text()).get("kind", "pas") != "pas":
-        raise InvalidOptionError("model", f"{model}: tuning chooses PaS settings; an SRG model")
-    return directory
+    return model_path(folder, ref)
 
 
 def _instances(
@@ -105,11 +102,12 @@ def run_tuning(
     """Tune with a progress bar, write the card, print the figures of every grid point."""
     from rich.progress import Progress
 
-    from mipguide.guidance.tuning import run_count, tune_registered
+    from mipguide.guidance.tuning import GRIDS, model_kind, run_count, tune_registered
     from mipguide.jobs.dmmv_job import resolve_device
     from mipguide.settings import get_settings
 
-    total = run_count(len(instances), len(seeds))
+    kind = model_kind(directory)
+    total = run_count(len(instances), len(seeds), GRIDS[kind], plain=kind == "pas")
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(f"tuning ({total} runs of {budget:g} s)", total=total)
 

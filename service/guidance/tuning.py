@@ -1,19 +1,23 @@
-"""Automatic configuration: a trained PaS model's search settings chosen from a declared grid on
-its validation instances, by a procedure the code runs (no card is tuned by hand).
+"""Automatic configuration: a trained model's search settings chosen from a declared grid on
+its validation instances, by a procedure the code runs (no card is tuned by hand). A PaS model
+(``PAS_GRID``) and an SRG model (``SRG_GRID``) go through the same procedure.
 
-Each grid point is a complete ``PasParams`` (given as overrides of the defaults). Every point
+Each grid point is a complete ``PasParams`` or ``SrgParams`` (given as overrides of the
+defaults). Every point
 solves every tuning instance under every seed with the same budget, one thread, SCIP; then the
 best of them solves them again with each other backend of ``PAS_BACKENDS`` (HiGHS running the
 subproblem and the completion). The reference of an instance is the best objective any run
 found; a point's score is its mean primal integral (``mipguide.pipeline.primal``, the
 benchmark's measure). The lowest score wins (ties: the earlier point). The card then holds the
-choice as its ``pas`` parameters and its ``solver`` (what ``solver=auto`` runs), and under
-``tuning`` the grid, the budget, the instances, the seeds, every figure and the choice.
+choice as its ``pas`` (or ``srg``) parameters and its ``solver`` (what ``solver=auto`` runs),
+and under ``tuning`` the grid, the budget, the instances, the seeds, every figure and the
+choice.
 
 Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too; they take
 part in the references, and when the best of them beats the chosen point, the card's ``auto``
 says ``{"mode": "exact", "solver": ...}``: ``mode=auto`` then solves such an instance plainly
-with that backend (``mode=pas`` still runs the chosen point: the caller asked for it).
+with that backend (``mode=pas`` still runs the chosen point: the caller asked for it). An SRG
+model has no ``mode=auto`` (it is always named), so its tuning runs no plain points.
 
 The grid's points are the region/search shapes that earlier validation runs found for the four
 shipped families, the defaults, and an LNS-heavy variant: what differs between families is
@@ -30,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from mipguide.guidance.dispatch import ModeRequest, solve_request
-from mipguide.guidance.params import PasParams, parse_params
+from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.models.pools import Stopped
 from mipguide.pipeline.primal import primal_gap, primal_integral
 from mipguide.problem.model import Problem
@@ -66,6 +70,31 @@ PAS_GRID: dict[str, dict[str, Any]] = {
     },
 }
 
+# SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus
+# fixed hard; that with LNS rounds freeing the binaries on which the K candidates disagree
+# (``search.lns.disagree``); and a cheap sampling (4 candidates) with a top-k region and no
+# stall stop. Each did best on some family in earlier validation runs, none on all, so each
+# model's own validation runs choose
+SRG_GRID: dict[str, dict[str, Any]] = {
+    "default": {},
+    "fix": {"region": {"delta_min": 0, "delta_factor": 0.0}},
+    "fix-lns": {
+        "region": {"delta_min": 0, "delta_factor": 0.0},
+        "search": {"lns": {"share": 0.3, "disagree": 1.0}},
+    },
+    "topk-k4": {
+        "sampling": {"k": 4},
+        "region": {
+            "delta_min": 0,
+            "delta_factor": 0.0,
+            "kind": "topk",
+            "topk": {"k0": 0.5, "k1": 0.0, "delta": 0.0},
+        },
+        "search": {"subproblem": {"stall": 0.0}},
+    },
+}
+GRIDS: dict[str, dict[str, dict[str, Any]]] = {"pas": PAS_GRID, "srg": SRG_GRID}
+
 # The grid runs on the first backend; the first stage's best point then runs on the others.
 PAS_BACKENDS = ("scip", "highs")
 # The points that run a backend alone (``plain@scip``): what ``mode=auto`` is measured against.
@@ -97,10 +126,11 @@ def run_count(
     return points * instances * seeds
 
 
-def full_params(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """A grid point as a complete parameter set (every field set, so a card's own ``pas``
-    parameters cannot leak into the point while it is measured)."""
-    return parse_params(PasParams, "pas", None, overrides).model_dump()
+def full_params(overrides: Mapping[str, Any], kind: str = "pas") -> dict[str, Any]:
+    """A grid point as a complete parameter set (every field set, so a card's own ``pas`` or
+    ``srg`` parameters cannot leak into the point while it is measured)."""
+    cls = SrgParams if kind == "srg" else PasParams
+    return parse_params(cls, kind, None, overrides).model_dump()
 
 
 def tune_pas(
@@ -110,9 +140,10 @@ def tune_pas(
     *,
     budget: float,
     seeds: Sequence[int] = (0,),
-    grid: Mapping[str, Mapping[str, Any]] = PAS_GRID,
+    grid: Mapping[str, Mapping[str, Any]] | None = None,
     backends: Sequence[str] = PAS_BACKENDS,
-    plain: bool = True,
+    plain: bool | None = None,
+    kind: str = "pas",
     device: str = "cpu",
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
@@ -125,13 +156,19 @@ def tune_pas(
     Args:
         instances: (name, problem) to tune on: the model's validation instances.
         budget: seconds per run, everything after reading included.
+        grid, plain: default to the kind's (``GRIDS``; plain points for PaS only).
+        kind: the model's, ``pas`` or ``srg`` (the mode its runs solve in).
         backends: the first runs the whole grid; each other one runs the first stage's choice.
         report: told of each run (its point, instance, seed and final objective).
         stop: polled between runs; True raises ``Stopped``.
     """
+    if kind not in GRIDS:
+        raise ValueError(f"unknown model kind {kind!r}")
+    grid = GRIDS[kind] if grid is None else grid
+    plain = kind == "pas" if plain is None else plain
     if not instances or not grid or not backends:
         raise ValueError("tuning needs instances, a grid and a backend")
-    _warm_up(ref, registry, device)
+    _warm_up(ref, registry, device, kind)
     first, others = backends[0], tuple(backends[1:])
     total = run_count(len(instances), len(seeds), grid, backends, plain)
     runs: _Runs = {}
@@ -145,8 +182,8 @@ def tune_pas(
                 for seed in seeds:
                     if stop is not None and stop():
                         raise Stopped("stopped on request")
-                    params = None if shape is None else full_params(grid[shape])
-                    run = _run(ref, registry, problem, params, backend, budget, seed, device)
+                    params = None if shape is None else full_params(grid[shape], kind)
+                    run = _run(ref, registry, problem, params, backend, budget, seed, device, kind)
                     runs[(point, name, seed)] = run
                     if report is not None:
                         report(
@@ -172,7 +209,7 @@ def tune_pas(
     choice = _lowest({p: figures[p] for p in guided})
     shape, solver = points[choice]
     assert shape is not None
-    auto: dict[str, str] = {"mode": "pas"}
+    auto: dict[str, str] = {"mode": kind}
     if plains:
         best_plain = _lowest({p: figures[p] for p in plains})
         if figures[best_plain]["primal_integral"] < figures[choice]["primal_integral"]:
@@ -242,6 +279,15 @@ def _lowest(figures: Mapping[str, Mapping[str, Any]]) -> str:
     )
 
 
+def model_kind(directory: Path) -> str:
+    """The kind (``pas`` or ``srg``) of the model registered at ``directory``."""
+    import json
+
+    from mipguide.models.cards import CONFIG
+
+    return str(json.loads((directory / CONFIG).read_text()).get("kind", "pas"))
+
+
 def tune_registered(
     directory: Path,
     instances: Sequence[tuple[str, Problem]],
@@ -252,22 +298,26 @@ def tune_registered(
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Tuning:
-    """Tune the PaS model registered at ``directory`` (``.../NAME@VERSION``) and write the
-    choice and the record into its card (a person's note on earlier parameters goes)."""
+    """Tune the model registered at ``directory`` (``.../NAME@VERSION``, PaS or SRG) and write
+    the choice and the record into its card (a person's note on earlier parameters goes)."""
     from mipguide.models.registry import update_card
 
+    kind = model_kind(directory)
     tuning = tune_pas(
         directory.name,
         (directory.parent,),
         instances,
         budget=budget,
         seeds=seeds,
+        kind=kind,
         device=device,
         report=report,
         stop=stop,
     )
-    changes = {"pas": tuning.params, "solver": tuning.solver, "auto": tuning.auto}
-    update_card(directory, {**changes, "tuning": tuning.record, "pas_note": None})
+    changes: dict[str, Any] = {kind: tuning.params, "solver": tuning.solver}
+    if kind == "pas":
+        changes["auto"] = tuning.auto
+    update_card(directory, {**changes, "tuning": tuning.record, f"{kind}_note": None})
     return tuning
 
 
@@ -280,6 +330,7 @@ def _run(
     budget: float,
     seed: int,
     device: str,
+    kind: str = "pas",
 ) -> tuple[list[tuple[float, float]], float | None]:
     """One guided solve: its incumbent trace (seconds since the call) and final objective."""
     trace: list[tuple[float, float]] = []
@@ -292,7 +343,7 @@ def _run(
         ModeRequest(mode="exact")
         if params is None
         else ModeRequest(
-            mode="pas", model=ref, pas=params, model_dir=_registry(registry), device=device
+            mode=kind, model=ref, model_dir=_registry(registry), device=device, **{kind: params}
         )
     )
     options = SolveOptions(time_limit=budget, threads=1, seed=seed)
@@ -300,9 +351,10 @@ def _run(
     return trace, result.objective
 
 
-def _warm_up(ref: str, registry: Path | Sequence[Path], device: str) -> None:
+def _warm_up(ref: str, registry: Path | Sequence[Path], device: str, kind: str = "pas") -> None:
     """Load the model and the guided path's modules before the first run is timed."""
     import mipguide.guidance.pas  # noqa: F401
+    import mipguide.guidance.srg  # noqa: F401
     from mipguide.guidance.selection import cached_model
     from mipguide.models.cards import locate
 

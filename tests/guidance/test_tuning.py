@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mipguide.guidance.params import PasParams
+from mipguide.guidance.params import PasParams, SrgParams
 from mipguide.guidance.tuning import (
     PAS_GRID,
+    SRG_GRID,
     full_params,
     run_count,
     tune_pas,
@@ -19,7 +20,7 @@ from mipguide.guidance.tuning import (
 )
 from mipguide.instances.registry import Family, Size, generate
 from mipguide.models.pools import Stopped
-from tests.guidance.conftest import TINY_REF
+from tests.guidance.conftest import TINY_REF, TINY_SRG_REF
 
 GRID = {"default": {}, "fix": PAS_GRID["fix"]}
 
@@ -32,6 +33,38 @@ def test_every_grid_point_is_a_valid_complete_parameter_set() -> None:
         assert set(params) == set(PasParams.model_fields)
         assert set(params["search"]["lns"]) == set(params["search"]["lns"]) | {"share", "relax"}
     assert full_params({})["region"] == {"k0": 0.6, "k1": 0.02, "delta": 0.02}
+    for point in SRG_GRID.values():
+        params = full_params(point, "srg")
+        assert SrgParams.model_validate(params) == SrgParams.model_validate(params)
+        assert set(params) == set(SrgParams.model_fields)
+
+
+def test_an_srg_model_is_tuned_by_the_same_procedure_without_plain_points(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """The SRG grid on SCIP, its best point on HiGHS, no backend alone (SRG has no mode=auto);
+    the card gets the point as its ``srg`` parameters and the backend as its ``solver``, and
+    a person's note on the earlier parameters goes."""
+    from typer.testing import CliRunner
+
+    from mipguide.cli import app
+
+    shutil.copytree(tiny_model_dir / TINY_SRG_REF, tmp_path / TINY_SRG_REF)
+    card_path = tmp_path / TINY_SRG_REF / "card.json"
+    card_path.write_text(json.dumps({"srg": {"sampling": {"k": 2}}, "srg_note": "by hand"}))
+    args = ["tune", str(tmp_path / TINY_SRG_REF), "--family", "indset", "--size", "easy"]
+    res = CliRunner().invoke(app, [*args, "--seeds", "3", "--time-limit", "0.5"])
+    assert res.exit_code == 0, res.output
+    card = json.loads(card_path.read_text())
+    record = card["tuning"]
+    assert record["grid"] == SRG_GRID and "srg_note" not in card and "auto" not in card
+    figures = record["figures"]
+    assert not any(p.startswith("plain@") for p in figures)
+    assert len(figures) == len(SRG_GRID) + 1 and all(f["runs"] == 1 for f in figures.values())
+    shape = record["choice"].removesuffix("@highs")
+    assert card["srg"] == SRG_GRID[shape] and card["solver"] == record["solver"]
+    assert card["solver"] == ("highs" if record["choice"].endswith("@highs") else "scip")
+    assert f"chose {record['choice']!r}" in res.output and "mode=auto" not in res.output
 
 
 def test_tuning_measures_each_point_and_records_the_choice(
@@ -105,7 +138,6 @@ def test_tune_command_rewrites_a_models_card(tiny_model_dir: Path, tmp_path: Pat
     from typer.testing import CliRunner
 
     from mipguide.cli import app
-    from tests.guidance.conftest import TINY_SRG_REF
 
     shutil.copytree(tiny_model_dir / TINY_REF, tmp_path / TINY_REF)
     runner = CliRunner()
@@ -116,7 +148,6 @@ def test_tune_command_rewrites_a_models_card(tiny_model_dir: Path, tmp_path: Pat
     assert f"chose {card['tuning']['choice']!r}" in res.output
     assert card["tuning"]["instances"] == ["indset-easy-3"]
     for bad, where in (
-        ([str(tiny_model_dir / TINY_SRG_REF), "--family", "indset"], "SRG"),
         ([str(tmp_path / "none@1"), "--family", "indset"], "not a model folder"),
         ([str(tmp_path / TINY_REF)], "--family"),
         ([str(tmp_path / TINY_REF), "--family", "indset", "--time-limit", "0"], "--time-limit"),
