@@ -343,7 +343,12 @@ def _run(
         ModeRequest(mode="exact")
         if params is None
         else ModeRequest(
-            mode=kind, model=ref, model_dir=_registry(registry), device=device, **{kind: params}
+            mode=kind,
+            model=ref,
+            pas=params if kind == "pas" else {},
+            srg=params if kind == "srg" else {},
+            model_dir=_registry(registry),
+            device=device,
         )
     )
     options = SolveOptions(time_limit=budget, threads=1, seed=seed)
