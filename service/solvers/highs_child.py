@@ -197,6 +197,9 @@ def solve(
         if status == highspy.HighsStatus.kError:
             warnings.append("the start solution was rejected by HiGHS")
     pending = subscribe(h, channel, stop, log)
+    deadline = request.get("deadline")
+    if deadline is not None:  # what is left of the caller's time after start-up and passModel
+        h.setOptionValue("time_limit", max(0.0, float(deadline) - time.time()))
     channel.send(Msg.STARTED, build_seconds=build_seconds, version=version(h))
     t0 = time.perf_counter()
     h.run()
