@@ -128,6 +128,12 @@ class ModelInfo:
     card: dict[str, Any]
 
 
+def model_kind(directory: Path) -> str:
+    """The kind of the model in ``directory`` (``.../NAME@VERSION``): its config's, ``pas``
+    when the config names none."""
+    return str(json.loads((directory / CONFIG).read_text()).get("kind", "pas"))
+
+
 def models(registry: Registry, kind: str | None = None) -> list[ModelInfo]:
     """Every registered model (or those of one kind), each reference once: from the first
     directory of a search path that holds it. A model without a kind in its config is ``pas``.
@@ -139,7 +145,7 @@ def models(registry: Registry, kind: str | None = None) -> list[ModelInfo]:
             continue
         seen.add(str(ref))
         directory = model_path(root, ref)
-        found = json.loads((directory / CONFIG).read_text()).get("kind", "pas")
+        found = model_kind(directory)
         if kind is not None and found != kind:
             continue
         card_file = directory / CARD_JSON

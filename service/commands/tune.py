@@ -102,8 +102,9 @@ def run_tuning(
     """Tune with a progress bar, write the card, print the figures of every grid point."""
     from rich.progress import Progress
 
-    from mipguide.guidance.tuning import GRIDS, model_kind, run_count, tune_registered
+    from mipguide.guidance.tuning import GRIDS, run_count, tune_registered
     from mipguide.jobs.dmmv_job import resolve_device
+    from mipguide.models.cards import model_kind
     from mipguide.settings import get_settings
 
     kind = model_kind(directory)

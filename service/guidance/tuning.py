@@ -279,15 +279,6 @@ def _lowest(figures: Mapping[str, Mapping[str, Any]]) -> str:
     )
 
 
-def model_kind(directory: Path) -> str:
-    """The kind (``pas`` or ``srg``) of the model registered at ``directory``."""
-    import json
-
-    from mipguide.models.cards import CONFIG
-
-    return str(json.loads((directory / CONFIG).read_text()).get("kind", "pas"))
-
-
 def tune_registered(
     directory: Path,
     instances: Sequence[tuple[str, Problem]],
@@ -300,6 +291,7 @@ def tune_registered(
 ) -> Tuning:
     """Tune the model registered at ``directory`` (``.../NAME@VERSION``, PaS or SRG) and write
     the choice and the record into its card (a person's note on earlier parameters goes)."""
+    from mipguide.models.cards import model_kind
     from mipguide.models.registry import update_card
 
     kind = model_kind(directory)
