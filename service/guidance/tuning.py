@@ -72,9 +72,13 @@ PAS_GRID: dict[str, dict[str, Any]] = {
 
 # SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus
 # fixed hard; that with LNS rounds freeing the binaries on which the K candidates disagree
-# (``search.lns.disagree``); and a cheap sampling (4 candidates) with a top-k region and no
-# stall stop. Each did best on some family in earlier validation runs, none on all, so each
-# model's own validation runs choose
+# (``search.lns.disagree``); a cheap sampling (4 candidates) with a top-k region and no
+# stall stop; the cheap sampling of ``FAST`` (8 candidates, 10 steps: a quarter of the
+# default's forwards) with the fixed consensus and disagreement LNS; and that sampling as
+# warm starts only (no region: the full model from the best candidate, the others as extra
+# starts), for a backend whose own heuristics find good solutions within a second. Each did
+# best on some family in validation runs, none on all, so each model's own validation runs
+# choose
 SRG_GRID: dict[str, dict[str, Any]] = {
     "default": {},
     "fix": {"region": {"delta_min": 0, "delta_factor": 0.0}},
@@ -92,10 +96,23 @@ SRG_GRID: dict[str, dict[str, Any]] = {
         },
         "search": {"subproblem": {"stall": 0.0}},
     },
+    "fast-lns": {
+        "sampling": {"k": 8, "steps": 10},
+        "region": {"delta_min": 0, "delta_factor": 0.0},
+        "search": {"lns": {"share": 0.3, "disagree": 1.0}},
+    },
+    "warm": {
+        "sampling": {"k": 8, "steps": 10},
+        "candidates": {"starts": 7},
+        "search": {"subproblem": {"share": 0.0}},
+    },
 }
 GRIDS: dict[str, dict[str, dict[str, Any]]] = {"pas": PAS_GRID, "srg": SRG_GRID}
 
 # The grid runs on the first backend; the first stage's best point then runs on the others.
+# Without a declared order, the backend the plain selector picks for most of the tuning
+# instances goes first (``backend_order``): the grid's points are compared where the model
+# will most likely run, not on a backend its tuning then leaves.
 PAS_BACKENDS = ("scip", "highs")
 # The points that run a backend alone (``plain@scip``): what ``mode=auto`` is measured against.
 PLAIN = "plain"
@@ -141,7 +158,7 @@ def tune_pas(
     budget: float,
     seeds: Sequence[int] = (0,),
     grid: Mapping[str, Mapping[str, Any]] | None = None,
-    backends: Sequence[str] = PAS_BACKENDS,
+    backends: Sequence[str] | None = None,
     plain: bool | None = None,
     kind: str = "pas",
     device: str = "cpu",
@@ -158,7 +175,8 @@ def tune_pas(
         budget: seconds per run, everything after reading included.
         grid, plain: default to the kind's (``GRIDS``; plain points for PaS only).
         kind: the model's, ``pas`` or ``srg`` (the mode its runs solve in).
-        backends: the first runs the whole grid; each other one runs the first stage's choice.
+        backends: the first runs the whole grid; each other one runs the first stage's choice
+            (None: ``PAS_BACKENDS`` in ``backend_order``).
         report: told of each run (its point, instance, seed and final objective).
         stop: polled between runs; True raises ``Stopped``.
     """
@@ -166,6 +184,8 @@ def tune_pas(
         raise ValueError(f"unknown model kind {kind!r}")
     grid = GRIDS[kind] if grid is None else grid
     plain = kind == "pas" if plain is None else plain
+    if backends is None:
+        backends = backend_order(registry, [problem for _, problem in instances])
     if not instances or not grid or not backends:
         raise ValueError("tuning needs instances, a grid and a backend")
     _warm_up(ref, registry, device, kind)
@@ -234,6 +254,24 @@ def tune_pas(
 
 
 _Runs = dict[tuple[str, str, int], tuple[list[tuple[float, float]], float | None]]
+
+
+def backend_order(
+    registry: Path | Sequence[Path],
+    problems: Sequence[Problem],
+    backends: Sequence[str] = PAS_BACKENDS,
+) -> tuple[str, ...]:
+    """``backends`` with the one the plain selector (the registry's, else the shipped one) picks
+    for most of ``problems`` first (ties and a backend it never picks keep their order;
+    unchanged without a selector)."""
+    from mipguide.guidance.dispatch import plain_selector
+    from mipguide.settings import SHIPPED_MODELS
+
+    selector = plain_selector((*_registry(registry), SHIPPED_MODELS))
+    if selector is None or not problems:
+        return tuple(backends)
+    votes = [selector.choose(problem).solver for problem in problems]
+    return tuple(sorted(backends, key=lambda b: (-votes.count(b), backends.index(b))))
 
 
 def _figures(

@@ -168,13 +168,13 @@ def _tune(
     budget = float(options.get("tune_time", 0.0))
     if options["kind"] != "pas" or budget <= 0:
         return None
-    from mipguide.guidance.tuning import PAS_BACKENDS, PAS_GRID, tune_registered
+    from mipguide.guidance.tuning import PAS_GRID, tune_registered
 
     chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
     log(
-        f"[train] search settings: {len(PAS_GRID)} grid points on {PAS_BACKENDS[0]}, the best "
-        f"on {', '.join(PAS_BACKENDS[1:])}, each backend alone, x {len(chosen)} instances, "
-        f"{budget:g} s a run"
+        f"[train] search settings: {len(PAS_GRID)} grid points on the backend the plain "
+        f"selector picks, the best on the other, each backend alone, x {len(chosen)} "
+        f"instances, {budget:g} s a run"
     )
 
     def report(run: dict[str, Any]) -> None:

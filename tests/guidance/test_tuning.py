@@ -13,6 +13,7 @@ from mipguide.guidance.params import PasParams, SrgParams
 from mipguide.guidance.tuning import (
     PAS_GRID,
     SRG_GRID,
+    backend_order,
     full_params,
     run_count,
     tune_pas,
@@ -23,6 +24,26 @@ from mipguide.models.pools import Stopped
 from tests.guidance.conftest import TINY_REF, TINY_SRG_REF
 
 GRID = {"default": {}, "fix": PAS_GRID["fix"]}
+
+
+def _selector(folder: Path, solver: str) -> None:
+    """A plain selector in ``folder`` that picks ``solver`` for every instance."""
+    import numpy as np
+
+    from mipguide.models.selector import SELECTOR_FILE, SOLVERS, Fallback, Selector
+
+    constant = -1.0 if solver == SOLVERS[0] else 1.0
+    always = Selector([], Fallback("constant", constant, np.zeros(0), np.zeros(0)))
+    (folder / SELECTOR_FILE).write_text(json.dumps(always.to_dict()))
+
+
+def test_the_grid_runs_first_on_the_backend_the_plain_selector_picks(tmp_path: Path) -> None:
+    problems = [generate(Family.INDEPENDENT_SET, Size.EASY, s) for s in (7, 8)]
+    for solver, order in (("highs", ("highs", "scip")), ("scip", ("scip", "highs"))):
+        _selector(tmp_path, solver)
+        assert backend_order(tmp_path, problems) == order
+        assert backend_order([tmp_path], problems, ("cpsat", solver)) == (solver, "cpsat")
+    assert backend_order(tmp_path, []) == ("scip", "highs")  # nothing to vote: as declared
 
 
 def test_every_grid_point_is_a_valid_complete_parameter_set() -> None:
@@ -42,14 +63,16 @@ def test_every_grid_point_is_a_valid_complete_parameter_set() -> None:
 def test_an_srg_model_is_tuned_by_the_same_procedure_without_plain_points(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
-    """The SRG grid on SCIP, its best point on HiGHS, no backend alone (SRG has no mode=auto);
-    the card gets the point as its ``srg`` parameters and the backend as its ``solver``, and
-    a person's note on the earlier parameters goes."""
+    """The SRG grid on the backend the plain selector picks (HiGHS here), its best point on
+    SCIP, no backend alone (SRG has no mode=auto); the card gets the point as its ``srg``
+    parameters and the backend as its ``solver``, and a person's note on the earlier
+    parameters goes."""
     from typer.testing import CliRunner
 
     from mipguide.cli import app
 
     shutil.copytree(tiny_model_dir / TINY_SRG_REF, tmp_path / TINY_SRG_REF)
+    _selector(tmp_path, "highs")
     card_path = tmp_path / TINY_SRG_REF / "card.json"
     card_path.write_text(json.dumps({"srg": {"sampling": {"k": 2}}, "srg_note": "by hand"}))
     args = ["tune", str(tmp_path / TINY_SRG_REF), "--family", "indset", "--size", "easy"]
@@ -61,9 +84,11 @@ def test_an_srg_model_is_tuned_by_the_same_procedure_without_plain_points(
     figures = record["figures"]
     assert not any(p.startswith("plain@") for p in figures)
     assert len(figures) == len(SRG_GRID) + 1 and all(f["runs"] == 1 for f in figures.values())
-    shape = record["choice"].removesuffix("@highs")
+    assert record["backends"] == ["highs", "scip"] and "grid on highs" in record["procedure"]
+    assert set(figures) == {*SRG_GRID, f"{record['choice'].split('@')[0]}@scip"}
+    shape = record["choice"].removesuffix("@scip")
     assert card["srg"] == SRG_GRID[shape] and card["solver"] == record["solver"]
-    assert card["solver"] == ("highs" if record["choice"].endswith("@highs") else "scip")
+    assert card["solver"] == ("scip" if record["choice"].endswith("@scip") else "highs")
     assert f"chose {record['choice']!r}" in res.output and "mode=auto" not in res.output
 
 
@@ -74,6 +99,7 @@ def test_tuning_measures_each_point_and_records_the_choice(
     (tmp_path / TINY_REF / "card.json").write_text(
         json.dumps({"pas": {"region": {"k0": 0.1}}, "pas_note": "chosen by hand"})
     )
+    _selector(tmp_path, "scip")  # the registry's selector orders the backends
     instances = [(f"indset-{s}", generate(Family.INDEPENDENT_SET, Size.EASY, s)) for s in (7, 8)]
     runs: list[dict] = []  # type: ignore[type-arg]
     tuning = tune_pas(
