@@ -236,9 +236,11 @@ def _spec_key(spec: RunSpec) -> str:
     """A short hash of what makes a run (the instance by name, not by content).
 
     The guided methods hash their effective parameters (defaults included), so a changed
-    default or a new parameter makes new runs; a change of the code alone does not.
+    default or a new parameter makes new runs; so do a changed card of a model the run may
+    use (retrained or re-tuned) and a changed plain selector where the run's backend is
+    ``auto``; a change of the code alone does not.
     """
-    kind = METHODS[spec.method][0]
+    kind, solver, _ = METHODS[spec.method]
     # a plain solve's model and search settings are unused (as if none were given)
     model, pas = (None, {}) if kind == "exact" else (spec.model, spec.pas)
     what: list[Any] = [spec.method, spec.budget, spec.seed, model, pas]
@@ -247,7 +249,24 @@ def _spec_key(spec: RunSpec) -> str:
     if kind == "srg":
         srg = parse_params(SrgParams, "srg", spec.srg).model_dump()
         what += [spec.srg, spec.srg_model, srg]
+    if kind != "exact" or solver == "auto":
+        what.append(_registry_digest(spec.model_dir, kind, solver == "auto"))
     return hashlib.sha256(json.dumps(what, default=str, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _registry_digest(model_dir: Registry, kind: str, selector: bool) -> str:
+    """A hash of the cards of the models of ``kind`` in the registry (those of PaS and SRG for
+    ``auto``; none for ``exact``) and, with ``selector``, of its plain selector files."""
+    from mipguide.models.cards import model_cards, registry_roots
+    from mipguide.models.selector import SELECTOR_FILE
+
+    kinds = {"exact": (), "auto": ("pas", "srg")}.get(kind, (kind,))
+    parts: list[Any] = [model_cards(model_dir, k) for k in kinds]
+    if selector:
+        for root in registry_roots(model_dir):
+            path = Path(root) / SELECTOR_FILE
+            parts.append(path.read_text() if path.is_file() else None)
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
 
 
 def save_outcome(outcome: RunOutcome, path: Path) -> None:

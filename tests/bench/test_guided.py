@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -190,6 +191,39 @@ def test_a_changed_default_parameter_makes_a_new_run_key(
     monkeypatch.setattr(bench_guided, "PasParams", PasChanged)
     monkeypatch.setattr(bench_guided, "SrgParams", SrgChanged)
     assert bench_guided._spec_key(spec) != before
+
+
+def test_a_retuned_card_or_a_refitted_selector_makes_a_new_run_key(tmp_path: Path) -> None:
+    """--resume must not reuse a guided run made with the card's earlier settings (a re-tuned
+    or retrained model) nor a solver=auto run made with another plain selector."""
+    import shutil
+
+    from mipguide.models.selector import SELECTOR_FILE
+
+    weights = Path(__file__).parents[2] / "models" / "weights"
+    registry = tmp_path / "registry"
+    shutil.copytree(weights / "srg-setcover@1", registry / "srg-setcover@1")
+    shutil.copy(weights / SELECTOR_FILE, registry / SELECTOR_FILE)
+    methods = ("scip", "select", "srg", "pas")
+
+    def keys() -> dict[str, str]:
+        return {
+            m: bench_guided._spec_key(RunSpec(tmp_path / "x.mps", m, 60.0, model_dir=registry))
+            for m in methods
+        }
+
+    before = keys()
+    assert keys() == before
+    card = registry / "srg-setcover@1" / "card.json"
+    body = json.loads(card.read_text())
+    card.write_text(json.dumps({**body, "solver": "scip" if body["solver"] != "scip" else "highs"}))
+    after_card = keys()
+    changed = {m for m in methods if after_card[m] != before[m]}
+    assert changed == {"srg"}  # no PaS model here; plain runs ignore cards
+    selector = registry / SELECTOR_FILE
+    selector.write_text(selector.read_text().replace('"highs"', '"HIGHS"', 1))
+    after_selector = keys()
+    assert {m for m in methods if after_selector[m] != after_card[m]} == {"select", "srg", "pas"}
 
 
 def test_a_reference_that_a_run_beats_gives_way_to_the_best_found() -> None:
