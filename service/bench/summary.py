@@ -7,6 +7,9 @@ prefix, ``setcover-hard-2000`` -> ``setcover``). Every run of a family is scored
 reference per instance: the best objective any method found under any seed in the given runs.
 Per family, method and seed: mean primal integral, its ratio to plain SCIP's under the same
 seed, and final objectives against plain SCIP's (better / equal / worse); then the seeds pooled.
+A second table holds the protocol's targets: per family, each guided method with all seeds
+pooled against PaS and against the best plain solver (the plain method of the lowest pooled
+integral among ``PLAIN``), with its finals against that solver's, run by run.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from mipguide.pipeline.primal import mean_gap_curve, primal_integral, time_to_fi
 
 Trace = list[tuple[float, float]]
 BASELINE = "scip"
+# the plain solvers a guided method is measured against (those present in the runs)
+PLAIN = ("scip", "scip-aggressive", "highs")
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,80 @@ def _pooled(family: str, method: str, lines: list[Line]) -> Line:
     )
 
 
+@dataclass(frozen=True)
+class Versus:
+    """A guided method against PaS and the best plain solver, a family's seeds pooled."""
+
+    family: str
+    method: str
+    runs: int
+    integral: float
+    pas: float | None  # PaS's pooled integral (None: no PaS run, or the method is PaS)
+    plain: str  # the best plain method
+    plain_integral: float
+    finals: tuple[int, int, int]  # against the best plain method's, run by run
+
+
+def versus(runs: list[Run]) -> list[Versus]:
+    """Per family with a plain method: each other method's pooled integral over PaS's and over
+    the best plain method's, and its finals against that method's (same instance and seed)."""
+    refs = _references(runs)
+    out: list[Versus] = []
+    for family in sorted({family_of(i) for r in runs for i, _ in r.traces}):
+        # method -> (seed, instance) -> (integral, final)
+        cells: dict[str, dict[tuple[int, str], tuple[float, float | None]]] = defaultdict(dict)
+        for run in runs:
+            for (instance, method), trace in run.traces.items():
+                if family_of(instance) == family and instance in refs:
+                    sense = run.senses[instance]
+                    value = primal_integral(trace, refs[instance], sense, run.budget)
+                    cells[method][(run.seed, instance)] = (value, final(trace, sense, run.budget))
+        means = {m: statistics.mean(v for v, _ in c.values()) for m, c in cells.items()}
+        plains = [m for m in PLAIN if m in cells]
+        if not plains:
+            continue
+        best = min(plains, key=lambda m: (means[m], plains.index(m)))
+        senses = {i: r.senses[i] for r in runs for i, _ in r.traces}
+        for method, mine in cells.items():
+            if method in PLAIN:
+                continue
+            finals = [0, 0, 0]
+            for key, (_, value) in mine.items():
+                if key in cells[best]:
+                    finals[compare(value, cells[best][key][1], senses[key[1]])] += 1
+            pas = means.get("pas") if method != "pas" else None
+            out.append(
+                Versus(
+                    family,
+                    method,
+                    len(mine),
+                    means[method],
+                    pas,
+                    best,
+                    means[best],
+                    (finals[0], finals[1], finals[2]),
+                )
+            )
+    return out
+
+
+def versus_markdown(rows: list[Versus]) -> str:
+    """The targets table: guided methods against PaS and the best plain solver, pooled."""
+    out = [
+        "| family | method | runs | mean primal integral | / PaS's | best plain | / best plain's "
+        "| final vs best plain's (better/equal/worse) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        pas = "-" if not r.pas else f"{r.integral / r.pas:.2f}"
+        plain = f"{r.integral / r.plain_integral:.2f}" if r.plain_integral else "-"
+        out.append(
+            f"| {r.family} | {r.method} | {r.runs} | {r.integral:.4f} | {pas} | "
+            f"{r.plain} ({r.plain_integral:.4f}) | {plain} | {'/'.join(map(str, r.finals))} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def markdown(lines: list[Line]) -> str:
     """The table (integrals divided by the budget; finals against plain SCIP's)."""
     out = [
@@ -258,6 +337,10 @@ def summarize_command(folders: list[Path], out: Path | None) -> str:
     """Load the runs, print the table; with ``out``, write ``summary.md`` and ``gap.png``."""
     runs = [load_run(f) for f in folders]
     table = markdown(summarize(runs))
+    rows = versus(runs)
+    if rows:
+        title = "\nAgainst PaS and the best plain solver (seeds pooled):\n\n"
+        table += title + versus_markdown(rows)
     print(table, end="")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -81,3 +81,35 @@ def test_the_command_writes_the_table_and_plot(runs: list[Path], tmp_path: Path)
 def test_a_folder_that_is_no_run_is_an_input_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["bench", "summarize", str(tmp_path)])
     assert res.exit_code == 2 and "not a bench guided output" in res.output
+
+
+def test_guided_methods_against_pas_and_the_best_plain_solver(tmp_path: Path) -> None:
+    """The targets table: the best plain method is the plain one of the lowest pooled
+    integral (HiGHS here), and finals compare run by run with that method's."""
+    from mipguide.bench.summary import versus, versus_markdown
+
+    folders = [
+        write_run(
+            tmp_path / f"seed{seed}",
+            seed,
+            {
+                ("setcover-hard-1", "scip"): [(0.0, 10.0)],
+                ("setcover-hard-1", "highs"): [(0.0, 9.0)],
+                ("setcover-hard-1", "pas"): [(0.0, 10.0)],
+                ("setcover-hard-1", "srg"): [(0.0, 9.0), (5.0, 8.0)],
+            },
+        )
+        for seed in (0, 1)
+    ]
+    rows = {r.method: r for r in versus([load_run(f) for f in folders])}
+    assert set(rows) == {"pas", "srg"}  # plain methods are what the others are measured against
+    srg, pas = rows["srg"], rows["pas"]
+    # reference 8: highs 1/9 throughout, pas 2/10, srg 1/9 for 5 s then 0
+    assert srg.plain == "highs" and srg.plain_integral == pytest.approx(1 / 9)
+    assert srg.integral == pytest.approx(0.5 / 9) and srg.pas == pytest.approx(0.2)
+    assert srg.finals == (2, 0, 0) and srg.runs == 2
+    assert pas.pas is None and pas.finals == (0, 0, 2)
+    table = versus_markdown(list(rows.values()))
+    assert "| setcover | srg | 2 | 0.0556 | 0.28 | highs (0.1111) | 0.50 | 2/0/0 |" in table
+    res = CliRunner().invoke(app, ["bench", "summarize", *map(str, folders)])
+    assert res.exit_code == 0 and "| setcover | srg | 2 |" in res.output
