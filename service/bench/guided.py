@@ -249,18 +249,20 @@ def _spec_key(spec: RunSpec) -> str:
     if kind == "srg":
         srg = parse_params(SrgParams, "srg", spec.srg).model_dump()
         what += [spec.srg, spec.srg_model, srg]
-    if kind != "exact" or solver == "auto":
-        what.append(_registry_digest(spec.model_dir, kind, solver == "auto"))
+    selector = solver == "auto" and spec.method != "probe"  # probe: the selector is off
+    if kind != "exact" or selector:
+        what.append(_registry_digest(spec.model_dir, kind, selector))
     return hashlib.sha256(json.dumps(what, default=str, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def _registry_digest(model_dir: Registry, kind: str, selector: bool) -> str:
-    """A hash of the cards of the models of ``kind`` in the registry (those of PaS and SRG for
-    ``auto``; none for ``exact``) and, with ``selector``, of its plain selector files."""
+    """A hash of the cards of the models of ``kind`` in the registry (PaS's for ``auto``, which
+    follows PaS models; none for ``exact``) and, with ``selector``, of its plain selector
+    files. Read per run (a handful of small files): a card re-tuned between runs counts."""
     from mipguide.models.cards import model_cards, registry_roots
     from mipguide.models.selector import SELECTOR_FILE
 
-    kinds = {"exact": (), "auto": ("pas", "srg")}.get(kind, (kind,))
+    kinds = {"exact": (), "auto": ("pas",)}.get(kind, (kind,))
     parts: list[Any] = [model_cards(model_dir, k) for k in kinds]
     if selector:
         for root in registry_roots(model_dir):

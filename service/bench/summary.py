@@ -204,59 +204,81 @@ def _pooled(family: str, method: str, lines: list[Line]) -> Line:
 
 @dataclass(frozen=True)
 class Versus:
-    """A guided method against PaS and the best plain solver, a family's seeds pooled."""
+    """A guided method against PaS and the best plain solver, a family's seeds pooled. Each
+    ratio is taken on the runs (instance, seed) both methods have."""
 
     family: str
     method: str
     runs: int
-    integral: float
-    pas: float | None  # PaS's pooled integral (None: no PaS run, or the method is PaS)
+    integral: float  # over all of the method's runs
+    to_pas: float | None  # None: no PaS run, or the method is PaS
     plain: str  # the best plain method
-    plain_integral: float
+    plain_integral: float  # its mean over the runs it shares with the method
+    to_plain: float | None  # None: no shared run
     finals: tuple[int, int, int]  # against the best plain method's, run by run
 
 
+Cells = dict[tuple[int, str], tuple[float, float | None]]  # (seed, instance) -> integral, final
+
+
 def versus(runs: list[Run]) -> list[Versus]:
-    """Per family with a plain method: each other method's pooled integral over PaS's and over
-    the best plain method's, and its finals against that method's (same instance and seed)."""
+    """Per family with a plain method: each guided method's pooled integral over PaS's and over
+    the best plain method's (the plain one of the lowest integral on the runs all plain
+    methods share), and its finals against that method's (same instance and seed)."""
+    from mipguide.bench.guided_run import METHODS
+
     refs = _references(runs)
+    senses = {i: r.senses[i] for r in runs for i, _ in r.traces}
     out: list[Versus] = []
     for family in sorted({family_of(i) for r in runs for i, _ in r.traces}):
-        # method -> (seed, instance) -> (integral, final)
-        cells: dict[str, dict[tuple[int, str], tuple[float, float | None]]] = defaultdict(dict)
+        cells: dict[str, Cells] = defaultdict(dict)
         for run in runs:
             for (instance, method), trace in run.traces.items():
                 if family_of(instance) == family and instance in refs:
                     sense = run.senses[instance]
                     value = primal_integral(trace, refs[instance], sense, run.budget)
                     cells[method][(run.seed, instance)] = (value, final(trace, sense, run.budget))
-        means = {m: statistics.mean(v for v, _ in c.values()) for m, c in cells.items()}
         plains = [m for m in PLAIN if m in cells]
         if not plains:
             continue
-        best = min(plains, key=lambda m: (means[m], plains.index(m)))
-        senses = {i: r.senses[i] for r in runs for i, _ in r.traces}
+        common = set.intersection(*(set(cells[m]) for m in plains))
+        best = min(plains, key=lambda m: (_mean(cells[m], common), plains.index(m)))
         for method, mine in cells.items():
-            if method in PLAIN:
+            if method in PLAIN or METHODS.get(method, ("guided",))[0] == "exact":
                 continue
+            shared = set(mine) & set(cells[best])
             finals = [0, 0, 0]
-            for key, (_, value) in mine.items():
-                if key in cells[best]:
-                    finals[compare(value, cells[best][key][1], senses[key[1]])] += 1
-            pas = means.get("pas") if method != "pas" else None
+            for key in shared:
+                finals[compare(mine[key][1], cells[best][key][1], senses[key[1]])] += 1
+            plain = _mean(cells[best], shared)
+            pas = cells.get("pas") if method != "pas" else None
+            with_pas = set(mine) & set(pas or {})
             out.append(
                 Versus(
                     family,
                     method,
                     len(mine),
-                    means[method],
-                    pas,
+                    _mean(mine, set(mine)),
+                    _ratio(_mean(mine, with_pas), _mean(pas, with_pas)) if pas else None,
                     best,
-                    means[best],
+                    plain,
+                    _ratio(_mean(mine, shared), plain) if shared else None,
                     (finals[0], finals[1], finals[2]),
                 )
             )
     return out
+
+
+def _mean(cells: Cells, keys: set[tuple[int, str]]) -> float:
+    """The mean integral over ``keys`` (all of ``cells`` when ``keys`` is empty)."""
+    values = [v for k, (v, _) in cells.items() if not keys or k in keys]
+    return statistics.mean(values) if values else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    if b == 0:
+        return 1.0 if a == 0 else float("inf")
+    return a / b
 
 
 def versus_markdown(rows: list[Versus]) -> str:
@@ -267,8 +289,8 @@ def versus_markdown(rows: list[Versus]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        pas = "-" if not r.pas else f"{r.integral / r.pas:.2f}"
-        plain = f"{r.integral / r.plain_integral:.2f}" if r.plain_integral else "-"
+        pas = "-" if r.to_pas is None else f"{r.to_pas:.2f}"
+        plain = "-" if r.to_plain is None else f"{r.to_plain:.2f}"
         out.append(
             f"| {r.family} | {r.method} | {r.runs} | {r.integral:.4f} | {pas} | "
             f"{r.plain} ({r.plain_integral:.4f}) | {plain} | {'/'.join(map(str, r.finals))} |"

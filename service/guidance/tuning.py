@@ -3,15 +3,15 @@ its validation instances, by a procedure the code runs (no card is tuned by hand
 (``PAS_GRID``) and an SRG model (``SRG_GRID``) go through the same procedure.
 
 Each grid point is a complete ``PasParams`` or ``SrgParams`` (given as overrides of the
-defaults). Every point
-solves every tuning instance under every seed with the same budget, one thread, SCIP; then the
-best of them solves them again with each other backend of ``PAS_BACKENDS`` (HiGHS running the
-subproblem and the completion). The reference of an instance is the best objective any run
-found; a point's score is its mean primal integral (``mipguide.pipeline.primal``, the
-benchmark's measure). The lowest score wins (ties: the earlier point). The card then holds the
-choice as its ``pas`` (or ``srg``) parameters and its ``solver`` (what ``solver=auto`` runs),
-and under ``tuning`` the grid, the budget, the instances, the seeds, every figure and the
-choice.
+defaults). Every point solves every tuning instance under every seed with the same budget, one
+thread, on the first backend of ``PAS_BACKENDS`` in ``backend_order`` (the one the plain
+selector picks for most of the instances); then the best of them solves them again with the
+other backend (running the subproblem and the completion). The reference of an instance is the
+best objective any run found; a point's score is its mean primal integral
+(``mipguide.pipeline.primal``, the benchmark's measure). The lowest score wins (ties: the
+earlier point). The card then holds the choice as its ``pas`` (or ``srg``) parameters and its
+``solver`` (what ``solver=auto`` runs), and under ``tuning`` the grid, the budget, the
+instances, the seeds, every figure and the choice.
 
 Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too; they take
 part in the references, and when the best of them beats the chosen point, the card's ``auto``
@@ -265,9 +265,10 @@ def backend_order(
     for most of ``problems`` first (ties and a backend it never picks keep their order;
     unchanged without a selector)."""
     from mipguide.guidance.dispatch import plain_selector
+    from mipguide.models.cards import registry_roots
     from mipguide.settings import SHIPPED_MODELS
 
-    selector = plain_selector((*_registry(registry), SHIPPED_MODELS))
+    selector = plain_selector((*registry_roots(registry), SHIPPED_MODELS))
     if selector is None or not problems:
         return tuple(backends)
     votes = [selector.choose(problem).solver for problem in problems]

@@ -204,7 +204,7 @@ def test_a_retuned_card_or_a_refitted_selector_makes_a_new_run_key(tmp_path: Pat
     registry = tmp_path / "registry"
     shutil.copytree(weights / "srg-setcover@1", registry / "srg-setcover@1")
     shutil.copy(weights / SELECTOR_FILE, registry / SELECTOR_FILE)
-    methods = ("scip", "select", "srg", "pas")
+    methods = ("scip", "select", "probe", "srg", "pas")  # probe: the selector is off
 
     def keys() -> dict[str, str]:
         return {

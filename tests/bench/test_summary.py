@@ -106,10 +106,36 @@ def test_guided_methods_against_pas_and_the_best_plain_solver(tmp_path: Path) ->
     srg, pas = rows["srg"], rows["pas"]
     # reference 8: highs 1/9 throughout, pas 2/10, srg 1/9 for 5 s then 0
     assert srg.plain == "highs" and srg.plain_integral == pytest.approx(1 / 9)
-    assert srg.integral == pytest.approx(0.5 / 9) and srg.pas == pytest.approx(0.2)
-    assert srg.finals == (2, 0, 0) and srg.runs == 2
-    assert pas.pas is None and pas.finals == (0, 0, 2)
+    assert srg.integral == pytest.approx(0.5 / 9) and srg.to_pas == pytest.approx(0.5 / 9 / 0.2)
+    assert srg.to_plain == pytest.approx(0.5) and srg.finals == (2, 0, 0) and srg.runs == 2
+    assert pas.to_pas is None and pas.finals == (0, 0, 2)
     table = versus_markdown(list(rows.values()))
     assert "| setcover | srg | 2 | 0.0556 | 0.28 | highs (0.1111) | 0.50 | 2/0/0 |" in table
     res = CliRunner().invoke(app, ["bench", "summarize", *map(str, folders)])
     assert res.exit_code == 0 and "| setcover | srg | 2 |" in res.output
+
+
+def test_the_targets_table_compares_on_shared_runs_and_skips_plain_methods(tmp_path: Path) -> None:
+    """A seed PaS lacks does not enter the ratio to PaS; a plain method outside ``PLAIN``
+    (``select``) is no guided row; a family without a plain method has no row."""
+    from mipguide.bench.summary import versus
+
+    seed0 = {
+        ("setcover-hard-1", "highs"): [(0.0, 10.0)],
+        ("setcover-hard-1", "pas"): [(0.0, 10.0)],
+        ("setcover-hard-1", "srg"): [(0.0, 10.0)],
+        ("setcover-hard-1", "select"): [(0.0, 10.0)],
+        ("indset-hard-1", "srg"): [(0.0, -5.0)],
+    }
+    seed1 = {
+        ("setcover-hard-1", "highs"): [(0.0, 10.0)],
+        ("setcover-hard-1", "srg"): [(0.0, 5.0)],  # the reference; PaS has no seed-1 run
+    }
+    folders = [write_run(tmp_path / "a", 0, seed0), write_run(tmp_path / "b", 1, seed1)]
+    rows = {(r.family, r.method): r for r in versus([load_run(f) for f in folders])}
+    assert set(rows) == {("setcover", "pas"), ("setcover", "srg")}
+    srg = rows["setcover", "srg"]
+    # seed 0: everyone at gap 0.5 against the reference 5; seed 1: srg 0, highs 0.5
+    assert srg.to_pas == pytest.approx(1.0)  # seed 0 only, where both ran
+    assert srg.integral == pytest.approx(0.25) and srg.to_plain == pytest.approx(0.5)
+    assert srg.finals == (1, 1, 0)
