@@ -283,37 +283,49 @@ def _ratio(a: float, b: float) -> float:
 
 def versus_markdown(rows: list[Versus]) -> str:
     """The targets table: guided methods against PaS and the best plain solver, pooled."""
-    out = [
-        "| family | method | runs | mean primal integral | / PaS's | best plain | / best plain's "
-        "| final vs best plain's (better/equal/worse) |",
-        "|---|---|---|---|---|---|---|---|",
+    header = ["family", "method", "runs", "mean primal integral", "/ PaS's", "best plain"]
+    header += ["/ best plain's", "final vs best plain's (better/equal/worse)"]
+    cells = [
+        [
+            r.family,
+            r.method,
+            str(r.runs),
+            f"{r.integral:.4f}",
+            "-" if r.to_pas is None else f"{r.to_pas:.2f}",
+            f"{r.plain} ({r.plain_integral:.4f})",
+            "-" if r.to_plain is None else f"{r.to_plain:.2f}",
+            "/".join(map(str, r.finals)),
+        ]
+        for r in rows
     ]
-    for r in rows:
-        pas = "-" if r.to_pas is None else f"{r.to_pas:.2f}"
-        plain = "-" if r.to_plain is None else f"{r.to_plain:.2f}"
-        out.append(
-            f"| {r.family} | {r.method} | {r.runs} | {r.integral:.4f} | {pas} | "
-            f"{r.plain} ({r.plain_integral:.4f}) | {plain} | {'/'.join(map(str, r.finals))} |"
-        )
-    return "\n".join(out) + "\n"
+    return _table(header, cells)
 
 
 def markdown(lines: list[Line]) -> str:
     """The table (integrals divided by the budget; finals against plain SCIP's)."""
-    out = [
-        "| family | method | solver seed | runs | mean primal integral | / SCIP's | "
-        "final vs SCIP's (better/equal/worse) | mean time to first |",
-        "|---|---|---|---|---|---|---|---|",
+    header = ["family", "method", "solver seed", "runs", "mean primal integral", "/ SCIP's"]
+    header += ["final vs SCIP's (better/equal/worse)", "mean time to first"]
+    cells = [
+        [
+            line.family,
+            line.method,
+            "pooled" if line.seed is None else str(line.seed),
+            str(line.instances),
+            f"{line.integral:.4f}",
+            f"{line.ratio:.2f}",
+            "-" if line.method == BASELINE else "/".join(map(str, line.finals)),
+            "-" if line.first is None else f"{line.first:.2f} s",
+        ]
+        for line in lines
     ]
-    for line in lines:
-        seed = "pooled" if line.seed is None else str(line.seed)
-        finals = "-" if line.method == BASELINE else "/".join(map(str, line.finals))
-        first = "-" if line.first is None else f"{line.first:.2f} s"
-        out.append(
-            f"| {line.family} | {line.method} | {seed} | {line.instances} | "
-            f"{line.integral:.4f} | {line.ratio:.2f} | {finals} | {first} |"
-        )
-    return "\n".join(out) + "\n"
+    return _table(header, cells)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def plot(runs: list[Run], path: Path, points: int = 200) -> None:
