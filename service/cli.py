@@ -302,11 +302,11 @@ def tune(
     time_limit: Annotated[float, typer.Option(help="seconds per run")] = 20.0,
     solver_seeds: Annotated[str, typer.Option(help="solver seeds per instance")] = "0",
 ) -> None:
-    """Choose a PaS or SRG model's search settings from the declared grid (the lowest mean primal
-    integral over the instances and solver seeds, one thread; the grid on the backend the plain
-    selector picks for most instances, its best point on the other, each backend alone for
-    mode=auto) and write the choice, the backend, the grid and
-    every figure into its card."""
+    """Choose a PaS or SRG model's search settings from the declared grid (the lowest mean
+    primal integral over the instances and solver seeds, one thread; the grid on the backend
+    the plain selector picks for most instances, its best point on the other, each backend
+    alone for mode=auto) and write the choice, the backend, the grid and every figure into its
+    card."""
     from mipguide.commands.tune import tune_command
 
     run(

@@ -73,12 +73,11 @@ PAS_GRID: dict[str, dict[str, Any]] = {
 # SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus
 # fixed hard; that with LNS rounds freeing the binaries on which the K candidates disagree
 # (``search.lns.disagree``); a cheap sampling (4 candidates) with a top-k region and no
-# stall stop; the cheap sampling of ``FAST`` (8 candidates, 10 steps: a quarter of the
-# default's forwards) with the fixed consensus and disagreement LNS; and that sampling as
-# warm starts only (no region: the full model from the best candidate, the others as extra
-# starts), for a backend whose own heuristics find good solutions within a second. Each did
-# best on some family in validation runs, none on all, so each model's own validation runs
-# choose
+# stall stop; a cheaper sampling (8 candidates, 10 steps: a quarter of the default's
+# forwards) with the fixed consensus and disagreement LNS; and that sampling as warm starts
+# only (no region: the full model from the best candidate, the others as extra starts), for a
+# backend whose own heuristics find good solutions within a second. No point is best on every
+# family, so each model's own validation runs choose (the figures: docs/srg.md)
 SRG_GRID: dict[str, dict[str, Any]] = {
     "default": {},
     "fix": {"region": {"delta_min": 0, "delta_factor": 0.0}},
