@@ -71,7 +71,10 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
     assert "search settings:" in res.output and "primal integral" in res.output
     model = env / "models" / "mine@1"  # NAME@VERSION alone: the user's registry
     card = json.loads((model / "card.json").read_text())
-    assert card["pas"] == card["tuning"]["grid"][card["tuning"]["choice"]]
+    tuning = card["tuning"]  # the choice: a grid point, or one run again on another backend
+    shape, _, backend = tuning["choice"].partition("@")
+    assert card["pas"] == tuning["grid"][shape] and card["solver"] == tuning["solver"]
+    assert card["solver"] == (backend or tuning["backends"][0])
     assert card["tuning"]["budget_seconds"] == 0.3 and len(card["tuning"]["instances"]) == 1
     data = card["training_data"]
     assert data["source"] == "files" and len(data["files"]) == 6
