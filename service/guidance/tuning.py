@@ -20,8 +20,9 @@ with that backend (``mode=pas`` still runs the chosen point: the caller asked fo
 model has no ``mode=auto`` (it is always named), so its tuning runs no plain points.
 
 The grid's points are the region/search shapes that earlier validation runs found for the four
-shipped families, the defaults, and an LNS-heavy variant: what differs between families is
-which of them the procedure picks, on that family's own validation instances.
+shipped families, the defaults, an LNS-heavy variant and a warm start with no region: what
+differs between families is which of them the procedure picks, on that family's own validation
+instances.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ PAS_GRID: dict[str, dict[str, Any]] = {
             "lp_pricing": "q",
         },
     },
+    # no region: the rounded (and completed) prediction starts the full model, for a backend
+    # whose own search improves faster from a good start than inside a region (SRG's ``warm``)
+    "warm": {"search": {"subproblem": {"share": 0.0}}},
 }
 
 # SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus
