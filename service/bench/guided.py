@@ -11,9 +11,11 @@ beats gives way to that run's objective). Primal integrals are divided by the bu
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import math
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -236,9 +238,9 @@ def _spec_key(spec: RunSpec) -> str:
     """A short hash of what makes a run (the instance by name, not by content).
 
     The guided methods hash their effective parameters (defaults included), so a changed
-    default or a new parameter makes new runs; so do a changed card of a model the run may
-    use (retrained or re-tuned) and a changed plain selector where the run's backend is
-    ``auto``; a change of the code alone does not.
+    default or a new parameter makes new runs; so do a changed card of the model the run uses
+    (retrained or re-tuned; ``_registry_digest``) and a changed plain selector where the run's
+    backend is ``auto``; a change of the code alone does not.
     """
     kind, solver, _ = METHODS[spec.method]
     # a plain solve's model and search settings are unused (as if none were given)
@@ -251,24 +253,78 @@ def _spec_key(spec: RunSpec) -> str:
         what += [spec.srg, spec.srg_model, srg]
     selector = solver == "auto" and spec.method != "probe"  # probe: the selector is off
     if kind != "exact" or selector:
-        what.append(_registry_digest(spec.model_dir, kind, selector))
+        named = spec.guidance()[0]
+        what.append(_registry_digest(spec.model_dir, kind, selector, spec.path, named))
     return hashlib.sha256(json.dumps(what, default=str, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def _registry_digest(model_dir: Registry, kind: str, selector: bool) -> str:
-    """A hash of the cards of the models of ``kind`` in the registry (PaS's for ``auto``, which
-    follows PaS models; none for ``exact``) and, with ``selector``, of its plain selector
-    files. Read per run (a handful of small files): a card re-tuned between runs counts."""
+def _registry_digest(
+    model_dir: Registry,
+    kind: str,
+    selector: bool,
+    path: Path | None = None,
+    named: str | None = None,
+) -> str:
+    """A hash of the card of the model a run of ``kind`` uses (PaS's for ``auto``, which
+    follows PaS models; none for ``exact``) and, with ``selector``, of its plain selector files.
+
+    The model is the one ``named``, else the best match for the instance at ``path`` among the
+    registry's cards of that kind (its reference and card: another card becoming the better
+    match, or the match's card changing, both change the hash). Where neither can be told (the
+    named model is not in the registry, the instance cannot be read), every card of that kind
+    counts. Read per run (a handful of small files): a card re-tuned between runs counts.
+    """
     from mipguide.models.cards import model_cards, registry_roots
     from mipguide.models.selector import SELECTOR_FILE
 
     kinds = {"exact": (), "auto": ("pas",)}.get(kind, (kind,))
-    parts: list[Any] = [model_cards(model_dir, k) for k in kinds]
+    parts: list[Any] = [_used_cards(model_cards(model_dir, k), path, named) for k in kinds]
     if selector:
         for root in registry_roots(model_dir):
-            path = Path(root) / SELECTOR_FILE
-            parts.append(path.read_text() if path.is_file() else None)
+            file = Path(root) / SELECTOR_FILE
+            parts.append(file.read_text() if file.is_file() else None)
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _used_cards(
+    cards: list[tuple[str, dict[str, Any]]], path: Path | None, named: str | None
+) -> list[tuple[str, dict[str, Any]]] | tuple[str | None, dict[str, Any] | None]:
+    """(ref, card) of the model a run uses, (None, None) when no card matches its instance, or
+    every card when that cannot be told."""
+    from mipguide.models.signature import best_match
+
+    if named is not None:
+        found = [(ref, card) for ref, card in cards if ref == named]
+        return found[0] if found else cards
+    sig = None if path is None else _instance_signature(str(path))
+    if sig is None:
+        return cards
+    match = best_match(sig, cards)
+    if match is None:
+        return (None, None)
+    return next((ref, card) for ref, card in cards if ref == match.ref)
+
+
+def _instance_signature(path: str) -> dict[str, Any] | None:
+    """The signature of the instance file at ``path`` (cached by its size and time), or None
+    when it cannot be read."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _signature_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _signature_of(path: str, _mtime: int, _size: int) -> dict[str, Any] | None:
+    from mipguide.errors import MipguideError
+    from mipguide.models.signature import signature
+    from mipguide.problem.io import read_problem
+
+    try:
+        return signature(read_problem(path))
+    except (MipguideError, OSError, ValueError):
+        return None
 
 
 def save_outcome(outcome: RunOutcome, path: Path) -> None:

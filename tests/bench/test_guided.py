@@ -266,3 +266,37 @@ def test_solver_seed_reaches_the_runs_and_makes_its_own(
     assert "solver seed 3)" in (out / "results.md").read_text()
     res = CliRunner().invoke(app, [*base, "--solver-seed", "-1"])
     assert res.exit_code == 2 and "solver-seed" in res.output
+
+
+def test_a_card_the_run_does_not_use_leaves_its_key(tmp_path: Path) -> None:
+    """Re-tuning one family's model must not invalidate the saved runs of another family: the
+    key holds the card of the model that matches the instance (or that is named), not all."""
+    import shutil
+
+    from mipguide.instances.registry import PARAMS
+
+    weights = Path(__file__).parents[2] / "models" / "weights"
+    registry = tmp_path / "registry"
+    for ref in ("srg-setcover@1", "srg-indset@1"):
+        shutil.copytree(weights / ref, registry / ref)
+    path = tmp_path / "sc.mps"
+    write_problem(generate_with(Family.SET_COVER, PARAMS[Family.SET_COVER]["medium"], 3), path)
+
+    def key(**named: str) -> str:
+        return bench_guided._spec_key(RunSpec(path, "srg", 60.0, model_dir=registry, **named))
+
+    def retune(ref: str) -> None:
+        card = registry / ref / "card.json"
+        body = json.loads(card.read_text())
+        card.write_text(json.dumps({**body, "solver": "x" + body.get("solver", "")}))
+
+    matched, named = key(), key(srg_model="srg-indset@1")
+    retune("srg-indset@1")  # not the set cover instance's match
+    assert key() == matched and key(srg_model="srg-indset@1") != named
+    retune("srg-setcover@1")  # its match
+    assert key() != matched
+    # an instance that cannot be read: every card counts, as before
+    missing = RunSpec(tmp_path / "none.mps", "srg", 60.0, model_dir=registry)
+    before = bench_guided._spec_key(missing)
+    retune("srg-indset@1")
+    assert bench_guided._spec_key(missing) != before
