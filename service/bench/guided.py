@@ -268,11 +268,12 @@ def _registry_digest(
     """A hash of the card of the model a run of ``kind`` uses (PaS's for ``auto``, which
     follows PaS models; none for ``exact``) and, with ``selector``, of its plain selector files.
 
-    The model is the one ``named``, else the best match for the instance at ``path`` among the
-    registry's cards of that kind (its reference and card: another card becoming the better
-    match, or the match's card changing, both change the hash). Where neither can be told (the
-    named model is not in the registry, the instance cannot be read), every card of that kind
-    counts. Read per run (a handful of small files): a card re-tuned between runs counts.
+    The model is the one ``named`` (a registered name or a model folder), else the best match
+    for the instance at ``path`` among the registry's cards of that kind (its reference and
+    card: another card becoming the better match, or the match's card changing, both change the
+    hash). Where neither can be told (the named model is not found, the instance cannot be
+    read), every card of that kind counts. Read per run (a handful of small files): a card
+    re-tuned between runs counts.
     """
     from mipguide.models.cards import model_cards, registry_roots
     from mipguide.models.selector import SELECTOR_FILE
@@ -295,6 +296,9 @@ def _used_cards(
 
     if named is not None:
         found = [(ref, card) for ref, card in cards if ref == named]
+        folder = Path(named) / "card.json"  # a model named by its folder (DIR/NAME@VERSION)
+        if not found and folder.is_file():
+            found = [(named, json.loads(folder.read_text()))]
         return found[0] if found else cards
     sig = None if path is None else _instance_signature(str(path))
     if sig is None:

@@ -300,3 +300,16 @@ def test_a_card_the_run_does_not_use_leaves_its_key(tmp_path: Path) -> None:
     before = bench_guided._spec_key(missing)
     retune("srg-indset@1")
     assert bench_guided._spec_key(missing) != before
+
+
+def test_a_model_named_by_its_folder_keys_on_its_card(tmp_path: Path) -> None:
+    import shutil
+
+    weights = Path(__file__).parents[2] / "models" / "weights"
+    folder = tmp_path / "mine" / "srg-indset@1"
+    shutil.copytree(weights / "srg-indset@1", folder)
+    spec = RunSpec(tmp_path / "x.mps", "srg", 60.0, srg_model=str(folder))
+    before = bench_guided._spec_key(spec)
+    card = folder / "card.json"
+    card.write_text(json.dumps({**json.loads(card.read_text()), "solver": "scip"}))
+    assert bench_guided._spec_key(spec) != before
