@@ -275,11 +275,13 @@ def _registry_digest(
     read), every card of that kind counts. Read per run (a handful of small files): a card
     re-tuned between runs counts.
     """
-    from mipguide.models.cards import model_cards, registry_roots
+    from mipguide.models.cards import model_cards, registry_roots, split_path_ref
     from mipguide.models.selector import SELECTOR_FILE
 
     kinds = {"exact": (), "auto": ("pas",)}.get(kind, (kind,))
-    parts: list[Any] = [_used_cards(model_cards(model_dir, k), path, named) for k in kinds]
+    folder, ref = split_path_ref(named) if named is not None else (None, None)
+    cards_dir = model_dir if folder is None else folder  # a model named by its folder
+    parts: list[Any] = [_used_cards(model_cards(cards_dir, k), path, ref) for k in kinds]
     if selector:
         for root in registry_roots(model_dir):
             file = Path(root) / SELECTOR_FILE
@@ -296,9 +298,6 @@ def _used_cards(
 
     if named is not None:
         found = [(ref, card) for ref, card in cards if ref == named]
-        folder = Path(named) / "card.json"  # a model named by its folder (DIR/NAME@VERSION)
-        if not found and folder.is_file():
-            found = [(named, json.loads(folder.read_text()))]
         return found[0] if found else cards
     sig = None if path is None else _instance_signature(str(path))
     if sig is None:
