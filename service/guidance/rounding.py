@@ -5,6 +5,12 @@ exact, the rounding is repaired into a feasible point and improved greedily:
 
 - packing (pure binary, A >= 0, rows with an upper bound only): drop the least likely ones from
   violated rows, then add zeros in order of likelihood while every row stays within its bound;
+  on set packing (every coefficient and row bound 1: auctions, independent set) then
+  (1, k)-exchanges: a zero whose objective gain exceeds that of the ones sharing a row with it
+  enters and they leave, the freed rows refilled in order of likelihood, until no exchange
+  gains (at most ``EXCHANGE_ROUNDS`` rounds). Measured on auctions (hard, validation seeds
+  1500-1502, pas-cauction@1): 16944 / 18583 / 17342 -> 20712 / 23545 / 22065 in 10-14 ms
+  (references 22802 / 25283 / 24080); on unit objectives (independent set) no exchange gains;
 - covering (pure binary, A >= 0, rows with a lower bound only): add the most likely zeros to
   violated rows, then drop ones in order of unlikelihood while every row stays covered.
 
@@ -22,6 +28,8 @@ import scipy.sparse as sp
 from mipguide.problem.model import Problem
 
 _TOL = 1e-9
+# rounds of (1, k)-exchanges on set packing; each round gains or ends the search
+EXCHANGE_ROUNDS = 20
 
 
 class Structure(StrEnum):
@@ -93,6 +101,60 @@ def _repair_packing(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.nd
         if (act[rows] + vals <= hi[rows] + _TOL).all():
             x[j] = 1.0
             act[rows] += vals
+    if _set_packing(problem):
+        return _exchange(problem, x, score)
+    return x
+
+
+def _set_packing(problem: Problem) -> bool:
+    """Every coefficient 1 and every row bound 1: two ones conflict exactly where they share a
+    row."""
+    A = problem.A
+    return A.nnz > 0 and bool((A.data == 1.0).all()) and bool((problem.row_upper == 1.0).all())
+
+
+def _exchange(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """(1, k)-exchanges on a feasible set packing point (see module); never lowers the
+    objective and keeps the point feasible, ones fixed by their bounds included.
+
+    Each round prices every zero at once (its gain less the gain of the ones it shares a row
+    with), then takes the gaining exchanges best first, skipping any whose rows or whose
+    leaving ones' rows an earlier exchange of the round touched (so every taken price is still
+    exact), then refills the rows left empty.
+    """
+    A = problem.A.tocsr()
+    csc = A.tocsc()
+    gain = _objective_gain(problem)
+    # a one fixed by its bound never leaves: it costs any exchange that would drop it everything
+    keep = np.where(problem.col_lower > 0.5, np.inf, gain)
+    refill = np.lexsort((-gain, -score))
+    refill = refill[(gain[refill] > 0) & (problem.col_upper[refill] > 0.5)]
+    for _ in range(EXCHANGE_ROUNDS):
+        ones = np.flatnonzero(x > 0.5)
+        shares = (csc.T @ A[:, ones]).tocsr()  # zeros x ones: do they share a row
+        shares.data[:] = 1.0
+        price = gain - shares @ keep[ones]
+        price[ones] = -np.inf
+        price[problem.col_upper < 0.5] = -np.inf
+        gaining = np.flatnonzero(price > _TOL * np.maximum(1.0, np.abs(gain)))
+        if gaining.size == 0:
+            break
+        touched = np.zeros(A.shape[0], dtype=bool)
+        for j in gaining[np.argsort(-price[gaining], kind="stable")]:
+            leave = ones[shares.indices[shares.indptr[j] : shares.indptr[j + 1]]]
+            rows = [_column(csc, i)[0] for i in (j, *leave)]
+            if any(touched[r].any() for r in rows):
+                continue
+            x[leave] = 0.0
+            x[j] = 1.0
+            for r in rows:
+                touched[r] = True
+        act = A @ x
+        for j in refill[x[refill] < 0.5]:
+            its = _column(csc, j)[0]
+            if (act[its] < 0.5).all():
+                x[j] = 1.0
+                act[its] += 1.0
     return x
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mipguide.guidance import rounding
 from mipguide.guidance.rounding import Structure, repaired_start, round_prediction, structure
 from mipguide.instances.registry import Family, Size, generate
+from mipguide.problem.model import Problem, Sense, make_problem
 from mipguide.problem.verify import verify
 
 
@@ -52,3 +54,48 @@ def test_other_structures_get_a_partial_start() -> None:
     np.testing.assert_array_equal(x, round_prediction(p, probs, bidx))
     assert np.isnan(x).sum() == p.num_vars - bidx.size
     np.testing.assert_array_equal(x[bidx], probs > 0.5)
+
+
+def _bundles(col_lower: list[float] | None = None) -> Problem:
+    """Items 0 and 1; bids a = {0} and b = {1} worth 1 each, c = {0, 1} worth 3 (maximize)."""
+    A = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    return make_problem(
+        A, [-np.inf] * 2, [1.0] * 2, [1.0, 1.0, 3.0], col_upper=[1.0] * 3,
+        col_lower=col_lower, integrality=[True] * 3, sense=Sense.MAXIMIZE,
+    )  # fmt: skip
+
+
+def test_an_exchange_replaces_the_likely_ones_by_a_better_bundle() -> None:
+    p = _bundles()
+    x = repaired_start(p, np.array([0.9, 0.9, 0.1]), np.arange(3))
+    np.testing.assert_array_equal(x, [0.0, 0.0, 1.0])  # the rounding alone gives a + b = 2
+
+
+def test_an_exchange_never_drops_a_one_fixed_by_its_bound() -> None:
+    p = _bundles(col_lower=[1.0, 0.0, 0.0])
+    x = repaired_start(p, np.array([0.9, 0.9, 0.1]), np.arange(3))
+    np.testing.assert_array_equal(x, [1.0, 1.0, 0.0])
+    assert verify(p, x).feasible
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exchanges_improve_auction_starts_and_stay_feasible(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = generate(Family.COMBINATORIAL_AUCTION, Size.EASY, seed)
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.random.default_rng(seed).uniform(0, 1, bidx.size)
+    x = repaired_start(p, probs, bidx)
+    monkeypatch.setattr(rounding, "EXCHANGE_ROUNDS", 0)
+    greedy = repaired_start(p, probs, bidx)
+    assert verify(p, x).feasible and verify(p, greedy).feasible
+    assert p.objective_value(x) > p.objective_value(greedy)  # maximize
+
+
+def test_unit_objectives_leave_nothing_to_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = generate(Family.INDEPENDENT_SET, Size.EASY, 3)
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.random.default_rng(3).uniform(0, 1, bidx.size)
+    x = repaired_start(p, probs, bidx)
+    monkeypatch.setattr(rounding, "EXCHANGE_ROUNDS", 0)
+    np.testing.assert_array_equal(x, repaired_start(p, probs, bidx))
