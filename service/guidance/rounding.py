@@ -6,11 +6,13 @@ exact, the rounding is repaired into a feasible point and improved greedily:
 - packing (pure binary, A >= 0, rows with an upper bound only): drop the least likely ones from
   violated rows, then add zeros in order of likelihood while every row stays within its bound;
   on set packing (every coefficient and row bound 1: auctions, independent set) then
-  (1, k)-exchanges: a zero whose objective gain exceeds that of the ones sharing a row with it
-  enters and they leave, the freed rows refilled in order of likelihood, until no exchange
-  gains (at most ``EXCHANGE_ROUNDS`` rounds). Measured on auctions (hard, validation seeds
-  1500-1502, pas-cauction@1): 16944 / 18583 / 17342 -> 20712 / 23545 / 22065 in 10-14 ms
-  (references 22802 / 25283 / 24080); on unit objectives (independent set) no exchange gains;
+  exchanges: a zero whose objective gain exceeds that of the ones sharing a row with it enters
+  and they leave ((1, k)); two or more zeros that conflict with one one alone and not with each
+  other replace it when they gain more ((k, 1)); the freed rows are refilled in order of
+  likelihood; until no exchange gains (at most ``EXCHANGE_ROUNDS`` rounds). Measured on hard
+  validation seeds 1500-1502: auctions (pas-cauction@1) 16944 / 18583 / 17342 -> 20712 /
+  23633 / 22065 (references 22802 / 25283 / 24080), independent set (pas-indset@1) 674 / 655 /
+  655 -> 690 / 674 / 672 (references 701 / 684 / 686), each in at most 25 ms;
 - covering (pure binary, A >= 0, rows with a lower bound only): add the most likely zeros to
   violated rows, then drop ones in order of unlikelihood while every row stays covered.
 
@@ -28,7 +30,7 @@ import scipy.sparse as sp
 from mipguide.problem.model import Problem
 
 _TOL = 1e-9
-# rounds of (1, k)-exchanges on set packing; each round gains or ends the search
+# rounds of exchanges on set packing; each round gains or ends the search
 EXCHANGE_ROUNDS = 20
 
 
@@ -114,31 +116,31 @@ def _set_packing(problem: Problem) -> bool:
 
 
 def _exchange(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """(1, k)-exchanges on a feasible set packing point (see module); never lowers the
-    objective and keeps the point feasible, ones fixed by their bounds included.
+    """(1, k)- and (k, 1)-exchanges on a feasible set packing point (see module); never lowers
+    the objective and keeps the point feasible, ones fixed by their bounds included.
 
     Each round prices every zero at once (its gain less the gain of the ones it shares a row
-    with), then takes the gaining exchanges best first, skipping any whose rows or whose
-    leaving ones' rows an earlier exchange of the round touched (so every taken price is still
-    exact), then refills the rows left empty.
+    with) and takes the gaining (1, k)-exchanges best first; then, for each one, the zeros
+    that conflict with it alone, pairwise compatible (sharing no row), most gaining first,
+    replace it when there are two or more and they gain more; then it refills the rows left
+    empty. An exchange whose rows or whose leaving ones' rows an earlier exchange of the round
+    touched is skipped, so every taken price is still exact.
     """
     A = problem.A.tocsr()
     csc = A.tocsc()
     gain = _objective_gain(problem)
     # a one fixed by its bound never leaves: it costs any exchange that would drop it everything
     keep = np.where(problem.col_lower > 0.5, np.inf, gain)
+    free = (problem.col_upper > 0.5) & (gain > 0)
     refill = np.lexsort((-gain, -score))
-    refill = refill[(gain[refill] > 0) & (problem.col_upper[refill] > 0.5)]
+    refill = refill[free[refill]]
     for _ in range(EXCHANGE_ROUNDS):
-        ones = np.flatnonzero(x > 0.5)
-        shares = (csc.T @ A[:, ones]).tocsr()  # zeros x ones: do they share a row
-        shares.data[:] = 1.0
+        before = x.copy()
+        ones, shares = _shares(A, csc, x)
         price = gain - shares @ keep[ones]
         price[ones] = -np.inf
-        price[problem.col_upper < 0.5] = -np.inf
+        price[~free] = -np.inf
         gaining = np.flatnonzero(price > _TOL * np.maximum(1.0, np.abs(gain)))
-        if gaining.size == 0:
-            break
         touched = np.zeros(A.shape[0], dtype=bool)
         for j in gaining[np.argsort(-price[gaining], kind="stable")]:
             leave = ones[shares.indices[shares.indptr[j] : shares.indptr[j + 1]]]
@@ -149,13 +151,66 @@ def _exchange(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.ndarray:
             x[j] = 1.0
             for r in rows:
                 touched[r] = True
+        _many_for_one(csc, x, gain, score, keep, free, touched, *_shares(A, csc, x))
         act = A @ x
         for j in refill[x[refill] < 0.5]:
             its = _column(csc, j)[0]
             if (act[its] < 0.5).all():
                 x[j] = 1.0
                 act[its] += 1.0
+        if np.array_equal(x, before):
+            break
     return x
+
+
+def _shares(
+    A: sp.csr_matrix, csc: sp.csc_matrix, x: np.ndarray
+) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The ones of ``x`` and, per variable, which of them it shares a row with (values 1)."""
+    ones = np.flatnonzero(x > 0.5)
+    shares = (csc.T @ A[:, ones]).tocsr()
+    shares.data[:] = 1.0
+    return ones, shares
+
+
+def _many_for_one(
+    csc: sp.csc_matrix,
+    x: np.ndarray,
+    gain: np.ndarray,
+    score: np.ndarray,
+    keep: np.ndarray,
+    free: np.ndarray,
+    touched: np.ndarray,
+    ones: np.ndarray,
+    shares: sp.csr_matrix,
+) -> None:
+    """(k, 1)-exchanges in place: a one leaves for two or more zeros that conflict with it
+    alone and share no row with each other, when they gain more (see ``_exchange``)."""
+    count = np.diff(shares.indptr)
+    single = np.flatnonzero((count == 1) & (x < 0.5) & free)
+    if single.size == 0:
+        return
+    owner = ones[shares.indices[shares.indptr[single]]]
+    order = np.lexsort((-score[single], -gain[single], owner))
+    single, owner = single[order], owner[order]
+    cuts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
+    for a, b in zip(cuts[:-1], cuts[1:], strict=False):
+        v = owner[a]
+        v_rows = _column(csc, v)[0]
+        if b - a < 2 or not np.isfinite(keep[v]) or touched[v_rows].any():
+            continue
+        chosen: list[int] = []
+        used = np.zeros(touched.size, dtype=bool)
+        for u in single[a:b]:
+            u_rows = _column(csc, u)[0]
+            if not (touched[u_rows].any() or used[u_rows].any()):
+                chosen.append(int(u))
+                used[u_rows] = True
+        if len(chosen) >= 2 and gain[chosen].sum() > keep[v] + _TOL * max(1.0, abs(keep[v])):
+            x[v] = 0.0
+            x[chosen] = 1.0
+            touched[v_rows] = True
+            touched |= used
 
 
 def _repair_covering(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.ndarray:

@@ -92,10 +92,26 @@ def test_exchanges_improve_auction_starts_and_stay_feasible(
     assert p.objective_value(x) > p.objective_value(greedy)  # maximize
 
 
-def test_unit_objectives_leave_nothing_to_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
-    p = generate(Family.INDEPENDENT_SET, Size.EASY, 3)
+def test_two_leaves_replace_the_centre_of_a_star() -> None:
+    """Edges v-a and v-b as rows, unit weights: the likely centre alone is worth 1, a + b 2."""
+    A = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+    p = make_problem(
+        A, [-np.inf] * 2, [1.0] * 2, [1.0] * 3, col_upper=[1.0] * 3,
+        integrality=[True] * 3, sense=Sense.MAXIMIZE,
+    )  # fmt: skip
+    x = repaired_start(p, np.array([0.9, 0.1, 0.1]), np.arange(3))
+    np.testing.assert_array_equal(x, [0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_exchanges_improve_independent_set_starts(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = generate(Family.INDEPENDENT_SET, Size.EASY, seed)
     bidx = np.flatnonzero(p.binary_mask)
-    probs = np.random.default_rng(3).uniform(0, 1, bidx.size)
+    probs = np.random.default_rng(seed).uniform(0, 1, bidx.size)
     x = repaired_start(p, probs, bidx)
     monkeypatch.setattr(rounding, "EXCHANGE_ROUNDS", 0)
-    np.testing.assert_array_equal(x, repaired_start(p, probs, bidx))
+    greedy = repaired_start(p, probs, bidx)
+    assert verify(p, x).feasible and verify(p, greedy).feasible
+    assert p.objective_value(x) > p.objective_value(greedy)  # maximize
