@@ -83,6 +83,16 @@ PAS_GRID: dict[str, dict[str, Any]] = {
 # as warm starts only (no region: the full model from the best candidate, the others as extra
 # starts), for a backend whose own heuristics find good solutions within a second. No point is
 # best on every family, so each model's own validation runs choose (the figures: docs/srg.md)
+# 4 candidates and a top-k region over the half of the binaries they most agree on
+_TOPK_K4: dict[str, Any] = {
+    "sampling": {"k": 4},
+    "region": {
+        "delta_min": 0,
+        "delta_factor": 0.0,
+        "kind": "topk",
+        "topk": {"k0": 0.5, "k1": 0.0, "delta": 0.0},
+    },
+}
 SRG_GRID: dict[str, dict[str, Any]] = {
     "default": {},
     "fix": {"region": {"delta_min": 0, "delta_factor": 0.0}},
@@ -90,27 +100,12 @@ SRG_GRID: dict[str, dict[str, Any]] = {
         "region": {"delta_min": 0, "delta_factor": 0.0},
         "search": {"lns": {"share": 0.3, "disagree": 1.0}},
     },
-    "topk-k4": {
-        "sampling": {"k": 4},
-        "region": {
-            "delta_min": 0,
-            "delta_factor": 0.0,
-            "kind": "topk",
-            "topk": {"k0": 0.5, "k1": 0.0, "delta": 0.0},
-        },
-        "search": {"subproblem": {"stall": 0.0}},
-    },
+    "topk-k4": {**_TOPK_K4, "search": {"subproblem": {"stall": 0.0}}},
     # the same region, then the full model from scratch (the region's best kept in the trace):
     # a backend whose own root heuristics reach the last units that it misses from a start
     # (HiGHS on independent set stops one short of them from the region's best)
     "topk-k4-cold": {
-        "sampling": {"k": 4},
-        "region": {
-            "delta_min": 0,
-            "delta_factor": 0.0,
-            "kind": "topk",
-            "topk": {"k0": 0.5, "k1": 0.0, "delta": 0.0},
-        },
+        **_TOPK_K4,
         "search": {"subproblem": {"stall": 0.0}, "completion": {"warm": False}},
     },
     # no region, no start: the candidates are the first incumbents (kept in the trace) and the
