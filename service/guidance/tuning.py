@@ -74,16 +74,7 @@ PAS_GRID: dict[str, dict[str, Any]] = {
     "warm": {"search": {"subproblem": {"share": 0.0}}},
 }
 
-# SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus
-# fixed hard; that with LNS rounds freeing the binaries on which the K candidates disagree
-# (``search.lns.disagree``); a cheap sampling (4 candidates) with a top-k region and no
-# stall stop, and that with the completion from scratch; that sampling with no region and the
-# full model from scratch (``cold``); a cheaper sampling (8 candidates, 10 steps: a quarter
-# of the default's forwards) with the fixed consensus and disagreement LNS; and that sampling
-# as warm starts only (no region: the full model from the best candidate, the others as extra
-# starts), for a backend whose own heuristics find good solutions within a second. No point is
-# best on every family, so each model's own validation runs choose (the figures: docs/srg.md)
-# 4 candidates and a top-k region over the half of the binaries they most agree on
+# 4 candidates and a top-k region (k0 0.5, k1 0, delta 0) on their mean
 _TOPK_K4: dict[str, Any] = {
     "sampling": {"k": 4},
     "region": {
@@ -93,6 +84,16 @@ _TOPK_K4: dict[str, Any] = {
         "topk": {"k0": 0.5, "k1": 0.0, "delta": 0.0},
     },
 }
+
+# SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus
+# fixed hard; that with LNS rounds freeing the binaries on which the K candidates disagree
+# (``search.lns.disagree``); a cheap sampling (4 candidates) with a top-k region and no
+# stall stop, and that with the completion from scratch; that sampling with no region and the
+# full model from scratch (``cold``); a cheaper sampling (8 candidates, 10 steps: a quarter
+# of the default's forwards) with the fixed consensus and disagreement LNS; and that sampling
+# as warm starts only (no region: the full model from the best candidate, the others as extra
+# starts), for a backend whose own heuristics find good solutions within a second. No point is
+# best on every family, so each model's own validation runs choose (the figures: docs/srg.md)
 SRG_GRID: dict[str, dict[str, Any]] = {
     "default": {},
     "fix": {"region": {"delta_min": 0, "delta_factor": 0.0}},
