@@ -104,7 +104,7 @@ def _repair_packing(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.nd
             x[j] = 1.0
             act[rows] += vals
     if _set_packing(problem):
-        return _exchange(problem, x, score)
+        return _exchange(problem, x, score, csc)
     return x
 
 
@@ -115,7 +115,7 @@ def _set_packing(problem: Problem) -> bool:
     return A.nnz > 0 and bool((A.data == 1.0).all()) and bool((problem.row_upper == 1.0).all())
 
 
-def _exchange(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.ndarray:
+def _exchange(problem: Problem, x: np.ndarray, score: np.ndarray, csc: sp.csc_matrix) -> np.ndarray:
     """(1, k)- and (k, 1)-exchanges on a feasible set packing point (see module); never lowers
     the objective and keeps the point feasible, ones fixed by their bounds included.
 
@@ -126,8 +126,7 @@ def _exchange(problem: Problem, x: np.ndarray, score: np.ndarray) -> np.ndarray:
     empty. An exchange whose rows or whose leaving ones' rows an earlier exchange of the round
     touched is skipped, so every taken price is still exact.
     """
-    A = problem.A.tocsr()
-    csc = A.tocsc()
+    A = problem.A.tocsr()  # ``csc`` is the same matrix by columns (the repair's)
     gain = _objective_gain(problem)
     # a one fixed by its bound never leaves: it costs any exchange that would drop it everything
     keep = np.where(problem.col_lower > 0.5, np.inf, gain)
