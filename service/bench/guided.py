@@ -18,7 +18,7 @@ import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from mipguide.bench.guided_run import METHODS, RunOutcome, RunSpec, run_one
 from mipguide.errors import InputError, InvalidOptionError
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.models.cards import Registry
+from mipguide.pipeline.machine import calibrate
 from mipguide.pipeline.primal import (
     gap_at,
     mean_gap_curve,
@@ -188,6 +189,8 @@ def run_bench_guided(
         for m in methods
     ]  # fmt: skip
     outcomes, todo = _plan(specs, out / "runs", resume)
+    # this machine's speed now, before any run loads it: saved with every new run
+    calibration = calibrate() if todo else None
     with Progress(console=console) as bar:
         task = bar.add_task(
             f"guided bench ({len(outcomes)} reused)", total=len(files) * len(methods)
@@ -196,7 +199,7 @@ def run_bench_guided(
 
         def run(item: tuple[tuple[str, str], RunSpec, Path]) -> None:
             key, spec, saved = item
-            outcome = run_one(spec, grace)
+            outcome = replace(run_one(spec, grace), calibration=calibration)
             save_outcome(outcome, saved)
             outcomes[key] = outcome
             bar.update(task, description=f"{key[0]} / {key[1]} done")
@@ -418,7 +421,9 @@ def write_outputs(
     senses = {name: o.sense for (name, _), o in outcomes.items() if o.sense is not None}
     meta = {"budget": budget, "seed": seed, "methods": list(methods), "senses": senses}
     paths = {instance_name(p): str(p.resolve()) for p in files}  # for tune-plain to read them
-    body = {**meta, "files": paths, "runs": list(outcomes)}
+    # each run's machine calibration, in the order of ``runs`` (resumed runs keep their own)
+    calibrations = [o.calibration for o in outcomes.values()]
+    body = {**meta, "files": paths, "runs": list(outcomes), "calibration": calibrations}
     (out / "run.json").write_text(json.dumps(body, indent=1))
     plot_gap(rows, outcomes, methods, budget, out / "gap.png")
 

@@ -111,6 +111,8 @@ class RunOutcome:
         objective: the verified result's objective (None when killed or without solution).
         wall: seconds from the run's clock start to its end (or to the kill).
         detail: the error, the model used, ...
+        calibration: seconds of ``pipeline.machine.calibrate`` on the machine that made the run,
+            measured before its bench started (None: made before the calibration existed).
     """
 
     trace: list[tuple[float, float, str]] = field(default_factory=list)
@@ -119,6 +121,7 @@ class RunOutcome:
     objective: float | None = None
     wall: float = math.nan
     detail: str = ""
+    calibration: float | None = None
 
 
 def _child(spec: RunSpec, queue: Any) -> None:

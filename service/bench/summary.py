@@ -10,6 +10,8 @@ seed, and final objectives against plain SCIP's (better / equal / worse); then t
 A second table holds the protocol's targets: per family, each guided method with all seeds
 pooled against PaS and against the best plain solver (the plain method of the lowest pooled
 integral among ``PLAIN``), with its finals against that solver's, run by run.
+Above the tables, the runs' machine calibrations (``pipeline.machine``): their spread, and a
+warning when runs made at different speeds are mixed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mipguide.errors import InputError
+from mipguide.pipeline.machine import SPREAD, spread
 from mipguide.pipeline.primal import mean_gap_curve, primal_integral, time_to_first
 
 Trace = list[tuple[float, float]]
@@ -38,6 +41,8 @@ class Run:
     seed: int
     budget: float
     senses: dict[str, int]
+    # each run's machine calibration (``pipeline.machine``), None where it was not recorded
+    calibrations: tuple[float | None, ...] = ()
 
 
 def load_run(folder: Path) -> Run:
@@ -58,7 +63,38 @@ def load_run(folder: Path) -> Run:
             )
     for key in meta.get("runs", []):  # runs without any incumbent have no trace row
         traces.setdefault(tuple(key), [])  # type: ignore[arg-type]
-    return Run(dict(traces), int(meta["seed"]), float(meta["budget"]), meta["senses"])
+    keys = meta.get("runs", [])
+    calibrations = meta.get("calibration") or [None] * len(keys)
+    return Run(
+        dict(traces),
+        int(meta["seed"]),
+        float(meta["budget"]),
+        meta["senses"],
+        tuple(None if c is None else float(c) for c in calibrations),
+    )
+
+
+def machine_note(runs: list[Run]) -> str:
+    """Whether the runs were made at comparable speed: the spread of their machine
+    calibrations, a warning above ``SPREAD``, and how many runs recorded none."""
+    values = [c for r in runs for c in r.calibrations]
+    recorded = [c for c in values if c is not None]
+    missing = len(values) - len(recorded)
+    if not recorded:
+        return "Machine calibration: not recorded by these runs (their speed is unknown).\n"
+    lo, hi = min(recorded), max(recorded)
+    note = f"Machine calibration: {lo:.3f}-{hi:.3f} s over {len(recorded)} runs"
+    factor = spread(recorded)
+    if factor > SPREAD:
+        note += (
+            f": **not comparable**, {factor:.2f}x apart (more than {SPREAD}x): these runs were"
+            " made on machines, or under loads, of different speed"
+        )
+    else:
+        note += f" ({factor:.2f}x apart)"
+    if missing:
+        note += f"; {missing} runs recorded none (their speed is unknown)"
+    return note + ".\n"
 
 
 def family_of(instance: str) -> str:
@@ -370,7 +406,7 @@ def plot(runs: list[Run], path: Path, points: int = 200) -> None:
 def summarize_command(folders: list[Path], out: Path | None) -> str:
     """Load the runs, print the table; with ``out``, write ``summary.md`` and ``gap.png``."""
     runs = [load_run(f) for f in folders]
-    table = markdown(summarize(runs))
+    table = machine_note(runs) + "\n" + markdown(summarize(runs))
     rows = versus(runs)
     if rows:
         title = "\nAgainst PaS and the best plain solver (seeds pooled):\n\n"

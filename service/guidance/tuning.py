@@ -37,6 +37,7 @@ from typing import Any
 from mipguide.guidance.dispatch import ModeRequest, solve_request
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.models.pools import Stopped
+from mipguide.pipeline.machine import calibrate
 from mipguide.pipeline.primal import primal_gap, primal_integral
 from mipguide.problem.model import Problem
 from mipguide.solvers.types import Incumbent, SolveOptions
@@ -236,6 +237,7 @@ def tune_pas(
                             }
                         )
 
+    calibration = calibrate()  # this machine's speed, before the runs (``pipeline.machine``)
     measure(list(grid))
     best_shape = _lowest(_figures(runs, list(grid), instances, seeds, budget)[0])
     for backend in others:
@@ -262,6 +264,7 @@ def tune_pas(
         "auto": auto,
         "backends": list(backends),
         "threads": 1,
+        "calibration": calibration,
         "seeds": list(seeds),
         "instances": [name for name, _ in instances],
         "references": references,

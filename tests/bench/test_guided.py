@@ -84,6 +84,10 @@ def test_resume_reuses_saved_runs_and_adds_new_methods(small_file: Path, tmp_pat
     res = CliRunner().invoke(app, [*base, "--methods", "scip"])
     assert res.exit_code == 0, res.output
     (saved,) = (out / "runs").glob("sc-small__scip__*.json")
+    # every run records the machine's calibration, measured before the bench ran
+    first = json.loads((out / "run.json").read_text())["calibration"]
+    assert len(first) == 1 and first[0] > 0
+    assert json.loads(saved.read_text())["calibration"] == first[0]
     # Mark the saved run so that reuse (not a fresh run) is visible in the results.
     text = saved.read_text().replace('"status": "optimal"', '"status": "from-cache"')
     saved.write_text(text)
@@ -95,6 +99,9 @@ def test_resume_reuses_saved_runs_and_adds_new_methods(small_file: Path, tmp_pat
     assert list(rows) == ["scip", "highs"]
     assert rows["scip"]["status"] == "from-cache" and rows["highs"]["status"] == "optimal"
     assert len(list((out / "runs").glob("*.json"))) == 2
+    # the reused run keeps its own calibration, the new run has this bench's
+    again = json.loads((out / "run.json").read_text())["calibration"]
+    assert again[0] == first[0] and len(again) == 2 and again[1] > 0
     # Without --resume the saved run is run again.
     res = CliRunner().invoke(app, [*base, "--methods", "scip"])
     with (out / "results.csv").open(newline="") as fh:

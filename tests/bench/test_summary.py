@@ -15,7 +15,10 @@ from mipguide.cli import app
 
 
 def write_run(
-    folder: Path, seed: int, traces: dict[tuple[str, str], list[tuple[float, float]]]
+    folder: Path,
+    seed: int,
+    traces: dict[tuple[str, str], list[tuple[float, float]]],
+    calibration: list[float] | None = None,
 ) -> Path:
     folder.mkdir(parents=True)
     with (folder / "traces.csv").open("w", newline="") as fh:
@@ -26,6 +29,8 @@ def write_run(
                 w.writerow([inst, method, t, obj, "solver"])
     senses = {inst: 1 for inst, _ in traces}
     meta = {"budget": 10.0, "seed": seed, "methods": ["scip", "pas"], "senses": senses}
+    if calibration is not None:
+        meta["calibration"] = calibration
     (folder / "run.json").write_text(json.dumps({**meta, "runs": [list(k) for k in traces]}))
     return folder
 
@@ -139,3 +144,37 @@ def test_the_targets_table_compares_on_shared_runs_and_skips_plain_methods(tmp_p
     assert srg.to_pas == pytest.approx(1.0)  # seed 0 only, where both ran
     assert srg.integral == pytest.approx(0.25) and srg.to_plain == pytest.approx(0.5)
     assert srg.finals == (1, 1, 0)
+
+
+def test_runs_made_at_different_speeds_are_flagged(tmp_path: Path) -> None:
+    """Each run's machine calibration (``pipeline.machine``): runs more than ``SPREAD`` apart are
+    not comparable and the table says so; runs that recorded none are counted."""
+    from mipguide.bench.summary import machine_note
+
+    traces = {("setcover-hard-1", "scip"): [(0.0, 10.0)], ("setcover-hard-1", "pas"): [(0.0, 9.0)]}
+    fast = write_run(tmp_path / "fast", 0, traces, calibration=[0.10, 0.11])
+    slow = write_run(tmp_path / "slow", 1, traces, calibration=[0.18, 0.19])
+    near = write_run(tmp_path / "near", 1, traces, calibration=[0.105, 0.12])
+    old = write_run(tmp_path / "old", 2, traces)  # made before runs recorded it
+    res = CliRunner().invoke(app, ["bench", "summarize", str(fast), str(slow)])
+    assert res.exit_code == 0, res.output
+    assert "0.100-0.190 s over 4 runs: **not comparable**, 1.90x apart" in res.output
+    out = tmp_path / "summary"
+    res = CliRunner().invoke(app, ["bench", "summarize", str(fast), str(near), "--out", str(out)])
+    assert res.exit_code == 0 and "not comparable" not in res.output
+    assert (
+        (out / "summary.md")
+        .read_text()
+        .startswith("Machine calibration: 0.100-0.120 s over 4 runs (1.20x apart).")
+    )
+    note = machine_note([load_run(fast), load_run(old)])
+    assert "not comparable" not in note and "; 2 runs recorded none" in note
+    assert machine_note([load_run(old)]).startswith("Machine calibration: not recorded")
+
+
+def test_the_calibration_times_a_fixed_workload() -> None:
+    from mipguide.pipeline.machine import calibrate, spread
+
+    assert 0.0 < calibrate(repeats=1) < 60.0
+    assert spread([0.1, 0.2, 0.15]) == pytest.approx(2.0)
+    assert spread([0.1]) == 1.0 and spread([]) == 1.0

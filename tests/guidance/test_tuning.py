@@ -150,6 +150,7 @@ def test_tuning_measures_each_point_and_records_the_choice(
     assert "pas_note" not in card
     assert card["tuning"]["grid"] == PAS_GRID and card["tuning"]["budget_seconds"] == 0.5
     assert card["tuning"]["instances"] == ["indset-7"]
+    assert card["tuning"]["calibration"] > 0  # the machine's speed when it was tuned
 
 
 def test_tuning_stops_when_asked(tiny_model_dir: Path) -> None:
