@@ -63,8 +63,12 @@ def load_run(folder: Path) -> Run:
             )
     for key in meta.get("runs", []):  # runs without any incumbent have no trace row
         traces.setdefault(tuple(key), [])  # type: ignore[arg-type]
-    keys = meta.get("runs", [])
-    calibrations = meta.get("calibration") or [None] * len(keys)
+    # runs made before the calibration existed have none: one None per run
+    calibrations = meta.get("calibration") or [None] * len(meta.get("runs", []))
+    if not isinstance(calibrations, list) or not all(
+        c is None or (isinstance(c, int | float) and not isinstance(c, bool)) for c in calibrations
+    ):
+        raise InputError(f"{folder}: run.json 'calibration' is not a list of seconds")
     return Run(
         dict(traces),
         int(meta["seed"]),

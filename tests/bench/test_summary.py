@@ -170,6 +170,9 @@ def test_runs_made_at_different_speeds_are_flagged(tmp_path: Path) -> None:
     note = machine_note([load_run(fast), load_run(old)])
     assert "not comparable" not in note and "; 2 runs recorded none" in note
     assert machine_note([load_run(old)]).startswith("Machine calibration: not recorded")
+    broken = write_run(tmp_path / "broken", 3, traces, calibration=["fast"])  # type: ignore[list-item]
+    res = CliRunner().invoke(app, ["bench", "summarize", str(broken)])
+    assert res.exit_code == 2 and "'calibration' is not a list of seconds" in res.output
 
 
 def test_the_calibration_times_a_fixed_workload() -> None:
