@@ -25,7 +25,7 @@ from pathlib import Path
 
 from mipguide.errors import InputError
 from mipguide.pipeline.machine import SPREAD, spread
-from mipguide.pipeline.primal import mean_gap_curve, primal_integral, time_to_first
+from mipguide.pipeline.primal import compare, mean_gap_curve, primal_integral, time_to_first
 
 Trace = list[tuple[float, float]]
 BASELINE = "scip"
@@ -111,17 +111,6 @@ def final(trace: Trace, sense: int, budget: float) -> float | None:
     if not objs:
         return None
     return min(objs) if sense > 0 else max(objs)
-
-
-def compare(a: float | None, b: float | None, sense: int) -> int:
-    """0: a better than b, 1: equal (relative 1e-6), 2: worse."""
-    if a is None:
-        return 2 if b is not None else 1
-    if b is None:
-        return 0
-    if abs(a - b) <= 1e-6 * max(1.0, abs(b)):
-        return 1
-    return 0 if sense * (a - b) < 0 else 2
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def run_tuning(
     from mipguide.settings import get_settings
 
     kind = model_kind(directory)
-    total = run_count(len(instances), len(seeds), GRIDS[kind], plain=kind == "pas")
+    total = run_count(len(instances), len(seeds), GRIDS[kind])
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(f"tuning ({total} runs of {budget:g} s)", total=total)
 
@@ -124,10 +124,13 @@ def run_tuning(
             report=report,
         )
     table = Table(title=f"{directory.name}: {len(instances)} instances x {len(seeds)} seeds")
-    for col in ("point", "primal integral", "final gap", "chosen"):
+    for col in ("point", "primal integral", "final gap", "finals no worse", "chosen"):
         table.add_column(col)
     for point, fig in tuning.record["figures"].items():
         mark = "*" if point == tuning.choice else ""
-        table.add_row(point, f"{fig['primal_integral']:.4f}", f"{fig['final_gap']:.4f}", mark)
+        held = fig.get("finals_no_worse")
+        finals = "-" if held is None else f"{held} of {fig['runs']}"
+        row = (f"{fig['primal_integral']:.4f}", f"{fig['final_gap']:.4f}", finals)
+        table.add_row(point, *row, mark)
     console.print(table)
     return tuning

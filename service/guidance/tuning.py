@@ -13,11 +13,15 @@ earlier point). The card then holds the choice as its ``pas`` (or ``srg``) param
 ``solver`` (what ``solver=auto`` runs), and under ``tuning`` the grid, the budget, the
 instances, the seeds, every figure and the choice.
 
-Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too; they take
-part in the references, and when the best of them beats the chosen point, the card's ``auto``
-says ``{"mode": "exact", "solver": ...}``: ``mode=auto`` then solves such an instance plainly
-with that backend (``mode=pas`` still runs the chosen point: the caller asked for it). An SRG
-model has no ``mode=auto`` (it is always named), so its tuning runs no plain points.
+Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too, right after
+the grid; they take part in the references, and they set the finals rule: a point is chosen
+(in both stages) only if its final objective is no worse than the better backend alone's on at
+least ``FINALS_SHARE`` of the runs, when any point is (a point that is fast early and then
+ends worse than the free solver fails the user at the deadline). When the best backend alone
+beats the chosen point's integral, the card's ``auto`` says ``{"mode": "exact", "solver":
+...}``: ``mode=auto`` then solves such an instance plainly with that backend (``mode=pas``
+still runs the chosen point: the caller asked for it). An SRG model has no ``mode=auto`` (it is
+always named): its backends alone serve the references and the finals rule only.
 
 The grid's points are the region/search shapes that earlier validation runs found for the four
 shipped families, the defaults, an LNS-heavy variant and a warm start with no region: what
@@ -38,7 +42,7 @@ from mipguide.guidance.dispatch import ModeRequest, solve_request
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.models.pools import Stopped
 from mipguide.pipeline.machine import calibrate
-from mipguide.pipeline.primal import primal_gap, primal_integral
+from mipguide.pipeline.primal import compare, primal_gap, primal_integral
 from mipguide.problem.model import Problem
 from mipguide.solvers.types import Incumbent, SolveOptions
 
@@ -136,6 +140,10 @@ GRIDS: dict[str, dict[str, dict[str, Any]]] = {"pas": PAS_GRID, "srg": SRG_GRID}
 PAS_BACKENDS = ("scip", "highs")
 # The points that run a backend alone (``plain@scip``): what ``mode=auto`` is measured against.
 PLAIN = "plain"
+# A guided point is chosen only if its final objective is no worse than the better backend
+# alone's on at least this share of the tuning runs (the product's promise: guidance does not
+# end worse than the free solver), unless no point is; the lowest integral among them wins.
+FINALS_SHARE = 0.9
 
 Report = Callable[[dict[str, Any]], None]
 
@@ -179,7 +187,7 @@ def tune_pas(
     seeds: Sequence[int] = (0,),
     grid: Mapping[str, Mapping[str, Any]] | None = None,
     backends: Sequence[str] | None = None,
-    plain: bool | None = None,
+    plain: bool = True,
     kind: str = "pas",
     device: str = "cpu",
     report: Report | None = None,
@@ -187,13 +195,15 @@ def tune_pas(
 ) -> Tuning:
     """Measure every grid point on every (instance, seed) with the first backend, then the
     best point with each other backend, and choose the lowest mean primal integral; with
-    ``plain``, also each backend alone (no guidance), which ``mode=auto`` then prefers when
-    it beats the chosen point.
+    ``plain``, also each backend alone (no guidance): only points whose finals hold against
+    them are chosen when any do (``holds_finals``), and ``mode=auto`` prefers the best of them
+    when it beats the chosen point.
 
     Args:
         instances: (name, problem) to tune on: the model's validation instances.
         budget: seconds per run, everything after reading included.
-        grid, plain: default to the kind's (``GRIDS``; plain points for PaS only).
+        grid: defaults to the kind's (``GRIDS``).
+        plain: run each backend alone (the finals rule; ``mode=auto`` for PaS).
         kind: the model's, ``pas`` or ``srg`` (the mode its runs solve in).
         backends: the first runs the whole grid; each other one runs the first stage's choice
             (None: ``PAS_BACKENDS`` in ``backend_order``).
@@ -203,7 +213,6 @@ def tune_pas(
     if kind not in GRIDS:
         raise ValueError(f"unknown model kind {kind!r}")
     grid = GRIDS[kind] if grid is None else grid
-    plain = kind == "pas" if plain is None else plain
     if backends is None:
         backends = backend_order(registry, [problem for _, problem in instances])
     if not instances or not grid or not backends:
@@ -239,26 +248,35 @@ def tune_pas(
 
     calibration = calibrate()  # this machine's speed, before the runs (``pipeline.machine``)
     measure(list(grid))
-    best_shape = _lowest(_figures(runs, list(grid), instances, seeds, budget)[0])
-    for backend in others:
-        points[f"{best_shape}@{backend}"] = (best_shape, backend)
+    # each backend alone next, so that the finals rule already applies to the first stage
     plains = [f"{PLAIN}@{b}" for b in backends] if plain else []
     points.update({name: (None, b) for name, b in zip(plains, backends, strict=False)})
-    measure([p for p in points if p not in grid])
-    figures, references = _figures(runs, list(points), instances, seeds, budget)
+    measure(plains)
+    best_shape = choose_point(runs, list(grid), plains, instances, seeds, budget)
+    for backend in others:
+        points[f"{best_shape}@{backend}"] = (best_shape, backend)
+    measure([p for p in points if p not in _measured(runs)])
+    figures, references = _figures(runs, list(points), instances, seeds, budget, plains)
     guided = [p for p in points if p not in plains]
-    choice = _lowest({p: figures[p] for p in guided})
+    choice = choose_point(runs, guided, plains, instances, seeds, budget)
     shape, solver = points[choice]
     assert shape is not None
     auto: dict[str, str] = {"mode": kind}
-    if plains:
+    if plains and kind == "pas":
         best_plain = _lowest({p: figures[p] for p in plains})
         if figures[best_plain]["primal_integral"] < figures[choice]["primal_integral"]:
             auto = {"mode": "exact", "solver": points[best_plain][1]}
     record = {
-        "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral; the grid "
-        f"on {first}, then its best point on {', '.join(others) or 'no other backend'}"
-        + ("; each backend alone for mode=auto" if plains else ""),
+        "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral"
+        + (
+            f" among the points whose final objective is no worse than the better backend "
+            f"alone's on at least {FINALS_SHARE:.0%} of the runs (all points when none is)"
+            if plains
+            else ""
+        )
+        + f"; the grid on {first}, then its best point on {', '.join(others) or 'no other backend'}"
+        + ("; each backend alone" if plains else "")
+        + (", for this rule and for mode=auto" if plains and kind == "pas" else ""),
         "budget_seconds": budget,
         "solver": solver,
         "auto": auto,
@@ -297,15 +315,66 @@ def backend_order(
     return tuple(sorted(backends, key=lambda b: (-votes.count(b), backends.index(b))))
 
 
+def _measured(runs: _Runs) -> set[str]:
+    """The points that have runs."""
+    return {point for point, _, _ in runs}
+
+
+def choose_point(
+    runs: _Runs,
+    candidates: Sequence[str],
+    plains: Sequence[str],
+    instances: Sequence[tuple[str, Problem]],
+    seeds: Sequence[int],
+    budget: float,
+) -> str:
+    """The candidate of the lowest mean primal integral among those that hold the finals
+    (``holds_finals``; all of them when none does or there are no plain points)."""
+    figures = _figures(runs, candidates, instances, seeds, budget, plains)[0]
+    held = [p for p in candidates if holds_finals(figures[p])]
+    return _lowest({p: figures[p] for p in (held or candidates)})
+
+
+def holds_finals(figure: Mapping[str, Any]) -> bool:
+    """Whether a point's final objective was no worse than the better backend alone's on at
+    least ``FINALS_SHARE`` of its runs (True when no plain point ran)."""
+    no_worse = figure.get("finals_no_worse")
+    if no_worse is None:
+        return True
+    return bool(no_worse >= FINALS_SHARE * figure["runs"] - 1e-9)
+
+
+def _finals_no_worse(
+    runs: _Runs,
+    point: str,
+    plains: Sequence[str],
+    instances: Sequence[tuple[str, Problem]],
+    seeds: Sequence[int],
+) -> int:
+    """On how many (instance, seed) the point's final objective is no worse than the better
+    of the backends alone's (relative 1e-6, ``pipeline.primal.compare``)."""
+    count = 0
+    for name, problem in instances:
+        sense = int(problem.sense)
+        for seed in seeds:
+            finals = [runs[(p, name, seed)][1] for p in plains]
+            found = [f for f in finals if f is not None]
+            best = (min if sense == 1 else max)(found) if found else None
+            count += compare(runs[(point, name, seed)][1], best, sense) < 2
+    return count
+
+
 def _figures(
     runs: _Runs,
     points: Sequence[str],
     instances: Sequence[tuple[str, Problem]],
     seeds: Sequence[int],
     budget: float,
+    plains: Sequence[str] = (),
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float | None]]:
     """Each point's mean primal integral and final gap against the best objective any run of
-    any point found on the instance; and those references."""
+    any point found on the instance, and (with ``plains``) on how many runs its final objective
+    is no worse than the better backend alone's; and those references."""
     senses = {name: int(problem.sense) for name, problem in instances}
     references: dict[str, float | None] = {}
     for name, _ in instances:
@@ -329,6 +398,9 @@ def _figures(
             "final_gap": sum(gaps) / len(gaps),
             "runs": len(integrals),
         }
+        if plains:
+            no_worse = _finals_no_worse(runs, point, plains, instances, seeds)
+            figures[point]["finals_no_worse"] = no_worse
     return figures, references
 
 

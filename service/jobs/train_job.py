@@ -173,8 +173,9 @@ def _tune(
     chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
     log(
         f"[train] search settings: {len(PAS_GRID)} grid points on the backend the plain "
-        f"selector picks, the best on the other, each backend alone, x {len(chosen)} "
-        f"instances, {budget:g} s a run"
+        f"selector picks, each backend alone, the best on the other, x {len(chosen)} "
+        f"instances, {budget:g} s a run; the lowest integral among the points whose finals "
+        "hold against the backends alone"
     )
 
     def report(run: dict[str, Any]) -> None:

@@ -33,6 +33,19 @@ def primal_gap(objective: float | None, reference: float) -> float:
     return min(1.0, abs(reference - objective) / max(abs(reference), abs(objective)))
 
 
+def compare(a: float | None, b: float | None, sense: int) -> int:
+    """Two final objectives (None: no solution): 0 when ``a`` is better than ``b``, 1 when
+    they are equal (relative 1e-6), 2 when ``a`` is worse; ``sense`` 1 minimizes, -1
+    maximizes."""
+    if a is None:
+        return 2 if b is not None else 1
+    if b is None:
+        return 0
+    if abs(a - b) <= 1e-6 * max(1.0, abs(b)):
+        return 1
+    return 0 if sense * (a - b) < 0 else 2
+
+
 def best_so_far(trace: Trace, sense: int, horizon: float) -> list[tuple[float, float]]:
     """The improving steps of the trace within [0, horizon], sorted by time.
 
