@@ -303,9 +303,10 @@ def tune(
     solver_seeds: Annotated[str, typer.Option(help="solver seeds per instance")] = "0",
 ) -> None:
     """Choose a PaS or SRG model's search settings from the declared grid (the lowest mean
-    primal integral over the instances and solver seeds, one thread; the grid on the backend
-    the plain selector picks for most instances, its best point on the other, each backend
-    alone for mode=auto) and write the choice, the backend, the grid and every figure into its
+    primal integral over the instances and solver seeds, one thread, among the points whose
+    final objective is no worse than the better backend alone's on 90% of the runs; the grid on
+    the backend the plain selector picks for most instances, each backend alone, the grid's best
+    point on the other) and write the choice, the backend, the grid and every figure into its
     card."""
     from mipguide.commands.tune import tune_command
 
