@@ -253,9 +253,9 @@ def tune_pas(
     points.update({name: (None, b) for name, b in zip(plains, backends, strict=False)})
     measure(plains)
     best_shape = choose_point(runs, list(grid), plains, instances, seeds, budget)
-    for backend in others:
-        points[f"{best_shape}@{backend}"] = (best_shape, backend)
-    measure([p for p in points if p not in _measured(runs)])
+    stage_two = {f"{best_shape}@{backend}": (best_shape, backend) for backend in others}
+    points.update(stage_two)
+    measure(list(stage_two))
     figures, references = _figures(runs, list(points), instances, seeds, budget, plains)
     guided = [p for p in points if p not in plains]
     choice = choose_point(runs, guided, plains, instances, seeds, budget)
@@ -313,11 +313,6 @@ def backend_order(
         return tuple(backends)
     votes = [selector.choose(problem).solver for problem in problems]
     return tuple(sorted(backends, key=lambda b: (-votes.count(b), backends.index(b))))
-
-
-def _measured(runs: _Runs) -> set[str]:
-    """The points that have runs."""
-    return {point for point, _, _ in runs}
 
 
 def choose_point(
