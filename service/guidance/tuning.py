@@ -252,13 +252,14 @@ def tune_pas(
     plains = [f"{PLAIN}@{b}" for b in backends] if plain else []
     points.update({name: (None, b) for name, b in zip(plains, backends, strict=False)})
     measure(plains)
-    best_shape = choose_point(runs, list(grid), plains, instances, seeds, budget)
+    stage_one = point_figures(runs, list(points), instances, seeds, budget, plains)[0]
+    best_shape = choose_point(stage_one, list(grid))
     stage_two = {f"{best_shape}@{backend}": (best_shape, backend) for backend in others}
     points.update(stage_two)
     measure(list(stage_two))
-    figures, references = _figures(runs, list(points), instances, seeds, budget, plains)
+    figures, references = point_figures(runs, list(points), instances, seeds, budget, plains)
     guided = [p for p in points if p not in plains]
-    choice = choose_point(runs, guided, plains, instances, seeds, budget)
+    choice = choose_point(figures, guided)  # the recorded figures rank it first
     shape, solver = points[choice]
     assert shape is not None
     auto: dict[str, str] = {"mode": kind}
@@ -315,17 +316,10 @@ def backend_order(
     return tuple(sorted(backends, key=lambda b: (-votes.count(b), backends.index(b))))
 
 
-def choose_point(
-    runs: _Runs,
-    candidates: Sequence[str],
-    plains: Sequence[str],
-    instances: Sequence[tuple[str, Problem]],
-    seeds: Sequence[int],
-    budget: float,
-) -> str:
+def choose_point(figures: Mapping[str, Mapping[str, Any]], candidates: Sequence[str]) -> str:
     """The candidate of the lowest mean primal integral among those that hold the finals
-    (``holds_finals``; all of them when none does or there are no plain points)."""
-    figures = _figures(runs, candidates, instances, seeds, budget, plains)[0]
+    (``holds_finals``; all of them when none does or there are no plain points), from the
+    figures ``point_figures`` computed over every run so far (the card records them)."""
     held = [p for p in candidates if holds_finals(figures[p])]
     return _lowest({p: figures[p] for p in (held or candidates)})
 
@@ -359,7 +353,7 @@ def _finals_no_worse(
     return count
 
 
-def _figures(
+def point_figures(
     runs: _Runs,
     points: Sequence[str],
     instances: Sequence[tuple[str, Problem]],

@@ -17,6 +17,7 @@ from mipguide.guidance.tuning import (
     choose_point,
     full_params,
     holds_finals,
+    point_figures,
     run_count,
     tune_pas,
     tune_registered,
@@ -158,6 +159,10 @@ def test_tuning_measures_each_point_and_records_the_choice(
     assert card["tuning"]["grid"] == PAS_GRID and card["tuning"]["budget_seconds"] == 0.5
     assert card["tuning"]["instances"] == ["indset-7"]
     assert card["tuning"]["calibration"] > 0  # the machine's speed when it was tuned
+    # the choice is what the recorded figures rank first under the finals rule
+    recorded = card["tuning"]["figures"]
+    guided = [p for p in recorded if not p.startswith("plain@")]
+    assert choose_point(recorded, guided) == card["tuning"]["choice"]
 
 
 def test_a_point_that_ends_worse_than_a_backend_alone_is_not_chosen_when_another_holds() -> None:
@@ -178,12 +183,18 @@ def test_a_point_that_ends_worse_than_a_backend_alone_is_not_chosen_when_another
             runs[("once", name, seed)] = ([(0.5, 10.0 if late and seed == 0 else 11.0)], None)
             # (a run whose final is None found nothing: it ends worse)
     plains = ["plain@scip", "plain@highs"]
-    chosen = choose_point(runs, ["fast", "steady"], plains, instances, seeds, 10.0)
+    points = ["fast", "steady", *plains]
+    figures = point_figures(runs, points, instances, seeds, 10.0, plains)[0]
+    assert figures["fast"]["primal_integral"] < figures["steady"]["primal_integral"]
+    assert (figures["fast"]["finals_no_worse"], figures["steady"]["finals_no_worse"]) == (8, 10)
+    chosen = choose_point(figures, ["fast", "steady"])
     assert chosen == "steady"  # "fast" has the lower integral but two worse finals of ten
     # none holds: the lowest integral, as without the rule
-    assert choose_point(runs, ["fast"], plains, instances, seeds, 10.0) == "fast"
+    assert choose_point(figures, ["fast"]) == "fast"
     # no backend alone ran (an SRG tuning): the lowest integral
-    assert choose_point(runs, ["fast", "steady"], [], instances, seeds, 10.0) == "fast"
+    alone = point_figures(runs, ["fast", "steady"], instances, seeds, 10.0)[0]
+    assert "finals_no_worse" not in alone["fast"]
+    assert choose_point(alone, ["fast", "steady"]) == "fast"
     assert holds_finals({"runs": 10, "finals_no_worse": 9})
     assert not holds_finals({"runs": 10, "finals_no_worse": 8})
     assert holds_finals({"runs": 3, "primal_integral": 0.1})  # no plain points: no rule
