@@ -10,6 +10,8 @@ seed, and final objectives against plain SCIP's (better / equal / worse); then t
 A second table holds the protocol's targets: per family, each guided method with all seeds
 pooled against PaS and against the best plain solver (the plain method of the lowest pooled
 integral among ``PLAIN``), with its finals against that solver's, run by run.
+A third splits each family's and method's pooled integral at 1, 5 and 20 s (``PART_EDGES``):
+how much of it is the wait for a first incumbent and how much the gap left later.
 Above the tables, the runs' machine calibrations (``pipeline.machine``): their spread, and a
 warning when runs made at different speeds are mixed.
 """
@@ -25,12 +27,20 @@ from pathlib import Path
 
 from mipguide.errors import InputError
 from mipguide.pipeline.machine import SPREAD, spread
-from mipguide.pipeline.primal import compare, mean_gap_curve, primal_integral, time_to_first
+from mipguide.pipeline.primal import (
+    compare,
+    integral_parts,
+    mean_gap_curve,
+    primal_integral,
+    time_to_first,
+)
 
 Trace = list[tuple[float, float]]
 BASELINE = "scip"
 # the plain solvers a guided method is measured against (those present in the runs)
 PLAIN = ("scip", "scip-aggressive", "highs")
+# where the integral accumulates: its parts before and between these seconds (``parts``)
+PART_EDGES = (1.0, 5.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -350,6 +360,54 @@ def markdown(lines: list[Line]) -> str:
     return _table(header, cells)
 
 
+@dataclass(frozen=True)
+class Parts:
+    """A family's and method's mean primal integral, seeds pooled, split at ``edges``."""
+
+    family: str
+    method: str
+    runs: int
+    edges: tuple[float, ...]  # 0 first, the budget last
+    parts: tuple[float, ...]  # the mean of each part over the runs; they add up to the mean
+
+
+def parts(runs: list[Run]) -> list[Parts]:
+    """Each family's and method's pooled integral split at ``PART_EDGES`` (empty when the runs'
+    budgets differ: the parts would not line up)."""
+    budgets = {r.budget for r in runs}
+    if len(budgets) != 1:
+        return []
+    budget = budgets.pop()
+    edges = (0.0, *(e for e in PART_EDGES if e < budget), budget)
+    refs = _references(runs)
+    sums: dict[tuple[str, str], list[list[float]]] = defaultdict(list)
+    for run in runs:
+        for (instance, method), trace in run.traces.items():
+            if instance in refs:
+                split = integral_parts(trace, refs[instance], run.senses[instance], budget, edges)
+                sums[(family_of(instance), method)].append(split)
+    out = []
+    for (family, method), rows in sorted(sums.items(), key=lambda kv: kv[0][0]):
+        means = tuple(statistics.mean(row[k] for row in rows) for k in range(len(edges) - 1))
+        out.append(Parts(family, method, len(rows), edges, means))
+    return out
+
+
+def parts_markdown(rows: list[Parts]) -> str:
+    """The split integrals: each part and its share of the whole."""
+    if not rows:
+        return ""
+    edges = rows[0].edges
+    spans = [f"{a:g}-{b:g} s" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    header = ["family", "method", "runs", "mean primal integral", *spans]
+    cells = []
+    for r in rows:
+        whole = sum(r.parts)
+        shares = [f"{p:.4f} ({p / whole:.0%})" if whole else f"{p:.4f}" for p in r.parts]
+        cells.append([r.family, r.method, str(r.runs), f"{whole:.4f}", *shares])
+    return _table(header, cells)
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     """A markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -404,6 +462,10 @@ def summarize_command(folders: list[Path], out: Path | None) -> str:
     if rows:
         title = "\nAgainst PaS and the best plain solver (seeds pooled):\n\n"
         table += title + versus_markdown(rows)
+    split = parts_markdown(parts(runs))
+    if split:
+        title = "\nWhere the integral accumulates (seeds pooled; each part over the budget):\n\n"
+        table += title + split
     print(table, end="")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

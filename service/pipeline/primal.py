@@ -87,6 +87,27 @@ def primal_integral(trace: Trace, reference: float, sense: int, horizon: float) 
     return total / horizon
 
 
+def integral_parts(
+    trace: Trace, reference: float, sense: int, horizon: float, edges: Sequence[float]
+) -> list[float]:
+    """The primal integral split at ``edges`` (ascending, 0 first, ``horizon`` last): the part
+    over each [edges[k], edges[k + 1]), divided by ``horizon`` as the whole is, so the parts add
+    up to ``primal_integral``. Shows where a method loses its integral: waiting for the first
+    incumbent, closing the last gap, or in between."""
+    if horizon <= 0:
+        raise ValueError("horizon must be positive")
+    if len(edges) < 2 or edges[0] != 0 or edges[-1] != horizon or list(edges) != sorted(edges):
+        raise ValueError("edges must ascend from 0 to the horizon")
+    steps = gap_steps(trace, reference, sense, horizon)
+    parts = [0.0] * (len(edges) - 1)
+    for (t0, g), (t1, _) in zip(steps, [*steps[1:], (horizon, 0.0)], strict=True):
+        for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+            overlap = min(t1, b) - max(t0, a)
+            if overlap > 0:
+                parts[k] += g * overlap
+    return [part / horizon for part in parts]
+
+
 def time_to_first(trace: Trace, horizon: float) -> float | None:
     """Seconds to the first incumbent within the horizon (None: none)."""
     times = [t for t, obj in trace if t <= horizon and math.isfinite(obj)]

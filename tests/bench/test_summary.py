@@ -79,8 +79,33 @@ def test_the_command_writes_the_table_and_plot(runs: list[Path], tmp_path: Path)
     out = tmp_path / "summary"
     res = CliRunner().invoke(app, ["bench", "summarize", *map(str, runs), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "| setcover | pas | pooled | 4 |" in (out / "summary.md").read_text()
+    written = (out / "summary.md").read_text()
+    assert "| setcover | pas | pooled | 4 |" in written
+    assert "Where the integral accumulates" in written
     assert (out / "gap.png").stat().st_size > 1000
+
+
+def test_the_pooled_integral_split_where_it_accumulates(runs: list[Path]) -> None:
+    """Budget 10 s: parts over [0, 1), [1, 5) and [5, 10]; each family's and method's runs
+    pooled over the seeds, and the parts add up to the pooled mean integral."""
+    from mipguide.bench.summary import parts, parts_markdown
+
+    loaded = [load_run(r) for r in runs]
+    rows = {r.method: r for r in parts(loaded)}
+    assert rows["pas"].edges == (0.0, 1.0, 5.0, 10.0) and rows["pas"].runs == 4
+    # pas: seed 0 instance 1 gap 0.2 for 5 s then 1/9; instance 2 no incumbent (gap 1);
+    # seed 1 both at the reference from t = 0
+    first = (0.2 * 1 + 1.0 * 1) / 10 / 4
+    middle = (0.2 * 4 + 1.0 * 4) / 10 / 4
+    last = (1 / 9 * 5 + 1.0 * 5) / 10 / 4
+    assert rows["pas"].parts == pytest.approx((first, middle, last))
+    pooled = {(ln.method, ln.seed): ln for ln in summarize(loaded)}["pas", None]
+    assert sum(rows["pas"].parts) == pytest.approx(pooled.integral)
+    table = parts_markdown(list(rows.values()))
+    assert "| 0-1 s | 1-5 s | 5-10 s |" in table and "| setcover | scip | 4 | 0.1000 |" in table
+    # runs of different budgets do not line up: no split
+    longer = load_run(runs[0])
+    assert parts([loaded[0], type(longer)(**{**longer.__dict__, "budget": 20.0})]) == []
 
 
 def test_a_folder_that_is_no_run_is_an_input_error(tmp_path: Path) -> None:

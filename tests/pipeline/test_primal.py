@@ -8,6 +8,7 @@ import pytest
 from mipguide.pipeline.primal import (
     best_so_far,
     gap_at,
+    integral_parts,
     mean_gap_curve,
     primal_gap,
     primal_integral,
@@ -43,6 +44,20 @@ def test_integral_of_a_step_trace() -> None:
     assert gap_at(trace, 100.0, 1, 5.0) == pytest.approx(0.5)
     assert time_to_first(trace, 10.0) == 2.0
     assert time_to_within(trace, 100.0, 1, 10.0) == 6.0
+
+
+def test_the_integral_split_at_edges_adds_up_to_the_whole() -> None:
+    # the step trace above: gap 1 on [0, 2), 0.5 on [2, 6), 0 on [6, 10]
+    trace = [(2.0, 200.0), (6.0, 100.0)]
+    parts = integral_parts(trace, 100.0, 1, 10.0, [0.0, 1.0, 5.0, 10.0])
+    # [0, 1): 1 * 1; [1, 5): 1 * 1 + 0.5 * 3; [5, 10]: 0.5 * 1; each over T = 10
+    assert parts == pytest.approx([0.1, 0.25, 0.05])
+    assert sum(parts) == pytest.approx(primal_integral(trace, 100.0, 1, 10.0))
+    assert integral_parts([], 7.0, 1, 4.0, [0.0, 1.0, 4.0]) == pytest.approx([0.25, 0.75])
+    with pytest.raises(ValueError, match="edges"):
+        integral_parts(trace, 100.0, 1, 10.0, [0.0, 5.0])  # does not reach the horizon
+    with pytest.raises(ValueError, match="edges"):
+        integral_parts(trace, 100.0, 1, 10.0, [0.0, 6.0, 5.0, 10.0])
 
 
 def test_incumbents_after_the_budget_do_not_count() -> None:
