@@ -90,6 +90,9 @@ _TOPK_K4: dict[str, Any] = {
     },
 }
 
+# no region and no start: the full model from scratch (SRG's ``cold`` points)
+_COLD_SEARCH: dict[str, Any] = {"subproblem": {"share": 0.0}, "completion": {"warm": False}}
+
 # SRG's points: the defaults (the region's Delta from the candidates' spread); the consensus fixed
 # hard; that with LNS rounds freeing the binaries on which the K candidates disagree
 # (``search.lns.disagree``); a cheap sampling (4 candidates) with a top-k region and no stall
@@ -117,17 +120,11 @@ SRG_GRID: dict[str, dict[str, Any]] = {
     },
     # no region, no start: the candidates are the first incumbents (kept in the trace) and the
     # backend solves the full model from scratch beside them
-    "cold": {
-        "sampling": {"k": 4},
-        "search": {"subproblem": {"share": 0.0}, "completion": {"warm": False}},
-    },
+    "cold": {"sampling": {"k": 4}, "search": _COLD_SEARCH},
     # that with the sampling cut to one reverse step: the K candidates are the guided rounding
     # of the first estimate, and the backend starts about 0.3 s sooner (on independent set the
     # 19 further steps cost 0.30 s and their candidates did not beat the first estimate)
-    "cold-1step": {
-        "sampling": {"k": 4, "steps": 1},
-        "search": {"subproblem": {"share": 0.0}, "completion": {"warm": False}},
-    },
+    "cold-1step": {"sampling": {"k": 4, "steps": 1}, "search": _COLD_SEARCH},
     "fast-lns": {
         "sampling": {"k": 8, "steps": 10},
         "region": {"delta_min": 0, "delta_factor": 0.0},
