@@ -9,11 +9,17 @@ the shortest completable prefix of the binaries ranked by probability (bisection
 time cap. Measured on facility location (hard, seeds 2000-2001, pas-facility@1, whose
 probabilities all lie below 0.5): objective 30325 and 29169 in 1.8 s (8 LPs), against 64711
 and 52411 for the best fixed threshold (0.3) and references 24690 and 25822.
+
+Each completion the bisection finds is handed on at once (``on_found``), so the caller has an
+incumbent after the first feasible LP instead of after the last: on hard facility location the
+bisection runs 5-7 LPs of 0.3-0.5 s each, and the prefix of all the binaries (the first
+feasible one, gap about 0.75) comes about 1.4 s before the shortest (gap about 0.1).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -34,6 +40,7 @@ def complete_prediction(
     *,
     solver: str = "scip",
     time_limit: float = 2.0,
+    on_found: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray | None:
     """A verified solution from P(x_j = 1) on the binaries, or None (see module docstring).
 
@@ -42,6 +49,8 @@ def complete_prediction(
     bisection between the rounding's count and all of them (exact when more ones never break
     feasibility, as with capacities; otherwise some completable prefix). Stops when
     ``time_limit`` is spent, with the shortest completable prefix found so far.
+    ``on_found``: called with each verified completion as it is found (the last call's is the
+    answer).
     """
     t0 = time.perf_counter()
     probs = np.asarray(probs, dtype=np.float64)
@@ -56,7 +65,10 @@ def complete_prediction(
         values = np.zeros(bidx.size)
         values[order[:n]] = 1.0
         values = np.clip(values, lo_b, hi_b)
-        return complete_binaries(problem, bidx, values, solver=solver, time_limit=left)
+        found = complete_binaries(problem, bidx, values, solver=solver, time_limit=left)
+        if found is not None and on_found is not None:
+            on_found(found)
+        return found
 
     lo = int((probs > 0.5).sum())
     best = attempt(lo)  # the ranking's prefix of length lo is the rounding at 0.5
@@ -172,15 +184,19 @@ def prediction_start(
     *,
     solver: str = "scip",
     time_limit: float = 2.0,
+    on_found: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """The start a prediction gives: ``repaired_start`` (complete on packing and covering
     problems), else, when the problem has other variables, ``complete_prediction`` under
-    ``time_limit`` (0: never), else the partial rounding (NaN off the binaries).
+    ``time_limit`` (0: never; ``on_found`` gets its completions as they are found), else the
+    partial rounding (NaN off the binaries).
 
     Nothing here decides feasibility: the caller verifies.
     """
     start = repaired_start(problem, probs, binary_index)
     if not np.isnan(start).any() or time_limit <= 0 or np.size(binary_index) == 0:
         return start
-    done = complete_prediction(problem, probs, binary_index, solver=solver, time_limit=time_limit)
+    done = complete_prediction(
+        problem, probs, binary_index, solver=solver, time_limit=time_limit, on_found=on_found
+    )
     return start if done is None else done

@@ -46,10 +46,18 @@ class PasGuide(ModelGuide[PasParams]):
         left = ctx.remaining()
         cap = self.params.start_seconds
         cap = cap if left is None else min(cap, 0.05 * left)
-        start = prediction_start(problem, probs, binary_index, solver=ctx.solver, time_limit=cap)
         # an ablation's rounding is not the network's: it is reported as a start
         network = self.params.prediction == "network"
-        ctx.offer([start], self.source if network else IncumbentSource.START)
+        source = self.source if network else IncumbentSource.START
+        start = prediction_start(
+            problem,
+            probs,
+            binary_index,
+            solver=ctx.solver,
+            time_limit=cap,
+            on_found=lambda x: ctx.offer([x], source),  # each completion as it is found
+        )
+        ctx.offer([start], source)
         r = self.params.region
         region = choose_region(probs, binary_index, r.k0, r.k1, r.delta, ctx.best.x)
         seconds["start"] = trace.elapsed() - t_predict

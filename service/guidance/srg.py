@@ -3,7 +3,8 @@
 1. features and the guidance rows (``rows``);
 2. a first incumbent (source ``srg``) from the network's first one-step estimate (the mean
    over K of the clean state guessed from pure noise), rounded, repaired or completed like
-   PaS's prediction (``completion.prediction_start``), as soon as the first step is done;
+   PaS's prediction (``completion.prediction_start``, each completion offered as it is
+   found), as soon as the first step is done;
    then K candidates from the Lagrangian-guided reverse SDE (``sample``), in one batch, within
    ``sampling.share`` of the time limit (fewer steps on graphs too big for the full count);
 3. each candidate verified (completed where the problem has non-binary variables) and the
@@ -30,6 +31,7 @@ from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.sample import Samples, sample_candidates, score_model
 from mipguide.guidance.trust_region import Region, choose_region
 from mipguide.problem.model import Problem
+from mipguide.problem.verify import verify
 from mipguide.solvers.types import IncumbentSource
 
 
@@ -53,11 +55,16 @@ class SrgGuide(ModelGuide[SrgParams]):
 
         def first_estimate(probs: np.ndarray) -> None:
             x = prediction_start(
-                problem, probs, bidx, solver=ctx.solver, time_limit=p.candidates.complete_seconds
+                problem,
+                probs,
+                bidx,
+                solver=ctx.solver,
+                time_limit=p.candidates.complete_seconds,
+                on_found=lambda y: ctx.offer([y], self.source),  # each completion at once
             )
-            if ctx.offer([x], self.source):
-                assert ctx.best.objective is not None
-                early.append(ctx.best.objective)
+            ctx.offer([x], self.source)
+            if not np.isnan(x).any() and verify(problem, x).feasible:
+                early.append(problem.objective_value(x))
 
         hook = first_estimate if p.sampling.first_estimate else None
         inference, answer, failed = None, None, None

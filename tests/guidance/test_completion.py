@@ -42,6 +42,21 @@ def test_a_prediction_below_one_half_gives_the_shortest_completable_prefix(
     assert complete_binaries(p, bidx, _prefix(probs, n - 1)) is None  # one fewer cannot serve
 
 
+def test_each_completion_is_handed_on_as_it_is_found(small_facility: Problem) -> None:
+    p = small_facility
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.random.default_rng(3).uniform(0.05, 0.45, bidx.size)
+    found: list[np.ndarray] = []
+    x = prediction_start(p, probs, bidx, time_limit=30.0, on_found=found.append)
+    # all open first (the first feasible prefix), then each shorter completable prefix, the
+    # answer last; every one a verified solution
+    assert len(found) >= 2
+    assert all(verify(p, y).feasible for y in found)
+    opened = [int(y[bidx].sum()) for y in found]
+    assert opened[0] == bidx.size and opened == sorted(opened, reverse=True)
+    np.testing.assert_array_equal(found[-1], x)
+
+
 def test_a_completable_rounding_is_taken_as_it_is(small_facility: Problem) -> None:
     p = small_facility
     bidx = np.flatnonzero(p.binary_mask)
