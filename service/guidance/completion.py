@@ -12,8 +12,10 @@ and 52411 for the best fixed threshold (0.3) and references 24690 and 25822.
 
 Each completion the bisection finds is handed on at once (``on_found``), so the caller has an
 incumbent after the first feasible LP instead of after the last: on hard facility location the
-bisection runs 5-7 LPs of 0.3-0.5 s each, and the prefix of all the binaries (the first
-feasible one, gap about 0.75) comes about 1.4 s before the shortest (gap about 0.1).
+bisection runs 5-8 LPs of 0.1-0.5 s each. The bisection starts at the prediction's expected
+count of ones (there 18-21 of 100, the shortest completable prefix 11-13), so its first
+completion is near the answer rather than all the binaries open (objective about 4x the
+optimum).
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ def complete_prediction(
 
     The rounding at 0.5 first; when it has no completion, the binaries ranked by probability
     and the shortest completable prefix of the ranking set to 1 (the rest 0), found by
-    bisection between the rounding's count and all of them (exact when more ones never break
-    feasibility, as with capacities; otherwise some completable prefix). Stops when
+    bisection between the rounding's count and all of them, started at the expected count of
+    ones (the sum of the probabilities; exact when more ones never break feasibility, as with
+    capacities; otherwise some completable prefix). Stops when
     ``time_limit`` is spent, with the shortest completable prefix found so far.
     ``on_found``: called with each verified completion as it is found (the last call's is the
     answer).
@@ -75,7 +78,15 @@ def complete_prediction(
     if best is not None:
         return best
     hi = bidx.size
-    best = attempt(hi)
+    # the prediction's expected count of ones first: the bisection's first step then starts
+    # near the answer (one LP more when it has no completion)
+    guess = min(max(int(np.ceil(probs.sum())), lo + 1), hi)
+    best = attempt(guess) if guess < hi else None
+    if best is not None:
+        hi = guess
+    else:
+        lo = max(lo, guess - 1) if guess < hi else lo
+        best = attempt(hi)
     while best is not None and hi - lo > 1 and time.perf_counter() - t0 < time_limit:
         mid = (lo + hi) // 2
         found = attempt(mid)

@@ -4,6 +4,7 @@ incumbent (the rounding, else the shortest completable prefix of the ranking).""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mipguide.guidance.completion import complete_binaries, complete_prediction, prediction_start
 from mipguide.guidance.rounding import repaired_start
@@ -42,18 +43,21 @@ def test_a_prediction_below_one_half_gives_the_shortest_completable_prefix(
     assert complete_binaries(p, bidx, _prefix(probs, n - 1)) is None  # one fewer cannot serve
 
 
-def test_each_completion_is_handed_on_as_it_is_found(small_facility: Problem) -> None:
+@pytest.mark.parametrize("low", [0.05, 0.4])  # expected count 2 (no completion), 4 (one)
+def test_each_completion_is_handed_on_as_it_is_found(small_facility: Problem, low: float) -> None:
     p = small_facility
     bidx = np.flatnonzero(p.binary_mask)
-    probs = np.random.default_rng(3).uniform(0.05, 0.45, bidx.size)
+    probs = np.random.default_rng(3).uniform(low, 0.45, bidx.size)
     found: list[np.ndarray] = []
     x = prediction_start(p, probs, bidx, time_limit=30.0, on_found=found.append)
-    # all open first (the first feasible prefix), then each shorter completable prefix, the
-    # answer last; every one a verified solution
+    # the expected count of ones first when it is completable (else all of them), then each
+    # shorter completable prefix, the answer last; every one a verified solution
+    guess = int(np.ceil(probs.sum()))
+    first = guess if complete_binaries(p, bidx, _prefix(probs, guess)) is not None else bidx.size
     assert len(found) >= 2
     assert all(verify(p, y).feasible for y in found)
     opened = [int(y[bidx].sum()) for y in found]
-    assert opened[0] == bidx.size and opened == sorted(opened, reverse=True)
+    assert opened[0] == first and opened == sorted(set(opened), reverse=True)
     np.testing.assert_array_equal(found[-1], x)
 
 
