@@ -190,6 +190,8 @@ def run_guided(
         wall=total,
         mode=guide.mode,
     )
+    if result.objective is not None:  # an answer better than every report: at the end
+        trace.offer(result.objective, result.bound, IncumbentSource.SOLVER)
     seconds = dict(result.seconds, **proposal.seconds, **_stage_seconds(found, t_start, total))
     extra = dict(result.extra)
     extra[guide.mode] = _summary(guide, proposal, found, trace)
