@@ -42,7 +42,7 @@ def complete_prediction(
     *,
     solver: str = "scip",
     time_limit: float = 2.0,
-    on_found: Callable[[np.ndarray], None] | None = None,
+    on_found: Callable[[np.ndarray], object] | None = None,
 ) -> np.ndarray | None:
     """A verified solution from P(x_j = 1) on the binaries, or None (see module docstring).
 
@@ -195,7 +195,7 @@ def prediction_start(
     *,
     solver: str = "scip",
     time_limit: float = 2.0,
-    on_found: Callable[[np.ndarray], None] | None = None,
+    on_found: Callable[[np.ndarray], object] | None = None,
 ) -> np.ndarray:
     """The start a prediction gives: ``repaired_start`` (complete on packing and covering
     problems), else, when the problem has other variables, ``complete_prediction`` under
