@@ -85,7 +85,7 @@ def complete_prediction(
     if best is not None:
         hi = guess
     else:
-        lo = max(lo, guess - 1) if guess < hi else lo
+        lo = guess if guess < hi else lo  # no completion at the guess: at least one more
         best = attempt(hi)
     while best is not None and hi - lo > 1 and time.perf_counter() - t0 < time_limit:
         mid = (lo + hi) // 2
