@@ -34,7 +34,7 @@ from rich.table import Table
 
 from mipguide.bench.dmmv_runs import SOLVERS, InstanceRow, instance_of, run_instance
 from mipguide.heuristics.dmmv.types import DmmvInstance
-from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER, HYBRID_SOLVERS
+from mipguide.pipeline.dmmv_hybrid import DEFAULT_SOLVER, HYBRID_SOLVERS, POLISH_ON
 
 ZERO = 1e-9  # a max violation at most this counts as zero
 TOMO_SIZES = (24, 32, 64)
@@ -347,12 +347,13 @@ def plot(summary: list[GroupRow], path: Path) -> None:
     plt.close(fig)
 
 
-HYBRID_FIELDS = ("solver", "follow", "polish")
+HYBRID_FIELDS = ("solver", "follow", "polish", "polish_on")
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     """``FIELD=V1,V2,...`` specs -> {field: values}: DMMV search parameters (numbers) or the
-    hybrid's ``solver`` (scip, highs, both), ``follow`` (0, 1) and ``polish`` (a share).
+    hybrid's ``solver`` (scip, highs, both), ``follow`` (0, 1), ``polish`` (a share) and
+    ``polish_on`` (milp, stalled).
 
     Raises:
         ValueError: an unknown field, a bad or missing value, a field named twice.
@@ -377,6 +378,11 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
             bad = [v for v in raw if v not in HYBRID_SOLVERS]
             if bad:
                 raise ValueError(f"solver: unknown {bad[0]!r} ({', '.join(HYBRID_SOLVERS)})")
+            grid[field] = raw
+        elif field == "polish_on":
+            bad = [v for v in raw if v not in POLISH_ON]
+            if bad:
+                raise ValueError(f"polish_on: unknown {bad[0]!r} ({', '.join(POLISH_ON)})")
             grid[field] = raw
         elif field == "follow":
             if not set(raw) <= {"0", "1"}:

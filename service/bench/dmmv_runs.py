@@ -88,12 +88,13 @@ def run_instance(
     Methods: ``rtn`` (round-to-nearest), ``dmmv``, ``dmmv (cuda)``, ``hybrid (S)`` and the
     plain MILP ``scip`` / ``highs`` (from round-to-nearest, as the hybrid's MILP side).
     ``overrides``: DmmvConfig fields set on top of the family's configuration, and the
-    hybrid's ``polish`` and ``follow``.
+    hybrid's ``polish``, ``follow`` and ``polish_on``.
     """
     from mipguide.errors import MipguideError
     from mipguide.pipeline.dmmv_hybrid import (
         DEFAULT_FOLLOW,
         DEFAULT_POLISH,
+        DEFAULT_POLISH_ON,
         solve_hybrid,
         solve_minmax_milp,
     )
@@ -102,6 +103,7 @@ def run_instance(
     overrides = dict(overrides or {})
     polish = overrides.pop("polish", DEFAULT_POLISH)  # the hybrid's, not the search's
     follow = overrides.pop("follow", DEFAULT_FOLLOW)
+    polish_on = str(overrides.pop("polish_on", DEFAULT_POLISH_ON))
     cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed, **overrides)
     t0 = time.perf_counter()
     note = ""
@@ -114,7 +116,12 @@ def run_instance(
     elif method.startswith("hybrid"):
         solver = method.split("(")[1].rstrip(")")
         res, info = solve_hybrid(
-            inst, cfg, solver=solver, polish=float(polish), follow=bool(follow)
+            inst,
+            cfg,
+            solver=solver,
+            polish=float(polish),
+            follow=bool(follow),
+            polish_on=polish_on,
         )
         x, note = res.x, f"{info.source}; {solver} {info.status}; {info.restarts} restarts"
     else:

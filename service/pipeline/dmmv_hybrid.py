@@ -14,6 +14,13 @@
   moves from a MILP incumbent often lower its max violation a good deal (a point that meets most
   rows exactly, which the min-max MILP's search does not polish), sometimes to zero where
   neither side alone reaches it. ``polish = 0``: the MILP has the whole budget, no polish.
+  ``polish_on="stalled"``: the MILP keeps the whole budget (so its side is the MILP alone), and
+  the polish runs on DMMV's thread instead, only once DMMV's own best has not moved for the
+  polish's share of the budget (from ``1 - polish`` of it on): a DMMV search that still improves
+  keeps its time. ``polish_on="either"`` decides at ``1 - polish`` of the budget: the polish on
+  DMMV's thread (the MILP going on) when DMMV's best has not moved for that share, else on the
+  MILP's thread, which stops then (the MILP also goes on, without a polish, while it has no
+  point).
 - Following: each MILP incumbent's values come back as it is found (``SolveOptions.on_solution``);
   when one is better than the best DMMV's thread has reached, DMMV stops its search between two
   passes and starts again from that point for the rest of the budget (``follow``). A MILP point
@@ -90,6 +97,14 @@ DEFAULT_POLISH = 0.2
 # 1.023 (follow, polish 0.2), 1.035 (polish 0.2), 1.157 (follow), 1.212 (neither); SCIP 1.216
 # at best
 DEFAULT_FOLLOW = True
+# where the polish runs: ``milp`` (the MILP stops at ``1 - polish`` of the budget and the polish
+# takes its thread); ``stalled`` (the MILP keeps the whole budget, exactly as alone; from
+# ``1 - polish`` of the budget on, DMMV's thread turns to the MILP's best point once its own best
+# is older than ``polish`` of the budget, so a DMMV search that still improves keeps its time);
+# ``either`` (decided at ``1 - polish`` of the budget: DMMV's thread when its best is that old,
+# the MILP going on, else the MILP's thread as with ``milp``)
+POLISH_ON = ("milp", "stalled", "either")
+DEFAULT_POLISH_ON = "milp"
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,8 @@ class HybridInfo:
         error: why the MILP failed, when it did (the answer is then DMMV's).
         polish_max_violation: the best answer of DMMV from a MILP point, the restarts' and
             the polish's (None: none ran).
-        restarts: how many times DMMV restarted from a MILP incumbent.
+        restarts: how many times DMMV restarted from a MILP point (the polish on DMMV's
+            thread, ``polish_on="stalled"``, included).
     """
 
     solver: str
@@ -187,6 +203,7 @@ def solve_hybrid(
     on_milp_improve: ProgressCallback | None = None,
     polish: float = DEFAULT_POLISH,
     follow: bool = DEFAULT_FOLLOW,
+    polish_on: str = DEFAULT_POLISH_ON,
 ) -> tuple[DmmvResult, HybridInfo]:
     """Run both within ``config.time_limit`` seconds (see the module docstring).
 
@@ -195,13 +212,19 @@ def solve_hybrid(
         polish: the share of the budget (0 to 0.9) in which DMMV polishes each MILP's last
             point on that MILP's thread.
         follow: DMMV restarts from each MILP incumbent better than its own best so far.
+        polish_on: ``milp`` (the polish on the MILP's thread, which stops at ``1 - polish`` of
+            the budget), ``stalled`` (the MILP keeps the whole budget; DMMV's thread polishes
+            the MILP's best point when its own search has stalled) or ``either`` (the one or
+            the other, decided at ``1 - polish`` of the budget); see ``POLISH_ON``.
         on_improve: (seconds, max violation) as DMMV improves;
         on_milp_improve: (seconds, t) at each MILP incumbent (default: ``on_improve``). Both
             are called one at a time, from any thread.
 
     Raises:
-        ValueError: unknown solver or polish. torch errors propagate.
+        ValueError: unknown solver, polish or polish_on. torch errors propagate.
     """
+    if polish_on not in POLISH_ON:
+        raise ValueError(f"polish_on must be one of {', '.join(POLISH_ON)}, not {polish_on}")
     if solver not in HYBRID_SOLVERS:
         raise ValueError(f"hybrid solver must be one of {', '.join(HYBRID_SOLVERS)}, not {solver}")
     if not 0.0 <= polish <= 0.9:
@@ -226,11 +249,25 @@ def solve_hybrid(
     if instance.x0 is None:  # every side rounds the relaxed start: compute it once
         instance = replace(instance, x0=continuous_start(instance.as_batch())[0])
     milp_stop = Interrupt()
-    follower = _Follower(follow)
+    turn = None
+    if polish_on != "milp" and polish > 0:
+        at = t0 + config.time_limit * (1 - polish)
+        turn = _Turn(at, config.time_limit * polish, decide=polish_on == "either")
+    follower = _Follower(follow, turn)
     stages = [
         _MilpStage(instance, name, config, milp_stop, milp_report, polish, follower)
         for name in (("scip", "highs") if solver == "both" else (solver,))
     ]
+    if turn is not None:  # the MILPs get the whole budget; with ``either`` DMMV's thread may cut
+        for stage in stages:
+            stage.seconds = config.time_limit
+            stage.polish = polish if turn.decide else 0.0
+
+        def cut() -> None:
+            for stage in stages:
+                stage.cut.set()
+
+        follower.cut = cut
     threads = []
     for stage in stages:
         stage.report_polish = report
@@ -256,29 +293,101 @@ def _key(res: DmmvResult) -> tuple[float, float]:
     return (res.max_violation, res.sum_squares)
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """When DMMV's thread turns to the MILP's best point (``polish_on="stalled"``): from ``at``
+    (a ``perf_counter`` time) on, once its best is ``window`` seconds old. ``decide``
+    (``polish_on="either"``): at ``at`` only, and when it does not turn, it cuts the MILPs
+    short so that the polish runs on their threads."""
+
+    at: float
+    window: float
+    decide: bool = False
+
+
+class _AnyOf(Interrupt):
+    """Set when it is set or any of ``parts`` is."""
+
+    def __init__(self, *parts: Interrupt) -> None:
+        super().__init__()
+        self.parts = parts
+
+    def is_set(self) -> bool:
+        return super().is_set() or any(p.is_set() for p in self.parts)
+
+
 class _Follower:
     """The DMMV thread: its own search, restarted from each MILP incumbent that beats its best
-    so far (when following). The MILP's thread offers points; this thread takes them between
-    passes."""
+    so far (when following), and from the MILP's best point when its search has stalled (with
+    a ``turn``). The MILP's thread offers points; this thread takes them between passes."""
 
-    def __init__(self, follow: bool) -> None:
+    def __init__(self, follow: bool, turn: _Turn | None = None) -> None:
         self.follow = follow
+        self.turn = turn
         self.lock = threading.Lock()
         self.best = float("inf")  # the lowest max violation this thread has reached
+        self.improved = time.perf_counter()  # when it was reached
         self.pending: tuple[np.ndarray, float] | None = None
+        self.latest: tuple[np.ndarray, float] | None = None  # the MILP's best point so far
+        self.turned = False
+        self.decided = False  # ``either``: the decision is made (not to turn, or no point)
+        self.cut: Callable[[], None] = lambda: None  # stops the MILPs for their polish
         self.restarts = 0
+
+    @property
+    def wants_points(self) -> bool:
+        """Whether the MILP's incumbents are to be offered at all."""
+        return self.follow or self.turn is not None
 
     def offer(self, x: np.ndarray, value: float) -> None:
         """A MILP incumbent (values on the levels, its max violation in float64)."""
-        if not self.follow:
-            return
         with self.lock:
+            if self.latest is None or value < self.latest[1]:
+                self.latest = (x, value)
+            if not self.follow:
+                return
             if value < self.best * (1 - 1e-9) and (self.pending is None or value < self.pending[1]):
                 self.pending = (x, value)
 
     def _seen(self, value: float) -> None:
         with self.lock:
-            self.best = min(self.best, value)
+            if value < self.best:
+                self.best, self.improved = value, time.perf_counter()
+
+    def _turning(self) -> bool:
+        """Whether to turn to the MILP's best point now (once; a turn is set, its time has
+        come, this thread's best is old enough and the MILP has a point). A deciding turn
+        decides once, at its time: not turning, it cuts the MILPs (their threads polish), and
+        with no MILP point yet it lets them go on."""
+        turn = self.turn
+        if turn is None or self.turned or self.decided:
+            return False
+        now = time.perf_counter()
+        if now < turn.at:
+            return False
+        stalled = now - self.improved >= turn.window
+        if not turn.decide:
+            return stalled and self.latest is not None
+        if self.latest is None or not stalled:
+            self.decided = True
+            if self.latest is not None:
+                self.cut()
+            return False
+        return True
+
+    def _idle(self, done: Callable[[], bool], end: float) -> None:
+        """A search that ended before its time (an iteration limit) and a turn still to come:
+        wait for it (or a point to follow, or the end)."""
+        while (
+            self.turn is not None
+            and not self.turned
+            and not self.decided
+            and self.pending is None
+            and not self._turning()
+            and not done()
+            and time.perf_counter() < end - 0.01
+        ):
+            time.sleep(0.01)
 
     def search(
         self,
@@ -296,14 +405,17 @@ class _Follower:
             report(time.perf_counter() - t0, value)
 
         def stop() -> bool:
-            return done() or self.pending is not None
+            return done() or self.pending is not None or self._turning()
 
         own = solve(instance, config, stop=stop, on_improve=improve)
         self._seen(own.max_violation)
         followed: DmmvResult | None = None
         while True:
+            self._idle(done, t0 + config.time_limit)
             with self.lock:
                 point, self.pending = self.pending, None
+            if point is None and self._turning():
+                point, self.turned = self.latest, True
             left = config.time_limit - (time.perf_counter() - t0)
             if point is None or done() or left <= 0.01:
                 break
@@ -344,6 +456,7 @@ class _MilpStage:
         self.wall = 0.0
         self.polished: DmmvResult | None = None
         self.polished_zero = False
+        self.cut = Interrupt()  # ``polish_on="either"``: the MILP stops here for its polish
 
     def run(self) -> None:
         try:
@@ -351,9 +464,9 @@ class _MilpStage:
                 self.instance.as_batch(),
                 self.solver,
                 self.seconds,
-                interrupt=self.interrupt,
+                interrupt=_AnyOf(self.interrupt, self.cut),
                 on_incumbent=self._incumbent,
-                on_point=self._point if self.follower.follow else None,
+                on_point=self._point if self.follower.wants_points else None,
             )
             self.proved = self.result.status == Status.OPTIMAL
         except MipguideError as exc:

@@ -68,7 +68,14 @@ def test_bench_dmmv_only_and_the_grid(tmp_path: Path) -> None:
     lines = (tmp_path / "tune.csv").read_text().splitlines()
     assert len(lines) == 1 + 4  # one FIR instance in the quick set, four combinations
     assert any("hybrid (scip) solver=scip follow=1" in line for line in lines)
-    for bad_spec in (["follow=2"], ["solver=cplex"], ["polish=0.1", "polish=0.2"], ["x=1"]):
+    assert parse_grid(["polish_on=milp,stalled"]) == {"polish_on": ["milp", "stalled"]}
+    for bad_spec in (
+        ["follow=2"],
+        ["solver=cplex"],
+        ["polish=0.1", "polish=0.2"],
+        ["x=1"],
+        ["polish_on=gpu"],
+    ):
         with pytest.raises(ValueError):
             parse_grid(bad_spec)
     runner = CliRunner()

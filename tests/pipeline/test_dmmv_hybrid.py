@@ -13,7 +13,13 @@ from mipguide.heuristics.dmmv.evaluate import evaluate
 from mipguide.heuristics.dmmv.types import DmmvInstance
 from mipguide.instances.dmmv.planted import planted_batch
 from mipguide.instances.dmmv.tomography import tomography_case
-from mipguide.pipeline.dmmv_hybrid import _Follower, milp_size, solve_hybrid, solve_minmax_milp
+from mipguide.pipeline.dmmv_hybrid import (
+    _Follower,
+    _Turn,
+    milp_size,
+    solve_hybrid,
+    solve_minmax_milp,
+)
 from mipguide.solvers.types import Interrupt
 from tests.heuristics.dmmv_cases import random_instance
 
@@ -147,7 +153,100 @@ def test_the_follower_takes_only_points_better_than_its_best() -> None:
     assert f.pending is not None and f.pending[1] == 0.8 and f.pending[0][0] == 1.0
     off = _Follower(follow=False)
     off.offer(np.ones(3), 0.1)
-    assert off.pending is None
+    assert off.pending is None and not off.wants_points
+
+
+def test_the_follower_turns_to_the_milps_best_point_once_its_own_best_is_old() -> None:
+    f = _Follower(follow=False, turn=_Turn(at=time.perf_counter(), window=0.5))
+    assert f.wants_points
+    f._seen(1.0)
+    assert not f._turning()  # no MILP point yet
+    f.offer(np.zeros(3), 2.0)  # kept although worse than DMMV's best: the polish's start
+    f.offer(np.ones(3), 3.0)  # a worse MILP point does not replace it
+    assert f.pending is None and f.latest is not None and f.latest[1] == 2.0
+    assert not f._turning()  # DMMV's best is fresh
+    f.improved -= 1.0  # its best now a second old, past the window
+    assert f._turning()
+    f._seen(0.9)  # an improvement: fresh again
+    assert not f._turning()
+    f.improved -= 1.0
+    f.turned = True  # one turn only
+    assert not f._turning()
+    late = _Follower(follow=False, turn=_Turn(at=time.perf_counter() + 60.0, window=0.0))
+    late.offer(np.zeros(3), 2.0)
+    assert not late._turning()  # not before its time
+
+
+def test_a_deciding_turn_decides_once_at_its_time() -> None:
+    cuts: list[int] = []
+    fresh = _Follower(follow=False, turn=_Turn(at=time.perf_counter(), window=0.5, decide=True))
+    fresh.cut = lambda: cuts.append(1)
+    fresh._seen(1.0)
+    fresh.offer(np.zeros(3), 2.0)
+    assert not fresh._turning() and fresh.decided and cuts == [1]  # still improving: cut
+    fresh.improved -= 1.0
+    assert not fresh._turning() and cuts == [1]  # decided: no second decision
+    stale = _Follower(follow=False, turn=_Turn(at=time.perf_counter(), window=0.5, decide=True))
+    stale.cut = lambda: cuts.append(2)
+    stale._seen(1.0)
+    stale.improved -= 1.0
+    assert not stale._turning() and stale.decided and cuts == [1]  # no MILP point: it goes on
+    stale = _Follower(follow=False, turn=_Turn(at=time.perf_counter(), window=0.5, decide=True))
+    stale.cut = lambda: cuts.append(3)
+    stale._seen(1.0)
+    stale.offer(np.zeros(3), 2.0)
+    stale.improved -= 1.0
+    assert stale._turning() and not stale.decided and cuts == [1]  # stalled: it turns
+
+
+def _sparse_binary_tomography() -> DmmvInstance:
+    b = tomography_case(24, n_levels=2, n_angles=4, seed=3).batch
+    return DmmvInstance(
+        b.A, b.lower[0], b.upper[0], b.levels_of(0), b.x0[0] if b.x0 is not None else None
+    )
+
+
+@pytest.mark.parametrize(("polish_on", "polish"), [("stalled", 0.5), ("either", 0.4)])
+def test_the_polish_on_dmmvs_thread_leaves_the_milp_its_whole_budget(
+    polish_on: str, polish: float
+) -> None:
+    inst = _sparse_binary_tomography()
+    # DMMV's own search ends after 50 passes (a fraction of a second), long before the turn at
+    # 1.5 s (1.8 s): its thread waits, then polishes the MILP's best point; the MILP runs to 3 s
+    cfg = DmmvConfig(time_limit=3.0, seed=0, max_iterations=50)
+    res, info = solve_hybrid(
+        inst, cfg, solver="highs", polish=polish, follow=False, polish_on=polish_on
+    )
+    assert info.status != "optimal" and res.max_violation > 0.0
+    assert info.milp_seconds >= 2.5  # not stopped at 1.5 s (1.8 s), as polish_on="milp" would
+    assert info.restarts == 1 and info.polish_max_violation is not None
+    assert info.milp_max_violation is not None
+    best = min(info.dmmv_max_violation, info.milp_max_violation, info.polish_max_violation)
+    assert res.max_violation == pytest.approx(best, abs=1e-12)
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+    with pytest.raises(ValueError, match="polish_on"):
+        solve_hybrid(inst, DmmvConfig(time_limit=1.0), polish_on="cpu")
+
+
+def test_either_cuts_the_milp_for_its_polish_while_dmmv_still_improves() -> None:
+    inst = _sparse_binary_tomography()
+    # with polish 0.5 DMMV's best would have to be as old as the whole first half at 3 s: it
+    # improved after its first pass, so the decision cuts the MILP and its thread polishes
+    res, info = solve_hybrid(
+        inst,
+        DmmvConfig(time_limit=6.0, seed=0),
+        solver="highs",
+        polish=0.5,
+        follow=False,
+        polish_on="either",
+    )
+    assert info.status != "optimal" and res.max_violation > 0.0
+    assert info.milp_seconds < 4.5 and info.restarts == 0
+    assert info.milp_max_violation is not None and info.polish_max_violation is not None
+    assert info.polish_max_violation <= info.milp_max_violation + 1e-12
+    best = min(info.dmmv_max_violation, info.milp_max_violation, info.polish_max_violation)
+    assert res.max_violation == pytest.approx(best, abs=1e-12)
 
 
 def test_both_milps_run_beside_dmmv_and_the_answer_is_the_best_of_all() -> None:
