@@ -211,8 +211,10 @@ def solve_hybrid(
 
     Args:
         solver: ``scip``, ``highs`` or ``both`` (each on its own thread beside DMMV's).
-        polish: the share of the budget (0 to 0.9) in which DMMV polishes each MILP's last
-            point on that MILP's thread.
+        polish: the share of the budget (0 to 0.9) of the polish: with ``milp``, the last
+            share, in which DMMV polishes each MILP's last point on that MILP's thread; with
+            ``stalled``, from ``1 - polish`` of the budget on, DMMV's thread turns to the MILPs'
+            best point once its own best is that share of the budget old.
         follow: DMMV restarts from each MILP incumbent better than its own best so far.
         polish_on: ``milp`` (the polish on the MILP's thread, which stops at ``1 - polish`` of
             the budget) or ``stalled`` (the MILP keeps the whole budget; DMMV's thread polishes
