@@ -651,6 +651,9 @@ def bench_dmmv(
     only: Annotated[
         str | None, typer.Option(help="methods to run: a comma list of dmmv, hybrid, scip, highs")
     ] = None,
+    solver_seed: Annotated[
+        int, typer.Option(min=0, help="random seed of DMMV's search and of the MILP backends")
+    ] = 0,
 ) -> None:
     """DMMV and the hybrid vs the min-max MILP (SCIP, HiGHS) at equal budgets, per group of
     tomography, FIR and quantization instances; batch throughput (CUDA rows where present)."""
@@ -696,6 +699,7 @@ def bench_dmmv(
             families=fams,
             hybrid_solver=hybrid_solver,
             only=chosen,
+            solver_seed=solver_seed,
         )
 
     run(go)

@@ -126,9 +126,11 @@ def run_bench_dmmv(
     hybrid_solver: str = DEFAULT_SOLVER,
     throughput_rows: bool = True,
     only: set[str] | None = None,
+    solver_seed: int = 0,
 ) -> tuple[list[InstanceRow], list[GroupRow]]:
     """Run every method (``only``: those whose first word is named, and ``rtn``) on every
-    instance; print, save; returns the instance and group rows."""
+    instance with the random seed ``solver_seed`` (DMMV's search and the MILP backend's);
+    print, save; returns the instance and group rows."""
     import torch
 
     from mipguide.bench import dmmv_runs as bench
@@ -152,7 +154,9 @@ def run_bench_dmmv(
             for label, inst in g.instances:
                 for method in names:
                     bar.update(task, description=f"{g.name} {label} {method}")
-                    mine.append(run_instance(g.name, label, inst, g.family, method, budget, 0))
+                    mine.append(
+                        run_instance(g.name, label, inst, g.family, method, budget, solver_seed)
+                    )
                     bar.advance(task)
             rows += mine
             summary.append(group_row(g.name, mine, names))

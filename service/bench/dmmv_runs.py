@@ -126,7 +126,7 @@ def run_instance(
         x, note = res.x, f"{info.source}; {solver} {info.status}; {info.restarts} restarts"
     else:
         try:
-            milp, out = solve_minmax_milp(batch, method, budget)
+            milp, out = solve_minmax_milp(batch, method, budget, seed=seed)
         except MipguideError as exc:
             return InstanceRow(group, name, method, np.nan, 0.0, f"unavailable: {exc}")
         if out.values:

@@ -165,12 +165,14 @@ def solve_minmax_milp(
     seconds: float,
     *,
     threads: int = 1,
+    seed: int = 0,
     interrupt: Interrupt | None = None,
     on_incumbent: Callable[[Incumbent], None] | None = None,
     on_point: Callable[[MinMaxMilp, np.ndarray], None] | None = None,
 ) -> tuple[MinMaxMilp, SolveResult]:
     """The min-max MILP of instance 0, from its round-to-nearest point with that point's max
-    violation as the upper bound of t (the MILP baseline and the hybrid's MILP side).
+    violation as the upper bound of t (the MILP baseline and the hybrid's MILP side), with the
+    backend's random ``seed``.
 
     ``on_point``: called with the MILP and the values of each improving incumbent, on the
     backend's thread (``SolveOptions.on_solution``).
@@ -186,6 +188,7 @@ def solve_minmax_milp(
     options = SolveOptions(
         time_limit=seconds,
         threads=threads,
+        seed=seed,
         start=milp.encode(idx0, t_up),
         on_solution=None if on_point is None else (lambda values: on_point(milp, values)),
     )
@@ -429,6 +432,7 @@ class _MilpStage:
                 self.instance.as_batch(),
                 self.solver,
                 self.seconds,
+                seed=self.config.seed,  # the search's seed: one seed for the whole hybrid
                 interrupt=self.interrupt,
                 on_incumbent=self._incumbent,
                 on_point=self._point if self.follower.wants_points else None,

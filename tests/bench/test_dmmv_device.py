@@ -53,6 +53,7 @@ def test_bench_dmmv_only_and_the_grid(tmp_path: Path) -> None:
         families={"fir"},
         only={"dmmv"},
         throughput_rows=False,
+        solver_seed=2,  # DMMV's search seed (and the MILPs', which do not run here)
     )
     assert {r.method for r in rows} == {"rtn", "dmmv"}
     chosen = tune_dmmv(
@@ -85,6 +86,8 @@ def test_bench_dmmv_only_and_the_grid(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "--tune" in bad.output
     bad = runner.invoke(app, ["bench", "dmmv", "--quick", "--tune", "solver=cplex"])
     assert bad.exit_code != 0 and "--tune" in bad.output
+    bad = runner.invoke(app, ["bench", "dmmv", "--quick", "--solver-seed", "-1"])
+    assert bad.exit_code != 0 and "--solver-seed" in bad.output
 
 
 def test_bench_device_on_the_cpu(tmp_path: Path) -> None:

@@ -88,6 +88,10 @@ def test_the_milp_baseline_starts_from_round_to_nearest() -> None:
     milp, res = solve_minmax_milp(inst.as_batch(), "scip", 10.0)
     assert res.values and res.status.value == "optimal"
     assert milp.problem.num_vars == len(res.values)
+    # another backend seed: another search, the same proven optimum
+    _, other = solve_minmax_milp(inst.as_batch(), "scip", 10.0, seed=7)
+    assert other.status.value == "optimal"
+    assert other.objective == pytest.approx(res.objective, abs=1e-6)
 
 
 def test_bad_arguments_and_size() -> None:
