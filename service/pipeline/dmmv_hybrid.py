@@ -255,14 +255,13 @@ def solve_hybrid(
     if instance.x0 is None:  # every side rounds the relaxed start: compute it once
         instance = replace(instance, x0=continuous_start(instance.as_batch())[0])
     milp_stop = Interrupt()
-    on_thread = polish_on == "stalled" and polish > 0
     turn = None
-    if on_thread:
+    if polish_on == "stalled" and polish > 0:
         turn = _Turn(t0 + config.time_limit * (1 - polish), config.time_limit * polish)
     follower = _Follower(follow, turn)
     stages = [  # with the polish on DMMV's thread, the MILP has the whole budget
         _MilpStage(
-            instance, name, config, milp_stop, milp_report, 0.0 if on_thread else polish, follower
+            instance, name, config, milp_stop, milp_report, 0.0 if turn else polish, follower
         )
         for name in (("scip", "highs") if solver == "both" else (solver,))
     ]
