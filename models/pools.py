@@ -1,7 +1,9 @@
 """Solution pools: training instance -> the best K distinct solutions (binaries) with objectives.
 
-Sources: SCIP, time-boxed, keeping its solution storage (``mipguide.solvers.scip_pool``), or an
-exhaustive enumeration for tiny pure-binary problems (tests). Pools are stored one ``.npz`` per
+Sources: SCIP, time-boxed, keeping its solution storage (``mipguide.solvers.scip_pool``);
+HiGHS, time-boxed, keeping its improving solutions (fewer, but on a family where HiGHS is the
+better backend they are the better labels); or an exhaustive enumeration for tiny pure-binary
+problems (tests). Pools are stored one ``.npz`` per
 instance: the binaries packed to bits, the objectives, the binary indices and the instance hash
 (sha256 of the normalized problem); building many is parallel over processes, shows progress,
 and resumes (an instance whose pool file exists is skipped).
@@ -37,7 +39,8 @@ class SolutionPool:
         binary_index: (num_binaries,) int64 variable indices of the binaries.
         instance_hash: ``problem_hash`` of the instance.
         sense: the objective sense.
-        source: "scip", "bruteforce", "jobs" (solutions past jobs found) or "scip+jobs".
+        source: "scip", "highs", "bruteforce", "jobs" (solutions past jobs found), or
+            "scip+jobs" / "highs+jobs".
     """
 
     x_bin: np.ndarray
@@ -105,6 +108,36 @@ def scip_solution_pool(
 
     out = solve_pool(problem, time_limit=time_limit, max_solutions=max(4 * k, 100), seed=seed)
     return best_distinct(problem, out.x_bin, out.objectives, k, "scip")
+
+
+def highs_solution_pool(
+    problem: Problem, k: int = 32, time_limit: float = 10.0, seed: int = 0
+) -> SolutionPool:
+    """HiGHS's best solution, the improving ones it found on the way and those it saved, after
+    a time-boxed solve (one thread), each verified against the model; best k distinct on the
+    binaries."""
+    from mipguide.problem.verify import verify
+    from mipguide.solvers.base import get_backend
+    from mipguide.solvers.types import SolveOptions
+
+    improving: list[np.ndarray] = []
+    options = SolveOptions(
+        time_limit=time_limit,
+        seed=seed,
+        keep_solutions=max(4 * k, 100),
+        on_solution=lambda x: improving.append(np.array(x, dtype=np.float64)),
+    )
+    out = get_backend("highs").solve(problem, options)
+    found = ([] if out.x is None else [out.x]) + list(out.solutions) + improving
+    checked = [(x, verify(problem, x)) for x in found]
+    kept = [(x, v.objective) for x, v in checked if v.feasible]
+    nb = int(problem.binary_mask.sum())
+    x_bin = np.array([x[problem.binary_mask] > 0.5 for x, _ in kept], dtype=np.uint8)
+    objs = np.array([obj for _, obj in kept], dtype=np.float64)
+    return best_distinct(problem, x_bin.reshape(len(kept), nb), objs, k, "highs")
+
+
+POOL_SOLVERS = ("scip", "highs")
 
 
 def save_pool(pool: SolutionPool, path: Path) -> None:
@@ -196,17 +229,21 @@ def known_solutions(problem: Problem, path: str | None) -> tuple[np.ndarray, np.
 class PoolConfig:
     k: int = 32
     time_limit: float = 10.0
-    method: str = "scip"  # or "bruteforce"
+    method: str = "scip"  # or "highs" (``POOL_SOLVERS``), or "bruteforce"
     seed: int = 0
 
 
-def pool_path(directory: Path, spec: InstanceSpec) -> Path:
-    return Path(directory) / f"{spec.name}.pool.npz"
+def pool_path(directory: Path, spec: InstanceSpec, method: str = "scip") -> Path:
+    """Where an instance's pool is cached: ``NAME.pool.npz`` (SCIP's, and the other sources'
+    that need no solver), ``NAME.highs.pool.npz`` (HiGHS's)."""
+    tag = ".highs" if method == "highs" else ""
+    return Path(directory) / f"{spec.name}{tag}.pool.npz"
 
 
 def make_pool(spec: InstanceSpec, config: PoolConfig, path: Path) -> Path:
     """Build one instance's pool and write it (the worker's job): the known solutions
-    (``spec.solutions``) and, when ``config.time_limit`` > 0, a time-boxed SCIP run's.
+    (``spec.solutions``) and, when ``config.time_limit`` > 0, a time-boxed run's of the
+    config's backend (``config.method``: SCIP or HiGHS).
 
     Raises:
         NoSolution: no solution at all for the instance (nothing is written).
@@ -216,7 +253,8 @@ def make_pool(spec: InstanceSpec, config: PoolConfig, path: Path) -> Path:
     if config.method == "bruteforce":
         pool = brute_force_pool(problem, config.k)
     elif config.time_limit > 0:
-        pool = scip_solution_pool(problem, config.k, config.time_limit, config.seed + spec.seed)
+        make = highs_solution_pool if config.method == "highs" else scip_solution_pool
+        pool = make(problem, config.k, config.time_limit, config.seed + spec.seed)
     else:
         pool = best_distinct(problem, known_x, known_obj, config.k, "jobs")
     if len(known_obj) and pool.source != "jobs":
@@ -256,7 +294,7 @@ def build_pools(
     """
     from rich.progress import Progress
 
-    paths = [pool_path(directory, s) for s in specs]
+    paths = [pool_path(directory, s, config.method) for s in specs]
     todo = [(s, p) for s, p in zip(specs, paths, strict=True) if not p.exists()]
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"solution pools ({len(specs) - len(todo)} cached)", total=len(todo))

@@ -224,7 +224,11 @@ def train(
     batch_size: Annotated[int, typer.Option(min=1)] = 4,
     patience: Annotated[int, typer.Option(min=1)] = 5,
     pool_k: Annotated[int, typer.Option(min=1, help="solutions kept per instance")] = 32,
-    pool_time: Annotated[float, typer.Option(help="SCIP seconds per instance")] = 10.0,
+    pool_time: Annotated[float, typer.Option(help="solver seconds per instance")] = 10.0,
+    pool_solver: Annotated[
+        str,
+        typer.Option(help="auto (the plain selector's backend for the instances) | scip | highs"),
+    ] = "auto",
     pool_dir: Annotated[
         Path | None,
         typer.Option(help="pool cache (default DATA_DIR/pools; one FAMILY-SIZE folder each)"),
@@ -277,6 +281,7 @@ def train(
         remote = RemoteTrain(server, api_key, from_tag, wait)
         spec = TrainArgs(family, out, epochs=epochs, seed=seed, patience=patience,
                          pool_k=pool_k, pool_time=pool_time, kind=kind, instances=files,
+                         pool_solver=pool_solver,
                          val_share=val_share, tune_time=tune_time,
                          tune_instances=tune_instances)  # fmt: skip
         run(lambda: train_remote(spec, remote, console))
@@ -284,7 +289,7 @@ def train(
     args = TrainArgs(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
         pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
-        samples, label_temperature, files, val_share, tune_time, tune_instances,
+        samples, label_temperature, files, val_share, tune_time, tune_instances, pool_solver,
     )  # fmt: skip
     run(lambda: train_command(args, console))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ class TrainArgs:
     val_share: float = 0.2
     tune_time: float = 10.0
     tune_instances: int = 3
+    pool_solver: str = "auto"
 
 
 def train_command(args: TrainArgs, console: Console) -> None:
@@ -78,6 +80,8 @@ def train_command(args: TrainArgs, console: Console) -> None:
     else:
         data = _generated_instances(args, settings.data_dir / "pools")
     objective: Any = PasObjective() if args.kind == "pas" else SrgObjective(shape, args.samples)
+    pool_solver = _pool_solver(args.pool_solver, settings.model_dirs, data.train)
+    console.print(f"solution pools: {pool_solver}, {args.pool_time:g} s each")
     job = TrainJob(
         objective=objective,
         family=data.label,
@@ -85,7 +89,9 @@ def train_command(args: TrainArgs, console: Console) -> None:
         val_specs=data.val,
         pool_dirs=data.pool_dirs,
         out=args.out,
-        pool=PoolConfig(k=args.pool_k, time_limit=args.pool_time, seed=args.seed),
+        pool=PoolConfig(
+            k=args.pool_k, time_limit=args.pool_time, method=pool_solver, seed=args.seed
+        ),
         train=TrainConfig(
             epochs=args.epochs,
             lr=args.lr,
@@ -148,6 +154,7 @@ def train_remote(args: TrainArgs, remote: RemoteTrain, console: Console) -> None
         "patience": args.patience,
         "pool_time": args.pool_time,
         "pool_k": args.pool_k,
+        "pool_solver": args.pool_solver,
         "val_share": args.val_share,
         "seed": args.seed,
         "tune_time": args.tune_time,
@@ -264,6 +271,23 @@ def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
         pool_dirs={label: args.pool_dir or pools / f"files-{label}"},
         description={"source": "files", "files": [_shown(p) for p in files]},
     )
+
+
+def _pool_solver(choice: str, registry: Sequence[Path], specs: Sequence[InstanceSpec]) -> str:
+    """``--pool-solver`` resolved: ``auto`` is the plain selector's backend for most of the
+    training instances (``mipguide.guidance.tuning.pool_backend``).
+
+    Raises:
+        InvalidOptionError: an unknown choice.
+    """
+    from mipguide.guidance.tuning import pool_backend
+
+    try:
+        return pool_backend(
+            choice, registry, [s.build() for s in specs] if choice == "auto" else []
+        )
+    except ValueError as exc:
+        raise InvalidOptionError("--pool-solver", str(exc), ["auto", "scip", "highs"]) from exc
 
 
 def _shown(path: Path) -> str:

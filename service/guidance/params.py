@@ -135,12 +135,17 @@ class PasParams(_Params):
         prediction: what gives P(x = 1): the ``network``; or, the ablations that ask whether
             the network earns its place, the LP relaxation's values (``lp``, bench method
             ``pas-lp``) or the backend's first incumbent (``incumbent``: no prediction, the same
-            region, LNS and completion around it; bench method ``lns``).
+            region, LNS and completion around it; bench method ``lns``); or both
+            (``network-incumbent``): the network's P(x = 1) averaged with that incumbent, so
+            the region keeps the incumbent's values and the network ranks them: the binaries
+            where both agree are fixed first (most confident first), those where they disagree
+            are left free (a learned neighbourhood for the incumbent's search; with no
+            incumbent in its share of the budget, the network alone).
     """
 
     region: TopKRegion = TopKRegion()
     start_seconds: float = Field(default=2.0, ge=0)
-    prediction: Literal["network", "lp", "incumbent"] = "network"
+    prediction: Literal["network", "lp", "incumbent", "network-incumbent"] = "network"
     search: SearchParams = SearchParams()
 
 

@@ -28,7 +28,7 @@ from mipguide.guidance.trust_region import choose_region
 from mipguide.pipeline.solve import backend_for
 from mipguide.solvers.types import Incumbent, IncumbentSource, Interrupt
 
-# at most this share of the budget left goes to an ablation's LP or first incumbent
+# at most this share of the budget left goes to an ablation's LP or a first incumbent
 ABLATION_SHARE = 0.2
 
 
@@ -75,28 +75,17 @@ class PasGuide(ModelGuide[PasParams]):
     ) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict[str, Any] | None]:
         """P(x = 1) on the binaries, their indices, the stages' seconds, and where the
         network ran when that was the device pool (else None)."""
-        problem, trace = ctx.problem, ctx.trace
+        problem = ctx.problem
         if self.params.prediction == "network":
-            t0 = trace.elapsed()
-            graph = build_graph(problem)
-            t_features = trace.elapsed()
-            inference, answer, failed = None, None, None
-            if self.remote is not None:
-                pas_network(self.model)  # a wrong kind fails here, not on the pool
-                answer, failed = self.remote.pas(graph)
-            if answer is not None and self.remote is not None:
-                probs, binary_index = answer.output, np.flatnonzero(graph.binary_mask)
-                inference = answer.where(self.remote.runner)
-            else:
-                pred = predict(graph, self.model)
-                probs, binary_index = pred.probs, pred.binary_index
-                if self.remote is not None:
-                    inference = self.remote.fallback(pred.device, failed)
-            seconds = {"features": t_features - t0, "predict": trace.elapsed() - t_features}
+            return self._network(ctx)
+        if self.params.prediction == "network-incumbent":
+            probs, binary_index, seconds, inference = self._network(ctx)
+            x = _first_incumbent(ctx, _ablation_budget(ctx))
+            if x is not None:  # the incumbent's values; the network ranks them (``PasParams``)
+                probs = 0.5 * (probs + np.clip(x[binary_index], 0.0, 1.0))
             return probs, binary_index, seconds, inference
         binary_index = np.flatnonzero(problem.binary_mask).astype(np.int64)
-        left = ctx.remaining()
-        budget = 60.0 if left is None else ABLATION_SHARE * left
+        budget = _ablation_budget(ctx)
         if self.params.prediction == "lp":
             x = relaxation_values(
                 problem, backend_for(problem, ctx.solver), ctx.options, budget, ctx.interrupt
@@ -110,6 +99,36 @@ class PasGuide(ModelGuide[PasParams]):
         rng = np.random.default_rng(ctx.options.seed)
         probs = np.clip(probs + rng.uniform(-1e-3, 1e-3, probs.size), 0.0, 1.0)
         return probs, binary_index, {}, None
+
+    def _network(
+        self, ctx: GuideContext
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float], dict[str, Any] | None]:
+        """The network's P(x = 1) (on the device pool when there is one), as ``_prediction``."""
+        trace = ctx.trace
+        t0 = trace.elapsed()
+        graph = build_graph(ctx.problem)
+        t_features = trace.elapsed()
+        inference, answer, failed = None, None, None
+        if self.remote is not None:
+            pas_network(self.model)  # a wrong kind fails here, not on the pool
+            answer, failed = self.remote.pas(graph)
+        if answer is not None and self.remote is not None:
+            probs, binary_index = answer.output, np.flatnonzero(graph.binary_mask)
+            inference = answer.where(self.remote.runner)
+        else:
+            pred = predict(graph, self.model)
+            probs, binary_index = pred.probs, pred.binary_index
+            if self.remote is not None:
+                inference = self.remote.fallback(pred.device, failed)
+        seconds = {"features": t_features - t0, "predict": trace.elapsed() - t_features}
+        return probs, binary_index, seconds, inference
+
+
+def _ablation_budget(ctx: GuideContext) -> float:
+    """Seconds for the LP relaxation or the first incumbent: ``ABLATION_SHARE`` of the budget
+    left (60 s without a limit)."""
+    left = ctx.remaining()
+    return 60.0 if left is None else ABLATION_SHARE * left
 
 
 def _first_incumbent(ctx: GuideContext, seconds: float) -> np.ndarray | None:

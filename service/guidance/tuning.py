@@ -24,7 +24,8 @@ still runs the chosen point: the caller asked for it). An SRG model has no ``mod
 always named): its backends alone serve the references and the finals rule only.
 
 The grid's points are the region/search shapes that earlier validation runs found for the four
-shipped families, the defaults, an LNS-heavy variant and a warm start with no region: what
+shipped families, the defaults, an LNS-heavy variant, a warm start with no region and a learned
+neighbourhood of the backend's first incumbent: what
 differs between families is which of them the procedure picks, on that family's own validation
 instances.
 """
@@ -77,6 +78,14 @@ PAS_GRID: dict[str, dict[str, Any]] = {
     # no region: the rounded (and completed) prediction starts the full model, for a backend
     # whose own search improves faster from a good start than inside a region (SRG's ``warm``)
     "warm": {"search": {"subproblem": {"share": 0.0}}},
+    # fix-lns around the backend's first incumbent, the network choosing which of its values
+    # to fix and which to free: for a backend whose first incumbent beats the rounded
+    # prediction (HiGHS on GISP: ``prediction`` in ``PasParams``)
+    "inc-fix-lns": {
+        "region": {"k0": 0.6, "k1": 0.0, "delta": 0.0},
+        "search": {"subproblem": {"heuristics": True}, "lns": {"share": 0.5}},
+        "prediction": "network-incumbent",
+    },
 }
 
 # 4 candidates and a top-k region (k0 0.5, k1 0, delta 0) on their mean
@@ -319,6 +328,21 @@ def backend_order(
         return tuple(backends)
     votes = [selector.choose(problem).solver for problem in problems]
     return tuple(sorted(backends, key=lambda b: (-votes.count(b), backends.index(b))))
+
+
+def pool_backend(choice: str, registry: Path | Sequence[Path], problems: Sequence[Problem]) -> str:
+    """The backend that builds a model's solution pools: ``scip`` or ``highs`` as named, and for
+    ``auto`` the one the plain selector picks for most of the training ``problems``
+    (``backend_order``): the labels come from the better backend on them.
+
+    Raises:
+        ValueError: an unknown choice.
+    """
+    if choice in PAS_BACKENDS:
+        return choice
+    if choice != "auto":
+        raise ValueError(f"unknown pool solver {choice!r}: auto, {', '.join(PAS_BACKENDS)}")
+    return backend_order(registry, problems)[0]
 
 
 def choose_point(figures: Mapping[str, Mapping[str, Any]], candidates: Sequence[str]) -> str:

@@ -90,7 +90,11 @@ class TrainOptions(BaseModel):
     epochs: int = Field(default=30, ge=1, le=1000)
     patience: int = Field(default=5, ge=1, le=1000)
     pool_time: float = Field(
-        default=5.0, ge=0, le=600, description="seconds of SCIP per instance for its pool"
+        default=5.0, ge=0, le=600, description="seconds of the pool solver per instance"
+    )
+    pool_solver: Literal["auto", "scip", "highs"] = Field(
+        default="auto",
+        description="the backend that builds the pools (auto: the plain selector's pick)",
     )
     pool_k: int = Field(default=32, ge=1, le=1000)
     val_share: float = Field(default=0.2, gt=0, lt=1)

@@ -3,8 +3,8 @@ registry + result.json.
 
 The job's input is a manifest the manager wrote at submit time (``train.json``: the stored
 instances, each with the solutions past jobs found for it, paths relative to the manifest). The
-worker builds the solution pools (time-boxed SCIP, merged with those solutions), trains with
-early stopping on a seeded validation split, and registers the model under ``NAME@VERSION`` in
+worker builds the solution pools (time-boxed SCIP or HiGHS, merged with those solutions), trains
+with early stopping on a seeded validation split, and registers the model under ``NAME@VERSION`` in
 the owner's directory. Progress goes out as log lines and ``progress`` events; an interrupt
 stops it between two pools or two epochs, and nothing is registered then.
 """
@@ -49,6 +49,7 @@ def run_train_job(
     """
     import torch
 
+    from mipguide.guidance.tuning import pool_backend
     from mipguide.models.pools import PoolConfig
     from mipguide.models.train import TrainConfig, TrainJob, split_validation, train_model
     from mipguide.models.train_pas import PasObjective
@@ -103,6 +104,10 @@ def run_train_job(
     staging = staging_root / ref
     shutil.rmtree(staging_root, ignore_errors=True)
     objective: Any = PasObjective() if options["kind"] == "pas" else SrgObjective()
+    pool_solver = pool_backend(
+        str(options.get("pool_solver", "auto")), own_models, [s.build() for s in train]
+    )
+    log(f"[train] solution pools: {pool_solver}, {float(options['pool_time']):g} s each")
     job = TrainJob(
         objective=objective,
         family=label,
@@ -110,7 +115,12 @@ def run_train_job(
         val_specs=val,
         pool_dirs={label: root / "pools"},
         out=staging,
-        pool=PoolConfig(k=int(options["pool_k"]), time_limit=float(options["pool_time"]), seed=0),
+        pool=PoolConfig(
+            k=int(options["pool_k"]),
+            time_limit=float(options["pool_time"]),
+            method=pool_solver,
+            seed=0,
+        ),
         train=TrainConfig(
             epochs=int(options["epochs"]),
             patience=int(options["patience"]),

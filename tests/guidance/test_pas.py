@@ -411,3 +411,48 @@ def test_ablations_run_the_same_search_without_the_network(
     assert result.extra["pas"]["prediction"] == prediction
     assert "features" not in result.seconds and result.seconds["predict"] >= 0
     assert_trace_is_sane(result, p.sense)
+
+
+def test_network_incumbent_keeps_the_incumbents_values_and_lets_the_network_rank_them(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prediction=network-incumbent: P(x = 1) is the mean of the network's and the first
+    incumbent's, so the region fixes the incumbent's values where the network agrees most and
+    leaves free those where it disagrees; the answer is verified."""
+    p = choose_three()
+    network = np.array([0.9, 0.1, 0.2, 0.8, 0.3, 0.05])
+    incumbent = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])  # cost 12; the optimum is 6
+
+    def fake(graph, loaded):  # noqa: ANN001, ANN202
+        return Prediction(network, np.flatnonzero(graph.binary_mask), "fake@1", "cpu", 0.0)
+
+    def first(ctx, seconds):  # noqa: ANN001, ANN202
+        ctx.offer([incumbent], IncumbentSource.SOLVER)
+        return incumbent
+
+    regions: list[tuple[np.ndarray, Any]] = []
+    choose = pas_module.choose_region
+
+    def spy(probs, binary_index, *args):  # noqa: ANN001, ANN002, ANN202
+        region = choose(probs, binary_index, *args)
+        regions.append((np.array(probs), region))
+        return region
+
+    monkeypatch.setattr(pas_module, "predict", fake)
+    monkeypatch.setattr(pas_module, "_first_incumbent", first)
+    monkeypatch.setattr(pas_module, "choose_region", spy)
+    region = {"k0": 2 / 6, "k1": 0.0, "delta": 0.0}
+    params = parse_params(PasParams, "pas", {"prediction": "network-incumbent", "region": region})
+    result = run_guided(p, "scip", SolveOptions(time_limit=30), PasGuide(tiny_model, params))
+
+    probs, chosen = regions[0]
+    np.testing.assert_allclose(probs, 0.5 * (network + incumbent))
+    # the incumbent's zeros the network is surest of are fixed (x5, x4); x3, where the network
+    # says 1 against the incumbent's 0, stays free
+    assert sorted(chosen.index.tolist()) == [4, 5] and not chosen.x_hat.any()
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(6.0)
+    assert result.max_violation is not None and result.max_violation <= 1e-6
+    assert result.incumbents[0].source == IncumbentSource.SOLVER
+    assert result.extra["pas"]["prediction"] == "network-incumbent"
+    assert "features" in result.seconds  # the network ran
+    assert_trace_is_sane(result, p.sense)

@@ -78,6 +78,8 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
     assert card["tuning"]["budget_seconds"] == 0.3 and len(card["tuning"]["instances"]) == 1
     data = card["training_data"]
     assert data["source"] == "files" and len(data["files"]) == 6
+    # --pool-solver auto: the plain selector's backend (it measured HiGHS better on indset)
+    assert data["pool"]["method"] == "highs" and "solution pools: highs" in res.output
     assert len(data["train_instances"]) == 5 and len(data["val_instances"]) == 1
     assert card["family"] == "mine" and card["signature"][0]["label"] == "mine"
     pools = sorted((env / "pools" / "files-mine").glob("*.pool.npz"))
@@ -124,6 +126,10 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
         ([str(MIPLIB / "p0033.mps.gz"), "--family", "indset"], "either --family or"),
         ([], "either --family or"),
         (["--instances", str(MIPLIB / "nope.mps")], "no such file or folder"),
+        (
+            [str(MIPLIB / "p0033.mps.gz"), str(MIPLIB / "lseu.mps.gz"), "--pool-solver", "cplex"],
+            "--pool-solver: unknown pool solver 'cplex'",
+        ),
     ],
 )
 def test_train_refuses_what_it_cannot_use(env: Path, extra: list[str], message: str) -> None:
