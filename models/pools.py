@@ -3,10 +3,10 @@
 Sources: SCIP, time-boxed, keeping its solution storage (``mipguide.solvers.scip_pool``);
 HiGHS, time-boxed, keeping its improving solutions (fewer, but on a family where HiGHS is the
 better backend they are the better labels); or an exhaustive enumeration for tiny pure-binary
-problems (tests). Pools are stored one ``.npz`` per
-instance: the binaries packed to bits, the objectives, the binary indices and the instance hash
-(sha256 of the normalized problem); building many is parallel over processes, shows progress,
-and resumes (an instance whose pool file exists is skipped).
+problems (tests). Pools are stored one ``.npz`` per instance: the binaries packed to bits, the
+objectives, the binary indices and the instance hash (sha256 of the normalized problem);
+building many is parallel over processes, shows progress, and resumes (an instance whose pool
+file exists is skipped).
 """
 
 from __future__ import annotations
@@ -137,9 +137,6 @@ def highs_solution_pool(
     return best_distinct(problem, x_bin.reshape(len(kept), nb), objs, k, "highs")
 
 
-POOL_SOLVERS = ("scip", "highs")
-
-
 def save_pool(pool: SolutionPool, path: Path) -> None:
     """Write the pool as a compressed npz (bits packed); atomically (tmp file then rename)."""
     path = Path(path)
@@ -229,7 +226,7 @@ def known_solutions(problem: Problem, path: str | None) -> tuple[np.ndarray, np.
 class PoolConfig:
     k: int = 32
     time_limit: float = 10.0
-    method: str = "scip"  # or "highs" (``POOL_SOLVERS``), or "bruteforce"
+    method: str = "scip"  # or "highs", or "bruteforce"
     seed: int = 0
 
 

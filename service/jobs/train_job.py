@@ -104,8 +104,9 @@ def run_train_job(
     staging = staging_root / ref
     shutil.rmtree(staging_root, ignore_errors=True)
     objective: Any = PasObjective() if options["kind"] == "pas" else SrgObjective()
+    choice = str(options.get("pool_solver", "auto"))
     pool_solver = pool_backend(
-        str(options.get("pool_solver", "auto")), own_models, [s.build() for s in train]
+        choice, own_models, [s.build() for s in train] if choice == "auto" else []
     )
     log(f"[train] solution pools: {pool_solver}, {float(options['pool_time']):g} s each")
     job = TrainJob(
