@@ -265,6 +265,14 @@ def train(
     tune_instances: Annotated[
         int, typer.Option(min=1, help="validation instances the grid runs on")
     ] = 3,
+    tune_horizon: Annotated[
+        float,
+        typer.Option(
+            min=1e-3,
+            help="seconds the model will serve: the grid's integrals cover them, each run's "
+            "last gap held past --tune-time",
+        ),
+    ] = 60.0,
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of your
     instances (files, folders, globs: any MILP with binaries; a seeded share held out for
@@ -283,13 +291,14 @@ def train(
                          pool_k=pool_k, pool_time=pool_time, kind=kind, instances=files,
                          pool_solver=pool_solver,
                          val_share=val_share, tune_time=tune_time,
-                         tune_instances=tune_instances)  # fmt: skip
+                         tune_instances=tune_instances, tune_horizon=tune_horizon)  # fmt: skip
         run(lambda: train_remote(spec, remote, console))
         return
     args = TrainArgs(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
         pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
         samples, label_temperature, files, val_share, tune_time, tune_instances, pool_solver,
+        tune_horizon,
     )  # fmt: skip
     run(lambda: train_command(args, console))
 
@@ -306,6 +315,13 @@ def tune(
     seeds: Annotated[str, typer.Option(help="instance seeds A-B (validation seeds)")] = "1500-1502",
     time_limit: Annotated[float, typer.Option(help="seconds per run")] = 20.0,
     solver_seeds: Annotated[str, typer.Option(help="solver seeds per instance")] = "0",
+    horizon: Annotated[
+        float,
+        typer.Option(
+            help="seconds the model will serve: each run's integral covers them, its last gap "
+            "held past --time-limit"
+        ),
+    ] = 60.0,
 ) -> None:
     """Choose a PaS or SRG model's search settings from the declared grid (the lowest mean
     primal integral over the instances and solver seeds, one thread, among the points whose
@@ -317,7 +333,7 @@ def tune(
 
     run(
         lambda: tune_command(
-            model, paths or [], family, size, seeds, time_limit, solver_seeds, console
+            model, paths or [], family, size, seeds, time_limit, solver_seeds, console, horizon
         )
     )
 

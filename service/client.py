@@ -369,7 +369,8 @@ class MipguideClient:
             from_tag: also (or instead) train on this key's solved jobs with this tag.
             wait: seconds to wait for the end.
             options: kind (pas|srg), epochs, patience, pool_time, pool_solver, pool_k,
-                val_share, seed, time_limit, priority, tags.
+                val_share, seed, tune_time, tune_instances, tune_horizon, time_limit, priority,
+                tags.
         """
         params = {"wait": wait} if wait else {}
         timeout = self._timeout + wait if wait else self._timeout

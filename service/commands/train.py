@@ -53,6 +53,7 @@ class TrainArgs:
     tune_time: float = 10.0
     tune_instances: int = 3
     pool_solver: str = "auto"
+    tune_horizon: float = 60.0
 
 
 def train_command(args: TrainArgs, console: Console) -> None:
@@ -112,7 +113,7 @@ def train_command(args: TrainArgs, console: Console) -> None:
         from mipguide.commands.tune import run_tuning
 
         val = [(s.name, s.build()) for s in data.val[: args.tune_instances]]
-        tuning = run_tuning(args.out, val, args.tune_time, [args.seed], console)
+        tuning = run_tuning(args.out, val, args.tune_time, [args.seed], console, args.tune_horizon)
         console.print(
             f"search settings: {tuning.choice!r} on {tuning.solver} (card: pas, solver, tuning)"
         )
@@ -159,6 +160,7 @@ def train_remote(args: TrainArgs, remote: RemoteTrain, console: Console) -> None
         "seed": args.seed,
         "tune_time": args.tune_time,
         "tune_instances": args.tune_instances,
+        "tune_horizon": args.tune_horizon,
     }
     with MipguideClient(remote.server, remote.api_key or "") as client:
         job = call(lambda: client.train(str(args.out), files, from_tag=remote.from_tag, **options))

@@ -28,6 +28,7 @@ def tune_command(
     budget: float,
     solver_seeds: str,
     console: Console,
+    horizon: float | None = None,
 ) -> None:
     """Resolve the model's folder, build the instances (files, or generated ``family`` with
     ``size`` and ``seeds``), tune, and print the figures.
@@ -40,6 +41,8 @@ def tune_command(
     directory = model_folder(model)
     if not 0 < budget < float("inf"):
         raise InvalidOptionError("--time-limit", "must be a positive number of seconds")
+    if horizon is not None and not 0 < horizon < float("inf"):
+        raise InvalidOptionError("--horizon", "must be a positive number of seconds")
     if (family is None) == (not paths):
         raise InvalidOptionError("--family", "give either --family or instance files")
     instances = _instances(paths, family, size, seeds)
@@ -47,7 +50,7 @@ def tune_command(
         seeds_list = parse_seeds(solver_seeds)
     except ValueError as exc:
         raise InvalidOptionError("--solver-seeds", str(exc)) from exc
-    tuning = run_tuning(directory, instances, budget, seeds_list, console)
+    tuning = run_tuning(directory, instances, budget, seeds_list, console, horizon)
     auto = tuning.auto
     plain = f"{auto['solver']} alone" if auto["mode"] == "exact" else "the guidance"
     for_auto = f", and {plain} for mode=auto" if auto["mode"] != "srg" else ""
@@ -98,8 +101,10 @@ def run_tuning(
     budget: float,
     seeds: Sequence[int],
     console: Console,
+    horizon: float | None = None,
 ) -> Tuning:
-    """Tune with a progress bar, write the card, print the figures of every grid point."""
+    """Tune with a progress bar, write the card, print the figures of every grid point (the
+    integrals over ``horizon``: ``tune_pas``)."""
     from rich.progress import Progress
 
     from mipguide.guidance.tuning import GRIDS, run_count, tune_registered
@@ -122,8 +127,11 @@ def run_tuning(
             seeds=seeds,
             device=resolve_device(get_settings().device),
             report=report,
+            horizon=horizon,
         )
-    table = Table(title=f"{directory.name}: {len(instances)} instances x {len(seeds)} seeds")
+    over = tuning.record["horizon_seconds"]
+    title = f"{directory.name}: {len(instances)} instances x {len(seeds)} seeds"
+    table = Table(title=title + (f", integrals over {over:g} s" if over > budget else ""))
     for col in ("point", "primal integral", "final gap", "finals no worse", "chosen"):
         table.add_column(col)
     for point, fig in tuning.record["figures"].items():

@@ -8,10 +8,13 @@ thread, on the first backend of ``PAS_BACKENDS`` in ``backend_order`` (the one t
 selector picks for most of the instances); then the best of them solves them again with the
 other backend (running the subproblem and the completion). The reference of an instance is the
 best objective any run found; a point's score is its mean primal integral
-(``mipguide.pipeline.primal``, the benchmark's measure). The lowest score wins (ties: the
-earlier point). The card then holds the choice as its ``pas`` (or ``srg``) parameters and its
-``solver`` (what ``solver=auto`` runs), and under ``tuning`` the grid, the budget, the
-instances, the seeds, every figure and the choice.
+(``mipguide.pipeline.primal``, the benchmark's measure) over the horizon the model will serve
+(``horizon``, at least the budget): when the runs are shorter than that, each run's last gap is
+held from the end of its budget to the horizon (no further improvement is credited), so a point
+that is fast early and then stalls does not beat one that keeps closing its gap. The lowest
+score wins (ties: the earlier point). The card then holds the choice as its ``pas`` (or
+``srg``) parameters and its ``solver`` (what ``solver=auto`` runs), and under ``tuning`` the
+grid, the budget, the horizon, the instances, the seeds, every figure and the choice.
 
 Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too, right after
 the grid; they take part in the references, and they set the finals rule: a point is chosen
@@ -158,6 +161,9 @@ PLAIN = "plain"
 # alone's on at least this share of the tuning runs (the product's promise: guidance does not
 # end worse than the free solver), unless no point is; the lowest integral among them wins.
 FINALS_SHARE = 0.9
+# The horizon a tuning scores over unless told: a solve's default time limit
+# (``jobs.options.JobOptions.time_limit``), what a model tuned at a shorter budget will serve.
+SERVE_HORIZON = 60.0
 
 Report = Callable[[dict[str, Any]], None]
 
@@ -206,6 +212,7 @@ def tune_pas(
     device: str = "cpu",
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
+    horizon: float | None = None,
 ) -> Tuning:
     """Measure every grid point on every (instance, seed) with the first backend, then the
     best point with each other backend, and choose the lowest mean primal integral; with
@@ -216,6 +223,8 @@ def tune_pas(
     Args:
         instances: (name, problem) to tune on: the model's validation instances.
         budget: seconds per run, everything after reading included.
+        horizon: seconds each run's integral covers, its last gap held past the budget (None
+            or less than the budget: the budget).
         grid: defaults to the kind's (``GRIDS``).
         plain: run each backend alone (the finals rule; ``mode=auto`` for PaS).
         kind: the model's, ``pas`` or ``srg`` (the mode its runs solve in).
@@ -231,6 +240,7 @@ def tune_pas(
         backends = backend_order(registry, [problem for _, problem in instances])
     if not instances or not grid or not backends:
         raise ValueError("tuning needs instances, a grid and a backend")
+    horizon = budget if horizon is None else max(horizon, budget)
     _warm_up(ref, registry, device, kind)
     first, others = backends[0], tuple(backends[1:])
     total = run_count(len(instances), len(seeds), grid, backends, plain)
@@ -266,12 +276,14 @@ def tune_pas(
     plains = [f"{PLAIN}@{b}" for b in backends] if plain else []
     points.update({name: (None, b) for name, b in zip(plains, backends, strict=False)})
     measure(plains)
-    stage_one = point_figures(runs, list(points), instances, seeds, budget, plains)[0]
+    stage_one = point_figures(runs, list(points), instances, seeds, budget, plains, horizon)[0]
     best_shape = choose_point(stage_one, list(grid))
     stage_two = {f"{best_shape}@{backend}": (best_shape, backend) for backend in others}
     points.update(stage_two)
     measure(list(stage_two))
-    figures, references = point_figures(runs, list(points), instances, seeds, budget, plains)
+    figures, references = point_figures(
+        runs, list(points), instances, seeds, budget, plains, horizon
+    )
     guided = [p for p in points if p not in plains]
     choice = choose_point(figures, guided)  # the recorded figures rank it first
     shape, solver = points[choice]
@@ -284,6 +296,11 @@ def tune_pas(
     record = {
         "procedure": "mipguide.guidance.tuning.tune_pas: lowest mean primal integral"
         + (
+            f" over {horizon:g} s (each run's last gap held from its {budget:g} s on)"
+            if horizon > budget
+            else ""
+        )
+        + (
             f" among the points whose final objective is no worse than the better backend "
             f"alone's on at least {FINALS_SHARE:.0%} of the runs (all points when none is)"
             if plains
@@ -293,6 +310,7 @@ def tune_pas(
         + ("; each backend alone" if plains else "")
         + (", for this rule and for mode=auto" if plains and kind == "pas" else ""),
         "budget_seconds": budget,
+        "horizon_seconds": horizon,
         "solver": solver,
         "auto": auto,
         "backends": list(backends),
@@ -389,11 +407,15 @@ def point_figures(
     seeds: Sequence[int],
     budget: float,
     plains: Sequence[str] = (),
+    horizon: float | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float | None]]:
-    """Each point's mean primal integral and final gap against the best objective any run of
-    any point found on the instance, and (with ``plains``) on how many runs its final objective
-    is no worse than the better backend alone's; and those references."""
+    """Each point's mean primal integral (of its incumbents within ``budget``, over
+    ``horizon``: the last gap held from the budget on; None: the budget) and final gap against
+    the best objective any run of any point found on the instance, and (with ``plains``) on how
+    many runs its final objective is no worse than the better backend alone's; and those
+    references."""
     senses = {name: int(problem.sense) for name, problem in instances}
+    horizon = budget if horizon is None else max(horizon, budget)
     references: dict[str, float | None] = {}
     for name, _ in instances:
         found = [obj for (_, n, _), (_, obj) in runs.items() if n == name and obj is not None]
@@ -409,7 +431,8 @@ def point_figures(
                     integrals.append(1.0)
                     gaps.append(1.0)
                     continue
-                integrals.append(primal_integral(trace, ref_value, senses[name], budget))
+                within = [(t, obj) for t, obj in trace if t <= budget]
+                integrals.append(primal_integral(within, ref_value, senses[name], horizon))
                 gaps.append(primal_gap(objective, ref_value))
         figures[point] = {
             "primal_integral": sum(integrals) / len(integrals),
@@ -439,6 +462,7 @@ def tune_registered(
     device: str = "cpu",
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
+    horizon: float | None = None,
 ) -> Tuning:
     """Tune the model registered at ``directory`` (``.../NAME@VERSION``, PaS or SRG) and write
     the choice and the record into its card (a person's note on earlier parameters goes)."""
@@ -456,6 +480,7 @@ def tune_registered(
         device=device,
         report=report,
         stop=stop,
+        horizon=horizon,
     )
     changes: dict[str, Any] = {kind: tuning.params, "solver": tuning.solver}
     if kind == "pas":

@@ -106,6 +106,13 @@ class TrainOptions(BaseModel):
         description="kind pas: seconds per run of the search-settings grid (0: defaults)",
     )
     tune_instances: int = Field(default=3, ge=1, le=50, description="validation instances tuned on")
+    tune_horizon: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="seconds the model will serve: the grid's integrals cover them, each run's "
+        "last gap held past tune_time",
+    )
     time_limit: float = Field(default=3600.0, gt=0, description="seconds for the whole job")
     priority: int = Field(default=0, ge=-100, le=100)
     tags: list[str] = Field(default_factory=list)

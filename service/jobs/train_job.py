@@ -179,14 +179,15 @@ def _tune(
     budget = float(options.get("tune_time", 0.0))
     if options["kind"] != "pas" or budget <= 0:
         return None
-    from mipguide.guidance.tuning import PAS_GRID, tune_registered
+    from mipguide.guidance.tuning import PAS_GRID, SERVE_HORIZON, tune_registered
 
     chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
     log(
         f"[train] search settings: {len(PAS_GRID)} grid points on the backend the plain "
         f"selector picks, each backend alone, the best on the other, x {len(chosen)} "
-        f"instances, {budget:g} s a run; the lowest integral among the points whose finals "
-        "hold against the backends alone"
+        f"instances, {budget:g} s a run; the lowest integral over "
+        f"{max(budget, float(options.get('tune_horizon', SERVE_HORIZON))):g} s among the points "
+        "whose finals hold against the backends alone"
     )
 
     def report(run: dict[str, Any]) -> None:
@@ -204,6 +205,7 @@ def _tune(
         device=device,
         report=report,
         stop=interrupt.is_set,
+        horizon=float(options.get("tune_horizon", SERVE_HORIZON)),
     )
     figures = ", ".join(
         f"{p} {f['primal_integral']:.4f}" for p, f in tuning.record["figures"].items()

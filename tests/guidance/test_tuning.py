@@ -157,6 +157,7 @@ def test_tuning_measures_each_point_and_records_the_choice(
     assert card["solver"] == written.solver and card["auto"] == written.auto
     assert "pas_note" not in card
     assert card["tuning"]["grid"] == PAS_GRID and card["tuning"]["budget_seconds"] == 0.5
+    assert card["tuning"]["horizon_seconds"] == 0.5  # no horizon given: the budget
     assert card["tuning"]["instances"] == ["indset-7"]
     assert card["tuning"]["calibration"] > 0  # the machine's speed when it was tuned
     # the choice is what the recorded figures rank first under the finals rule
@@ -201,6 +202,31 @@ def test_a_point_that_ends_worse_than_a_backend_alone_is_not_chosen_when_another
     assert not holds_finals({"runs": 3, "finals_no_worse": 2})
 
 
+def test_the_horizon_holds_each_runs_last_gap_past_the_budget() -> None:
+    """Tuned at 10 s for a 60 s horizon: a point that is fast early and then stalls leads over
+    the budget, but loses over the horizon to one that closed its gap later; an incumbent found
+    after the budget is not credited."""
+    problem = generate(Family.INDEPENDENT_SET, Size.EASY, 7)  # maximization
+    instances = [("a", problem)]
+    runs = {
+        ("quick", "a", 0): ([(1.0, 10.5), (12.0, 11.0)], 10.5),  # the 12 s one overran its run
+        ("steady", "a", 0): ([(1.0, 9.0), (8.0, 11.0)], 11.0),
+    }
+    points = ["quick", "steady"]
+    at_budget = point_figures(runs, points, instances, [0], 10.0)[0]
+    over = point_figures(runs, points, instances, [0], 10.0, horizon=60.0)[0]
+    gap_quick, gap_steady = 0.5 / 11.0, 2.0 / 11.0  # reference 11, the best any run found
+    assert at_budget["quick"]["primal_integral"] == pytest.approx((1 + 9 * gap_quick) / 10)
+    assert at_budget["steady"]["primal_integral"] == pytest.approx((1 + 7 * gap_steady) / 10)
+    assert over["quick"]["primal_integral"] == pytest.approx((1 + 59 * gap_quick) / 60)
+    assert over["steady"]["primal_integral"] == pytest.approx((1 + 7 * gap_steady) / 60)
+    assert choose_point(at_budget, points) == "quick"
+    assert choose_point(over, points) == "steady"
+    # a horizon shorter than the budget is the budget
+    short = point_figures(runs, points, instances, [0], 10.0, horizon=5.0)[0]
+    assert short == at_budget
+
+
 def test_tuning_stops_when_asked(tiny_model_dir: Path) -> None:
     problem = generate(Family.INDEPENDENT_SET, Size.EASY, 7)
     with pytest.raises(Stopped):
@@ -225,10 +251,14 @@ def test_tune_command_rewrites_a_models_card(tiny_model_dir: Path, tmp_path: Pat
     # each point's finals against the better backend alone (1 run here), plain points included
     assert "finals no worse" in res.output and "plain@scip" in res.output
     assert all("finals_no_worse" in f for f in card["tuning"]["figures"].values())
+    # scored over a solve's default time limit, each run's last gap held past its 0.3 s
+    assert card["tuning"]["horizon_seconds"] == 60.0 and "integrals over 60 s" in res.output
+    assert "over 60 s (each run's last gap held from its 0.3 s on)" in card["tuning"]["procedure"]
     for bad, where in (
         ([str(tmp_path / "none@1"), "--family", "indset"], "not a model folder"),
         ([str(tmp_path / TINY_REF)], "--family"),
         ([str(tmp_path / TINY_REF), "--family", "indset", "--time-limit", "0"], "--time-limit"),
+        ([str(tmp_path / TINY_REF), "--family", "indset", "--horizon", "0"], "--horizon"),
     ):
         out = runner.invoke(app, ["tune", *bad])
         assert out.exit_code == 2 and where in out.output, out.output
