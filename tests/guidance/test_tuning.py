@@ -12,6 +12,7 @@ import pytest
 from mipguide.guidance.params import PasParams, SrgParams
 from mipguide.guidance.tuning import (
     PAS_GRID,
+    SERVE_HORIZON,
     SRG_GRID,
     backend_order,
     choose_point,
@@ -225,6 +226,11 @@ def test_the_horizon_holds_each_runs_last_gap_past_the_budget() -> None:
     # a horizon shorter than the budget is the budget
     short = point_figures(runs, points, instances, [0], 10.0, horizon=5.0)[0]
     assert short == at_budget
+    # the default horizon is what a solve runs unless told, and what training tunes for
+    from mipguide.jobs.options import JobOptions, TrainOptions
+
+    assert JobOptions.model_fields["time_limit"].default == SERVE_HORIZON
+    assert TrainOptions.model_fields["tune_horizon"].default == SERVE_HORIZON
 
 
 def test_tuning_stops_when_asked(tiny_model_dir: Path) -> None:
