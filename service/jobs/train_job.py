@@ -79,7 +79,9 @@ def run_train_job(
     t0 = time.perf_counter()
 
     def report(stage: str, figures: dict[str, Any]) -> None:
-        if stage == "pools":
+        if stage == "pools" and "skipped" in figures:  # instances with no solution in time
+            log(f"[train] solution pools: {figures['reason']}")
+        elif stage == "pools":
             log(f"[train] solution pools {figures['done']}/{figures['total']}")
             on_progress({"stage": "pools", "done": figures["done"], "total": figures["total"]})
         else:
@@ -136,6 +138,11 @@ def run_train_job(
             result = train_model(job, progress=False, report=report, stop=interrupt.is_set)
         except ValueError as exc:  # a pool without any feasible solution, named
             raise InputError(str(exc).replace(str(root), "")) from exc
+        # an instance whose pool run found no solution was left out of training and tuning
+        trained = json.loads((staging / "card.json").read_text())["training_data"]
+        skipped = set(trained.get("no_solution", []))
+        train = [s for s in train if s.name not in skipped]
+        val = [s for s in val if s.name not in skipped]
         tuned = _tune(staging, val, options, device, log, on_progress, interrupt)
         try:
             os.rename(staging, target)  # atomic; refuses an existing non-empty target
@@ -158,6 +165,7 @@ def run_train_job(
         "objective": result.best_val_loss,
         "train_instances": len(train),
         "val_instances": len(val),
+        "skipped_instances": len(skipped),
         "metrics": card.get("metrics", {}),
         "signature": [c.get("label", "") for c in card.get("signature", [])],
         "search_settings": tuned,

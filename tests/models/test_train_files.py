@@ -64,7 +64,7 @@ def test_train_on_files_then_solve_with_the_folder_and_with_auto(
     instances: Path, env: Path, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    args = ["train", str(instances), "--out", "mine@1", "--epochs", "2", "--pool-time", "0.3"]
+    args = ["train", str(instances), "--out", "mine@1", "--epochs", "2", "--pool-time", "1"]
     args += ["--pool-k", "4", "--workers", "1", "--seed", "3", "--tune-time", "0"]
     res = runner.invoke(app, [*args[:-1], "0.3"])  # training ends by choosing the settings
     assert res.exit_code == 0, res.output
@@ -147,7 +147,7 @@ def test_instances_without_a_solution_are_skipped_with_the_reason(
     for k in range(3):
         shutil.copy(MIPLIB / "infeasible-mip1.mps", bad / f"infeasible-{k}.mps")
     runner = CliRunner()
-    args = ["--epochs", "1", "--pool-time", "0.3", "--tune-time", "0", "--val-share", "0.3"]
+    args = ["--epochs", "1", "--pool-time", "1", "--tune-time", "0", "--val-share", "0.3"]
     res = runner.invoke(app, ["train", str(instances), str(bad), "--out", "mixed@1", *args])
     assert res.exit_code == 0, res.output
     card = json.loads((env / "models" / "mixed@1" / "card.json").read_text())
