@@ -141,8 +141,8 @@ def run_train_job(
         # an instance whose pool run found no solution was left out of training and tuning
         trained = json.loads((staging / "card.json").read_text())["training_data"]
         skipped = set(trained.get("no_solution", []))
-        train = [s for s in train if s.name not in skipped]
-        val = [s for s in val if s.name not in skipped]
+        train = tuple(s for s in train if s.name not in skipped)
+        val = tuple(s for s in val if s.name not in skipped)
         tuned = _tune(staging, val, options, device, log, on_progress, interrupt)
         try:
             os.rename(staging, target)  # atomic; refuses an existing non-empty target
