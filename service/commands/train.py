@@ -285,9 +285,7 @@ def _pool_solver(choice: str, registry: Sequence[Path], specs: Sequence[Instance
     from mipguide.guidance.tuning import pool_backend
 
     try:
-        return pool_backend(
-            choice, registry, [s.build() for s in specs] if choice == "auto" else []
-        )
+        return pool_backend(choice, registry, (s.build() for s in specs))
     except ValueError as exc:
         raise InvalidOptionError("--pool-solver", str(exc), ["auto", "scip", "highs"]) from exc
 

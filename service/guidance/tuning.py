@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -348,10 +348,11 @@ def backend_order(
     return tuple(sorted(backends, key=lambda b: (-votes.count(b), backends.index(b))))
 
 
-def pool_backend(choice: str, registry: Path | Sequence[Path], problems: Sequence[Problem]) -> str:
+def pool_backend(choice: str, registry: Path | Sequence[Path], problems: Iterable[Problem]) -> str:
     """The backend that builds a model's solution pools: ``scip`` or ``highs`` as named, and for
     ``auto`` the one the plain selector picks for most of the training ``problems``
-    (``backend_order``): the labels come from the better backend on them.
+    (``backend_order``): the labels come from the better backend on them. ``problems`` is
+    consumed only for ``auto`` (a generator builds nothing otherwise).
 
     Raises:
         ValueError: an unknown choice.
@@ -360,7 +361,7 @@ def pool_backend(choice: str, registry: Path | Sequence[Path], problems: Sequenc
         return choice
     if choice != "auto":
         raise ValueError(f"unknown pool solver {choice!r}: auto, {', '.join(PAS_BACKENDS)}")
-    return backend_order(registry, problems)[0]
+    return backend_order(registry, list(problems))[0]
 
 
 def choose_point(figures: Mapping[str, Mapping[str, Any]], candidates: Sequence[str]) -> str:

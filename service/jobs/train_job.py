@@ -106,9 +106,8 @@ def run_train_job(
     staging = staging_root / ref
     shutil.rmtree(staging_root, ignore_errors=True)
     objective: Any = PasObjective() if options["kind"] == "pas" else SrgObjective()
-    choice = str(options.get("pool_solver", "auto"))
     pool_solver = pool_backend(
-        choice, own_models, [s.build() for s in train] if choice == "auto" else []
+        str(options.get("pool_solver", "auto")), own_models, (s.build() for s in train)
     )
     log(f"[train] solution pools: {pool_solver}, {float(options['pool_time']):g} s each")
     job = TrainJob(
@@ -139,8 +138,8 @@ def run_train_job(
         except ValueError as exc:  # a pool without any feasible solution, named
             raise InputError(str(exc).replace(str(root), "")) from exc
         # an instance whose pool run found no solution was left out of training and tuning
-        trained = json.loads((staging / "card.json").read_text())["training_data"]
-        skipped = set(trained.get("no_solution", []))
+        card = json.loads((staging / "card.json").read_text())  # tuning keeps metrics, signature
+        skipped = set(card["training_data"].get("no_solution", []))
         train = tuple(s for s in train if s.name not in skipped)
         val = tuple(s for s in val if s.name not in skipped)
         tuned = _tune(staging, val, options, device, log, on_progress, interrupt)
@@ -150,7 +149,6 @@ def run_train_job(
             raise ModelExistsError(f"model {ref} exists already") from exc
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
-    card = json.loads((target / "card.json").read_text())
     seconds = time.perf_counter() - t0
     log(
         f"[train] registered {ref}: best epoch {result.best_epoch}, "
@@ -190,11 +188,12 @@ def _tune(
     from mipguide.guidance.tuning import PAS_GRID, SERVE_HORIZON, tune_registered
 
     chosen = [(s.name, s.build()) for s in val[: int(options.get("tune_instances", 3))]]
+    horizon = float(options.get("tune_horizon", SERVE_HORIZON))
     log(
         f"[train] search settings: {len(PAS_GRID)} grid points on the backend the plain "
         f"selector picks, each backend alone, the best on the other, x {len(chosen)} "
         f"instances, {budget:g} s a run; the lowest integral over "
-        f"{max(budget, float(options.get('tune_horizon', SERVE_HORIZON))):g} s among the points "
+        f"{max(budget, horizon):g} s among the points "
         "whose finals hold against the backends alone"
     )
 
@@ -213,7 +212,7 @@ def _tune(
         device=device,
         report=report,
         stop=interrupt.is_set,
-        horizon=float(options.get("tune_horizon", SERVE_HORIZON)),
+        horizon=horizon,
     )
     figures = ", ".join(
         f"{p} {f['primal_integral']:.4f}" for p, f in tuning.record["figures"].items()
