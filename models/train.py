@@ -39,16 +39,26 @@ from mipguide.problem.model import Problem
 
 Item = TypeVar("Item")
 
+# Training length by default: an upper bound, with early stopping after DEFAULT_PATIENCE
+# epochs without a better validation loss. With 30 training instances at 4 per step an epoch
+# is 6 gradient steps; the earlier 30 / 5 stopped a lot sizing network after 7 epochs (42
+# steps) at its base rate, and left GISP's validation loss still falling (docs/benchmarks.md).
+DEFAULT_EPOCHS = 300
+DEFAULT_PATIENCE = 15
+# A network whose best validation loss is not this much below the best constant prediction's
+# has learned little beyond how often a binary is 1 (``baseline_note``).
+BASELINE_MARGIN = 0.02
+
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimization settings (recorded in the model card)."""
 
-    epochs: int = 30
+    epochs: int = DEFAULT_EPOCHS
     lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 4
-    patience: int = 5
+    patience: int = DEFAULT_PATIENCE
     seed: int = 0
     pos_weight: float | None = None
     temperature: float | None = None  # label temperature; None: temperature_fraction x spread
@@ -101,6 +111,11 @@ class Objective(Protocol[Item]):
         """What the card says of the model beyond the common fields (e.g. ``model_config``)."""
         ...
 
+    def baseline(self, items: Sequence[Item], config: TrainConfig) -> dict[str, float]:
+        """The validation figures of the best constant prediction, which a network has to beat
+        (``val_base_loss``, ...); empty where there is no such baseline."""
+        ...
+
 
 class EarlyStopping:
     """Keeps the weights of the epoch with the lowest validation loss; says when ``patience``
@@ -145,6 +160,7 @@ class TrainResult:
     best_epoch: int
     best_val_loss: float
     stopped_early: bool
+    baseline: dict[str, float] = field(default_factory=dict)
 
 
 def fit(
@@ -175,6 +191,7 @@ def fit(
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[EpochStats] = []
     stopper = EarlyStopping(config.patience)
+    baseline = objective.baseline(val, config) if val else {}
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("training", total=config.epochs)
         for epoch in range(config.epochs):
@@ -202,7 +219,34 @@ def fit(
                 break
     stopper.restore(model)
     stopped = len(history) < config.epochs
-    return TrainResult(model, tuple(history), stopper.best_epoch, stopper.best_loss, stopped)
+    return TrainResult(
+        model, tuple(history), stopper.best_epoch, stopper.best_loss, stopped, baseline
+    )
+
+
+def baseline_figures(result: TrainResult) -> dict[str, Any]:
+    """The card's figures of the constant baseline: its validation loss (and the like) and
+    ``beats_baseline``, whether the best validation loss is ``BASELINE_MARGIN`` below it."""
+    base = result.baseline.get("val_base_loss")
+    if base is None:
+        return dict(result.baseline)
+    beats = bool(result.best_val_loss < (1.0 - BASELINE_MARGIN) * base)
+    return {**result.baseline, "beats_baseline": beats}
+
+
+def baseline_note(metrics: dict[str, Any]) -> str | None:
+    """A warning when a card's network did not beat the constant baseline, else None."""
+    if metrics.get("beats_baseline", True):
+        return None
+    rate = metrics.get("val_base_rate")
+    constant = "" if rate is None else f" (P(x = 1) = {float(rate):.3f} for every binary)"
+    return (
+        f"the network's best validation loss {float(metrics['best_val_loss']):.4f} is not "
+        f"{BASELINE_MARGIN:.0%} below a constant prediction's "
+        f"{float(metrics['val_base_loss']):.4f}{constant}: it has learned little beyond how "
+        "often a binary is 1, so its trust region fixes few binaries (more instances, longer "
+        "pools or --patience may help)"
+    )
 
 
 def checked_pool(problem: Problem, pool_file: Path, name: str) -> SolutionPool:
@@ -336,6 +380,7 @@ def train_model(
             "best_epoch": result.best_epoch,
             "best_val_loss": result.best_val_loss,
             **(best.metrics if best is not None else {}),
+            **baseline_figures(result),
             "epochs_run": len(result.history),
             "stopped_early": result.stopped_early,
             "train_seconds": round(time.perf_counter() - t0, 2),

@@ -62,6 +62,29 @@ class PasObjective:
     def card(self) -> dict[str, Any]:
         return {}
 
+    def baseline(self, items: Sequence[BipartiteData], config: TrainConfig) -> dict[str, float]:
+        """The best constant prediction on the validation items: P(x = 1) = the mean label
+        over all their binaries; its loss (as ``evaluate`` computes the network's) and
+        accuracy."""
+        labels = [d.y[d.bin_mask] for d in items if d.y is not None and bool(d.bin_mask.any())]
+        if not labels:
+            return {}
+        rate = float(torch.cat(labels).double().mean())
+        logit = float(np.log(max(rate, 1e-6) / max(1.0 - rate, 1e-6)))
+        losses, correct, total = [], 0, 0
+        for y in labels:
+            logits = torch.full_like(y, logit)
+            pw = None if config.pos_weight is None else torch.tensor(config.pos_weight)
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pw)
+            losses.append(float(bce))
+            correct += int(((y > 0.5) == (rate > 0.5)).sum())
+            total += int(y.numel())
+        return {
+            "val_base_rate": rate,
+            "val_base_loss": float(np.mean(losses)),
+            "val_base_accuracy": correct / total,
+        }
+
 
 def labeled_data(spec: InstanceSpec, pool_file: Path, temperature: float | None) -> BipartiteData:
     """Instance + pool -> tensors with energy-weighted labels (checks the pool's hash)."""

@@ -94,6 +94,9 @@ class SrgObjective:
     def card(self) -> dict[str, Any]:
         return {"model_config": self.model_config.to_dict(), "samples": self.samples}
 
+    def baseline(self, items: Sequence[SrgItem], config: TrainConfig) -> dict[str, float]:
+        return {}  # a score network has no constant prediction to compare with
+
 
 def srg_item(problem: Problem, pool_file: Path, name: str, temperature: float | None) -> SrgItem:
     """Instance + pool -> training item (checks the pool's hash)."""

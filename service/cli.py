@@ -218,11 +218,13 @@ def train(
     size: Annotated[str, typer.Option(help="easy | medium | hard")] = "easy",
     train_seeds: Annotated[str, typer.Option(help="A-B")] = "0-99",
     val_seeds: Annotated[str, typer.Option(help="C-D")] = "1000-1019",
-    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    epochs: Annotated[int, typer.Option(min=1, help="at most; early stopping ends sooner")] = 300,
     seed: Annotated[int, typer.Option()] = 0,
     lr: Annotated[float, typer.Option()] = 1e-3,
     batch_size: Annotated[int, typer.Option(min=1)] = 4,
-    patience: Annotated[int, typer.Option(min=1)] = 5,
+    patience: Annotated[
+        int, typer.Option(min=1, help="epochs without a better validation loss before it stops")
+    ] = 15,
     pool_k: Annotated[int, typer.Option(min=1, help="solutions kept per instance")] = 32,
     pool_time: Annotated[float, typer.Option(help="solver seconds per instance")] = 10.0,
     pool_solver: Annotated[

@@ -32,11 +32,11 @@ class TrainArgs:
     size: str = "easy"
     train_seeds: str = "0-99"
     val_seeds: str = "1000-1019"
-    epochs: int = 30
+    epochs: int = 300  # models.train.DEFAULT_EPOCHS (a test ties them)
     seed: int = 0
     lr: float = 1e-3
     batch_size: int = 4
-    patience: int = 5
+    patience: int = 15  # models.train.DEFAULT_PATIENCE
     pool_k: int = 32
     pool_time: float = 10.0
     pool_dir: Path | None = None
@@ -328,6 +328,8 @@ def _checked(args: TrainArgs) -> tuple[SrgConfig, dict[str, Any]]:
 
 
 def _report(result: TrainResult, args: TrainArgs, console: Console) -> None:
+    from mipguide.models.train import baseline_figures, baseline_note
+
     for h in result.history:
         figures = "".join(f"  {k} {v:.3f}" for k, v in h.metrics.items())
         console.print(
@@ -337,3 +339,6 @@ def _report(result: TrainResult, args: TrainArgs, console: Console) -> None:
     console.print(
         f"best epoch {result.best_epoch} (val loss {result.best_val_loss:.4f}); saved {args.out}"
     )
+    note = baseline_note({"best_val_loss": result.best_val_loss, **baseline_figures(result)})
+    if note is not None:
+        console.print(f"[yellow]warning:[/yellow] {note}")

@@ -195,7 +195,24 @@ def run_guided(
     seconds = dict(result.seconds, **proposal.seconds, **_stage_seconds(found, t_start, total))
     extra = dict(result.extra)
     extra[guide.mode] = _summary(guide, proposal, found, trace)
-    return replace(result, incumbents=tuple(trace.items), seconds=seconds, extra=extra)
+    warnings = result.warnings
+    if _empty_region(problem, guide, proposal.region):
+        warnings = (*warnings, EMPTY_REGION_WARNING)
+    return replace(
+        result, incumbents=tuple(trace.items), seconds=seconds, extra=extra, warnings=warnings
+    )
+
+
+EMPTY_REGION_WARNING = (
+    "the model's prediction left the trust region empty (no binary predicted on the side the "
+    "region fixes), so no subproblem ran: the search was the backend on the full model"
+)
+
+
+def _empty_region(problem: Problem, guide: Guide, region: Region) -> bool:
+    """The guide's search has a subproblem, the problem binaries, and the region none."""
+    wanted = guide.search.subproblem.share > 0
+    return wanted and region.size == 0 and bool(problem.binary_mask.any())
 
 
 def _partial_start(problem: Problem, region: Region) -> np.ndarray:

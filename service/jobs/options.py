@@ -87,8 +87,8 @@ class TrainOptions(BaseModel):
     from_tag: str | None = Field(
         default=None, description="train on the solved jobs of this key that carry this tag"
     )
-    epochs: int = Field(default=30, ge=1, le=1000)
-    patience: int = Field(default=5, ge=1, le=1000)
+    epochs: int = Field(default=300, ge=1, le=1000)  # models.train.DEFAULT_EPOCHS
+    patience: int = Field(default=15, ge=1, le=1000)  # models.train.DEFAULT_PATIENCE
     pool_time: float = Field(
         default=5.0, ge=0, le=600, description="seconds of the pool solver per instance"
     )

@@ -51,7 +51,13 @@ def run_train_job(
 
     from mipguide.guidance.tuning import pool_backend
     from mipguide.models.pools import PoolConfig
-    from mipguide.models.train import TrainConfig, TrainJob, split_validation, train_model
+    from mipguide.models.train import (
+        TrainConfig,
+        TrainJob,
+        baseline_note,
+        split_validation,
+        train_model,
+    )
     from mipguide.models.train_pas import PasObjective
     from mipguide.models.train_srg import SrgObjective
 
@@ -154,6 +160,9 @@ def run_train_job(
         f"[train] registered {ref}: best epoch {result.best_epoch}, "
         f"val loss {result.best_val_loss:.4f}, {seconds:.1f} s"
     )
+    note = baseline_note(card.get("metrics", {}))
+    if note is not None:
+        log(f"[train] warning: {note}")
     return {
         "kind": "train",
         "model": ref,

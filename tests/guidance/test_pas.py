@@ -13,7 +13,7 @@ from mipguide.guidance import pas as pas_module
 from mipguide.guidance.params import PasParams, SrgParams, parse_params
 from mipguide.guidance.pas import PasGuide
 from mipguide.guidance.predict import Prediction
-from mipguide.guidance.run import run_guided
+from mipguide.guidance.run import EMPTY_REGION_WARNING, run_guided
 from mipguide.instances.facility import FacilityParams
 from mipguide.instances.registry import Family, generate_with
 from mipguide.instances.setcover import SetCoverParams
@@ -136,6 +136,34 @@ def test_zero_budget_share_skips_the_subproblem(tiny_model: LoadedModel) -> None
     )
     assert result.extra["pas"]["subproblem_status"] is None
     assert result.status == Status.OPTIMAL and result.objective == pytest.approx(6)
+    assert EMPTY_REGION_WARNING not in result.warnings  # no subproblem was asked for
+
+
+def test_an_empty_region_is_said_not_hidden(
+    tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network that puts every binary above 1/2 leaves a zeros-only region empty: the answer
+    is the backend's on the full model, and the result says so."""
+
+    def fake(graph, loaded):  # noqa: ANN001, ANN202
+        bidx = np.flatnonzero(graph.binary_mask)
+        return Prediction(np.full(bidx.size, 0.65), bidx, "fake@1", "cpu", 0.0)
+
+    monkeypatch.setattr(pas_module, "predict", fake)
+    params = PasParams.model_validate({"region": HALF_ZEROS})
+    result = run_guided(
+        choose_three(), "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params)
+    )
+    assert result.extra["pas"]["region_size"] == 0
+    assert EMPTY_REGION_WARNING in result.warnings
+    assert result.status == Status.OPTIMAL and result.objective == pytest.approx(6)
+    # the same network with ones in the region: a region, no warning
+    params = PasParams.model_validate({"region": {"k0": 0.0, "k1": 0.5, "delta": 0.0}})
+    result = run_guided(
+        choose_three(), "scip", SolveOptions(time_limit=20), PasGuide(tiny_model, params)
+    )
+    assert result.extra["pas"]["region_size"] == 3
+    assert EMPTY_REGION_WARNING not in result.warnings
 
 
 @pytest.mark.parametrize(

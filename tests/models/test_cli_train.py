@@ -58,6 +58,40 @@ def test_train_several_families_share_per_family_pools(
     assert job.pool_dirs["facility"] == tmp_path / "pools" / "facility-medium"
     assert job.family == "setcover+cauction+indset+facility"
     assert job.description["command"].startswith("mipguide ")
+    # unnamed, the training length is the library's default, the same as over HTTP
+    from mipguide.commands.train import TrainArgs
+    from mipguide.jobs.options import TrainOptions
+    from mipguide.models.train import DEFAULT_EPOCHS, DEFAULT_PATIENCE
+
+    assert (job.train.epochs, job.train.patience) == (DEFAULT_EPOCHS, DEFAULT_PATIENCE)
+    assert (TrainArgs(None, tmp_path).epochs, TrainArgs(None, tmp_path).patience) == (
+        DEFAULT_EPOCHS,
+        DEFAULT_PATIENCE,
+    )
+    fields = TrainOptions.model_fields
+    assert (fields["epochs"].default, fields["patience"].default) == (
+        DEFAULT_EPOCHS,
+        DEFAULT_PATIENCE,
+    )
+
+
+def test_train_warns_when_the_network_is_no_better_than_a_constant(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mipguide.models.train
+
+    def constant_like(job, progress=True):  # noqa: ANN001, ANN202
+        baseline = {"val_base_rate": 0.654, "val_base_loss": 0.6012}
+        return mipguide.models.train.TrainResult(None, (), 3, 0.5995, True, baseline)
+
+    monkeypatch.setattr(mipguide.models.train, "train_model", constant_like)
+    monkeypatch.setenv("MIPGUIDE_DATA_DIR", str(tmp_path))
+    args = ["train", "--family", "indset", "--out", str(tmp_path / "pas-indset@1")]
+    res = CliRunner().invoke(app, [*args, "--tune-time", "0"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "warning:" in text and "0.5995" in text and "0.6012" in text
+    assert "P(x = 1) = 0.654 for every binary" in text
 
 
 def test_train_rejects_unknown_family(tmp_path: Path) -> None:

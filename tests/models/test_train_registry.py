@@ -19,7 +19,15 @@ from mipguide.models.registry import (
     resolve_device,
     save_model,
 )
-from mipguide.models.train import TrainConfig, TrainJob, train_model
+from mipguide.models.train import (
+    BASELINE_MARGIN,
+    TrainConfig,
+    TrainJob,
+    TrainResult,
+    baseline_figures,
+    baseline_note,
+    train_model,
+)
 from mipguide.models.train_pas import PasObjective, evaluate, labeled_data, train_pas
 
 from .conftest import tiny_spec
@@ -82,6 +90,10 @@ def test_registry_round_trip_and_checksum(tiny_data, tmp_path) -> None:  # noqa:
     )
     card = json.loads((tmp_path / "pas-tiny@0.1" / "card.json").read_text())
     assert card["seed"] == 0 and card["metrics"]["epochs_run"] == 2
+    assert card["metrics"]["val_base_loss"] == result.baseline["val_base_loss"]
+    assert card["metrics"]["beats_baseline"] == (
+        result.best_val_loss < (1 - BASELINE_MARGIN) * result.baseline["val_base_loss"]
+    )
     assert card["training_data"]["train_instances"][0] == "tiny-setcover-0"
     assert "# pas-tiny@0.1" in (tmp_path / "pas-tiny@0.1" / "card.md").read_text()
     assert list_models(tmp_path) == [ModelRef("pas-tiny", "0.1")]
@@ -125,3 +137,34 @@ def test_early_stopping_keeps_the_best_weights_and_stops_after_patience() -> Non
     assert stopper.best_epoch == 1 and stopper.best_loss == 2.0
     stopper.restore(net)
     assert torch.all(net.weight == 1.0) and not net.training
+
+
+def test_the_baseline_is_the_best_constant_prediction(tiny_data) -> None:  # noqa: ANN001
+    _, val, _ = tiny_data
+    base = PasObjective().baseline(val, TrainConfig())
+    labels = [d.y[d.bin_mask].double().numpy() for d in val]
+    rate = float(np.concatenate(labels).mean())
+    assert base["val_base_rate"] == pytest.approx(rate)
+    bce = [float(-(y * np.log(rate) + (1 - y) * np.log(1 - rate)).mean()) for y in labels]
+    assert base["val_base_loss"] == pytest.approx(np.mean(bce), rel=1e-5)
+    majority = [((y > 0.5) == (rate > 0.5)).mean() for y in labels]
+    assert base["val_base_accuracy"] == pytest.approx(np.mean(majority))
+    # no constant does better on these (equal-sized) graphs
+    for other in (rate - 0.05, rate + 0.05):
+        worse = [float(-(y * np.log(other) + (1 - y) * np.log(1 - other)).mean()) for y in labels]
+        assert np.mean(worse) > base["val_base_loss"]
+
+
+def test_a_network_no_better_than_the_constant_is_flagged() -> None:
+    baseline = {"val_base_rate": 0.654, "val_base_loss": 0.60}
+    flat = TrainResult(None, (), 1, 0.595, True, baseline)  # 0.8 % below: nothing learned
+    figures = baseline_figures(flat)
+    assert figures["beats_baseline"] is False
+    note = baseline_note({"best_val_loss": flat.best_val_loss, **figures})
+    assert note is not None and "0.5950" in note and "0.6000" in note and "0.654" in note
+    learned = TrainResult(None, (), 9, 0.45, False, baseline)
+    assert baseline_figures(learned)["beats_baseline"] is True
+    assert baseline_note({"best_val_loss": 0.45, **baseline_figures(learned)}) is None
+    # an objective without a baseline (SRG's score network) is never flagged
+    assert baseline_figures(TrainResult(None, (), 1, 0.9, False)) == {}
+    assert baseline_note({"best_val_loss": 0.9}) is None
