@@ -244,8 +244,8 @@ def baseline_note(metrics: dict[str, Any]) -> str | None:
         f"the network's best validation loss {float(metrics['best_val_loss']):.4f} is not "
         f"{BASELINE_MARGIN:.0%} below a constant prediction's "
         f"{float(metrics['val_base_loss']):.4f}{constant}: it has learned little beyond how "
-        "often a binary is 1, so its trust region fixes few binaries (more instances, longer "
-        "pools or --patience may help)"
+        "often a binary is 1, so its trust region is empty or drawn by noise (more instances, "
+        "longer pools or a longer patience may help)"
     )
 
 

@@ -70,20 +70,23 @@ class PasObjective:
         if not labels:
             return {}
         rate = float(torch.cat(labels).double().mean())
-        logit = float(np.log(max(rate, 1e-6) / max(1.0 - rate, 1e-6)))
-        losses, correct, total = [], 0, 0
-        for y in labels:
-            logits = torch.full_like(y, logit)
-            pw = None if config.pos_weight is None else torch.tensor(config.pos_weight)
-            bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pw)
-            losses.append(float(bce))
-            correct += int(((y > 0.5) == (rate > 0.5)).sum())
-            total += int(y.numel())
+        figures = [constant_figures(y, rate, config.pos_weight) for y in labels]
+        sizes = [int(y.numel()) for y in labels]
+        right = sum(a * n for (_, a), n in zip(figures, sizes, strict=True))
         return {
             "val_base_rate": rate,
-            "val_base_loss": float(np.mean(losses)),
-            "val_base_accuracy": correct / total,
+            "val_base_loss": float(np.mean([loss for loss, _ in figures])),
+            "val_base_accuracy": right / sum(sizes),
         }
+
+
+def constant_figures(y: torch.Tensor, rate: float, pos_weight: float | None) -> tuple[float, float]:
+    """(loss, accuracy) on the labels ``y`` of predicting P(x = 1) = ``rate`` for each."""
+    logit = float(np.log(max(rate, 1e-6) / max(1.0 - rate, 1e-6)))
+    pw = None if pos_weight is None else torch.tensor(pos_weight)
+    logits = torch.full_like(y, logit)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pw)
+    return float(loss), float(((y > 0.5) == (rate > 0.5)).double().mean())
 
 
 def labeled_data(spec: InstanceSpec, pool_file: Path, temperature: float | None) -> BipartiteData:

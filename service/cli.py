@@ -568,6 +568,35 @@ def bench_guided(
     run(lambda: bench_guided_command(args, console))
 
 
+@bench_app.command("labels")
+def bench_labels(
+    model: Annotated[str, typer.Argument(help="PaS model: NAME@VERSION or DIR/NAME@VERSION")],
+    files: Annotated[
+        list[str] | None, typer.Argument(help="model files, folders or globs (or --family)")
+    ] = None,
+    family: Annotated[str | None, typer.Option(help="generate: a family or a comma list")] = None,
+    size: Annotated[str, typer.Option(help="easy | medium | hard")] = "medium",
+    seeds: Annotated[str, typer.Option(help="A-B")] = "1000-1004",
+    pool_time: Annotated[float, typer.Option(help="solver seconds per instance")] = 10.0,
+    pool_solver: Annotated[str, typer.Option(help="scip | highs")] = "scip",
+    pool_dir: Annotated[
+        Path | None, typer.Option(help="pool cache (default: DATA_DIR/pools/labels-...)")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="pool runs at once")] = 1,
+    out: Annotated[Path, typer.Option(help="folder for CSV and markdown")] = Path(
+        "bench-out/labels"
+    ),
+) -> None:
+    """A PaS network's loss and accuracy on labelled instances against a constant P(x = 1)."""
+    from mipguide.bench.labels import LabelsArgs, labels_command
+
+    args = LabelsArgs(
+        model, tuple(files or []), family, size, seeds, pool_time, pool_solver, pool_dir,
+        workers, out,
+    )  # fmt: skip
+    run(lambda: labels_command(args, console))
+
+
 @bench_app.command("summarize")
 def bench_summarize(
     runs: Annotated[list[Path], typer.Argument(help="bench guided output folders")],

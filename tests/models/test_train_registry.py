@@ -168,3 +168,56 @@ def test_a_network_no_better_than_the_constant_is_flagged() -> None:
     # an objective without a baseline (SRG's score network) is never flagged
     assert baseline_figures(TrainResult(None, (), 1, 0.9, False)) == {}
     assert baseline_note({"best_val_loss": 0.9}) is None
+
+
+def test_bench_labels_scores_the_network_against_one_constant(tiny_data, tmp_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from mipguide.bench.labels import label_rows
+    from mipguide.cli import app
+
+    _, val, pool_dir = tiny_data
+    job = TrainJob(
+        objective=PasObjective(),
+        family="setcover",
+        train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
+        val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
+        pool_dirs={"setcover": pool_dir},
+        out=tmp_path / "pas-tiny@2",
+        pool=PoolConfig(k=16, method="bruteforce"),
+        train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
+    )
+    train_model(job, progress=False)
+    specs = [tiny_spec(s) for s in VAL_SEEDS]
+    pools = build_pools(specs, pool_dir, PoolConfig(k=16, method="bruteforce"), progress=False)
+    missing = tmp_path / "none.pool.npz"  # an instance without a pool is skipped
+    rows = label_rows(tmp_path / "pas-tiny@2", [*specs, tiny_spec(999)], [*pools, missing])
+    assert [r.instance for r in rows] == ["tiny-setcover-100", "tiny-setcover-101", "all"]
+    loaded = load_model("pas-tiny@2", tmp_path)
+    base = PasObjective().baseline(val, TrainConfig())
+    for row, item in zip(rows, val, strict=False):
+        loss, accuracy = evaluate(loaded.model, [item], torch.device("cpu"), TrainConfig())
+        assert (row.loss, row.accuracy) == pytest.approx((loss, accuracy))
+        assert row.below_half + row.above_half <= row.binaries == int(item.bin_mask.sum())
+    total = rows[-1]
+    assert total.constant_loss == pytest.approx(base["val_base_loss"])
+    assert total.constant_accuracy == pytest.approx(base["val_base_accuracy"])
+    # each row's constant is the one rate over all instances, not the instance's own
+    assert np.mean([r.constant_loss for r in rows[:-1]]) == pytest.approx(total.constant_loss)
+
+    # the command: generated instances, SCIP pools, the tables written; a wrong model refused
+    out = tmp_path / "labels"
+    args = ["bench", "labels", str(tmp_path / "pas-tiny@2"), "--family", "setcover"]
+    args += ["--size", "easy", "--seeds", "0-1", "--pool-time", "1", "--out", str(out)]
+    res = CliRunner().invoke(app, [*args, "--pool-dir", str(tmp_path / "pools")])
+    assert res.exit_code == 0, res.output
+    lines = (out / "results.csv").read_text().splitlines()
+    assert lines[0].startswith("instance,binaries,loss,constant_loss")
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "setcover-easy-0",
+        "setcover-easy-1",
+        "all",
+    ]
+    assert "against the constant's" in " ".join(res.output.split())
+    bad = CliRunner().invoke(app, ["bench", "labels", str(tmp_path / "pas-tiny@2")])
+    assert bad.exit_code == 2 and "--family" in bad.output
