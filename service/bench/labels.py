@@ -152,9 +152,11 @@ def labels_command(args: LabelsArgs, console: Console) -> list[LabelRow]:
     total = rows[-1]
     beats = total.loss < (1.0 - BASELINE_MARGIN) * total.constant_loss
     skipped = len(specs) - (len(rows) - 1)
+    lower = 1.0 - total.loss / total.constant_loss if total.constant_loss > 0 else 0.0
     console.print(
-        f"mean loss {total.loss:.4f} against the constant's {total.constant_loss:.4f}: "
-        f"{'beats' if beats else 'does not beat'} it by {BASELINE_MARGIN:.0%}"
+        f"mean loss {total.loss:.4f} against the constant's {total.constant_loss:.4f} "
+        f"({lower:.0%} lower): {'beats' if beats else 'does not beat'} the constant (the rule: "
+        f"{BASELINE_MARGIN:.0%} lower)"
         + (f"; {skipped} instances without a pool skipped" if skipped else "")
         + f". Tables in {args.out}"
     )
