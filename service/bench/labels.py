@@ -63,11 +63,12 @@ def label_rows(
     """
     import torch
 
+    from mipguide.guidance.predict import pas_network
     from mipguide.models.registry import load_model
     from mipguide.models.train import TrainConfig, checked_pool
     from mipguide.models.train_pas import PasObjective, constant_figures, evaluate
 
-    loaded = load_model(model_dir.name, model_dir.parent)
+    network = pas_network(load_model(model_dir.name, model_dir.parent))
     config, objective = TrainConfig(), PasObjective()
     named = [(s, p) for s, p in zip(specs, pools, strict=True) if p.exists()]
     if not named:
@@ -81,10 +82,10 @@ def label_rows(
     rows = []
     for (spec, _), item in zip(named, items, strict=True):
         assert item.y is not None
-        loss, accuracy = evaluate(loaded.model, [item], torch.device("cpu"), config)
+        loss, accuracy = evaluate(network, [item], torch.device("cpu"), config)
         y = item.y[item.bin_mask]
         constant_loss, constant_accuracy = constant_figures(y, base["val_base_rate"], None)
-        probs = loaded.model.predict_proba(item)
+        probs = network.predict_proba(item)
         below, above = int((probs < 0.5).sum()), int((probs > 0.5).sum())
         rows.append(
             LabelRow(
