@@ -68,8 +68,13 @@ def label_rows(
     from mipguide.models.train import TrainConfig, checked_pool
     from mipguide.models.train_pas import PasObjective, constant_figures, evaluate
 
-    network = pas_network(load_model(model_dir.name, model_dir.parent))
-    config, objective = TrainConfig(), PasObjective()
+    loaded = load_model(model_dir.name, model_dir.parent)
+    network = pas_network(loaded)
+    # the labels as the model's training made them (its label temperature)
+    trained = loaded.card.get("train_config", {})
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in trained.items() if k in known})
+    objective = PasObjective()
     named = [(s, p) for s, p in zip(specs, pools, strict=True) if p.exists()]
     if not named:
         raise InputError("no instance has a solution pool: the pool runs found no solution")
@@ -84,7 +89,9 @@ def label_rows(
         assert item.y is not None
         loss, accuracy = evaluate(network, [item], torch.device("cpu"), config)
         y = item.y[item.bin_mask]
-        constant_loss, constant_accuracy = constant_figures(y, base["val_base_rate"], None)
+        constant_loss, constant_accuracy = constant_figures(
+            y, base["val_base_rate"], config.pos_weight
+        )
         probs = network.predict_proba(item)
         below, above = int((probs < 0.5).sum()), int((probs > 0.5).sum())
         rows.append(
@@ -97,7 +104,7 @@ def label_rows(
                 constant_accuracy,
                 below,
                 above,
-            )  # fmt: skip
+            )
         )
     n = sum(r.binaries for r in rows)
     total = LabelRow(
@@ -182,10 +189,14 @@ def _specs(args: LabelsArgs) -> tuple[list[InstanceSpec], str]:
         ]
         return specs, f"{'+'.join(f.value for f in fams)}-{size.value}"
     from mipguide.problem.files import model_files
+    from mipguide.problem.io import read_problem
 
     specs = []
     for index, path in enumerate(model_files(list(args.files))):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        data = path.read_bytes()
+        if read_problem(data, str(path)).num_binaries == 0:
+            raise InputError(f"{path}: no binary variables, so nothing for the network to predict")
+        digest = hashlib.sha256(data).hexdigest()[:10]
         stem = path.name.split(".")[0]
         specs.append(InstanceSpec("files", None, index, f"{stem}-{digest}", path=str(path)))
     return specs, "files"

@@ -221,3 +221,7 @@ def test_bench_labels_scores_the_network_against_one_constant(tiny_data, tmp_pat
     assert "against the constant's" in " ".join(res.output.split())
     bad = CliRunner().invoke(app, ["bench", "labels", str(tmp_path / "pas-tiny@2")])
     assert bad.exit_code == 2 and "--family" in bad.output
+    lp = tmp_path / "continuous.lp"
+    lp.write_text("Minimize\n obj: x\nSubject To\n c1: x >= 1\nEnd\n")
+    bad = CliRunner().invoke(app, ["bench", "labels", str(tmp_path / "pas-tiny@2"), str(lp)])
+    assert bad.exit_code != 0 and "no binary variables" in " ".join(bad.output.split())
