@@ -44,6 +44,21 @@ def tiny_data(tmp_path_factory):  # noqa: ANN001, ANN201
     return data[: len(TRAIN_SEEDS)], data[len(TRAIN_SEEDS) :], pool_dir
 
 
+def _train_tiny(pool_dir, out) -> TrainResult:  # noqa: ANN001
+    """Two epochs on the tiny set covers (brute-force pools), registered at ``out``."""
+    job = TrainJob(
+        objective=PasObjective(),
+        family="setcover",
+        train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
+        val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
+        pool_dirs={"setcover": pool_dir},
+        out=out,
+        pool=PoolConfig(k=16, method="bruteforce"),
+        train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
+    )
+    return train_model(job, progress=False)
+
+
 def test_two_epochs_decrease_the_loss(tiny_data) -> None:  # noqa: ANN001
     train, val, _ = tiny_data
     config = TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0)
@@ -71,17 +86,7 @@ def test_training_is_deterministic_in_the_seed(tiny_data) -> None:  # noqa: ANN0
 
 def test_registry_round_trip_and_checksum(tiny_data, tmp_path) -> None:  # noqa: ANN001
     train, val, pool_dir = tiny_data
-    job = TrainJob(
-        objective=PasObjective(),
-        family="setcover",
-        train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
-        val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
-        pool_dirs={"setcover": pool_dir},
-        out=tmp_path / "pas-tiny@0.1",
-        pool=PoolConfig(k=16, method="bruteforce"),
-        train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
-    )
-    result = train_model(job, progress=False)
+    result = _train_tiny(pool_dir, tmp_path / "pas-tiny@0.1")
     loaded = load_model("pas-tiny@0.1", tmp_path, device="cpu")
     assert loaded.ref == ModelRef("pas-tiny", "0.1")
     batch = collate(val)
@@ -177,17 +182,7 @@ def test_bench_labels_scores_the_network_against_one_constant(tiny_data, tmp_pat
     from mipguide.cli import app
 
     _, val, pool_dir = tiny_data
-    job = TrainJob(
-        objective=PasObjective(),
-        family="setcover",
-        train_specs=tuple(tiny_spec(s) for s in TRAIN_SEEDS),
-        val_specs=tuple(tiny_spec(s) for s in VAL_SEEDS),
-        pool_dirs={"setcover": pool_dir},
-        out=tmp_path / "pas-tiny@2",
-        pool=PoolConfig(k=16, method="bruteforce"),
-        train=TrainConfig(epochs=2, lr=1e-2, batch_size=2, seed=0),
-    )
-    train_model(job, progress=False)
+    _train_tiny(pool_dir, tmp_path / "pas-tiny@2")
     specs = [tiny_spec(s) for s in VAL_SEEDS]
     pools = build_pools(specs, pool_dir, PoolConfig(k=16, method="bruteforce"), progress=False)
     missing = tmp_path / "none.pool.npz"  # an instance without a pool is skipped
