@@ -224,14 +224,18 @@ def fit(
     )
 
 
+def beats_baseline(loss: float, base_loss: float) -> bool:
+    """Whether ``loss`` is ``BASELINE_MARGIN`` below the constant prediction's ``base_loss``."""
+    return bool(loss < (1.0 - BASELINE_MARGIN) * base_loss)
+
+
 def baseline_figures(result: TrainResult) -> dict[str, Any]:
     """The card's figures of the constant baseline: its validation loss (and the like) and
     ``beats_baseline``, whether the best validation loss is ``BASELINE_MARGIN`` below it."""
     base = result.baseline.get("val_base_loss")
     if base is None:
         return dict(result.baseline)
-    beats = bool(result.best_val_loss < (1.0 - BASELINE_MARGIN) * base)
-    return {**result.baseline, "beats_baseline": beats}
+    return {**result.baseline, "beats_baseline": beats_baseline(result.best_val_loss, base)}
 
 
 def baseline_note(metrics: dict[str, Any]) -> str | None:

@@ -130,7 +130,7 @@ def labels_command(args: LabelsArgs, console: Console) -> list[LabelRow]:
     from mipguide.commands.tune import model_folder
     from mipguide.models.cards import model_kind
     from mipguide.models.pools import PoolConfig, build_pools
-    from mipguide.models.train import BASELINE_MARGIN
+    from mipguide.models.train import BASELINE_MARGIN, beats_baseline
     from mipguide.settings import get_settings
 
     directory = model_folder(args.model)
@@ -151,14 +151,10 @@ def labels_command(args: LabelsArgs, console: Console) -> list[LabelRow]:
                  "below 1/2", "above 1/2"):  # fmt: skip
         table.add_column(name)
     for r in rows:
-        table.add_row(
-            r.instance, str(r.binaries), f"{r.loss:.4f}", f"{r.constant_loss:.4f}",
-            f"{r.accuracy:.3f}", f"{r.constant_accuracy:.3f}", str(r.below_half),
-            str(r.above_half),
-        )  # fmt: skip
+        table.add_row(*_cells(r))
     console.print(table)
     total = rows[-1]
-    beats = total.loss < (1.0 - BASELINE_MARGIN) * total.constant_loss
+    beats = beats_baseline(total.loss, total.constant_loss)
     skipped = len(specs) - (len(rows) - 1)
     lower = 1.0 - total.loss / total.constant_loss if total.constant_loss > 0 else 0.0
     console.print(
@@ -173,33 +169,17 @@ def labels_command(args: LabelsArgs, console: Console) -> list[LabelRow]:
 
 def _specs(args: LabelsArgs) -> tuple[list[InstanceSpec], str]:
     """The instances (generated ``--family``, or files) and a label for their pool folder."""
-    import hashlib
+    from mipguide.commands.args import families
+    from mipguide.commands.train import file_specs, generated_specs
+    from mipguide.problem.files import model_files
 
     if (args.family is None) == (not args.files):
         raise InvalidOptionError("--family", "give either --family or instance files")
     if args.family is not None:
-        from mipguide.commands.args import families
-        from mipguide.instances.registry import PARAMS, instance_name
-
         fams, size, seeds = families(args.family, args.size, args.seeds)
-        specs = [
-            InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
-            for f in fams
-            for s in seeds
-        ]
-        return specs, f"{'+'.join(f.value for f in fams)}-{size.value}"
-    from mipguide.problem.files import model_files
-    from mipguide.problem.io import read_problem
-
-    specs = []
-    for index, path in enumerate(model_files(list(args.files))):
-        data = path.read_bytes()
-        if read_problem(data, str(path)).num_binaries == 0:
-            raise InputError(f"{path}: no binary variables, so nothing for the network to predict")
-        digest = hashlib.sha256(data).hexdigest()[:10]
-        stem = path.name.split(".")[0]
-        specs.append(InstanceSpec("files", None, index, f"{stem}-{digest}", path=str(path)))
-    return specs, "files"
+        label = f"{'+'.join(f.value for f in fams)}-{size.value}"
+        return list(generated_specs(fams, size, seeds)), label
+    return file_specs(model_files(list(args.files)), "files"), "files"
 
 
 def _write(out: Path, rows: Sequence[LabelRow]) -> None:
@@ -219,11 +199,13 @@ def _write(out: Path, rows: Sequence[LabelRow]) -> None:
         "| " + " | ".join(names) + " |",
         "|" + "---|" * len(names),
     ]
-    for r in rows:
-        values = [
-            r.instance, str(r.binaries), f"{r.loss:.4f}", f"{r.constant_loss:.4f}",
-            f"{r.accuracy:.3f}", f"{r.constant_accuracy:.3f}", str(r.below_half),
-            str(r.above_half),
-        ]  # fmt: skip
-        lines.append("| " + " | ".join(values) + " |")
+    lines += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
     (out / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def _cells(r: LabelRow) -> list[str]:
+    """A row as the table and results.md show it."""
+    return [
+        r.instance, str(r.binaries), f"{r.loss:.4f}", f"{r.constant_loss:.4f}",
+        f"{r.accuracy:.3f}", f"{r.constant_accuracy:.3f}", str(r.below_half), str(r.above_half),
+    ]  # fmt: skip

@@ -18,6 +18,7 @@ from mipguide.errors import InputError, InvalidOptionError
 
 if TYPE_CHECKING:
     from mipguide.client import MipguideClient
+    from mipguide.instances.registry import Family, Size
     from mipguide.models.pools import InstanceSpec
     from mipguide.models.srg import SrgConfig
     from mipguide.models.train import TrainResult
@@ -197,11 +198,49 @@ class TrainingData:
     description: dict[str, Any]
 
 
-def _generated_instances(args: TrainArgs, pools: Path) -> TrainingData:
-    """Generated instances of ``--family`` (one, a comma list or all) with the given seeds."""
+def generated_specs(
+    fams: Sequence[Family], size: Size, seeds: Sequence[int]
+) -> tuple[InstanceSpec, ...]:
+    """Each family's generated instance of each seed, family-major."""
     from mipguide.instances.registry import PARAMS, instance_name
     from mipguide.models.pools import InstanceSpec
 
+    return tuple(
+        InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
+        for f in fams
+        for s in seeds
+    )
+
+
+def file_specs(files: Sequence[Path], label: str) -> list[InstanceSpec]:
+    """Model files (``problem.files.model_files``), each read and checked to have binaries.
+    Each is named by the file's name and a digest of its content, so its pool file is found
+    again on a rerun and an edited file gets a new one.
+
+    Raises:
+        InputError: an unreadable file, or one without binary variables.
+    """
+    import hashlib
+
+    from mipguide.models.pools import InstanceSpec
+    from mipguide.problem.io import read_problem
+
+    specs = []
+    for index, path in enumerate(files):
+        data = path.read_bytes()
+        if read_problem(data, str(path)).num_binaries == 0:
+            raise InputError(
+                f"{path}: no binary variables; guidance predicts binaries, so every instance "
+                "needs some"
+            )
+        stem = path.name.split(".")[0]
+        name = f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}"
+        specs.append(InstanceSpec(label, None, index, name, path=str(path)))
+    return specs
+
+
+def _generated_instances(args: TrainArgs, pools: Path) -> TrainingData:
+    """Generated instances of ``--family`` (one, a comma list or all) with the given seeds."""
     spec = args.family or ""
     fams, size, train_seeds = families(spec, args.size, args.train_seeds)
     _, _, val_seeds = families(spec, args.size, args.val_seeds)
@@ -209,17 +248,10 @@ def _generated_instances(args: TrainArgs, pools: Path) -> TrainingData:
     several = len(fams) > 1 or args.pool_dir is None
     pool_dirs = {f.value: root / f"{f.value}-{size.value}" if several else root for f in fams}
 
-    def specs(seeds: list[int]) -> tuple[InstanceSpec, ...]:
-        return tuple(
-            InstanceSpec(f.value, PARAMS[f][size], s, instance_name(f, size, s))
-            for f in fams
-            for s in seeds
-        )
-
     return TrainingData(
         label="+".join(f.value for f in fams),
-        train=specs(train_seeds),
-        val=specs(val_seeds),
+        train=generated_specs(fams, size, train_seeds),
+        val=generated_specs(fams, size, val_seeds),
         pool_dirs=pool_dirs,
         description={
             "size": size.value,
@@ -232,20 +264,16 @@ def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
     """The user's model files (``--instances``: files, folders, globs), each read and checked
     to have binaries, split into training and validation by a seeded shuffle.
 
-    Pool files are named by the file's name and a digest of its content, so a rerun resumes
-    and an edited file gets a new pool.
+    Pool files are named as ``file_specs`` names the instances, so a rerun resumes and an
+    edited file gets a new pool.
 
     Raises:
         InputError: no files, an unreadable one, or one without binary variables.
         InvalidOptionError: fewer than two files, or a bad ``--val-share``.
     """
-    import hashlib
-
     from mipguide.models.cards import ModelRef
-    from mipguide.models.pools import InstanceSpec
     from mipguide.models.train import split_validation
     from mipguide.problem.files import model_files
-    from mipguide.problem.io import read_problem
 
     label = ModelRef.parse(args.out.name).name
     files = model_files(args.instances)
@@ -253,19 +281,7 @@ def _file_instances(args: TrainArgs, pools: Path) -> TrainingData:
         raise InvalidOptionError("--instances", f"{len(files)} file; training needs at least 2")
     if not 0 < args.val_share < 1:
         raise InvalidOptionError("--val-share", f"must be between 0 and 1, not {args.val_share}")
-    specs = []
-    for index, path in enumerate(files):
-        data = path.read_bytes()
-        problem = read_problem(data, str(path))
-        if problem.num_binaries == 0:
-            raise InputError(
-                f"{path}: no binary variables; guidance predicts binaries, so every training "
-                "instance needs some"
-            )
-        stem = path.name.split(".")[0]
-        name = f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}"
-        specs.append(InstanceSpec(label, None, index, name, path=str(path)))
-    train, val = split_validation(specs, args.val_share, args.seed)
+    train, val = split_validation(file_specs(files, label), args.val_share, args.seed)
     return TrainingData(
         label=label,
         train=train,
