@@ -96,8 +96,9 @@ class PaSNet(nn.Module):
 
     def forward(self, data: Any) -> Tensor:
         """Logits (num_vars_in_batch,) for every variable; use ``bin_mask`` to pick binaries."""
-        v = self.var_embed(data.x_v)
-        c = self.row_embed(data.x_c)
+        # a network reads the feature columns it was trained with (later columns are appended)
+        v = self.var_embed(data.x_v[:, : self.config.var_dim])
+        c = self.row_embed(data.x_c[:, : self.config.row_dim])
         row_to_var = data.edge_index
         var_to_row = row_to_var.flip(0)
         for to_rows, to_vars in zip(self.to_rows, self.to_vars, strict=True):

@@ -224,8 +224,12 @@ class SrgNet(nn.Module):
         index = data.edge_index
         coef = data.edge_attr[:, 0].float()
         return SrgContext(
-            var_static=self.var_static(data.x_v),
-            rows=self.row_embed(data.x_c) if len(self.to_rows) else data.x_c[:, :0],
+            var_static=self.var_static(data.x_v[:, : self.config.var_dim]),
+            rows=(
+                self.row_embed(data.x_c[:, : self.config.row_dim])
+                if len(self.to_rows)
+                else data.x_c[:, :0]
+            ),
             to_rows=Adjacency.build(index, coef, (m, n)),
             to_vars=Adjacency.build(index.flip(0), coef, (n, m)),
             bin_index=torch.nonzero(data.bin_mask).flatten(),

@@ -11,7 +11,14 @@ Normalizations (chosen so a feature means the same across instance sizes and sca
   and the row bounds use these normalized values;
 - bounds and normalized row bounds go through a signed log ``sign(v) * log1p(|v|)``, and an
   infinite bound is 0 with its "finite" flag 0;
-- degrees appear twice: relative to the largest degree, and as ``log1p(degree) / 10``.
+- degrees appear twice: relative to the largest degree, and as ``log1p(degree) / 10``;
+- magnitudes that the normalizations above hide, kept scale-free: the objective on a log scale
+  relative to the largest (``OBJ_LOG``: a holding cost 200 times below a setup cost reads
+  0.47, not 0.005) and a row's coefficient range ``log(max|a_ij| / min|a_ij|) / 10``
+  (``COEF_RANGE_LOG``: the big-M of a linking row, the capacity of a server).
+
+Columns are only ever appended: a network stores the widths it was trained with and reads
+that many columns (``PaSNet``, ``SrgNet``), so older networks keep working.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class VarFeature(IntEnum):
     COEF_MEAN = 10  # statistics of the row-normalized coefficients in this column
     COEF_MIN = 11
     COEF_MAX = 12
+    OBJ_LOG = 13  # 1 + ln(|c_j| / max|c|) / 10, clipped to [0, 1]; 0 when c_j = 0
 
 
 class RowFeature(IntEnum):
@@ -64,6 +72,7 @@ class RowFeature(IntEnum):
     COEF_MIN = 11
     COEF_MAX = 12
     OBJ_COSINE = 13  # cosine of a_i with sense * c
+    COEF_RANGE_LOG = 14  # ln(max|a_ij| / min|a_ij|) / 10 over the row's nonzeros; 0 if empty
 
 
 class EdgeFeature(IntEnum):
@@ -159,6 +168,7 @@ def _var_features(p: Problem, c_min: np.ndarray, norm_coef_csc) -> np.ndarray:
     f = np.zeros((n, len(VarFeature)), dtype=np.float64)
     cmax = np.abs(c_min).max(initial=0.0)
     f[:, VarFeature.OBJ] = c_min / cmax if cmax > 0 else 0.0
+    f[:, VarFeature.OBJ_LOG] = _log_scale(np.abs(c_min), cmax)
     binary = p.binary_mask
     f[:, VarFeature.IS_BINARY] = binary
     f[:, VarFeature.IS_INTEGER] = p.integrality & ~binary
@@ -201,11 +211,27 @@ def _row_features(p: Problem, norms: np.ndarray, norm_data: np.ndarray, c_min) -
     f[:, RowFeature.COEF_MEAN] = mean
     f[:, RowFeature.COEF_MIN] = mn
     f[:, RowFeature.COEF_MAX] = mx
+    absd = np.abs(norm_data)
+    big = _segment_reduce(np.maximum, indptr, absd, 0.0)
+    small = _segment_reduce(np.minimum, indptr, np.where(absd > 0, absd, np.inf), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        spread = np.where((small > 0) & np.isfinite(small), np.log(big / small) / 10.0, 0.0)
+    f[:, RowFeature.COEF_RANGE_LOG] = np.clip(np.nan_to_num(spread), 0.0, 10.0)
     c_unit = _unit(c_min)
     rows = np.repeat(np.arange(m), np.diff(indptr))
     cos = np.bincount(rows, weights=norm_data * c_unit[p.A.indices], minlength=m)
     f[:, RowFeature.OBJ_COSINE] = np.clip(cos, -1.0, 1.0)
     return f
+
+
+def _log_scale(a: np.ndarray, top: float) -> np.ndarray:
+    """``1 + ln(a / top) / 10`` clipped to [0, 1] (a >= 0); 0 where a = 0 or top is not > 0."""
+    out = np.zeros(a.shape, dtype=np.float64)
+    if not (top > 0 and np.isfinite(top)):
+        return out
+    pos = a > 0
+    out[pos] = np.clip(1.0 + (np.log(a[pos]) - np.log(top)) / 10.0, 0.0, 1.0)
+    return out
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

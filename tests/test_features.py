@@ -56,6 +56,7 @@ def test_hand_computed_var_features() -> None:
     expected[:, V.COEF_MEAN] = [1 / S5, (2 / S5 - 0.6) / 2, 0.8]
     expected[:, V.COEF_MIN] = [1 / S5, -0.6, 0.8]
     expected[:, V.COEF_MAX] = [1 / S5, 2 / S5, 0.8]
+    expected[:, V.OBJ_LOG] = [1 + math.log(0.5) / 10, 0.0, 1.0]
     np.testing.assert_allclose(g.var_features, expected, rtol=1e-6, atol=1e-7)
     assert g.var_features.dtype == np.float32
 
@@ -76,6 +77,7 @@ def test_hand_computed_row_features() -> None:
     expected[:, R.COEF_MIN] = [1 / S5, -0.6]
     expected[:, R.COEF_MAX] = [2 / S5, 0.8]
     expected[:, R.OBJ_COSINE] = [0.2, -8 / (5 * S5)]
+    expected[:, R.COEF_RANGE_LOG] = [math.log(2.0) / 10, math.log(4 / 3) / 10]
     np.testing.assert_allclose(g.row_features, expected, rtol=1e-6, atol=1e-7)
 
 
@@ -96,6 +98,36 @@ def test_maximize_flips_objective_direction() -> None:
     np.testing.assert_allclose(
         hi.row_features[:, RowFeature.OBJ_COSINE], -lo.row_features[:, RowFeature.OBJ_COSINE]
     )
+
+
+def test_magnitude_features_are_scale_free() -> None:
+    # a big-M row (x - 500 y <= 0) and a cost 200 times below another: the row's range and the
+    # objective's log scale say so, and neither moves when the row or the objective is rescaled
+    def problem(row_scale: float, obj_scale: float):
+        return make_problem(
+            row_scale * np.array([[1.0, -500.0]]),
+            [-INF],
+            [0.0],
+            obj_scale * np.array([1.0, 200.0]),
+            col_upper=[INF, 1.0],
+            integrality=[False, True],
+        )
+
+    base = build_graph(problem(1.0, 1.0))
+    for scaled in (build_graph(problem(1e3, 1.0)), build_graph(problem(1.0, 1e-4))):
+        np.testing.assert_allclose(scaled.row_features, base.row_features, rtol=1e-6)
+        np.testing.assert_allclose(
+            scaled.var_features[:, VarFeature.OBJ_LOG], base.var_features[:, VarFeature.OBJ_LOG]
+        )
+    assert base.row_features[0, RowFeature.COEF_RANGE_LOG] == np.float32(math.log(500.0) / 10)
+    np.testing.assert_allclose(
+        base.var_features[:, VarFeature.OBJ_LOG], [1 - math.log(200.0) / 10, 1.0], rtol=1e-6
+    )
+    # below e^-10 of the largest the log scale bottoms out at 0, as a zero cost does
+    tiny = build_graph(
+        make_problem(np.array([[1.0, 1.0]]), [-INF], [1.0], [1e-6, 1.0], col_upper=[1.0, 1.0])
+    )
+    np.testing.assert_allclose(tiny.var_features[:, VarFeature.OBJ_LOG], [0.0, 1.0])
 
 
 def test_ranged_and_ge_rows() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
 from mipguide.features import build_graph
 from mipguide.instances.registry import Family, Size, generate
 from mipguide.models.data import collate, graph_to_data
-from mipguide.models.pas import BipartiteConv, PaSNet, pas_loss
+from mipguide.models.pas import BipartiteConv, PaSConfig, PaSNet, pas_loss
 from mipguide.problem.model import make_problem
 
 
@@ -62,6 +64,18 @@ def test_permuting_variables_permutes_outputs() -> None:
     torch.testing.assert_close(out_q, out_p[torch.from_numpy(perm)], rtol=1e-5, atol=1e-5)
     # and the output does depend on the structure (a test that cannot fail is a defect)
     assert out_p.std() > 0
+
+
+def test_a_network_reads_the_feature_columns_it_was_trained_with() -> None:
+    # feature columns are only appended: a network from before them (the shipped ones read 13
+    # variable and 14 row columns) gives on today's graph what it gave on its own columns
+    old = PaSConfig(var_dim=13, row_dim=14)
+    torch.manual_seed(0)
+    net = PaSNet(old).eval()
+    data = graph_to_data(build_graph(_mixed_problem()))
+    assert data.x_v.size(1) > old.var_dim and data.x_c.size(1) > old.row_dim
+    narrow = replace(data, x_v=data.x_v[:, : old.var_dim], x_c=data.x_c[:, : old.row_dim])
+    torch.testing.assert_close(net.predict_proba(data), net.predict_proba(narrow))
 
 
 def test_batch_equals_one_by_one() -> None:
