@@ -204,9 +204,10 @@ def _line(
     for instance in mine:
         sense = run.senses[instance]
         trace = cells[(instance, method)]
-        other = cells.get((instance, BASELINE), [])
-        mine_final = final(trace, sense, run.budget)
-        finals[compare(mine_final, final(other, sense, run.budget), sense)] += 1
+        if (instance, BASELINE) in cells:  # a final is compared only with a SCIP run's
+            other = cells[(instance, BASELINE)]
+            mine_final = final(trace, sense, run.budget)
+            finals[compare(mine_final, final(other, sense, run.budget), sense)] += 1
         first = time_to_first(trace, run.budget)
         if first is not None:
             firsts.append(first)

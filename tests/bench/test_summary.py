@@ -75,6 +75,24 @@ def test_per_seed_and_pooled_lines(runs: list[Path]) -> None:
     assert pooled.ratio == pytest.approx(pooled.integral / 0.1)
 
 
+def test_finals_count_only_the_instances_scip_ran(tmp_path: Path) -> None:
+    # a folder of PaS runs alone (another model's, scored with the runs beside it): no SCIP
+    # final to compare with is not "better than SCIP's"
+    alone = write_run(tmp_path / "alone", 0, {("setcover-hard-1", "pas"): [(0.0, 9.0)]})
+    both = write_run(
+        tmp_path / "both",
+        0,
+        {
+            ("setcover-hard-1", "scip"): [(0.0, 10.0)],
+            ("setcover-hard-1", "pas"): [(0.0, 8.0)],
+            ("setcover-hard-2", "pas"): [(0.0, 4.0)],  # SCIP did not run this one
+        },
+    )
+    lines = summarize([load_run(r) for r in (alone, both)])
+    pas = [ln for ln in lines if ln.method == "pas" and ln.seed == 0]
+    assert sorted(ln.finals for ln in pas) == [(0, 0, 0), (1, 0, 0)]
+
+
 def test_the_command_writes_the_table_and_plot(runs: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "summary"
     res = CliRunner().invoke(app, ["bench", "summarize", *map(str, runs), "--out", str(out)])
