@@ -28,7 +28,10 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_model(net, root / TINY_REF, {"note": "untrained, for tests"})
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        srg = SrgNet(SrgConfig(hidden=8))
+        # the shipped networks' input widths (it reads the first 13 / 14 feature columns):
+        # the sampler tests' premises (an untrained network far from feasible on set cover,
+        # candidates that differ between seeds) hold for this initialization
+        srg = SrgNet(SrgConfig(hidden=8, var_dim=13, row_dim=14))
     save_model(srg, root / TINY_SRG_REF, {"note": "untrained, for tests"})
     return root
 
