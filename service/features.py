@@ -15,7 +15,12 @@ Normalizations (chosen so a feature means the same across instance sizes and sca
 - magnitudes that the normalizations above hide, kept scale-free: the objective on a log scale
   relative to the largest (``OBJ_LOG``: a holding cost 200 times below a setup cost reads
   0.47, not 0.005) and a row's coefficient range ``log(max|a_ij| / min|a_ij|) / 10``
-  (``COEF_RANGE_LOG``: the big-M of a linking row, the capacity of a server).
+  (``COEF_RANGE_LOG``: the big-M of a linking row, the capacity of a server);
+- ranks within the instance, among its binaries: the cost (``OBJ_RANK``) and the cost per unit
+  of the column's largest coefficient (``COST_RATIO_RANK``: a server's cost over its capacity, a
+  set's cost over its largest entry). A ratio that decides which binaries are on can vary by a
+  few percent between them, far too little to show on any scale fixed across instances; its
+  rank spreads it over [0, 1].
 
 Columns are only ever appended: a network stores the widths it was trained with and reads
 that many columns (``PaSNet``, ``SrgNet``), so older networks keep working.
@@ -28,6 +33,7 @@ from enum import IntEnum
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.stats import rankdata
 
 from mipguide.problem.model import Problem, Sense
 
@@ -53,6 +59,10 @@ class VarFeature(IntEnum):
     COEF_MIN = 11
     COEF_MAX = 12
     OBJ_LOG = 13  # 1 + ln(|c_j| / max|c|) / 10, clipped to [0, 1]; 0 when c_j = 0
+    # ranks among the instance's binaries, as fractions in [0, 1] (ties share their mean rank;
+    # 0.5 for a lone binary, 0 for the other variables):
+    OBJ_RANK = 14  # of the cost sense * c_j
+    COST_RATIO_RANK = 15  # of the cost per unit of the column's largest |a_ij|
 
 
 class RowFeature(IntEnum):
@@ -163,7 +173,19 @@ def _degree_features(deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return deg / top, np.log1p(deg) / 10.0
 
 
-def _var_features(p: Problem, c_min: np.ndarray, norm_coef_csc) -> np.ndarray:
+def _binary_ranks(values: np.ndarray, binary: np.ndarray) -> np.ndarray:
+    """The rank of each binary's value among the binaries, in [0, 1] (ties share their mean
+    rank; 0.5 for a lone binary); 0 for the other variables."""
+    out = np.zeros(values.shape, dtype=np.float64)
+    nb = int(binary.sum())
+    if nb == 1:
+        out[binary] = 0.5
+    elif nb > 1:
+        out[binary] = (rankdata(values[binary], method="average") - 1.0) / (nb - 1)
+    return out
+
+
+def _var_features(p: Problem, c_min: np.ndarray, norm_coef_csc, col_max: np.ndarray) -> np.ndarray:
     n = p.num_vars
     f = np.zeros((n, len(VarFeature)), dtype=np.float64)
     cmax = np.abs(c_min).max(initial=0.0)
@@ -171,6 +193,10 @@ def _var_features(p: Problem, c_min: np.ndarray, norm_coef_csc) -> np.ndarray:
     f[:, VarFeature.OBJ_LOG] = _log_scale(np.abs(c_min), cmax)
     binary = p.binary_mask
     f[:, VarFeature.IS_BINARY] = binary
+    f[:, VarFeature.OBJ_RANK] = _binary_ranks(c_min, binary)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = np.nan_to_num(c_min / np.where(col_max > 0, col_max, 1.0))
+    f[:, VarFeature.COST_RATIO_RANK] = _binary_ranks(ratio, binary)
     f[:, VarFeature.IS_INTEGER] = p.integrality & ~binary
     f[:, VarFeature.IS_CONTINUOUS] = ~p.integrality
     f[:, VarFeature.HAS_LOWER] = np.isfinite(p.col_lower)
@@ -267,7 +293,9 @@ def build_graph(problem: Problem) -> BipartiteGraph:
     norm_data = np.clip(data / norms[rows], -1.0, 1.0)
     # Column statistics on the normalized coefficients: same sparsity, CSC order.
     normed = sp.csr_matrix((norm_data, A.indices, A.indptr), shape=A.shape).tocsc()
-    var_f = _var_features(problem, c_min, (normed.indptr, normed.data))
+    raw = sp.csr_matrix((np.abs(data), A.indices, A.indptr), shape=A.shape).tocsc()
+    col_max = _segment_reduce(np.maximum, raw.indptr, raw.data, 0.0)
+    var_f = _var_features(problem, c_min, (normed.indptr, normed.data), col_max)
     row_f = _row_features(problem, norms, norm_data, c_min)
     edge_index = np.vstack([rows, A.indices.astype(np.int64)])
     edge_attr = np.stack([data, norm_data], axis=1)

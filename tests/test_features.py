@@ -57,6 +57,8 @@ def test_hand_computed_var_features() -> None:
     expected[:, V.COEF_MIN] = [1 / S5, -0.6, 0.8]
     expected[:, V.COEF_MAX] = [1 / S5, 2 / S5, 0.8]
     expected[:, V.OBJ_LOG] = [1 + math.log(0.5) / 10, 0.0, 1.0]
+    expected[:, V.OBJ_RANK] = [0.5, 0.0, 0.0]  # the lone binary sits in the middle
+    expected[:, V.COST_RATIO_RANK] = [0.5, 0.0, 0.0]
     np.testing.assert_allclose(g.var_features, expected, rtol=1e-6, atol=1e-7)
     assert g.var_features.dtype == np.float32
 
@@ -128,6 +130,49 @@ def test_magnitude_features_are_scale_free() -> None:
         make_problem(np.array([[1.0, 1.0]]), [-INF], [1.0], [1e-6, 1.0], col_upper=[1.0, 1.0])
     )
     np.testing.assert_allclose(tiny.var_features[:, VarFeature.OBJ_LOG], [0.0, 1.0])
+
+
+def test_binary_rank_features() -> None:
+    # four servers y0..y3 (costs 10, 12, 12, 30; capacities 5, 12, 6, 20: costs per unit of
+    # capacity 2, 1, 2, 1.5) and a continuous x that loads them; x is not ranked
+    A = np.array(
+        [[-5.0, 0, 0, 0, 1.0], [0, -12.0, 0, 0, 1.0], [0, 0, -6.0, 0, 1.0], [0, 0, 0, -20.0, 1.0]]
+    )
+
+    def problem(sense: Sense, obj_scale: float, row_scale: float):
+        return make_problem(
+            row_scale * A,
+            [-INF] * 4,
+            [0.0] * 4,
+            obj_scale * np.array([10.0, 12.0, 12.0, 30.0, 0.0]),
+            col_upper=[1.0] * 4 + [INF],
+            integrality=[True] * 4 + [False],
+            sense=sense,
+        )
+
+    g = build_graph(problem(Sense.MINIMIZE, 1.0, 1.0))
+    # ranks 1, 2.5, 2.5, 4 of four -> (r - 1) / 3
+    np.testing.assert_allclose(g.var_features[:, VarFeature.OBJ_RANK], [0, 0.5, 0.5, 1, 0])
+    # ratios 2, 1, 2, 1.5: ranks 3.5, 1, 3.5, 2
+    np.testing.assert_allclose(
+        g.var_features[:, VarFeature.COST_RATIO_RANK], [2.5 / 3, 0, 2.5 / 3, 1 / 3, 0], rtol=1e-6
+    )
+    # scale-free; maximizing reverses the cost's direction, and so the ranks
+    scaled = build_graph(problem(Sense.MINIMIZE, 1e-3, 1e4))
+    np.testing.assert_allclose(
+        scaled.var_features[:, VarFeature.OBJ_RANK :],
+        g.var_features[:, VarFeature.OBJ_RANK :],
+        rtol=1e-6,
+    )
+    hi = build_graph(problem(Sense.MAXIMIZE, 1.0, 1.0))
+    np.testing.assert_allclose(
+        hi.var_features[:4, VarFeature.OBJ_RANK], 1 - g.var_features[:4, VarFeature.OBJ_RANK]
+    )
+    np.testing.assert_allclose(
+        hi.var_features[:4, VarFeature.COST_RATIO_RANK],
+        1 - g.var_features[:4, VarFeature.COST_RATIO_RANK],
+        rtol=1e-6,
+    )
 
 
 def test_ranged_and_ge_rows() -> None:
