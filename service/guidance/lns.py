@@ -61,7 +61,8 @@ class LnsOutcome:
     rounds: sub-MIPs solved; improved: how many improved the incumbent; exhausted: how many
     were solved to optimality; free: the share freed in the last round; stopped_early: the
     largest neighbourhood was exhausted without improvement before the budget ran out;
-    relaxed: rounds whose neighbourhood the local-branching LP chose (``relax``).
+    relaxed: rounds whose neighbourhood the local-branching LP chose (``relax``); stalled:
+    the rounds were ended by ``LnsParams.stall``.
     """
 
     rounds: int = 0
@@ -70,6 +71,7 @@ class LnsOutcome:
     free: float = 0.0
     stopped_early: bool = False
     relaxed: int = 0
+    stalled: bool = False
 
 
 def fix_binaries(problem: Problem, index: np.ndarray, values: np.ndarray) -> Problem:

@@ -65,6 +65,8 @@ class LnsParams(_Params):
         disagree: share of each round's freed binaries chosen among those the guide is unsure
             of (0 < P(x_j = 1) < 1; for SRG: where the candidates disagree), all of them when
             they are fewer (0: none). Not with ``relax``.
+        stall: end the rounds when no stage has improved the incumbent for this share of the
+            LNS budget, leaving the rest to the completion (0: never).
     """
 
     share: float = Field(default=0.0, ge=0, le=1)
@@ -73,6 +75,7 @@ class LnsParams(_Params):
     guide: float = Field(default=0.5, ge=0, le=1)
     relax: float = Field(default=0.0, ge=0, le=1)
     disagree: float = Field(default=0.0, ge=0, le=1)
+    stall: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _one_priority(self) -> LnsParams:

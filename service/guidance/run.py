@@ -254,6 +254,7 @@ def _summary(
             "free": found.lns.free,
             "stopped_early": found.lns.stopped_early,
             "relaxed": found.lns.relaxed,
+            "stalled": found.lns.stalled,
         },
         "completed": found.completed,
     }

@@ -10,7 +10,8 @@
    heuristics run their sub-MIPs; the completion keeps the caller's settings;
 2. LNS rounds around the incumbent for ``lns.share`` of the remaining budget (``lns``: sub-MIPs
    with a share of the binaries freed, drawn where the guide disagrees with the incumbent),
-   under the subproblem's settings;
+   under the subproblem's settings; with ``lns.stall``, they end when no stage has improved
+   the incumbent for that share of their budget, and the completion gets the rest;
 3. the completion: the full model with the best solution as warm start (from scratch with
    ``completion.warm`` false) and the rest of the budget, so optimality is still proven when
    time allows (skipped with ``completion.run`` false); with ``completion.heuristics``, under
@@ -134,6 +135,7 @@ def search_region(
         budget = params.lns.share * (sub_params.time_cap if left is None else left)
         bare = replace(options, extra_starts=())  # LNS rounds fix binaries: no use there
         round_options = subproblem_options(bare, backend.name, sub_params.heuristics)
+        lns_stall = StallInterrupt(trace, params.lns.stall * budget, interrupt)
         lns = run_lns(
             problem,
             backend,
@@ -143,9 +145,10 @@ def search_region(
             guide,
             best,
             trace,
-            interrupt,
+            lns_stall,
             budget,
         )
+        lns.stalled = lns_stall.stalled
     lns_end = trace.elapsed()
     stopped = interrupt is not None and interrupt.is_set()
     full = (

@@ -27,8 +27,9 @@ still runs the chosen point: the caller asked for it). An SRG model has no ``mod
 always named): its backends alone serve the references and the finals rule only.
 
 The grid's points are the region/search shapes that earlier validation runs found for the four
-shipped families, the defaults, an LNS-heavy variant, a warm start with no region and a learned
-neighbourhood of the backend's first incumbent: what
+shipped families, the defaults, an LNS-heavy variant (and the same ending its rounds when they
+stall), a warm start with no region and a learned neighbourhood of the backend's first
+incumbent: what
 differs between families is which of them the procedure picks, on that family's own validation
 instances.
 """
@@ -88,6 +89,17 @@ PAS_GRID: dict[str, dict[str, Any]] = {
         "region": {"k0": 0.6, "k1": 0.0, "delta": 0.0},
         "search": {"subproblem": {"heuristics": True}, "lns": {"share": 0.5}},
         "prediction": "network-incumbent",
+    },
+    # wide-lns whose rounds end once they stop improving (for a tenth of their budget): the
+    # completion on the full model gets the rest, for a family whose LNS finds a good
+    # incumbent early and then stalls short of what the backend alone reaches by the deadline
+    "wide-lns-stall": {
+        "region": {"k0": 0.8, "k1": 0.01, "delta": 0.0},
+        "search": {
+            "subproblem": {"heuristics": True},
+            "lns": {"share": 0.8, "relax": 0.5, "stall": 0.1},
+            "completion": {"heuristics": True},
+        },
     },
 }
 

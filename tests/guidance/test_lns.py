@@ -3,6 +3,8 @@ rounds that improve a poor incumbent, and PaS with LNS still proving the optimum
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -18,9 +20,18 @@ from mipguide.guidance.lns import (
     relaxation_values,
     run_lns,
 )
-from mipguide.guidance.params import LnsParams, PasParams, SearchParams, SrgParams, parse_params
+from mipguide.guidance.params import (
+    LnsParams,
+    PasParams,
+    SearchParams,
+    SrgParams,
+    SubproblemParams,
+    parse_params,
+)
 from mipguide.guidance.pas import PasGuide
 from mipguide.guidance.run import run_guided
+from mipguide.guidance.search import search_region
+from mipguide.guidance.trust_region import Region
 from mipguide.instances.registry import Family, generate_with
 from mipguide.instances.setcover import SetCoverParams
 from mipguide.models.registry import LoadedModel
@@ -344,3 +355,57 @@ def test_relax_and_disagree_are_not_both_allowed() -> None:
         parse_params(SrgParams, "srg", {"search": {"lns": {"relax": 0.5, "disagree": 0.5}}})
     assert err.value.option.startswith("srg.search.lns")
     assert "relax and disagree" in str(err.value)
+
+
+class Stalling:
+    """A backend stand-in whose LNS rounds never improve: each runs until its time limit or its
+    interrupt; the completion (the full model, no variable fixed) answers at once."""
+
+    name = "scip"
+
+    def version(self) -> str:
+        return "test"
+
+    def __init__(self) -> None:
+        self.rounds: list[float] = []  # each LNS round's seconds
+        self.completion_limit: float | None = None
+
+    def solve(self, problem, options, on_incumbent, interrupt):  # noqa: ANN001, ANN201
+        if not (problem.col_lower == problem.col_upper).any():
+            self.completion_limit = options.time_limit
+            return stub_output(Status.FEASIBLE, options.start, None)
+        began = time.monotonic()
+        while time.monotonic() - began < options.time_limit:
+            if interrupt is not None and interrupt.is_set():
+                break
+            time.sleep(0.01)
+        self.rounds.append(time.monotonic() - began)
+        return stub_output(Status.FEASIBLE, options.start, None)
+
+
+@pytest.mark.parametrize("stall", [0.0, 0.1])
+def test_lns_rounds_that_stall_hand_the_rest_to_the_completion(stall: float) -> None:
+    p = small_set_cover()
+    start = np.ones(p.num_vars)
+    best = Best()
+    assert best.consider(p, start)
+    backend = Stalling()
+    params = SearchParams(
+        subproblem=SubproblemParams(share=0.0),
+        lns=LnsParams(share=0.8, round=0.5, stall=stall),
+    )
+    empty = Region(np.zeros(0, dtype=np.int64), np.zeros(0), 0)
+    options = SolveOptions(time_limit=4.0, seed=0)
+    trace = Trace(True)
+    found = search_region(p, backend, options, params, empty, start, best, trace, None)  # type: ignore[arg-type]
+    assert found.lns.rounds >= 1 and found.lns.improved == 0
+    assert backend.completion_limit is not None
+    if stall == 0.0:
+        # without it the rounds take their whole budget (0.8 of 4 s), the completion the rest
+        assert not found.lns.stalled and sum(backend.rounds) > 3.0
+        assert backend.completion_limit < 1.0
+    else:
+        # no improvement for a tenth of the LNS budget (0.32 s): the first round is cut there
+        assert found.lns.stalled and len(backend.rounds) == 1
+        assert 0.3 <= backend.rounds[0] < 1.0
+        assert backend.completion_limit > 2.9
