@@ -7,6 +7,9 @@ prefix, ``setcover-hard-2000`` -> ``setcover``). Every run of a family is scored
 reference per instance: the best objective any method found under any seed in the given runs.
 Per family, method and seed: mean primal integral, its ratio to plain SCIP's under the same
 seed, and final objectives against plain SCIP's (better / equal / worse); then the seeds pooled.
+A folder without plain SCIP on an instance (another model's runs, made beside the plain ones)
+is compared with SCIP's run of that instance under the same solver seed and budget in another
+of the folders given (the first that has one); with none, it has no ratio and no finals.
 A second table holds the protocol's targets: per family, each guided method with all seeds
 pooled against PaS and against the best plain solver (the plain method of the lowest pooled
 integral among ``PLAIN``), with its finals against that solver's, run by run.
@@ -145,6 +148,7 @@ class Line:
 def summarize(runs: list[Run]) -> list[Line]:
     """The table's rows: per family, method and seed, then each family and method pooled."""
     references = _references(runs)
+    scip_runs = _baseline_runs(runs)
     lines: list[Line] = []
     for family in sorted({family_of(i) for r in runs for i, _ in r.traces}):
         methods = list(
@@ -155,9 +159,21 @@ def summarize(runs: list[Run]) -> list[Line]:
             cells = {k: v for k, v in run.traces.items() if family_of(k[0]) == family}
             if not cells:
                 continue
-            base = _integrals(run, cells, references, BASELINE)
+            # plain SCIP on each instance: this folder's run, else another folder's run of the
+            # same instance under the same solver seed and budget
+            scip: dict[str, Trace] = {}
+            for instance, _ in cells:
+                own = cells.get((instance, BASELINE))
+                other = scip_runs.get((run.seed, run.budget, instance))
+                if own is not None or other is not None:
+                    scip[instance] = own if own is not None else other  # type: ignore[assignment]
+            base = {
+                i: primal_integral(t, references[i], run.senses[i], run.budget)
+                for i, t in scip.items()
+                if i in references
+            }
             for method in methods:
-                line = _line(run, cells, references, family, method, base)
+                line = _line(run, cells, references, family, method, base, scip)
                 if line is not None:
                     lines.append(line)
                     pooled[method].append(line)
@@ -178,6 +194,16 @@ def _references(runs: list[Run]) -> dict[str, float]:
     return best
 
 
+def _baseline_runs(runs: list[Run]) -> dict[tuple[int, float, str], Trace]:
+    """(solver seed, budget, instance) -> plain SCIP's trace, the first folder's that has it."""
+    found: dict[tuple[int, float, str], Trace] = {}
+    for run in runs:
+        for (instance, method), trace in run.traces.items():
+            if method == BASELINE:
+                found.setdefault((run.seed, run.budget, instance), trace)
+    return found
+
+
 def _integrals(
     run: Run, cells: dict[tuple[str, str], Trace], refs: dict[str, float], method: str
 ) -> dict[str, float]:
@@ -195,6 +221,7 @@ def _line(
     family: str,
     method: str,
     base: dict[str, float],
+    scip: dict[str, Trace],
 ) -> Line | None:
     mine = _integrals(run, cells, refs, method)
     if not mine:
@@ -204,8 +231,8 @@ def _line(
     for instance in mine:
         sense = run.senses[instance]
         trace = cells[(instance, method)]
-        if (instance, BASELINE) in cells:  # a final is compared only with a SCIP run's
-            other = cells[(instance, BASELINE)]
+        if instance in scip:  # a final is compared only with a SCIP run's
+            other = scip[instance]
             mine_final = final(trace, sense, run.budget)
             finals[compare(mine_final, final(other, sense, run.budget), sense)] += 1
         first = time_to_first(trace, run.budget)

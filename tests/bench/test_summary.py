@@ -76,9 +76,16 @@ def test_per_seed_and_pooled_lines(runs: list[Path]) -> None:
 
 
 def test_finals_count_only_the_instances_scip_ran(tmp_path: Path) -> None:
-    # a folder of PaS runs alone (another model's, scored with the runs beside it): no SCIP
-    # final to compare with is not "better than SCIP's"
-    alone = write_run(tmp_path / "alone", 0, {("setcover-hard-1", "pas"): [(0.0, 9.0)]})
+    # a folder of PaS runs alone (another model's, scored with the runs beside it) is compared
+    # with SCIP's run of the same instance and solver seed in the other folder; where SCIP ran
+    # under no folder, or under another seed, there is no SCIP final to compare with, and that
+    # is not "better than SCIP's"
+    alone = write_run(
+        tmp_path / "alone",
+        0,
+        {("setcover-hard-1", "pas"): [(0.0, 9.0)], ("setcover-hard-3", "pas"): [(0.0, 3.0)]},
+    )
+    other_seed = write_run(tmp_path / "seed1", 1, {("setcover-hard-3", "scip"): [(0.0, 2.0)]})
     both = write_run(
         tmp_path / "both",
         0,
@@ -88,9 +95,15 @@ def test_finals_count_only_the_instances_scip_ran(tmp_path: Path) -> None:
             ("setcover-hard-2", "pas"): [(0.0, 4.0)],  # SCIP did not run this one
         },
     )
-    lines = summarize([load_run(r) for r in (alone, both)])
+    lines = summarize([load_run(r) for r in (alone, both, other_seed)])
     pas = [ln for ln in lines if ln.method == "pas" and ln.seed == 0]
-    assert sorted(ln.finals for ln in pas) == [(0, 0, 0), (1, 0, 0)]
+    # alone: 9 against the other folder's SCIP 10 on hard-1 (better), hard-3 not compared;
+    # both: 8 against 10 (better), hard-2 not compared
+    assert [ln.finals for ln in pas] == [(1, 0, 0), (1, 0, 0)]
+    # the ratio is to SCIP's integral on the same instance: 0.2 (10 against the reference 8)
+    assert all(ln.baseline == pytest.approx(0.2) for ln in pas)
+    # a borrowed SCIP run is a baseline, not another SCIP line
+    assert [ln.instances for ln in lines if ln.method == "scip" and ln.seed == 0] == [1]
 
 
 def test_the_command_writes_the_table_and_plot(runs: list[Path], tmp_path: Path) -> None:
