@@ -221,7 +221,7 @@ def _line(
     family: str,
     method: str,
     base: dict[str, float],
-    scip: dict[str, Trace],
+    scip_traces: dict[str, Trace],
 ) -> Line | None:
     mine = _integrals(run, cells, refs, method)
     if not mine:
@@ -231,8 +231,8 @@ def _line(
     for instance in mine:
         sense = run.senses[instance]
         trace = cells[(instance, method)]
-        if instance in scip:  # a final is compared only with a SCIP run's
-            other = scip[instance]
+        if instance in scip_traces:  # a final is compared only with a SCIP run's
+            other = scip_traces[instance]
             mine_final = final(trace, sense, run.budget)
             finals[compare(mine_final, final(other, sense, run.budget), sense)] += 1
         first = time_to_first(trace, run.budget)
