@@ -167,11 +167,9 @@ def summarize(runs: list[Run]) -> list[Line]:
                 other = scip_runs.get((run.seed, run.budget, instance))
                 if own is not None or other is not None:
                     scip[instance] = own if own is not None else other  # type: ignore[assignment]
-            base = {
-                i: primal_integral(t, references[i], run.senses[i], run.budget)
-                for i, t in scip.items()
-                if i in references
-            }
+            base = _integrals(
+                run, {(i, BASELINE): t for i, t in scip.items()}, references, BASELINE
+            )
             for method in methods:
                 line = _line(run, cells, references, family, method, base, scip)
                 if line is not None:
