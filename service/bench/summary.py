@@ -161,12 +161,12 @@ def summarize(runs: list[Run]) -> list[Line]:
                 continue
             # plain SCIP on each instance: this folder's run, else another folder's run of the
             # same instance under the same solver seed and budget
-            scip: dict[str, Trace] = {}
-            for instance, _ in cells:
-                own = cells.get((instance, BASELINE))
-                other = scip_runs.get((run.seed, run.budget, instance))
-                if own is not None or other is not None:
-                    scip[instance] = own if own is not None else other  # type: ignore[assignment]
+            scip = {
+                i: t
+                for i in dict.fromkeys(i for i, _ in cells)
+                if (t := cells.get((i, BASELINE), scip_runs.get((run.seed, run.budget, i))))
+                is not None
+            }
             base = _integrals(
                 run, {(i, BASELINE): t for i, t in scip.items()}, references, BASELINE
             )
