@@ -45,19 +45,25 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, workers: int, port: int, env: dict[str, str] | None = None
+    data_dir: Path,
+    workers: int,
+    port: int,
+    env: dict[str, str] | None = None,
+    ready_seconds: float = 60.0,
 ) -> subprocess.Popen[bytes]:
     """A server subprocess on 127.0.0.1; returns once /readyz answers 200.
 
     Args:
         env: extra environment (``MIPGUIDE_*`` settings) for the server.
+        ready_seconds: how long to wait for /readyz; past it the server is stopped (and reaped:
+            no process outlives the failure) and RuntimeError says so.
     """
     cmd = [sys.executable, "-m", "mipguide.cli", "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--data-dir", str(data_dir)]
     path = os.pathsep.join(p for p in sys.path if p)
     full_env = {**os.environ, "PYTHONPATH": path, **(env or {})}
     proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
@@ -67,8 +73,19 @@ def start_server(
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
         time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("server not ready after 60 s")
+    stop_process(proc)
+    raise RuntimeError(f"server not ready after {ready_seconds:g} s")
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; returns once the process is reaped."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def paired_times(url: str, data: bytes, filename: str, runs: int) -> list[tuple[float, float]]:
@@ -225,8 +242,7 @@ def _measure(
             rate = throughput(url, jobs)
             cancels = cancel_latency(url, long)
         finally:
-            server.terminate()
-            server.wait(30)
+            stop_process(server)
     remote = [p[1] for p in pairs]
     return {
         "local": statistics.median(p[0] for p in pairs),

@@ -283,13 +283,17 @@ class Versus:
     finals: tuple[int, int, int]  # against the best plain method's, run by run
 
 
-Cells = dict[tuple[int, str], tuple[float, float | None]]  # (seed, instance) -> integral, final
+# (seed, instance) -> (integral, final) of each run there: folders that ran a method under the
+# same solver seed (a model run again, or another model's runs beside the same plain ones) all count
+Cells = dict[tuple[int, str], list[tuple[float, float | None]]]
 
 
 def versus(runs: list[Run]) -> list[Versus]:
     """Per family with a plain method: each guided method's pooled integral over PaS's and over
     the best plain method's (the plain one of the lowest integral on the runs all plain
-    methods share), and its finals against that method's (same instance and seed)."""
+    methods share), and its finals against that method's (same instance and seed: the first
+    folder's run of it there). Every run of a method counts, also two folders' runs of it on
+    the same instance and seed."""
     from mipguide.bench.guided_run import METHODS
 
     refs = _references(runs)
@@ -302,7 +306,8 @@ def versus(runs: list[Run]) -> list[Versus]:
                 if family_of(instance) == family and instance in refs:
                     sense = run.senses[instance]
                     value = primal_integral(trace, refs[instance], sense, run.budget)
-                    cells[method][(run.seed, instance)] = (value, final(trace, sense, run.budget))
+                    cell = cells[method].setdefault((run.seed, instance), [])
+                    cell.append((value, final(trace, sense, run.budget)))
         plains = [m for m in PLAIN if m in cells]
         if not plains:
             continue
@@ -314,7 +319,9 @@ def versus(runs: list[Run]) -> list[Versus]:
             shared = set(mine) & set(cells[best])
             finals = [0, 0, 0]
             for key in shared:
-                finals[compare(mine[key][1], cells[best][key][1], senses[key[1]])] += 1
+                theirs = cells[best][key][0][1]
+                for _, my_final in mine[key]:
+                    finals[compare(my_final, theirs, senses[key[1]])] += 1
             plain = _mean(cells[best], shared)
             pas = cells.get("pas") if method != "pas" else None
             with_pas = set(mine) & set(pas or {})
@@ -322,7 +329,7 @@ def versus(runs: list[Run]) -> list[Versus]:
                 Versus(
                     family,
                     method,
-                    len(mine),
+                    sum(len(cell) for cell in mine.values()),
                     _mean(mine, set(mine)),
                     _ratio(_mean(mine, with_pas), _mean(pas, with_pas)) if pas else None,
                     best,
@@ -335,8 +342,8 @@ def versus(runs: list[Run]) -> list[Versus]:
 
 
 def _mean(cells: Cells, keys: set[tuple[int, str]]) -> float:
-    """The mean integral over ``keys`` (all of ``cells`` when ``keys`` is empty)."""
-    values = [v for k, (v, _) in cells.items() if not keys or k in keys]
+    """The mean integral of the runs at ``keys`` (all of ``cells`` when ``keys`` is empty)."""
+    values = [v for k, cell in cells.items() if not keys or k in keys for v, _ in cell]
     return statistics.mean(values) if values else float("nan")
 
 

@@ -56,7 +56,9 @@ class Server:
         self.proc = start_server(self.data_dir, self.workers, port, self.env)
 
 
-def launch(data_dir: Path, workers: int, **settings: str) -> Server:
+def launch(data_dir: Path, workers: int, ready_seconds: float = 60.0, **settings: str) -> Server:
+    """A server with the test keys and caps and ``settings`` (``MIPGUIDE_*``); up to
+    ``ready_seconds`` to get ready (a server that is not is stopped and reaped)."""
     env = {
         "MIPGUIDE_API_KEYS": f"{KEY_A},{KEY_B}",
         "MIPGUIDE_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
@@ -65,7 +67,7 @@ def launch(data_dir: Path, workers: int, **settings: str) -> Server:
         **{f"MIPGUIDE_{k.upper()}": v for k, v in settings.items()},
     }
     port = free_port()
-    proc = start_server(data_dir, workers, port, env)
+    proc = start_server(data_dir, workers, port, env, ready_seconds)
     return Server(f"http://127.0.0.1:{port}", data_dir, proc, workers, env)
 
 

@@ -23,9 +23,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ray_server(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # its actors start on the cluster before it is ready: slower than a local pool on a busy
+    # machine
     srv = launch(
         tmp_path_factory.mktemp("ray"),
         workers=2,
+        ready_seconds=180.0,
         executor="ray",
         ray_address=ray_cluster,
         device_pool="on",

@@ -152,3 +152,23 @@ def test_a_job_queued_behind_a_terminated_one_runs_on_the_replacement(
             assert done.objective == pytest.approx(optimum("p0033"))
     finally:
         srv.stop()
+
+
+def test_a_server_not_ready_in_time_is_stopped_and_reaped(tmp_path: Path) -> None:
+    """``start_server`` past its readiness deadline stops the server it started and waits for
+    it: no server process outlives the failure (it would hold its port and warn at exit)."""
+    from mipguide.bench.api import free_port, start_server
+
+    with pytest.raises(RuntimeError, match="not ready after 0.01 s"):
+        start_server(tmp_path, 1, free_port(), ready_seconds=0.01)
+    mine = str(tmp_path)
+    left = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "serve" in cmdline and mine in cmdline:
+                left.append(entry.name)
+    assert left == []

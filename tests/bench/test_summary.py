@@ -202,6 +202,25 @@ def test_the_targets_table_compares_on_shared_runs_and_skips_plain_methods(tmp_p
     assert srg.finals == (1, 1, 0)
 
 
+def test_a_method_run_in_two_folders_under_one_seed_counts_both_runs(tmp_path: Path) -> None:
+    """Two folders with PaS on the same instance and solver seed (a model run again, or another
+    model's runs beside the same plain ones): both runs enter the targets table's integral,
+    ratios and finals; the later folder does not replace the earlier one."""
+    from mipguide.bench.summary import versus
+
+    first = {
+        ("setcover-hard-1", "highs"): [(0.0, 10.0)],
+        ("setcover-hard-1", "pas"): [(0.0, 8.0)],  # the reference
+    }
+    again = {("setcover-hard-1", "pas"): [(0.0, 12.0)]}  # worse than HiGHS's 10
+    folders = [write_run(tmp_path / "a", 0, first), write_run(tmp_path / "b", 0, again)]
+    pas = next(r for r in versus([load_run(f) for f in folders]) if r.method == "pas")
+    # gaps against 8: 0 and 1/3 (12 - 8 over 12); HiGHS 1/5
+    assert pas.runs == 2 and pas.integral == pytest.approx(1 / 6)
+    assert pas.plain == "highs" and pas.to_plain == pytest.approx((1 / 6) / (1 / 5))
+    assert pas.finals == (1, 0, 1)
+
+
 def test_runs_made_at_different_speeds_are_flagged(tmp_path: Path) -> None:
     """Each run's machine calibration (``pipeline.machine``): runs more than ``SPREAD`` apart are
     not comparable and the table says so; runs that recorded none are counted."""
