@@ -275,6 +275,10 @@ def train(
             "last gap held past --tune-time",
         ),
     ] = 60.0,
+    tune_jobs: Annotated[
+        int,
+        typer.Option(min=1, help="grid runs at once, each in a worker process with one thread"),
+    ] = 1,
 ) -> None:
     """Train a PaS model (or, with --kind srg, an SRG score network) on solution pools of your
     instances (files, folders, globs: any MILP with binaries; a seeded share held out for
@@ -300,7 +304,7 @@ def train(
         family, out, size, train_seeds, val_seeds, epochs, seed, lr, batch_size, patience,
         pool_k, pool_time, pool_dir, workers, tuple(pas), kind, tuple(srg), hidden, coupling,
         samples, label_temperature, files, val_share, tune_time, tune_instances, pool_solver,
-        tune_horizon,
+        tune_horizon, tune_jobs,
     )  # fmt: skip
     run(lambda: train_command(args, console))
 
@@ -324,6 +328,14 @@ def tune(
             "held past --time-limit"
         ),
     ] = 60.0,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="runs at once, each in a worker process with one thread (two cores: 2, as "
+            "bench guided --jobs 2 measures)",
+        ),
+    ] = 1,
 ) -> None:
     """Choose a PaS or SRG model's search settings from the declared grid (the lowest mean
     primal integral over the instances and solver seeds, one thread, among the points whose
@@ -335,7 +347,16 @@ def tune(
 
     run(
         lambda: tune_command(
-            model, paths or [], family, size, seeds, time_limit, solver_seeds, console, horizon
+            model,
+            paths or [],
+            family,
+            size,
+            seeds,
+            time_limit,
+            solver_seeds,
+            console,
+            horizon,
+            jobs,
         )
     )
 

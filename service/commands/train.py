@@ -55,6 +55,7 @@ class TrainArgs:
     tune_instances: int = 3
     pool_solver: str = "auto"
     tune_horizon: float = 60.0
+    tune_jobs: int = 1  # local training only: the server's training runs its grid one run at a time
 
 
 def train_command(args: TrainArgs, console: Console) -> None:
@@ -114,7 +115,9 @@ def train_command(args: TrainArgs, console: Console) -> None:
         from mipguide.commands.tune import run_tuning
 
         val = [(s.name, s.build()) for s in data.val[: args.tune_instances]]
-        tuning = run_tuning(args.out, val, args.tune_time, [args.seed], console, args.tune_horizon)
+        tuning = run_tuning(
+            args.out, val, args.tune_time, [args.seed], console, args.tune_horizon, args.tune_jobs
+        )
         console.print(
             f"search settings: {tuning.choice!r} on {tuning.solver} (card: pas, solver, tuning)"
         )

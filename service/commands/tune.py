@@ -29,6 +29,7 @@ def tune_command(
     solver_seeds: str,
     console: Console,
     horizon: float | None = None,
+    jobs: int = 1,
 ) -> None:
     """Resolve the model's folder, build the instances (files, or generated ``family`` with
     ``size`` and ``seeds``), tune, and print the figures.
@@ -50,7 +51,7 @@ def tune_command(
         seeds_list = parse_seeds(solver_seeds)
     except ValueError as exc:
         raise InvalidOptionError("--solver-seeds", str(exc)) from exc
-    tuning = run_tuning(directory, instances, budget, seeds_list, console, horizon)
+    tuning = run_tuning(directory, instances, budget, seeds_list, console, horizon, jobs)
     auto = tuning.auto
     plain = f"{auto['solver']} alone" if auto["mode"] == "exact" else "the guidance"
     for_auto = f", and {plain} for mode=auto" if auto["mode"] != "srg" else ""
@@ -102,6 +103,7 @@ def run_tuning(
     seeds: Sequence[int],
     console: Console,
     horizon: float | None = None,
+    jobs: int = 1,
 ) -> Tuning:
     """Tune with a progress bar, write the card, print the figures of every grid point (the
     integrals over ``horizon``: ``tune_pas``)."""
@@ -128,6 +130,7 @@ def run_tuning(
             device=resolve_device(get_settings().device),
             report=report,
             horizon=horizon,
+            jobs=jobs,
         )
     over = tuning.record["horizon_seconds"]
     title = f"{directory.name}: {len(instances)} instances x {len(seeds)} seeds"

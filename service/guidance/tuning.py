@@ -20,7 +20,10 @@ Each backend alone (``plain@scip``, ``plain@highs``) runs the same instances too
 the grid; they take part in the references, and they set the finals rule: a point is chosen
 (in both stages) only if its final objective is no worse than the better backend alone's on at
 least ``FINALS_SHARE`` of the runs, when any point is (a point that is fast early and then
-ends worse than the free solver fails the user at the deadline). When the best backend alone
+ends worse than the free solver fails the user at the deadline). When none is (a few runs, and
+backends that end within a hundredth of a percent of each other, make the count fragile: each
+backend alone may fail it too), a point is chosen only if its mean final gap is no larger than
+the better backend alone's, when any point's is (``holds_mean_final``). When the best backend alone
 beats the chosen point's integral, the card's ``auto`` says ``{"mode": "exact", "solver":
 ...}``: ``mode=auto`` then solves such an instance plainly with that backend (``mode=pas``
 still runs the chosen point: the caller asked for it). An SRG model has no ``mode=auto`` (it is
@@ -38,7 +41,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,12 +229,13 @@ def tune_pas(
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
     horizon: float | None = None,
+    jobs: int = 1,
 ) -> Tuning:
     """Measure every grid point on every (instance, seed) with the first backend, then the
     best point with each other backend, and choose the lowest mean primal integral; with
     ``plain``, also each backend alone (no guidance): only points whose finals hold against
-    them are chosen when any do (``holds_finals``), and ``mode=auto`` prefers the best of them
-    when it beats the chosen point.
+    them are chosen when any do (``holds_finals``; else those that ``holds_mean_final``), and
+    ``mode=auto`` prefers the best of them when it beats the chosen point.
 
     Args:
         instances: (name, problem) to tune on: the model's validation instances.
@@ -242,8 +247,12 @@ def tune_pas(
         kind: the model's, ``pas`` or ``srg`` (the mode its runs solve in).
         backends: the first runs the whole grid; each other one runs the first stage's choice
             (None: ``PAS_BACKENDS`` in ``backend_order``).
-        report: told of each run (its point, instance, seed and final objective).
-        stop: polled between runs; True raises ``Stopped``.
+        report: told of each run (its point, instance, seed and final objective), in the order
+            the runs end.
+        stop: polled before each run starts; True raises ``Stopped`` (runs under way end first).
+        jobs: runs at once, each in a worker process of its own with one thread (as ``bench
+            guided --jobs`` runs them); 1: one after another in this process. A worker loads
+            the model before its first run, so no run's time includes loading.
     """
     if kind not in GRIDS:
         raise ValueError(f"unknown model kind {kind!r}")
@@ -252,8 +261,28 @@ def tune_pas(
         backends = backend_order(registry, [problem for _, problem in instances])
     if not instances or not grid or not backends:
         raise ValueError("tuning needs instances, a grid and a backend")
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
     horizon = budget if horizon is None else max(horizon, budget)
-    _warm_up(ref, registry, device, kind)
+    with _Runner(ref, _registry(registry), device, kind, budget, jobs) as runner:
+        return _tune(runner, instances, budget, seeds, grid, backends, plain, kind, report, stop,
+                     horizon)  # fmt: skip
+
+
+def _tune(
+    runner: _Runner,
+    instances: Sequence[tuple[str, Problem]],
+    budget: float,
+    seeds: Sequence[int],
+    grid: Mapping[str, Mapping[str, Any]],
+    backends: Sequence[str],
+    plain: bool,
+    kind: str,
+    report: Report | None,
+    stop: Callable[[], bool] | None,
+    horizon: float,
+) -> Tuning:
+    """``tune_pas``'s stages, each (point, instance, seed) run by ``runner``."""
     first, others = backends[0], tuple(backends[1:])
     total = run_count(len(instances), len(seeds), grid, backends, plain)
     runs: _Runs = {}
@@ -261,26 +290,26 @@ def tune_pas(
     points: dict[str, tuple[str | None, str]] = {p: (p, first) for p in grid}
 
     def measure(names: Sequence[str]) -> None:
+        tasks = []
         for name, problem in instances:
             for point in names:
                 shape, backend = points[point]
-                for seed in seeds:
-                    if stop is not None and stop():
-                        raise Stopped("stopped on request")
-                    params = None if shape is None else full_params(grid[shape], kind)
-                    run = _run(ref, registry, problem, params, backend, budget, seed, device, kind)
-                    runs[(point, name, seed)] = run
-                    if report is not None:
-                        report(
-                            {
-                                "done": len(runs),
-                                "total": total,
-                                "point": point,
-                                "instance": name,
-                                "seed": seed,
-                                "objective": run[1],
-                            }
-                        )
+                params = None if shape is None else full_params(grid[shape], kind)
+                tasks += [((point, name, seed), problem, params, backend) for seed in seeds]
+        for key, run in runner.runs(tasks, stop):
+            runs[key] = run
+            if report is not None:
+                point, name, seed = key
+                report(
+                    {
+                        "done": len(runs),
+                        "total": total,
+                        "point": point,
+                        "instance": name,
+                        "seed": seed,
+                        "objective": run[1],
+                    }
+                )
 
     calibration = calibrate()  # this machine's speed, before the runs (``pipeline.machine``)
     measure(list(grid))
@@ -314,7 +343,8 @@ def tune_pas(
         )
         + (
             f" among the points whose final objective is no worse than the better backend "
-            f"alone's on at least {FINALS_SHARE:.0%} of the runs (all points when none is)"
+            f"alone's on at least {FINALS_SHARE:.0%} of the runs (when none is: those whose mean "
+            f"final gap is no larger than the better backend alone's; all points when none is)"
             if plains
             else ""
         )
@@ -338,7 +368,75 @@ def tune_pas(
     return Tuning(choice, dict(grid[shape]), record, solver, auto)
 
 
-_Runs = dict[tuple[str, str, int], tuple[list[tuple[float, float]], float | None]]
+_Key = tuple[str, str, int]  # (point, instance, solver seed)
+_Outcome = tuple[list[tuple[float, float]], float | None]  # incumbent trace, final objective
+_Runs = dict[_Key, _Outcome]
+# (key, problem, the point's complete parameters or None for the backend alone, backend)
+_Task = tuple[_Key, Problem, dict[str, Any] | None, str]
+
+
+class _Runner:
+    """Runs a tuning's solves: in this process one after another (``jobs`` 1), or ``jobs`` at
+    once in spawned worker processes that each load the model first (``_warm_up``)."""
+
+    def __init__(
+        self,
+        ref: str,
+        registry: tuple[Path, ...],
+        device: str,
+        kind: str,
+        budget: float,
+        jobs: int,
+    ) -> None:
+        self.fixed = (ref, registry, budget, device, kind)
+        self.jobs = jobs
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Runner:
+        ref, registry, _, device, kind = self.fixed
+        if self.jobs == 1:
+            _warm_up(ref, registry, device, kind)
+        else:
+            import multiprocessing
+
+            self.pool = ProcessPoolExecutor(
+                self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm_up,
+                initargs=(ref, registry, device, kind),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def runs(
+        self, tasks: Sequence[_Task], stop: Callable[[], bool] | None
+    ) -> Iterator[tuple[_Key, _Outcome]]:
+        """Each task's outcome as it ends (in order with one job); ``stop`` is polled before
+        each start."""
+        ref, registry, budget, device, kind = self.fixed
+        queue = list(tasks)
+        pending: dict[Future[_Outcome], _Key] = {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < self.jobs:
+                    if stop is not None and stop():
+                        raise Stopped("stopped on request")
+                    key, problem, params, backend = queue.pop(0)
+                    args = (ref, registry, problem, params, backend, budget, key[2], device, kind)
+                    if self.pool is None:
+                        yield key, _run(*args)
+                        continue
+                    pending[self.pool.submit(_run, *args)] = key
+                if pending:
+                    ended, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in ended:
+                        yield pending.pop(future), future.result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def backend_order(
@@ -378,10 +476,22 @@ def pool_backend(choice: str, registry: Path | Sequence[Path], problems: Iterabl
 
 def choose_point(figures: Mapping[str, Mapping[str, Any]], candidates: Sequence[str]) -> str:
     """The candidate of the lowest mean primal integral among those that hold the finals
-    (``holds_finals``; all of them when none does or there are no plain points), from the
-    figures ``point_figures`` computed over every run so far (the card records them)."""
+    (``holds_finals``; when none does, those that ``holds_mean_final``; all of them when none
+    does or there are no plain points), from the figures ``point_figures`` computed over every
+    run so far (the card records them)."""
     held = [p for p in candidates if holds_finals(figures[p])]
+    if not held:
+        held = [p for p in candidates if holds_mean_final(figures[p], figures)]
     return _lowest({p: figures[p] for p in (held or candidates)})
+
+
+def holds_mean_final(figure: Mapping[str, Any], figures: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether a point's mean final gap is no larger than the better backend alone's (the
+    plain points' lowest; True when no plain point ran)."""
+    plains = [f["final_gap"] for p, f in figures.items() if p.startswith(f"{PLAIN}@")]
+    if not plains:
+        return True
+    return bool(figure["final_gap"] <= min(plains) + 1e-12)
 
 
 def holds_finals(figure: Mapping[str, Any]) -> bool:
@@ -476,6 +586,7 @@ def tune_registered(
     report: Report | None = None,
     stop: Callable[[], bool] | None = None,
     horizon: float | None = None,
+    jobs: int = 1,
 ) -> Tuning:
     """Tune the model registered at ``directory`` (``.../NAME@VERSION``, PaS or SRG) and write
     the choice and the record into its card (a person's note on earlier parameters goes)."""
@@ -494,6 +605,7 @@ def tune_registered(
         report=report,
         stop=stop,
         horizon=horizon,
+        jobs=jobs,
     )
     changes: dict[str, Any] = {kind: tuning.params, "solver": tuning.solver}
     if kind == "pas":
