@@ -357,6 +357,7 @@ def _tune(
         "auto": auto,
         "backends": list(backends),
         "threads": 1,
+        "runs_at_once": runner.jobs,
         "calibration": calibration,
         "seeds": list(seeds),
         "instances": [name for name, _ in instances],

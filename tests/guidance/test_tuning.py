@@ -161,6 +161,7 @@ def test_tuning_measures_each_point_and_records_the_choice(
     assert card["tuning"]["horizon_seconds"] == 0.5  # no horizon given: the budget
     assert card["tuning"]["instances"] == ["indset-7"]
     assert card["tuning"]["calibration"] > 0  # the machine's speed when it was tuned
+    assert card["tuning"]["runs_at_once"] == 1
     # the choice is what the recorded figures rank first under the finals rule
     recorded = card["tuning"]["figures"]
     guided = [p for p in recorded if not p.startswith("plain@")]
@@ -199,6 +200,7 @@ def test_tuning_with_two_jobs_runs_two_at_once_and_measures_every_run_once(
     assert len({(r["point"], r["instance"], r["seed"]) for r in runs}) == 10
     assert all(r["objective"] is not None for r in runs)
     assert ended_at_start[:2] == [0, 0]  # two under way before either ended
+    assert tuning.record["runs_at_once"] == 2  # the card says how its runs were measured
     figures = tuning.record["figures"]
     assert all(f["runs"] == 2 for f in figures.values())
     guided = [p for p in figures if not p.startswith("plain@")]
