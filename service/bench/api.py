@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -77,10 +78,12 @@ def start_server(
     raise RuntimeError(f"server not ready after {ready_seconds:g} s")
 
 
-def stop_process(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; returns once the process is reaped."""
+def stop_process(
+    proc: subprocess.Popen[bytes], grace: float = 30.0, sig: int = signal.SIGTERM
+) -> None:
+    """``sig``, then SIGKILL after ``grace`` seconds; returns once the process is reaped."""
     if proc.poll() is None:
-        proc.terminate()
+        proc.send_signal(sig)
         try:
             proc.wait(grace)
         except subprocess.TimeoutExpired:

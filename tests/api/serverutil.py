@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from mipguide.bench.api import TINY_MPS as TINY_MPS_TEXT
-from mipguide.bench.api import free_port, start_server
+from mipguide.bench.api import free_port, start_server, stop_process
 from mipguide.client import MipguideClient
 
 KEY_A, KEY_B = "key-alpha-123", "key-beta-456"
@@ -42,13 +42,7 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 30.0, sig)
 
     def restart(self) -> None:
         self.stop()
