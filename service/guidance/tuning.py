@@ -389,14 +389,14 @@ class _Runner:
         budget: float,
         jobs: int,
     ) -> None:
-        self.fixed = (ref, registry, budget, device, kind)
+        self.model = (ref, registry, device, kind)  # what ``_warm_up`` loads
+        self.budget = budget
         self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Runner:
-        ref, registry, _, device, kind = self.fixed
         if self.jobs == 1:
-            _warm_up(ref, registry, device, kind)
+            _warm_up(*self.model)
         else:
             import multiprocessing
 
@@ -404,7 +404,7 @@ class _Runner:
                 self.jobs,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_up,
-                initargs=(ref, registry, device, kind),
+                initargs=self.model,
             )
         return self
 
@@ -416,28 +416,24 @@ class _Runner:
         self, tasks: Sequence[_Task], stop: Callable[[], bool] | None
     ) -> Iterator[tuple[_Key, _Outcome]]:
         """Each task's outcome as it ends (in order with one job); ``stop`` is polled before
-        each start."""
-        ref, registry, budget, device, kind = self.fixed
+        each start. Runs still queued when it stops are cancelled on leaving the runner."""
+        ref, registry, device, kind = self.model
         queue = list(tasks)
         pending: dict[Future[_Outcome], _Key] = {}
-        try:
-            while queue or pending:
-                while queue and len(pending) < self.jobs:
-                    if stop is not None and stop():
-                        raise Stopped("stopped on request")
-                    key, problem, params, backend = queue.pop(0)
-                    args = (ref, registry, problem, params, backend, budget, key[2], device, kind)
-                    if self.pool is None:
-                        yield key, _run(*args)
-                        continue
-                    pending[self.pool.submit(_run, *args)] = key
-                if pending:
-                    ended, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in ended:
-                        yield pending.pop(future), future.result()
-        finally:
-            for future in pending:
-                future.cancel()
+        while queue or pending:
+            while queue and len(pending) < self.jobs:
+                if stop is not None and stop():
+                    raise Stopped("stopped on request")
+                key, problem, params, backend = queue.pop(0)
+                args = (ref, registry, problem, params, backend, self.budget, key[2], device, kind)
+                if self.pool is None:
+                    yield key, _run(*args)
+                    continue
+                pending[self.pool.submit(_run, *args)] = key
+            if pending:
+                ended, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in ended:
+                    yield pending.pop(future), future.result()
 
 
 def backend_order(
