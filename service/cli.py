@@ -717,8 +717,8 @@ def bench_dmmv(
         list[str] | None,
         typer.Option(
             help="FIELD=V1,V2,...: choose a DMMV parameter, or the hybrid's solver, follow "
-            "(0, 1), polish or polish_on (milp, stalled), on these seeds instead; repeat it "
-            "for a grid of combinations"
+            "(0, 1), polish, polish_on (milp, stalled) or switch, on these seeds instead; "
+            "repeat it for a grid of combinations"
         ),
     ] = None,
     only: Annotated[

@@ -351,13 +351,13 @@ def plot(summary: list[GroupRow], path: Path) -> None:
     plt.close(fig)
 
 
-HYBRID_FIELDS = ("solver", "follow", "polish", "polish_on")
+HYBRID_FIELDS = ("solver", "follow", "polish", "polish_on", "switch")
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
     """``FIELD=V1,V2,...`` specs -> {field: values}: DMMV search parameters (numbers) or the
-    hybrid's ``solver`` (scip, highs, both), ``follow`` (0, 1), ``polish`` (a share) and
-    ``polish_on`` (milp, stalled).
+    hybrid's ``solver`` (scip, highs, both), ``follow`` (0, 1), ``polish`` (a share),
+    ``polish_on`` (milp, stalled) and ``switch`` (a share).
 
     Raises:
         ValueError: an unknown field, a bad or missing value, a field named twice.

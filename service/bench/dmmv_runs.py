@@ -88,13 +88,14 @@ def run_instance(
     Methods: ``rtn`` (round-to-nearest), ``dmmv``, ``dmmv (cuda)``, ``hybrid (S)`` and the
     plain MILP ``scip`` / ``highs`` (from round-to-nearest, as the hybrid's MILP side).
     ``overrides``: DmmvConfig fields set on top of the family's configuration, and the
-    hybrid's ``polish``, ``follow`` and ``polish_on``.
+    hybrid's ``polish``, ``follow``, ``polish_on`` and ``switch``.
     """
     from mipguide.errors import MipguideError
     from mipguide.pipeline.dmmv_hybrid import (
         DEFAULT_FOLLOW,
         DEFAULT_POLISH,
         DEFAULT_POLISH_ON,
+        DEFAULT_SWITCH,
         solve_hybrid,
         solve_minmax_milp,
     )
@@ -104,6 +105,7 @@ def run_instance(
     polish = overrides.pop("polish", DEFAULT_POLISH)  # the hybrid's, not the search's
     follow = overrides.pop("follow", DEFAULT_FOLLOW)
     polish_on = str(overrides.pop("polish_on", DEFAULT_POLISH_ON))
+    switch = float(overrides.pop("switch", DEFAULT_SWITCH))
     cfg = replace(FAMILY_CONFIG[family], time_limit=budget, seed=seed, **overrides)
     t0 = time.perf_counter()
     note = ""
@@ -122,8 +124,11 @@ def run_instance(
             polish=float(polish),
             follow=bool(follow),
             polish_on=polish_on,
+            switch=switch,
         )
         x, note = res.x, f"{info.source}; {solver} {info.status}; {info.restarts} restarts"
+        if info.switched is not None:
+            note += f"; switched at {info.switched:g} s"
     else:
         try:
             milp, out = solve_minmax_milp(batch, method, budget, seed=seed)

@@ -70,6 +70,7 @@ def test_bench_dmmv_only_and_the_grid(tmp_path: Path) -> None:
     assert len(lines) == 1 + 4  # one FIR instance in the quick set, four combinations
     assert any("hybrid (scip) solver=scip follow=1" in line for line in lines)
     assert parse_grid(["polish_on=milp,stalled"]) == {"polish_on": ["milp", "stalled"]}
+    assert parse_grid(["switch=0,0.1"]) == {"switch": [0.0, 0.1]}
     for bad_spec in (
         ["follow=2"],
         ["solver=cplex"],

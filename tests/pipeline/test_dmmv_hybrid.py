@@ -186,6 +186,55 @@ def test_the_follower_turns_to_the_milps_best_point_once_its_own_best_is_old() -
     assert not late._turning()  # not before its time
 
 
+def test_the_follower_switches_once_at_its_time_and_only_when_the_milp_has_led() -> None:
+    calm = _Follower(follow=True)
+    calm.switch_at = time.perf_counter()
+    calm._seen(1.0)
+    calm.offer(np.zeros(3), 1.5)  # never better than DMMV's best
+    assert not calm._switching() and calm.switch_decided
+    calm.offer(np.ones(3), 0.5)  # a lead after the decision changes nothing
+    assert not calm._switching()
+    led = _Follower(follow=True)
+    led.switch_at = time.perf_counter() + 60.0
+    led._seen(1.0)
+    led.offer(np.ones(3), 0.5)  # the MILP leads ...
+    led._seen(0.4)  # ... and DMMV, following, has passed it since: it led, all the same
+    assert not led._switching()  # not before its time
+    led.switch_at = time.perf_counter()
+    assert led._switching()
+    led.switched = time.perf_counter()  # it ran: once only
+    assert not led._switching()
+
+
+def test_dmmvs_thread_switches_to_the_other_backend_when_the_milp_leads() -> None:
+    inst = _sparse_binary_tomography()
+    threads: set[str] = set()
+    # DMMV's own search ends after 50 passes (each restart too), far above what HiGHS reaches
+    # in its first 2 s on this phantom: at 2.5 s DMMV's thread runs SCIP, until the polish's
+    # turn at 3.5 s
+    cfg = DmmvConfig(time_limit=5.0, seed=0, max_iterations=50)
+    res, info = solve_hybrid(
+        inst,
+        cfg,
+        solver="highs",
+        polish=0.3,
+        switch=0.5,
+        on_milp_improve=lambda s, v: threads.add(threading.current_thread().name),
+    )
+    assert info.switched is not None and 2.49 <= info.switched < 3.5
+    assert threads == {"hybrid-highs", threading.current_thread().name}  # SCIP on this thread
+    assert info.error is None and info.milp_max_violation is not None
+    assert info.restarts >= 1 and info.polish_max_violation is not None  # then the polish
+    best = min(info.dmmv_max_violation, info.milp_max_violation, info.polish_max_violation)
+    assert res.max_violation == pytest.approx(best, abs=1e-12)
+    ev = evaluate(inst.A, res.x, inst.lower, inst.upper)
+    assert res.max_violation == pytest.approx(ev.max_violation, abs=1e-12)
+    _, both = solve_hybrid(inst, DmmvConfig(time_limit=1.0, seed=0), solver="both", switch=0.1)
+    assert both.switched is None  # both backends run already
+    with pytest.raises(ValueError, match="switch"):
+        solve_hybrid(inst, cfg, switch=0.95)
+
+
 def _sparse_binary_tomography() -> DmmvInstance:
     b = tomography_case(24, n_levels=2, n_angles=4, seed=3).batch
     return DmmvInstance(
@@ -198,7 +247,9 @@ def test_the_polish_on_dmmvs_thread_leaves_the_milp_its_whole_budget() -> None:
     # DMMV's own search ends after 50 passes (a fraction of a second), long before the turn at
     # 1.5 s: its thread waits, then polishes the MILP's best point; the MILP runs on to 3 s
     cfg = DmmvConfig(time_limit=3.0, seed=0, max_iterations=50)
-    res, info = solve_hybrid(inst, cfg, solver="highs", polish=0.5, follow=False)  # stalled
+    res, info = solve_hybrid(  # stalled
+        inst, cfg, solver="highs", polish=0.5, follow=False, switch=0.0
+    )
     assert info.status != "optimal" and res.max_violation > 0.0
     assert info.milp_seconds >= 2.5  # not stopped at 1.5 s, as polish_on="milp" would
     assert info.restarts == 1 and info.polish_max_violation is not None
