@@ -88,6 +88,10 @@ def print_summary(doc: dict[str, Any], title: str, console: Console) -> None:
         rows.append(("MILP bound", "-" if bound is None else f"{bound:.6g}"))
         rows.append(("answer from", str(hybrid["source"])))
         rows.append(("restarts from MILP points", str(hybrid.get("restarts", 0))))
+        switched = hybrid.get("switched")
+        if switched is not None:
+            other = "SCIP" if hybrid["solver"] == "highs" else "HiGHS"
+            rows.append((f"switched to {other} at", f"{switched:g} s"))
     for key, val in rows:
         table.add_row(key, val)
     console.print(table)

@@ -158,8 +158,14 @@ def run_dmmv_job(
     )
     if hybrid is not None:
         bound = "none" if hybrid.bound is None else f"{hybrid.bound:.10g}"
+        switched = (
+            ""
+            if hybrid.switched is None
+            else f"; DMMV's thread ran the other backend from {hybrid.switched:g} s"
+        )
         log(
             f"[solver] {solver}: {hybrid.status}, bound {bound}; the answer is {hybrid.source}'s"
+            + switched
             + (f" ({hybrid.error})" if hybrid.error else "")
         )
     return result_document(res, config, (m, n), hybrid)

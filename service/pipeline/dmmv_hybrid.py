@@ -23,6 +23,11 @@
   passes and starts again from that point for the rest of the budget (``follow``). A MILP point
   that meets most rows exactly is where DMMV's moves pay most; DMMV's own answer up to then is
   kept.
+- The switch: at ``switch`` of the budget, when a MILP incumbent has beaten the best DMMV's
+  thread had reached by then (following or not), DMMV alone is not where the budget pays, and
+  the two backends differ most on such small instances: DMMV's thread runs the other backend's
+  MILP (SCIP beside HiGHS) from round-to-nearest until the polish's turn, then polishes the
+  MILPs' best point as before.
 - DMMV stops early when the MILP has proved its answer optimal, the MILP (and the polish) when
   DMMV reaches zero. The answer is the best point (max violation, then sum of squares) of DMMV,
   the MILP and the searches from its points (the restarts and the polish), each decoded to levels

@@ -259,6 +259,7 @@ def test_the_hybrid_proves_the_optimum_and_says_so(asgi: InProcess) -> None:
             check_result(result, np.array(body["A"]), body["lower"], body["upper"], range(8))
             hybrid = result["hybrid"]
             assert hybrid["solver"] == solver and hybrid["status"] == "optimal"
+            assert "switched" in hybrid and (solver != "both" or hybrid["switched"] is None)
             assert result["termination"] == "optimal" and result["proven_optimal"] is True
             assert 0.0 <= hybrid["bound"] <= result["max_violation"] + 1e-6
             assert result["max_violation"] <= hybrid["dmmv_max_violation"]
