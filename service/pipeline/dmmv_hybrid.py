@@ -385,15 +385,15 @@ class _Follower:
     @property
     def wants_points(self) -> bool:
         """Whether the MILP's incumbents are to be offered at all."""
-        return self.follow or self.turn is not None
+        return self.follow or self.turn is not None or self.switch_at is not None
 
     def offer(self, x: np.ndarray, value: float) -> None:
         """A MILP incumbent (values on the levels, its max violation in float64)."""
         with self.lock:
             if self.latest is None or value < self.latest[1]:
                 self.latest = (x, value)
-            if value < self.best * (1 - 1e-9):
-                self.led = True
+            if value < self.best * (1 - 1e-9) and self.best < float("inf"):
+                self.led = True  # (before DMMV's first value, nothing to beat)
             if not self.follow:
                 return
             if value < self.best * (1 - 1e-9) and (self.pending is None or value < self.pending[1]):

@@ -187,8 +187,11 @@ def test_the_follower_turns_to_the_milps_best_point_once_its_own_best_is_old() -
 
 
 def test_the_follower_switches_once_at_its_time_and_only_when_the_milp_has_led() -> None:
-    calm = _Follower(follow=True)
+    calm = _Follower(follow=False)
+    assert not calm.wants_points
     calm.switch_at = time.perf_counter()
+    assert calm.wants_points  # the switch needs the MILP's points, following or not
+    calm.offer(np.zeros(3), 3.0)  # before DMMV's first value: no lead
     calm._seen(1.0)
     calm.offer(np.zeros(3), 1.5)  # never better than DMMV's best
     assert not calm._switching() and calm.switch_decided
