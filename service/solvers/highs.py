@@ -8,7 +8,10 @@ reads back messages (protocol in ``highs_wire``):
 
 * incumbents come from HiGHS's improving-solution callback, as they are found;
 * an interrupt is a ``stop`` line on the child's stdin; the child sets ``user_interrupt`` at
-  HiGHS's next simplex, IPM or MIP interrupt callback;
+  HiGHS's next simplex, IPM or MIP interrupt callback. HiGHS can go a second or more without
+  one (its root LP and heuristics on a dense model; the interpreter's start): a child that has
+  not answered ``INTERRUPT_GRACE`` seconds after the stop is killed, and the result is the
+  best incumbent it had sent (no bound), reported as interrupted, so a cancel is prompt;
 * the time limit is the caller's wall time from the call: the request carries its deadline,
   and the child gives HiGHS what is left of it when ``run`` starts (the interpreter's start
   and ``passModel`` count against it);
@@ -68,6 +71,9 @@ if importlib.util.find_spec("highspy") is None:  # checked, never imported: see 
 # its next interrupt callback), then killed.
 STOP_GRACE = 0.25
 KILL_GRACE = 5.0
+# Seconds a child may take to answer an interrupt's stop before it is killed (see above): the
+# job executor escalates a cancel to signals after 0.5 s by default.
+INTERRUPT_GRACE = 0.1
 STDERR_TAIL = 2000
 # The child runs isolated (-I: no PYTHONPATH, no user site) and finds the installed package.
 _LAUNCH = "from mipguide.solvers.highs_child import main; main()"
@@ -227,21 +233,48 @@ class _Child:
             _launch(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr
         )
         self.stop_sent = self.overran = self.killed = False
+        self.stop_at: float | None = None  # when the stop was asked
+        self.request_sent = False
         self._lock = threading.Lock()
 
     def stop(self) -> None:
-        """Ask the child to stop (once; later calls do nothing)."""
+        """Ask the child to stop (once; later calls do nothing). Asked while the request is
+        still being written, the stop line follows it (``sent``)."""
         with self._lock:
-            if self.stop_sent or self.proc.stdin is None:
+            if self.stop_sent:
                 return
-            self.stop_sent = True
-            with contextlib.suppress(OSError):  # the child has already exited
-                self.proc.stdin.write(STOP)
-                self.proc.stdin.flush()
+            self.stop_sent, self.stop_at = True, time.perf_counter()
+            if self.request_sent:
+                self._write_stop()
+
+    def sent(self) -> None:
+        """The request is written: a stop asked meanwhile goes now."""
+        with self._lock:
+            self.request_sent = True
+            if self.stop_sent:
+                self._write_stop()
+
+    def _write_stop(self) -> None:
+        if self.proc.stdin is None:
+            return
+        with contextlib.suppress(OSError):  # the child has already exited
+            self.proc.stdin.write(STOP)
+            self.proc.stdin.flush()
 
     def check_deadline(self) -> None:
-        """Stop, then kill, a child that runs well past its time limit."""
-        if self.time_limit is None or self.killed:
+        """Stop, then kill, a child that runs well past its time limit; kill one that has not
+        answered an interrupt's stop within ``INTERRUPT_GRACE``."""
+        if self.killed:
+            return
+        if (
+            self.stop_at is not None
+            and not self.overran
+            and time.perf_counter() - self.stop_at > INTERRUPT_GRACE
+        ):
+            self.killed = True
+            self.proc.kill()
+            return
+        if self.time_limit is None:
             return
         over = time.perf_counter() - self.called_at - self.time_limit
         if over > STOP_GRACE and not self.stop_sent:
@@ -339,12 +372,19 @@ class HighsBackend:
     ) -> None:
         """Send the request, then handle messages until the result or the child's end."""
         assert child.proc.stdin is not None and child.proc.stdout is not None
-        try:
-            write_request(child.proc.stdin, arrays, request)
-        except OSError as exc:
-            raise SolverError(f"highs child died on start: {child.stderr_tail()}") from exc
+        # Watched from the start: a big model's request blocks until the child, still
+        # importing, reads it, and an interrupt meanwhile must still end the solve promptly.
         with InterruptWatcher(interrupt, child.stop, child.check_deadline):
+            try:
+                write_request(child.proc.stdin, arrays, request)
+            except OSError as exc:
+                if child.killed:
+                    return
+                raise SolverError(f"highs child died on start: {child.stderr_tail()}") from exc
+            child.sent()
             for line in child.proc.stdout:
+                if child.killed and not line.endswith(b"\n"):
+                    break  # cut off by the kill
                 msg = decode_message(line)
                 run.handle(msg)
                 if run.result is not None:
@@ -353,7 +393,7 @@ class HighsBackend:
     def _output(self, run: _Run, child: _Child, fired: bool) -> SolveOutput:
         problem, options, tracker, res = run.problem, run.options, run.tracker, run.result
         if res is None:
-            return self._killed_output(run)
+            return self._killed_output(run, interrupted=fired)
         x = decode_vector(res["x"]) if res["x"] is not None else None
         objective, bound = res["objective"], res["bound"]
         status, reason = _map_status(res["model_status"], problem.is_mip, objective, bound, options)
@@ -381,22 +421,35 @@ class HighsBackend:
             solutions=tuple(decode_vector(v) for v in res.get("solutions", ())),
         )
 
-    def _killed_output(self, run: _Run) -> SolveOutput:
-        """Killed past its time limit: report the best incumbent the child had sent."""
+    def _killed_output(self, run: _Run, interrupted: bool) -> SolveOutput:
+        """Killed past its time limit, or slow to answer an interrupt: report the best
+        incumbent the child had sent."""
         wall = time.perf_counter() - run.started_at if run.started_at is not None else 0.0
         best = run.tracker.items[-1] if run.tracker.items and run.best_x is not None else None
+        if interrupted:
+            termination = Termination(
+                TerminationReason.INTERRUPTED,
+                f"killed {INTERRUPT_GRACE:g} s after an interrupt it had not answered",
+            )
+            warnings: tuple[str, ...] = ()
+        else:
+            termination = Termination(TerminationReason.TIME_LIMIT, "killed past its time limit")
+            warnings = (f"HiGHS ran {KILL_GRACE:g} s past its time limit and was killed",)
         return SolveOutput(
             status=Status.FEASIBLE if best is not None else Status.NO_SOLUTION,
-            termination=Termination(TerminationReason.TIME_LIMIT, "killed past its time limit"),
+            termination=termination,
             x=run.best_x,
             objective=best.objective if best is not None else None,
             bound=None,
             solver=self.name,
-            solver_version=run.version or self.version(),
+            # no version query (a child start) on an interrupt: the version a child reported
+            solver_version=run.version
+            or HighsBackend._version
+            or ("unknown" if interrupted else self.version()),
             build_seconds=run.build_seconds,
             solve_seconds=wall,
             incumbents=tuple(run.tracker.items),
-            warnings=(f"HiGHS ran {KILL_GRACE:g} s past its time limit and was killed",),
+            warnings=warnings,
         )
 
 

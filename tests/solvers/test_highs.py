@@ -10,6 +10,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -118,6 +119,41 @@ def test_incumbents_stream_while_solving() -> None:
     assert out.solve_seconds < 5.0
     assert out.x is not None and verify(HARD, out.x).feasible
     assert seen and seen[-1].objective == pytest.approx(out.objective)
+
+
+def test_child_slow_to_answer_an_interrupt_is_killed_promptly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS can go a second without an interrupt callback: the child that has not answered a
+    stop within INTERRUPT_GRACE is killed, and its last incumbent is the interrupted answer."""
+    monkeypatch.setattr(highs._Child, "_write_stop", lambda self: None)  # the stop never lands
+    interrupt = Interrupt()
+    asked: list[float] = []
+
+    def on_incumbent(inc: Incumbent) -> None:
+        if not asked:
+            asked.append(time.perf_counter())
+            interrupt.set()
+
+    out = get_backend("highs").solve(
+        HARD, SolveOptions(time_limit=30), on_incumbent=on_incumbent, interrupt=interrupt
+    )
+    assert asked and time.perf_counter() - asked[0] < 2.0  # not the 30 s limit
+    assert out.termination.reason == TerminationReason.INTERRUPTED
+    assert "interrupt" in out.termination.detail and out.bound is None
+    assert out.x is not None and verify(HARD, out.x).feasible
+    assert out.objective == pytest.approx(HARD.objective_value(out.x))
+
+
+def test_interrupt_set_before_the_call_ends_the_solve() -> None:
+    """Asked before the request is written (the watcher runs from the start), the stop
+    follows the request."""
+    interrupt = Interrupt()
+    interrupt.set()
+    t0 = time.perf_counter()
+    out = get_backend("highs").solve(HARD, SolveOptions(time_limit=30), interrupt=interrupt)
+    assert time.perf_counter() - t0 < 5.0
+    assert out.termination.reason == TerminationReason.INTERRUPTED
 
 
 def test_overrun_is_stopped_then_reported_as_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
