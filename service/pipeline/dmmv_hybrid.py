@@ -81,7 +81,7 @@ from mipguide.heuristics.dmmv.types import (
 )
 from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
-from mipguide.solvers.types import Incumbent, Interrupt, SolveOptions, Status
+from mipguide.solvers.types import Incumbent, Interrupt, InterruptWhen, SolveOptions, Status
 
 HYBRID_SOLVERS = ("scip", "highs", "both")
 # chosen first by ``mipguide bench dmmv --seeds 100 --only dmmv,scip,highs`` (validation seeds):
@@ -302,7 +302,7 @@ def solve_hybrid(
                 instance,
                 other,
                 replace(config, time_limit=left),
-                _StopWhen(done),
+                InterruptWhen(done),
                 milp_report,
                 0.0,
                 follower,
@@ -333,17 +333,6 @@ def solve_hybrid(
     switched = None if follower.switched is None else round(follower.switched - t0, 3)
     info = replace(info, dmmv_seconds=own.seconds, switched=switched)
     return replace(best, seconds=time.perf_counter() - t0), info
-
-
-class _StopWhen(Interrupt):
-    """An interrupt that also reads as set once ``check()`` is true (polled by the backend)."""
-
-    def __init__(self, check: Callable[[], bool]) -> None:
-        super().__init__()
-        self._check = check
-
-    def is_set(self) -> bool:
-        return super().is_set() or self._check()
 
 
 def _key(res: DmmvResult) -> tuple[float, float]:

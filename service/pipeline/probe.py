@@ -37,6 +37,7 @@ from mipguide.solvers.types import (
     Incumbent,
     IncumbentCallback,
     Interrupt,
+    InterruptWhen,
     SolveOptions,
     SolveOutput,
     Status,
@@ -160,22 +161,12 @@ def solve_probed(
     return _answer(problem, options, phases, probes, winner, "probe", read_seconds, clock.items)
 
 
-class _Either(Interrupt):
-    """Set by the checkpoint, or by the caller's interrupt."""
-
-    def __init__(self, parent: Interrupt | None) -> None:
-        super().__init__()
-        self.parent = parent
-
-    def is_set(self) -> bool:
-        return super().is_set() or (self.parent is not None and self.parent.is_set())
-
-
 class _Checkpoint:
     """At ``seconds`` into a later backend's run: stop it unless it improved on ``before``."""
 
     def __init__(self, parent: Interrupt | None, clock: _Clock, before: float, seconds: float):
-        self.interrupt = _Either(parent)
+        # set by the checkpoint, or by the caller's interrupt
+        self.interrupt = InterruptWhen(lambda: parent is not None and parent.is_set())
         self.stopped = False
         self._clock, self._before = clock, before
         self._timer = threading.Timer(seconds, self._check)

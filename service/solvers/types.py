@@ -86,6 +86,18 @@ class Interrupt:
         return self._event.is_set()
 
 
+class InterruptWhen(Interrupt):
+    """An interrupt that also reads as set once ``check()`` is true (polled by the backend):
+    e.g. the caller's interrupt, or "another stage has proved the answer"."""
+
+    def __init__(self, check: Callable[[], bool]) -> None:
+        super().__init__()
+        self._check = check
+
+    def is_set(self) -> bool:
+        return super().is_set() or self._check()
+
+
 IncumbentCallback = Callable[[Incumbent], None]
 
 

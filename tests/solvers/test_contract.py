@@ -13,7 +13,14 @@ from mipguide.pipeline.solve import solve_problem
 from mipguide.problem.model import make_problem
 from mipguide.problem.verify import verify
 from mipguide.solvers.base import SolverBackend, get_backend
-from mipguide.solvers.types import Incumbent, IncumbentSource, Interrupt, SolveOptions, Status
+from mipguide.solvers.types import (
+    Incumbent,
+    IncumbentSource,
+    Interrupt,
+    InterruptWhen,
+    SolveOptions,
+    Status,
+)
 from tests.solvers.cases import CASES, Case, hard_problem, refuse_or_none
 
 HARD = hard_problem()
@@ -75,6 +82,19 @@ def test_interrupt_from_another_thread(backend: SolverBackend) -> None:
         assert any("cannot be interrupted" in w for w in out.warnings)
         return
     assert wall < 0.5 + 1.5
+    assert out.termination.reason == "interrupted"
+
+
+def test_interrupt_when_a_condition_turns_true(backend: SolverBackend) -> None:
+    """``InterruptWhen``: the backend polls the condition (another stage's proof, say) as it
+    polls the flag."""
+    refuse_or_none(backend, HARD)
+    if backend.name == "ortools-highs":
+        pytest.skip("OR-Tools passes no interrupter to HiGHS (see the test above)")
+    t0 = time.perf_counter()
+    interrupt = InterruptWhen(lambda: time.perf_counter() - t0 > 0.5)
+    out = backend.solve(HARD, SolveOptions(time_limit=30), interrupt=interrupt)
+    assert time.perf_counter() - t0 < 0.5 + 1.5
     assert out.termination.reason == "interrupted"
 
 
