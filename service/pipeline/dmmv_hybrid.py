@@ -278,7 +278,7 @@ def solve_hybrid(
 
     if instance.x0 is None:  # every side rounds the relaxed start: compute it once
         instance = replace(instance, x0=continuous_start(instance.as_batch())[0])
-    milp_stop = Interrupt()
+    milp_stop = InterruptWhen(stopped)  # the caller's interrupt reaches the MILPs at once
     turn = None
     if polish_on == "stalled" and polish > 0:
         turn = _Turn(t0 + config.time_limit * (1 - polish), config.time_limit * polish)

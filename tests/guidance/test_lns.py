@@ -405,7 +405,8 @@ def test_lns_rounds_that_stall_hand_the_rest_to_the_completion(stall: float) -> 
         assert not found.lns.stalled and sum(backend.rounds) > 3.0
         assert backend.completion_limit < 1.0
     else:
-        # no improvement for a tenth of the LNS budget (0.32 s): the first round is cut there
+        # no improvement for a tenth of the LNS budget (0.32 s, counted from before the round's
+        # set-up): the first round is cut there
         assert found.lns.stalled and len(backend.rounds) == 1
-        assert 0.3 <= backend.rounds[0] < 1.0
+        assert 0.2 <= backend.rounds[0] < 1.0
         assert backend.completion_limit > 2.9

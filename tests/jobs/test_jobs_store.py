@@ -82,19 +82,19 @@ def test_leases_claim_renew_expire_and_fence(store: JobStore) -> None:
     import time
 
     store.create_jobs([spec("a"), spec("b", owner="k")])
-    job = store.claim("r1", 0.3, per_owner_cap=5)
+    job = store.claim("r1", 1.0, per_owner_cap=5)
     assert job is not None and job.id == "a" and job.state == JobState.RUNNING
     assert job.attempts == 1
     assert store.renew("r2", ["a"], 30.0) == set()  # not r2's lease
-    assert store.renew("r1", ["a"], 0.3) == {"a"}
+    assert store.renew("r1", ["a"], 1.0) == {"a"}
     assert store.expire_leases() == ([], [])  # still held
-    time.sleep(0.5)  # r1 stops renewing: any replica re-queues the job once
+    time.sleep(1.3)  # r1 stops renewing: any replica re-queues the job once
     assert store.expire_leases() == (["a"], [])
     assert store.renew("r1", ["a"], 30.0) == set()  # r1 learns it lost the job
-    again = store.claim("r2", 0.3, per_owner_cap=5)
+    again = store.claim("r2", 1.0, per_owner_cap=5)
     assert again is not None and again.id == "a" and again.attempts == 2
     assert not store.finish("a", Outcome(JobState.COMPLETED), holder="r1")  # fenced off
-    time.sleep(0.5)
+    time.sleep(1.3)
     assert store.expire_leases() == ([], ["a"])  # interrupted twice: failed with the reason
     failed = store.get("a")
     assert failed is not None and failed.state == JobState.FAILED
