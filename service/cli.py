@@ -645,6 +645,14 @@ def bench_srg(
     ] = None,
     srg: Annotated[Pairs, typer.Option(help="SRG parameter PATH=VALUE, e.g. sampling.k=16")] = [],  # noqa: B006
     out: Annotated[Path, typer.Option(help="folder for CSV and PNG")] = Path("bench-out/srg"),
+    tune: Annotated[
+        str | None,
+        typer.Option(
+            help="a guidance parameter's grid PATH=V1,V2,... (on validation seeds), e.g. "
+            "sampling.aggregate_rho=1,0.5,0.2: the guided candidates once per value, the "
+            "value with the best raw candidates chosen (tune.csv)"
+        ),
+    ] = None,
 ) -> None:
     """SRG sampler: time of K candidates on 1500 binaries (one thread), and raw-candidate
     feasibility, violation and objective with guidance vs without, per family."""
@@ -652,7 +660,7 @@ def bench_srg(
 
     run(
         lambda: bench_srg_command(
-            families, size, seeds, timing_size, repeat, model, srg, out, console
+            families, size, seeds, timing_size, repeat, model, srg, out, console, tune
         )
     )
 

@@ -4,6 +4,11 @@
 median of repeats, one thread; (b) per family, the raw-candidate feasibility rate, mean max
 violation and mean objective with guidance and without, over held-out seeds. Outputs in
 ``--out``: ``timing.csv``, ``raw.csv`` (one row per instance and setting), ``srg.png``.
+
+``--tune PATH=V1,V2,...`` (a guidance parameter of ``TUNABLE``, on validation seeds): the
+guided candidates once per value, the unguided once, and the value with the lowest mean ratio
+of its best feasible candidate to the best any setting (unguided included) found on the
+instance (``MISSING_RATIO`` where it has none) is chosen; ``tune.csv`` holds the figures.
 """
 
 from __future__ import annotations
@@ -27,6 +32,43 @@ from mipguide.problem.model import Problem
 
 TARGET_SECONDS = 1.0  # the SRG issue: K = 16 on 1,500 binaries, one CPU thread
 TIMING_FAMILIES = (Family.INDEPENDENT_SET, Family.COMBINATORIAL_AUCTION)
+# the parameters ``--tune`` takes: they steer the guidance only (the unguided candidates, run
+# once, do not depend on them)
+TUNABLE = (
+    "sampling.eta",
+    "sampling.rho",
+    "sampling.objective",
+    "sampling.aggregate_rho",
+)
+MISSING_RATIO = 2.0  # a setting's ratio on an instance where none of its candidates is feasible
+
+
+def parse_tune(spec: str | None) -> tuple[str, list[float]] | None:
+    """``PATH=V1,V2,...`` -> (path, values), or None.
+
+    Raises:
+        InvalidOptionError: not one of ``TUNABLE``, no value, or a value that is not a
+            non-negative number.
+    """
+    if spec is None:
+        return None
+    path, _, text = spec.partition("=")
+    path = path.strip()
+    if path not in TUNABLE:
+        raise InvalidOptionError("--tune", f"{path!r} cannot be tuned here", list(TUNABLE))
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise InvalidOptionError("--tune", f"{path}: values must be numbers") from exc
+    if not values or any(not np.isfinite(v) or v < 0 for v in values):
+        raise InvalidOptionError("--tune", f"{path}: give non-negative numbers, e.g. {path}=1,0.5")
+    return path, values
+
+
+def _with(overrides: dict[str, Any], path: str, value: float) -> dict[str, Any]:
+    """The nested overrides with ``path`` (``section.field``) set to ``value``."""
+    section, field = path.split(".", 1)
+    return {**overrides, section: {**overrides.get(section, {}), field: value}}
 
 
 def _model_for(problem: Problem, model: str | None, model_dir: Path, device: str):  # noqa: ANN202
@@ -58,6 +100,7 @@ def bench_srg_command(
     srg: list[str],
     out: Path,
     console: Console,
+    tune: str | None = None,
 ) -> tuple[list[Timing], list[RawQuality]]:
     """``mipguide bench srg``: validate the command line, then measure."""
     from mipguide.commands.args import families, family_size_seeds, srg_overrides
@@ -66,6 +109,7 @@ def bench_srg_command(
     settings = get_settings()
     fams, sz, seed_list = families(families_spec, size, seeds)
     _, tsz, _ = family_size_seeds(fams[0].value, timing_size, seeds)
+    grid = parse_tune(tune)
     return run_bench_srg(
         fams,
         sz,
@@ -78,6 +122,7 @@ def bench_srg_command(
         model_dir=settings.model_dir,
         device="cpu" if settings.device == "auto" else settings.device,
         srg=srg_overrides(srg),
+        tune=grid,
     )
 
 
@@ -94,6 +139,7 @@ def run_bench_srg(
     model_dir: Path,
     device: str = "cpu",
     srg: dict[str, Any] | None = None,
+    tune: tuple[str, list[float]] | None = None,
 ) -> tuple[list[Timing], list[RawQuality]]:
     """Measure, print a table, write CSV and PNG; returns the measurements.
 
@@ -103,6 +149,7 @@ def run_bench_srg(
         model: an SRG model for every instance (default: each family's best match).
         srg: SRG parameter overrides (on top of the model card's); guidance is switched on and
             off by the bench.
+        tune: (path, values): the guided candidates once per value (module docstring).
     """
     import torch
 
@@ -122,18 +169,106 @@ def run_bench_srg(
             for seed in seeds:
                 p = generate(fam, size, seed)
                 loaded = _model_for(p, model, model_dir, device)
+                settings = [("", overrides)]
+                if tune is not None:
+                    path, values = tune
+                    settings = [(f"{path}={v:g}", _with(overrides, path, v)) for v in values]
+                for setting, chosen in settings:  # guided, once per setting
+                    params = _params(loaded.card, chosen)
+                    raws.append(raw_quality(p, loaded, params, seed, setting))
                 params = _params(loaded.card, overrides)
-                for guided in (True, False):
-                    sampling = params.sampling.model_copy(update={"guidance": guided})
-                    switched = params.model_copy(update={"sampling": sampling})
-                    raws.append(raw_quality(p, loaded, switched, seed))
+                sampling = params.sampling.model_copy(update={"guidance": False})
+                unguided = params.model_copy(update={"sampling": sampling})
+                raws.append(raw_quality(p, loaded, unguided, seed))
                 bar.advance(task)
     _write_csv(out / "timing.csv", [asdict(t) for t in timings])
     _write_csv(out / "raw.csv", [asdict(r) for r in raws])
     plot(timings, raws, out / "srg.png")
     print_tables(timings, raws, console)
+    if tune is not None:
+        rows = tune_table(raws)
+        _write_csv(out / "tune.csv", rows)
+        print_tune(rows, console)
     console.print(f"results in {out}")
     return timings, raws
+
+
+def tune_table(raws: Sequence[RawQuality]) -> list[dict[str, Any]]:
+    """One row per guided setting, then the unguided: mean feasible share, instances where its
+    best feasible candidate beats the unguided one's (both feasible, or it alone), and the mean
+    ratio to the best on each instance (module docstring); ``chosen`` marks the lowest guided
+    mean ratio (ties: the earlier value)."""
+    instances = list(dict.fromkeys(r.instance for r in raws))
+    best: dict[str, float] = {}
+    for inst in instances:
+        found = [
+            (r.best_feasible_objective, r.minimize)
+            for r in raws
+            if r.instance == inst and r.best_feasible_objective is not None
+        ]
+        if found:
+            values = [v for v, _ in found]
+            best[inst] = min(values) if found[0][1] else max(values)
+
+    def ratio(r: RawQuality) -> float:
+        ref, value = best.get(r.instance), r.best_feasible_objective
+        if value is None or ref is None:
+            return MISSING_RATIO
+        if ref == value:
+            return 1.0
+        den = abs(ref) if r.minimize else abs(value)
+        gap = (value - ref) if r.minimize else (ref - value)
+        return 1.0 + gap / den if den > 0 else MISSING_RATIO
+
+    def beats(r: RawQuality, base: RawQuality) -> bool:
+        if r.best_feasible_objective is None:
+            return False
+        if base.best_feasible_objective is None:
+            return True
+        if r.minimize:
+            return r.best_feasible_objective < base.best_feasible_objective
+        return r.best_feasible_objective > base.best_feasible_objective
+
+    off = {r.instance: r for r in raws if not r.guidance}
+    labels = list(dict.fromkeys(r.setting for r in raws if r.guidance)) + ["unguided"]
+    rows: list[dict[str, Any]] = []
+    for label in labels:
+        mine = [r for r in raws if (r.setting == label and r.guidance) or
+                (label == "unguided" and not r.guidance)]  # fmt: skip
+        rows.append(
+            {
+                "setting": label,
+                "instances": len(mine),
+                "feasible_rate": float(np.mean([r.feasible_rate for r in mine])),
+                "beats_unguided": sum(
+                    beats(r, off[r.instance]) and r.feasible_rate > off[r.instance].feasible_rate
+                    for r in mine
+                    if r.instance in off and r.guidance
+                ),
+                "mean_ratio": float(np.mean([ratio(r) for r in mine])),
+                "chosen": False,
+            }
+        )
+    guided = [row for row in rows if row["setting"] != "unguided"]
+    if guided:
+        min(guided, key=lambda row: row["mean_ratio"])["chosen"] = True
+    return rows
+
+
+def print_tune(rows: Sequence[dict[str, Any]], console: Console) -> None:
+    table = Table(title="guidance grid: best feasible raw candidate / the best of any setting")
+    for col in ("setting", "n", "raw feasible", "better than unguided", "mean ratio", "chosen"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            r["setting"],
+            str(r["instances"]),
+            f"{r['feasible_rate']:.3f}",
+            "-" if r["setting"] == "unguided" else str(r["beats_unguided"]),
+            f"{r['mean_ratio']:.4f}",
+            "yes" if r["chosen"] else "",
+        )
+    console.print(table)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -54,6 +54,8 @@ class RawQuality:
     mean_objective: float
     best_feasible_objective: float | None
     seconds: float
+    minimize: bool = True
+    setting: str = ""  # with ``bench srg --tune``: the guided run's PATH=VALUE
 
 
 def time_sampling(
@@ -80,7 +82,7 @@ def time_sampling(
 
 
 def raw_quality(
-    problem: Problem, model: LoadedModel, params: SrgParams, seed: int = 0
+    problem: Problem, model: LoadedModel, params: SrgParams, seed: int = 0, setting: str = ""
 ) -> RawQuality:
     """Sample K candidates and judge them before repair (see module docstring)."""
     graph, rows = build_graph(problem), guidance_rows(problem, params.sampling.aggregates)
@@ -103,4 +105,6 @@ def raw_quality(
         mean_objective=float(objective.mean()) if objective.size else math.nan,
         best_feasible_objective=best,
         seconds=seconds,
+        minimize=problem.sense > 0,
+        setting=setting,
     )

@@ -169,6 +169,10 @@ class SamplingParams(_Params):
             before the other steps run.
         aggregates: guide with the rows over the binaries that sums of rows imply
             (``rows.aggregate_rows``) as well as with each row's own binary part.
+        aggregate_rho: the multiplier step of those aggregate rows (``rho`` is the other
+            rows'): a sum of many rows, scaled by its right-hand side, whose multiplier must
+            move slower than a single row's or every candidate opens far more than the total
+            needs. Chosen by ``mipguide bench srg --tune`` on validation seeds (docs/srg.md).
     """
 
     k: int = Field(default=16, ge=1, le=1024)
@@ -181,6 +185,7 @@ class SamplingParams(_Params):
     share: float = Field(default=0.25, ge=0, le=1)
     first_estimate: bool = True
     aggregates: bool = False
+    aggregate_rho: float = Field(default=1.0, ge=0)
 
 
 class CandidateParams(_Params):

@@ -78,7 +78,9 @@ class Samples:
 class _Rows:
     """The guidance rows as tensors on the device."""
 
-    def __init__(self, rows: GuidanceRows, device: torch.device) -> None:
+    def __init__(
+        self, rows: GuidanceRows, device: torch.device, rho: float, aggregate_rho: float
+    ) -> None:
         a = rows.A.tocoo()
         index = torch.from_numpy(np.vstack([a.row, a.col]).astype(np.int64)).to(device)
         values = torch.from_numpy(a.data.astype(np.float32)).to(device)
@@ -89,13 +91,17 @@ class _Rows:
         self.upper = torch.as_tensor(rows.upper, dtype=torch.float32, device=device)
         self.c = torch.as_tensor(rows.c, dtype=torch.float32, device=device)
         self.m = m
+        # the step of each row's multiplier: an aggregate row's (rows == -1) has its own
+        step = np.where(rows.rows == -1, aggregate_rho, rho)
+        self.rho = torch.as_tensor(step, dtype=torch.float32, device=device)
 
-    def step(self, x: Tensor, lam: Tensor, rho: float, objective: float) -> tuple[Tensor, Tensor]:
+    def step(self, x: Tensor, lam: Tensor, objective: float) -> tuple[Tensor, Tensor]:
         """(new lambda, grad_x L at x with the new lambda) for x (K, nb), lambda (K, m').
 
         The multiplier update is the projected subgradient step of the dual: lambda grows on a
         violated row and shrinks on a slack one (h_i(x) = max(l_i - a_i x, a_i x - u_i) is the
-        signed residual), and is projected on lambda >= 0.
+        signed residual), by the row's step (``rho``, or ``aggregate_rho`` on an aggregate
+        row), and is projected on lambda >= 0.
         """
         if self.m == 0:
             return lam, (objective * self.c).expand_as(x)
@@ -103,7 +109,7 @@ class _Rows:
         below = self.lower - ax  # -inf where the row has no lower bound
         above = ax - self.upper
         residual = torch.maximum(below, above)
-        lam = torch.clamp(lam + rho * residual, min=0.0)
+        lam = torch.clamp(lam + self.rho * residual, min=0.0)
         side = (above > 0).float() - (below > 0).float()
         grad = objective * self.c + (self.At @ (lam * side).T).T
         return lam, grad
@@ -137,8 +143,8 @@ def sample_candidates(
         graph: the problem's graph (``build_graph``).
         rows: its guidance rows (``guidance_rows``), used when ``params.guidance``.
         loaded: an SRG model (``kind = srg``), on its device.
-        params: k, steps, guidance, eta, rho, objective (``seed`` and ``share`` are the
-            caller's: see ``seed`` and ``budget``).
+        params: k, steps, guidance, eta, rho, aggregate_rho, objective (``seed`` and
+            ``share`` are the caller's: see ``seed`` and ``budget``).
         seed: seed of the noise (same seed, same device and threads: same candidates).
         budget: seconds the sampling may take, or None. The first step (at t = 1, the same in
             every grid) is timed, and when ``params.steps`` steps would not fit, the grid gets
@@ -159,7 +165,7 @@ def sample_candidates(
     bidx = np.flatnonzero(graph.binary_mask)
     k, nb = params.k, int(bidx.size)
     guide = params.guidance and params.eta > 0
-    g_rows = _Rows(rows, dev) if guide else None
+    g_rows = _Rows(rows, dev, params.rho, params.aggregate_rho) if guide else None
     lam = torch.zeros(k, g_rows.m if g_rows is not None else 0, device=dev)
     lam_min = float("inf")
     gen = torch.Generator(device=dev).manual_seed(int(seed))
@@ -173,7 +179,7 @@ def sample_candidates(
             t, s = times[i], times[i + 1]
             y0 = y0_first if i == 0 else torch.tanh(0.5 * net(ctx, y, t.expand(k)))
             if g_rows is not None:
-                lam, grad = g_rows.step((y0 > 0).float(), lam, params.rho, params.objective)
+                lam, grad = g_rows.step((y0 > 0).float(), lam, params.objective)
                 lam_min = min(lam_min, float(lam.min())) if lam.numel() else lam_min
                 y0 = torch.clamp(y0 - params.eta * 0.5 * grad, -1.0, 1.0)
             last = i == steps - 1

@@ -46,3 +46,46 @@ def test_bench_srg_rejects_bad_parameters(tmp_path: Path) -> None:
         app, ["bench", "srg", "--srg", "sampling.steps=0", "--out", str(tmp_path)]
     )
     assert res.exit_code == 2 and "sampling.steps" in res.output
+
+
+def test_bench_srg_tunes_a_guidance_parameter_on_a_declared_grid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(WEIGHTS))
+    monkeypatch.setenv("MIPGUIDE_DEVICE", "cpu")
+    out = tmp_path / "tune"
+    args = ["bench", "srg", "--families", "facility", "--size", "easy", "--seeds", "2000"]
+    args += ["--timing-size", "easy", "--repeat", "1", "--srg", "sampling.k=4"]
+    args += ["--srg", "sampling.steps=4", "--srg", "sampling.aggregates=true"]
+    args += ["--tune", "sampling.aggregate_rho=1,0.2", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "guidance grid" in res.output
+    with (out / "raw.csv").open(newline="") as fh:
+        raw = list(csv.DictReader(fh))
+    assert [(r["setting"], r["guidance"]) for r in raw] == [
+        ("sampling.aggregate_rho=1", "True"),
+        ("sampling.aggregate_rho=0.2", "True"),
+        ("", "False"),
+    ]
+    with (out / "tune.csv").open(newline="") as fh:
+        tune = list(csv.DictReader(fh))
+    assert [t["setting"] for t in tune] == [
+        "sampling.aggregate_rho=1",
+        "sampling.aggregate_rho=0.2",
+        "unguided",
+    ]
+    assert [t["chosen"] for t in tune].count("True") == 1 and tune[-1]["chosen"] == "False"
+    ratios = [float(t["mean_ratio"]) for t in tune]
+    assert min(ratios) == pytest.approx(1.0) or min(ratios) == pytest.approx(2.0)
+    chosen = next(t for t in tune if t["chosen"] == "True")
+    assert float(chosen["mean_ratio"]) == min(ratios[:-1])
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [("sampling.k=4,8", "cannot be tuned"), ("sampling.rho=a", "numbers"), ("sampling.rho=", "")],
+)
+def test_bench_srg_rejects_a_bad_grid(tmp_path: Path, spec: str, says: str) -> None:
+    res = CliRunner().invoke(app, ["bench", "srg", "--tune", spec, "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "--tune" in res.output and says in res.output

@@ -64,6 +64,10 @@ def test_facility_aggregate_is_total_capacity_at_least_total_demand() -> None:
     assert guided.num_rows == plain.num_rows + 1 and guided.rows[-1] == -1
     closed, open_ = np.zeros((1, nf)), np.ones((1, nf))
     assert guided.violations(closed)[0, -1] > 0 and guided.violations(open_)[0, -1] == 0
+    # scaled by the total demand: sum_j (s_j / D) y_j >= 1, its residual the share missing
+    np.testing.assert_allclose(guided.A[-1].toarray()[0], capacity / total_demand, rtol=1e-6)
+    assert guided.lower[-1] == pytest.approx(1.0)
+    assert guided.violations(closed)[0, -1] == pytest.approx(1.0)
 
 
 def test_aggregate_rows_never_exclude_a_feasible_point() -> None:

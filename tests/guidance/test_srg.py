@@ -231,3 +231,25 @@ def test_other_starts_are_distinct_feasible_candidates_best_first_without_the_in
     assert len(got) == len(expected)
     assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
     assert len(other_starts(p, cands, None, 1)) == 1 and other_starts(p, cands, None, 0) == ()
+
+
+def test_the_aggregate_rows_multiplier_has_a_step_of_its_own() -> None:
+    """``aggregate_rho`` moves the aggregate row's multiplier (rows == -1), ``rho`` the others'."""
+    import scipy.sparse as sp
+    import torch
+
+    from mipguide.guidance.rows import GuidanceRows
+    from mipguide.guidance.sample import _Rows
+
+    rows = GuidanceRows(  # x0 + x1 >= 1 (a problem row), x0 + x1 >= 2 (an aggregate row)
+        A=sp.csr_matrix(np.array([[1.0, 1.0], [0.5, 0.5]])),
+        lower=np.array([1.0, 1.0]),
+        upper=np.array([np.inf, np.inf]),
+        c=np.zeros(2),
+        rows=np.array([0, -1]),
+        binary_index=np.array([0, 1]),
+    )
+    g = _Rows(rows, torch.device("cpu"), rho=1.0, aggregate_rho=0.25)
+    lam, grad = g.step(torch.zeros(1, 2), torch.zeros(1, 2), objective=0.0)
+    np.testing.assert_allclose(lam.numpy(), [[1.0, 0.25]])  # both rows short by 1
+    np.testing.assert_allclose(grad.numpy(), [[-1.125, -1.125]])  # -(1 * 1 + 0.25 * 0.5)
