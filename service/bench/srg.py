@@ -261,7 +261,7 @@ def print_tune(rows: Sequence[dict[str, Any]], console: Console) -> None:
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
-            r["setting"],
+            r["setting"].rpartition(".")[2],  # the field and value: the section is the grid's
             str(r["instances"]),
             f"{r['feasible_rate']:.3f}",
             "-" if r["setting"] == "unguided" else str(r["beats_unguided"]),

@@ -172,7 +172,8 @@ class SamplingParams(_Params):
         aggregate_rho: the multiplier step of those aggregate rows (``rho`` is the other
             rows'): a sum of many rows, scaled by its right-hand side, whose multiplier must
             move slower than a single row's or every candidate opens far more than the total
-            needs. Chosen by ``mipguide bench srg --tune`` on validation seeds (docs/srg.md).
+            needs. 0.2: chosen from 1, 0.5, 0.2 and 0.1 by ``mipguide bench srg --tune`` on
+            validation facility location (docs/benchmarks.md#srg).
     """
 
     k: int = Field(default=16, ge=1, le=1024)
@@ -185,7 +186,7 @@ class SamplingParams(_Params):
     share: float = Field(default=0.25, ge=0, le=1)
     first_estimate: bool = True
     aggregates: bool = False
-    aggregate_rho: float = Field(default=1.0, ge=0)
+    aggregate_rho: float = Field(default=0.2, ge=0)
 
 
 class CandidateParams(_Params):
