@@ -173,7 +173,7 @@ class SamplingParams(_Params):
             rows'): a sum of many rows, scaled by its right-hand side, whose multiplier must
             move slower than a single row's or every candidate opens far more than the total
             needs. 0.2: chosen from 1, 0.5, 0.2 and 0.1 by ``mipguide bench srg --tune`` on
-            validation facility location (docs/benchmarks.md#srg).
+            validation facility location (docs/benchmarks.md#srg-aggregates).
     """
 
     k: int = Field(default=16, ge=1, le=1024)
