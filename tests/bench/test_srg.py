@@ -13,16 +13,23 @@ from mipguide.cli import app
 WEIGHTS = Path(__file__).parents[2] / "models" / "weights"
 
 
-def test_bench_srg_writes_tables_csv_and_png(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped models, on the CPU."""
     monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(WEIGHTS))
     monkeypatch.setenv("MIPGUIDE_DEVICE", "cpu")
+
+
+def small(families: str, out: Path, *extra: str) -> list[str]:
+    """``bench srg`` on easy instances of seed 2000, K = 4 and 4 steps."""
+    args = ["bench", "srg", "--families", families, "--size", "easy", "--seeds", "2000"]
+    args += ["--timing-size", "easy", "--repeat", "1", "--srg", "sampling.k=4"]
+    return [*args, "--srg", "sampling.steps=4", *extra, "--out", str(out)]
+
+
+def test_bench_srg_writes_tables_csv_and_png(tmp_path: Path, shipped: None) -> None:
     out = tmp_path / "srg"
-    args = ["bench", "srg", "--families", "indset,facility", "--size", "easy"]
-    args += ["--seeds", "2000", "--timing-size", "easy", "--repeat", "1"]
-    args += ["--srg", "sampling.k=4", "--srg", "sampling.steps=4", "--out", str(out)]
-    res = CliRunner().invoke(app, args)
+    res = CliRunner().invoke(app, small("indset,facility", out))
     assert res.exit_code == 0, res.output
     assert "SRG sampling time" in res.output and "raw candidates" in res.output
     with (out / "timing.csv").open(newline="") as fh:
@@ -49,16 +56,11 @@ def test_bench_srg_rejects_bad_parameters(tmp_path: Path) -> None:
 
 
 def test_bench_srg_tunes_a_guidance_parameter_on_a_declared_grid(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, shipped: None
 ) -> None:
-    monkeypatch.setenv("MIPGUIDE_MODEL_DIR", str(WEIGHTS))
-    monkeypatch.setenv("MIPGUIDE_DEVICE", "cpu")
     out = tmp_path / "tune"
-    args = ["bench", "srg", "--families", "facility", "--size", "easy", "--seeds", "2000"]
-    args += ["--timing-size", "easy", "--repeat", "1", "--srg", "sampling.k=4"]
-    args += ["--srg", "sampling.steps=4", "--srg", "sampling.aggregates=true"]
-    args += ["--tune", "sampling.aggregate_rho=1,0.2", "--out", str(out)]
-    res = CliRunner().invoke(app, args)
+    grid = ["--srg", "sampling.aggregates=true", "--tune", "sampling.aggregate_rho=1,0.2"]
+    res = CliRunner().invoke(app, small("facility", out, *grid))
     assert res.exit_code == 0, res.output
     assert "guidance grid" in res.output
     with (out / "raw.csv").open(newline="") as fh:
