@@ -232,10 +232,15 @@ class _Child:
         self.proc = subprocess.Popen(
             _launch(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr
         )
-        self.stop_sent = self.overran = self.killed = False
-        self.stop_at: float | None = None  # when the stop was asked
+        self.overran = self.killed = False
+        self.stop_at: float | None = None  # when the stop was asked (None: not asked)
         self.request_sent = False
         self._lock = threading.Lock()
+
+    @property
+    def stop_sent(self) -> bool:
+        """Whether a stop was asked (it is written once the request is)."""
+        return self.stop_at is not None
 
     def stop(self) -> None:
         """Ask the child to stop (once; later calls do nothing). Asked while the request is
@@ -243,7 +248,7 @@ class _Child:
         with self._lock:
             if self.stop_sent:
                 return
-            self.stop_sent, self.stop_at = True, time.perf_counter()
+            self.stop_at = time.perf_counter()
             if self.request_sent:
                 self._write_stop()
 
@@ -266,11 +271,8 @@ class _Child:
         answered an interrupt's stop within ``INTERRUPT_GRACE``."""
         if self.killed:
             return
-        if (
-            self.stop_at is not None
-            and not self.overran
-            and time.perf_counter() - self.stop_at > INTERRUPT_GRACE
-        ):
+        asked = self.stop_at
+        if asked is not None and not self.overran and time.perf_counter() - asked > INTERRUPT_GRACE:
             self.killed = True
             self.proc.kill()
             return
