@@ -27,6 +27,7 @@ from rich.table import Table
 from mipguide.bench.guided import csv_cell
 from mipguide.bench.srg_measure import RawQuality, Timing, raw_quality, time_sampling
 from mipguide.errors import InvalidOptionError
+from mipguide.guidance.params import dotted, merged
 from mipguide.instances.registry import Family, Size, generate
 from mipguide.problem.model import Problem
 
@@ -63,12 +64,6 @@ def parse_tune(spec: str | None) -> tuple[str, list[float]] | None:
     if not values or any(not np.isfinite(v) or v < 0 for v in values):
         raise InvalidOptionError("--tune", f"{path}: give non-negative numbers, e.g. {path}=1,0.5")
     return path, values
-
-
-def _with(overrides: dict[str, Any], path: str, value: float) -> dict[str, Any]:
-    """The nested overrides with ``path`` (``section.field``) set to ``value``."""
-    section, field = path.split(".", 1)
-    return {**overrides, section: {**overrides.get(section, {}), field: value}}
 
 
 def _model_for(problem: Problem, model: str | None, model_dir: Path, device: str):  # noqa: ANN202
@@ -172,7 +167,9 @@ def run_bench_srg(
                 settings = [("", overrides)]
                 if tune is not None:
                     path, values = tune
-                    settings = [(f"{path}={v:g}", _with(overrides, path, v)) for v in values]
+                    settings = [
+                        (f"{path}={v:g}", merged(overrides, dotted({path: v}))) for v in values
+                    ]
                 for setting, chosen in settings:  # guided, once per setting
                     params = _params(loaded.card, chosen)
                     raws.append(raw_quality(p, loaded, params, seed, setting))
