@@ -29,6 +29,7 @@ from mipguide.bench.srg_measure import RawQuality, Timing, raw_quality, time_sam
 from mipguide.errors import InvalidOptionError
 from mipguide.guidance.params import dotted, merged
 from mipguide.instances.registry import Family, Size, generate
+from mipguide.pipeline.primal import compare
 from mipguide.problem.model import Problem
 
 TARGET_SECONDS = 1.0  # the SRG issue: K = 16 on 1,500 binaries, one CPU thread
@@ -219,13 +220,8 @@ def tune_table(raws: Sequence[RawQuality]) -> list[dict[str, Any]]:
         return 1.0 + gap / den if den > 0 else MISSING_RATIO
 
     def beats(r: RawQuality, base: RawQuality) -> bool:
-        if r.best_feasible_objective is None:
-            return False
-        if base.best_feasible_objective is None:
-            return True
-        if r.minimize:
-            return r.best_feasible_objective < base.best_feasible_objective
-        return r.best_feasible_objective > base.best_feasible_objective
+        sense = 1 if r.minimize else -1
+        return compare(r.best_feasible_objective, base.best_feasible_objective, sense) == 0
 
     off = {r.instance: r for r in raws if not r.guidance}
     labels = list(dict.fromkeys(r.setting for r in raws if r.guidance)) + ["unguided"]
