@@ -43,6 +43,7 @@ def complete_prediction(
     solver: str = "scip",
     time_limit: float = 2.0,
     on_found: Callable[[np.ndarray], object] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> np.ndarray | None:
     """A verified solution from P(x_j = 1) on the binaries, or None (see module docstring).
 
@@ -53,7 +54,8 @@ def complete_prediction(
     capacities; otherwise some completable prefix). Stops when
     ``time_limit`` is spent, with the shortest completable prefix found so far.
     ``on_found``: called with each verified completion as it is found (the last call's is the
-    answer).
+    answer). ``stop``: polled before each completion (a cooperative interrupt); once true, the
+    best found so far is the answer.
     """
     t0 = time.perf_counter()
     probs = np.asarray(probs, dtype=np.float64)
@@ -63,7 +65,7 @@ def complete_prediction(
 
     def attempt(n: int) -> np.ndarray | None:
         left = time_limit - (time.perf_counter() - t0)
-        if left <= 0:
+        if left <= 0 or (stop is not None and stop()):
             return None
         values = np.zeros(bidx.size)
         values[order[:n]] = 1.0
@@ -196,11 +198,12 @@ def prediction_start(
     solver: str = "scip",
     time_limit: float = 2.0,
     on_found: Callable[[np.ndarray], object] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     """The start a prediction gives: ``repaired_start`` (complete on packing and covering
     problems), else, when the problem has other variables, ``complete_prediction`` under
-    ``time_limit`` (0: never; ``on_found`` gets its completions as they are found), else the
-    partial rounding (NaN off the binaries).
+    ``time_limit`` (0: never; ``on_found`` gets its completions as they are found; ``stop``
+    ends it early), else the partial rounding (NaN off the binaries).
 
     Nothing here decides feasibility: the caller verifies.
     """
@@ -208,6 +211,12 @@ def prediction_start(
     if not np.isnan(start).any() or time_limit <= 0 or np.size(binary_index) == 0:
         return start
     done = complete_prediction(
-        problem, probs, binary_index, solver=solver, time_limit=time_limit, on_found=on_found
+        problem,
+        probs,
+        binary_index,
+        solver=solver,
+        time_limit=time_limit,
+        on_found=on_found,
+        stop=stop,
     )
     return start if done is None else done

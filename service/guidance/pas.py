@@ -56,6 +56,7 @@ class PasGuide(ModelGuide[PasParams]):
             solver=ctx.solver,
             time_limit=cap,
             on_found=lambda x: ctx.offer([x], source),  # each completion as it is found
+            stop=ctx.stopped,
         )
         ctx.offer([start], source)
         r = self.params.region

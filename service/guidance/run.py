@@ -49,6 +49,10 @@ class GuideContext:
         """Seconds left of the time limit (None: no limit)."""
         return remaining(self.options, self.trace)
 
+    def stopped(self) -> bool:
+        """Whether the caller has asked to stop (polled by the guide's long stages)."""
+        return self.interrupt is not None and self.interrupt.is_set()
+
     def offer(self, candidates: Iterable[np.ndarray | None], source: IncumbentSource) -> bool:
         """Consider every candidate; when one improves the best, report it once (``source``)."""
         improved = [self.best.consider(self.problem, x) for x in candidates]

@@ -56,7 +56,8 @@ class Samples:
         model, device: what ran where.
         seconds: sampling time (network and guidance).
         seed: the sampling seed.
-        steps: reverse steps run (fewer than asked when the budget was short).
+        steps: reverse steps run (fewer than asked when the budget was short or sampling
+            was stopped).
     """
 
     x: np.ndarray
@@ -130,18 +131,22 @@ def score_model(loaded: LoadedModel) -> SrgNet:
 @torch.no_grad()
 def sample_candidates(
     graph: BipartiteGraph,
-    rows: GuidanceRows,
+    rows: GuidanceRows | Callable[[], GuidanceRows],
     loaded: LoadedModel,
     params: SamplingParams,
     seed: int,
     budget: float | None = None,
     on_first: Callable[[np.ndarray], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Samples:
     """Sample ``params.k`` candidates with the reverse SDE (see module docstring).
 
     Args:
         graph: the problem's graph (``build_graph``).
-        rows: its guidance rows (``guidance_rows``), used when ``params.guidance``.
+        rows: its guidance rows (``guidance_rows``), used when ``params.guidance``; or a
+            function that builds them, called once after the first step (and ``on_first``),
+            so that the first estimate does not wait for rows that take long to build (the
+            aggregate rows' LP). Its time counts in ``budget``.
         loaded: an SRG model (``kind = srg``), on its device.
         params: k, steps, guidance, eta, rho, aggregate_rho, objective (``seed`` and
             ``share`` are the caller's: see ``seed`` and ``budget``).
@@ -154,6 +159,9 @@ def sample_candidates(
             (nb,) probabilities: the network's one-step guess of the clean state from pure
             noise, available long before the last step (SRG's first incumbent comes from it).
             Its time counts in ``budget``.
+        stop: polled after the first estimate and before each step (a cooperative
+            interrupt): once it is true no more steps run (nor ``rows``' builder), and the
+            candidates are the last estimate of the clean state; ``steps`` says how many ran.
 
     Raises:
         ModelError: not an SRG model.
@@ -165,19 +173,31 @@ def sample_candidates(
     bidx = np.flatnonzero(graph.binary_mask)
     k, nb = params.k, int(bidx.size)
     guide = params.guidance and params.eta > 0
-    g_rows = _Rows(rows, dev, params.rho, params.aggregate_rho) if guide else None
-    lam = torch.zeros(k, g_rows.m if g_rows is not None else 0, device=dev)
+    g_rows = None
+    lam = torch.zeros(k, 0, device=dev)
     lam_min = float("inf")
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     y = torch.randn(k, nb, generator=gen, device=dev)
     steps = params.steps
     if nb:
         ctx = net.context(graph_to_data(graph).to(dev))
-        y0_first, steps = _first_step(net, ctx, y, steps, t0, budget, on_first)
+        t_step = time.perf_counter()
+        y0_first = _first_step(net, ctx, y, on_first)
+        step_seconds = time.perf_counter() - t_step
+        if guide and not (stop is not None and stop()):  # (a stop: no rows to build)
+            built = rows() if callable(rows) else rows
+            g_rows = _Rows(built, dev, params.rho, params.aggregate_rho)
+            lam = torch.zeros(k, g_rows.m, device=dev)
+        steps = _steps_that_fit(steps, t0, budget, step_seconds)
         times = torch.linspace(1.0, 0.0, steps + 1, device=dev)
+        y0 = y0_first
         for i in range(steps):
+            if stop is not None and stop():
+                y, steps = y0, i  # the last estimate of the clean state stands for the end
+                break
             t, s = times[i], times[i + 1]
-            y0 = y0_first if i == 0 else torch.tanh(0.5 * net(ctx, y, t.expand(k)))
+            if i:
+                y0 = torch.tanh(0.5 * net(ctx, y, t.expand(k)))
             if g_rows is not None:
                 lam, grad = g_rows.step((y0 > 0).float(), lam, params.objective)
                 lam_min = min(lam_min, float(lam.min())) if lam.numel() else lam_min
@@ -192,22 +212,24 @@ def _first_step(
     net: SrgNet,
     ctx: SrgContext,
     y: torch.Tensor,
-    steps: int,
-    t0: float,
-    budget: float | None,
     on_first: Callable[[np.ndarray], None] | None,
-) -> tuple[torch.Tensor, int]:
-    """The first estimate (at t = 1), reported to ``on_first``, and the steps that fit."""
-    t_step = time.perf_counter()
+) -> torch.Tensor:
+    """The first estimate (at t = 1), reported to ``on_first`` (whose time counts as the
+    step's)."""
     y0_first = torch.tanh(0.5 * net(ctx, y, torch.ones(y.shape[0], device=y.device)))
     if on_first is not None:
         mean = y0_first.mean(dim=0).double().cpu().numpy()
         on_first(np.clip(0.5 * (mean + 1.0), 0.0, 1.0))
-    if budget is not None:
-        now = time.perf_counter()
-        fit = int((budget - (now - t0)) / max(now - t_step, 1e-9))
-        steps = max(1, min(steps, fit))
-    return y0_first, steps
+    return y0_first
+
+
+def _steps_that_fit(steps: int, t0: float, budget: float | None, step_seconds: float) -> int:
+    """As many of ``steps`` as fit in what is left of ``budget`` (from ``t0``) at
+    ``step_seconds`` each, at least one."""
+    if budget is None:
+        return steps
+    fit = int((budget - (time.perf_counter() - t0)) / max(step_seconds, 1e-9))
+    return max(1, min(steps, fit))
 
 
 def _samples(

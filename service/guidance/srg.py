@@ -26,7 +26,7 @@ from mipguide.guidance.completion import prediction_start
 from mipguide.guidance.consensus import consensus_region
 from mipguide.guidance.params import SrgParams, SrgRegion
 from mipguide.guidance.remote import SrgRequest
-from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.rows import GuidanceRows, guidance_rows
 from mipguide.guidance.run import GuideContext, ModelGuide, Proposal
 from mipguide.guidance.sample import Samples, sample_candidates, score_model
 from mipguide.guidance.trust_region import Region, choose_region
@@ -45,7 +45,7 @@ class SrgGuide(ModelGuide[SrgParams]):
         problem, trace, p = ctx.problem, ctx.trace, self.params
         t_before = trace.elapsed()
         graph = build_graph(problem)
-        rows = guidance_rows(problem, p.sampling.aggregates)
+        rows = guidance_rows(problem)
         t_features = trace.elapsed()
         seed = p.sampling.seed if p.sampling.seed is not None else ctx.options.seed
         left = ctx.remaining()
@@ -61,18 +61,35 @@ class SrgGuide(ModelGuide[SrgParams]):
                 solver=ctx.solver,
                 time_limit=p.candidates.complete_seconds,
                 on_found=lambda y: ctx.offer([y], self.source),  # each completion at once
+                stop=ctx.stopped,
             )
             ctx.offer([x], self.source)
             if not np.isnan(x).any() and verify(problem, x).feasible:
                 early.append(problem.objective_value(x))
 
         hook = first_estimate if p.sampling.first_estimate else None
+        built: list[GuidanceRows] = []
+
+        def with_aggregates() -> GuidanceRows:
+            """The rows and the aggregate rows (an LP: seconds on big models), built once."""
+            if not built:
+                built.append(guidance_rows(problem, aggregates=True))
+            return built[0]
+
+        # locally the aggregate rows are built after the first estimate, which need not wait
+        lazy_rows = with_aggregates if p.sampling.aggregates else rows
         inference, answer, failed = None, None, None
         if self.remote is not None:
             # on the device pool: the first estimate comes back with the candidates
             score_model(self.model)  # a wrong kind fails here, not on the pool
             req = SrgRequest(
-                self.remote.model, graph, rows, p.sampling, seed, budget, hook is not None
+                self.remote.model,
+                graph,
+                with_aggregates() if p.sampling.aggregates else rows,
+                p.sampling,
+                seed,
+                budget,
+                hook is not None,
             )
             answer, failed = self.remote.srg(req)
         if answer is not None and self.remote is not None:
@@ -81,13 +98,20 @@ class SrgGuide(ModelGuide[SrgParams]):
                 hook(first)
             inference = answer.where(self.remote.runner)
         else:
-            samples = sample_candidates(graph, rows, self.model, p.sampling, seed, budget, hook)
+            samples = sample_candidates(
+                graph, lazy_rows, self.model, p.sampling, seed, budget, hook, ctx.stopped
+            )
             if self.remote is not None:
                 inference = self.remote.fallback(samples.device, failed)
         t_sample = trace.elapsed()
-        stop = ctx.interrupt.is_set if ctx.interrupt is not None else None
         cands = evaluate_candidates(
-            problem, samples, rows, p.candidates, solver=ctx.solver, seed=seed, stop=stop
+            problem,
+            samples,
+            built[0] if built else rows,
+            p.candidates,
+            solver=ctx.solver,
+            seed=seed,
+            stop=ctx.stopped,
         )
         ctx.offer(cands.solutions, self.source)  # every feasible candidate is considered
         region = srg_region(samples, cands, p.region, ctx.best.x)

@@ -61,6 +61,23 @@ def test_each_completion_is_handed_on_as_it_is_found(small_facility: Problem, lo
     np.testing.assert_array_equal(found[-1], x)
 
 
+def test_a_stop_ends_the_bisection_with_the_best_completion_so_far(
+    small_facility: Problem,
+) -> None:
+    """``stop`` is polled before each completion: true after the first one found, that one
+    is the answer; true from the start, none is tried."""
+    p = small_facility
+    bidx = np.flatnonzero(p.binary_mask)
+    probs = np.random.default_rng(3).uniform(0.05, 0.45, bidx.size)
+    found: list[np.ndarray] = []
+    x = complete_prediction(
+        p, probs, bidx, time_limit=30.0, on_found=found.append, stop=lambda: bool(found)
+    )
+    assert len(found) == 1 and x is not None and verify(p, x).feasible
+    np.testing.assert_array_equal(found[0], x)
+    assert complete_prediction(p, probs, bidx, time_limit=30.0, stop=lambda: True) is None
+
+
 def test_a_completable_rounding_is_taken_as_it_is(small_facility: Problem) -> None:
     p = small_facility
     bidx = np.flatnonzero(p.binary_mask)

@@ -8,7 +8,7 @@ import pytest
 
 from mipguide.features import build_graph
 from mipguide.guidance.params import SamplingParams
-from mipguide.guidance.rows import guidance_rows
+from mipguide.guidance.rows import GuidanceRows, guidance_rows
 from mipguide.guidance.sample import sample_candidates
 from mipguide.instances.indset import IndependentSetParams
 from mipguide.instances.registry import Family, generate_with
@@ -104,3 +104,54 @@ def test_the_first_estimate_is_handed_over_and_changes_nothing(
     assert len(got) == 1 and got[0].shape == (p.num_binaries,)
     assert ((got[0] >= 0) & (got[0] <= 1)).all()
     np.testing.assert_array_equal(with_hook.probs, plain.probs)
+
+
+def test_rows_built_later_are_built_after_the_first_estimate(
+    tiny_srg_model: LoadedModel,
+) -> None:
+    """A builder of the rows (the aggregate rows' LP) runs once, after the first estimate was
+    handed over, and guides exactly as the rows given at once."""
+    p = _instance(Family.SET_COVER)
+    graph, rows = build_graph(p), guidance_rows(p)
+    events: list[str] = []
+
+    def build() -> GuidanceRows:
+        events.append("rows")
+        return rows
+
+    params = SamplingParams(k=8, steps=5)
+    later = sample_candidates(
+        graph, build, tiny_srg_model, params, 3, on_first=lambda _: events.append("first")
+    )
+    now = sample_candidates(graph, rows, tiny_srg_model, params, 3)
+    assert events == ["first", "rows"]
+    np.testing.assert_array_equal(later.probs, now.probs)
+    np.testing.assert_array_equal(later.lambdas, now.lambdas)
+    off = sample_candidates(graph, build, tiny_srg_model, SamplingParams(guidance=False), 3)
+    assert events == ["first", "rows"] and off.lambdas.shape[1] == 0  # unguided: not built
+
+
+def test_a_stop_ends_sampling_with_the_last_estimate(tiny_srg_model: LoadedModel) -> None:
+    """``stop`` is polled after the first estimate and before each step: stopped at once, no
+    step runs and the rows are never built; stopped later, the steps so far are kept."""
+    p = _instance(Family.SET_COVER)
+    graph, rows = build_graph(p), guidance_rows(p)
+    built: list[int] = []
+
+    def build() -> GuidanceRows:
+        built.append(1)
+        return rows
+
+    params = SamplingParams(k=4, steps=12)
+    now = sample_candidates(graph, build, tiny_srg_model, params, 0, stop=lambda: True)
+    assert now.steps == 0 and not built and now.x.shape == (4, p.num_binaries)
+    np.testing.assert_array_equal(now.x, (now.probs > 0.5).astype(float))
+    polls: list[int] = []
+
+    def after_four() -> bool:
+        polls.append(1)
+        return len(polls) >= 4  # the first estimate's poll, then before steps 0, 1 and 2
+
+    later = sample_candidates(graph, build, tiny_srg_model, params, 0, stop=after_four)
+    assert later.steps == 2 and built == [1]
+    assert set(np.unique(later.x)) <= {0.0, 1.0}

@@ -253,3 +253,58 @@ def test_the_aggregate_rows_multiplier_has_a_step_of_its_own() -> None:
     lam, grad = g.step(torch.zeros(1, 2), torch.zeros(1, 2), objective=0.0)
     np.testing.assert_allclose(lam.numpy(), [[1.0, 0.25]])  # both rows short by 1
     np.testing.assert_allclose(grad.numpy(), [[-1.125, -1.125]])  # -(1 * 1 + 0.25 * 0.5)
+
+
+def test_the_aggregate_rows_do_not_delay_the_first_incumbent(
+    tiny_srg_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``sampling.aggregates`` the rows' LP runs after the first estimate's incumbent, and
+    the candidates are still checked against the rows with the aggregate ones."""
+    import mipguide.guidance.srg as srg_module
+
+    events: list[str] = []
+    build = srg_module.guidance_rows
+
+    def recording(problem: Problem, aggregates: bool = False):  # noqa: ANN202
+        rows = build(problem, aggregates)
+        events.append(f"rows {int((rows.rows == -1).sum())} aggregate" if aggregates else "rows")
+        return rows
+
+    monkeypatch.setattr(srg_module, "guidance_rows", recording)
+    p = _small(Family.FACILITY_LOCATION)
+    result = run_guided(
+        p,
+        "scip",
+        SolveOptions(time_limit=20),
+        SrgGuide(tiny_srg_model, srg(sampling={"aggregates": True, "k": 4, "steps": 4})),
+        on_incumbent=lambda inc: events.append(f"incumbent {inc.source.value}"),
+    )
+    _check(p, result)
+    assert events[0] == "rows" and events[1] == "incumbent srg"  # the first estimate's
+    built = [e for e in events if e.startswith("rows ")]
+    assert built == ["rows 1 aggregate"]  # once, after it: total capacity >= total demand
+    assert events.index(built[0]) > 1
+
+
+def test_an_interrupt_during_sampling_ends_it_and_keeps_the_first_incumbent(
+    tiny_srg_model: LoadedModel,
+) -> None:
+    """A cooperative stop asked as the first estimate's incumbent arrives: no sampling step
+    runs, the answer is that incumbent, verified, and the termination says interrupted."""
+    import threading
+
+    p = _small(Family.SET_COVER)
+    stop = threading.Event()
+    result = run_guided(
+        p,
+        "scip",
+        SolveOptions(time_limit=60),
+        SrgGuide(tiny_srg_model, srg(sampling={"steps": 500})),
+        on_incumbent=lambda inc: stop.set(),
+        interrupt=stop,
+    )
+    _check(p, result)
+    assert result.extra["srg"]["steps"] == 0
+    assert result.incumbents[0].source == IncumbentSource.SRG
+    assert result.termination == "interrupted"
+    assert result.status == Status.FEASIBLE
