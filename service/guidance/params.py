@@ -168,7 +168,8 @@ class SamplingParams(_Params):
         first_estimate: turn the first step's one-step estimate into the first incumbent
             before the other steps run.
         aggregates: guide with the rows over the binaries that sums of rows imply
-            (``rows.aggregate_rows``) as well as with each row's own binary part.
+            (``rows.aggregate_rows``) as well as with each row's own binary part; their LP
+            runs after the first estimate (on the device pool: before sampling).
         aggregate_rho: the multiplier step of those aggregate rows (``rho`` is the other
             rows'): a sum of many rows, scaled by its right-hand side, whose multiplier must
             move slower than a single row's or every candidate opens far more than the total
