@@ -39,7 +39,7 @@ from mipguide.guidance.trust_region import trust_region
 from mipguide.pipeline.trace import Trace
 from mipguide.problem.model import Problem
 from mipguide.solvers.base import SolverBackend, get_backend
-from mipguide.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status
+from mipguide.solvers.types import IncumbentSource, Interrupt, SolveOptions, Status, is_stopped
 
 # the freed share adapts within [LNS_MIN_FREE, LNS_MAX_FREE] by LNS_ADAPT per round
 LNS_MIN_FREE = 0.02
@@ -194,7 +194,7 @@ def run_lns(
     free = params.free
     while True:
         left = deadline - trace.elapsed()
-        if left <= LNS_MIN_ROUND or (interrupt is not None and interrupt.is_set()):
+        if left <= LNS_MIN_ROUND or is_stopped(interrupt):
             return out
         x = best.x
         k = min(n, max(1, round(free * n)))

@@ -31,7 +31,13 @@ from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import backend_for, finish
 from mipguide.pipeline.trace import Trace
 from mipguide.problem.model import Problem, Sense
-from mipguide.solvers.types import IncumbentCallback, IncumbentSource, Interrupt, SolveOptions
+from mipguide.solvers.types import (
+    IncumbentCallback,
+    IncumbentSource,
+    Interrupt,
+    SolveOptions,
+    is_stopped,
+)
 
 
 @dataclass
@@ -51,7 +57,7 @@ class GuideContext:
 
     def stopped(self) -> bool:
         """Whether the caller has asked to stop (polled by the guide's long stages)."""
-        return self.interrupt is not None and self.interrupt.is_set()
+        return is_stopped(self.interrupt)
 
     def offer(self, candidates: Iterable[np.ndarray | None], source: IncumbentSource) -> bool:
         """Consider every candidate; when one improves the best, report it once (``source``)."""

@@ -46,6 +46,7 @@ from mipguide.solvers.types import (
     Status,
     Termination,
     TerminationReason,
+    is_stopped,
 )
 
 # Below this many seconds a stage is not started (building the model alone takes longer).
@@ -150,7 +151,7 @@ def search_region(
         )
         lns.stalled = lns_stall.stalled
     lns_end = trace.elapsed()
-    stopped = interrupt is not None and interrupt.is_set()
+    stopped = is_stopped(interrupt)
     full = (
         None
         if stopped

@@ -81,7 +81,14 @@ from mipguide.heuristics.dmmv.types import (
 )
 from mipguide.pipeline.result import SolveResult
 from mipguide.pipeline.solve import solve_problem
-from mipguide.solvers.types import Incumbent, Interrupt, InterruptWhen, SolveOptions, Status
+from mipguide.solvers.types import (
+    Incumbent,
+    Interrupt,
+    InterruptWhen,
+    SolveOptions,
+    Status,
+    is_stopped,
+)
 
 HYBRID_SOLVERS = ("scip", "highs", "both")
 # chosen first by ``mipguide bench dmmv --seeds 100 --only dmmv,scip,highs`` (validation seeds):
@@ -274,7 +281,7 @@ def solve_hybrid(
                 milp_cb(seconds, value)
 
     def stopped() -> bool:
-        return interrupt is not None and interrupt.is_set()
+        return is_stopped(interrupt)
 
     if instance.x0 is None:  # every side rounds the relaxed start: compute it once
         instance = replace(instance, x0=continuous_start(instance.as_batch())[0])

@@ -42,6 +42,7 @@ from mipguide.solvers.types import (
     SolveOutput,
     Status,
     Termination,
+    is_stopped,
 )
 
 PROBE_SOLVERS = ("scip", "highs")
@@ -112,7 +113,7 @@ def solve_probed(
     probes: list[dict[str, object]] = []
     start = options.start
     for solver in solvers:
-        if _stopped(interrupt) or _left(options, clock) <= 0:
+        if is_stopped(interrupt) or _left(options, clock) <= 0:
             break
         at, before = clock.now(), clock.best
         first = not phases
@@ -151,7 +152,7 @@ def solve_probed(
     if not phases:
         raise BackendUnavailableError(f"none of {', '.join(solvers)} is installed")
     winner = min(phases, key=lambda p: _rank(problem, p[1]))[1].solver
-    if _left(options, clock) > 0 and not _stopped(interrupt):
+    if _left(options, clock) > 0 and not is_stopped(interrupt):
         at = clock.now()
         sub = replace(options, time_limit=_limit(options, clock, None), start=start)
         result = solve_problem(
@@ -192,10 +193,6 @@ def _limit(options: SolveOptions, clock: _Clock, probe: float | None) -> float |
 
 def _left(options: SolveOptions, clock: _Clock) -> float:
     return math.inf if options.time_limit is None else options.time_limit - clock.now()
-
-
-def _stopped(interrupt: Interrupt | None) -> bool:
-    return interrupt is not None and interrupt.is_set()
 
 
 def _rank(problem: Problem, result: SolveResult) -> tuple[float, float]:

@@ -98,6 +98,11 @@ class InterruptWhen(Interrupt):
         return super().is_set() or self._check()
 
 
+def is_stopped(interrupt: Interrupt | None) -> bool:
+    """Whether an optional interrupt is set."""
+    return interrupt is not None and interrupt.is_set()
+
+
 IncumbentCallback = Callable[[Incumbent], None]
 
 
